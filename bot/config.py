@@ -1,0 +1,139 @@
+"""Settings, read from the environment (and a local `.env`) in one place.
+
+Nothing here runs at import time: `load_settings()` is called by the launcher,
+so tests build `Settings` directly and never need a dummy token.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///data/quizbot.sqlite3"
+DEFAULT_DECKS_DIR = "decks"
+
+MISSING_TOKEN_HELP = """\
+DISCORD_TOKEN is not set, so the bot cannot log in to Discord.
+
+The token is your bot's password. Create an application at
+https://discord.com/developers/applications, open its "Bot" page, press
+"Reset Token" and copy the token. Then put it in a file named .env next to
+the Makefile (copy .env.example to start):
+
+    DISCORD_TOKEN=your-token-here
+
+and run `make run` again. To try the decks offline without Discord, run
+`make practice`."""
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    discord_token: str | None = field(default=None, repr=False)
+    database_url: str = DEFAULT_DATABASE_URL
+    decks_dir: Path = Path(DEFAULT_DECKS_DIR)
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    # Where discord.py talks to Discord; only the test suite points these elsewhere.
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+
+    @property
+    def database_path(self) -> Path:
+        return database_path_from_url(self.database_url)
+
+    def require_token(self) -> str:
+        if not self.discord_token:
+            raise ConfigError(MISSING_TOKEN_HELP)
+        return self.discord_token
+
+
+def database_path_from_url(url: str) -> Path:
+    """Turn `sqlite:///relative.db` or `sqlite:////absolute.db` into a path."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        raise ConfigError(
+            f"DATABASE_URL {url!r} is not supported: use sqlite:///data/quizbot.sqlite3 "
+            "(relative to the working directory) or sqlite:////var/lib/quizbot/bot.sqlite3 "
+            "(four slashes for an absolute path)."
+        )
+    rest = url[len(prefix) :]
+    if not rest or rest == "/":
+        raise ConfigError(f"DATABASE_URL {url!r} names no database file.")
+    return Path(rest)
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a simple `.env` file: KEY=VALUE lines, `#` comments, optional quotes."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def settings_from_mapping(env: Mapping[str, str]) -> Settings:
+    """Build settings from a mapping of environment variables."""
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    dev_guild_raw = get("DEV_GUILD_ID")
+    dev_guild_id: int | None = None
+    if dev_guild_raw is not None:
+        if not dev_guild_raw.isdigit():
+            raise ConfigError(
+                f"DEV_GUILD_ID must be a server id (digits only), not {dev_guild_raw!r}. "
+                "Enable Developer Mode in Discord, right-click the server and copy its id."
+            )
+        dev_guild_id = int(dev_guild_raw)
+
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in logging.getLevelNamesMapping():
+        raise ConfigError(
+            f"LOG_LEVEL {log_level!r} is not a log level: use DEBUG, INFO, WARNING or ERROR."
+        )
+
+    database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    database_path_from_url(database_url)  # fail early with a clear message
+
+    return Settings(
+        discord_token=get("DISCORD_TOKEN"),
+        database_url=database_url,
+        decks_dir=Path(get("DECKS_DIR") or DEFAULT_DECKS_DIR),
+        dev_guild_id=dev_guild_id,
+        log_level=log_level,
+        discord_api_base=get("DISCORD_API_BASE"),
+        discord_gateway_url=get("DISCORD_GATEWAY_URL"),
+    )
+
+
+def load_settings(dotenv: Path | None = Path(".env")) -> Settings:
+    """Read settings from the process environment, filling gaps from `.env`."""
+    env: dict[str, str] = {}
+    if dotenv is not None:
+        env.update(read_dotenv(dotenv))
+    # An empty variable in the environment counts as unset, so `.env` still fills it.
+    env.update({key: value for key, value in os.environ.items() if value.strip()})
+    return settings_from_mapping(env)

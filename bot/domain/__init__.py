@@ -1,0 +1,1 @@
+"""Pure domain rules: decks, questions, grading and streaks, free of Discord and storage."""

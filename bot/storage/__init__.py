@@ -1,0 +1,17 @@
+"""All SQL of the bot: the database connection, its migrations and typed rows."""
+
+from bot.storage.database import Database
+from bot.storage.migrations import MigrationError, apply_migrations, current_version
+from bot.storage.models import Answer, DeckProgress, Guild, NewAnswer, User
+
+__all__ = [
+    "Answer",
+    "Database",
+    "DeckProgress",
+    "Guild",
+    "MigrationError",
+    "NewAnswer",
+    "User",
+    "apply_migrations",
+    "current_version",
+]

@@ -1,0 +1,416 @@
+"""The storage layer: every SQL statement of the bot lives in this package."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.quiz import QuizSession, SessionStatus, questions_from_json, questions_to_json
+from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
+from bot.storage.models import Answer, DeckProgress, Guild, NewAnswer, User, from_ms, to_ms
+
+BUSY_TIMEOUT_MS = 5_000
+
+
+class _AlreadyRecorded(Exception):
+    """Raised inside a transaction to roll it back when an answer already exists."""
+
+
+class Database:
+    """One aiosqlite connection with the bot's queries as typed methods.
+
+    aiosqlite runs one connection on one worker thread, so coroutines sharing it
+    share its transaction: multi-statement writes take `_write_lock`.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, path: Path, *, migrate: bool = True, migrations_dir: Path = MIGRATIONS_DIR
+    ) -> Database:
+        """Open (creating the folder and file if needed) and bring the schema up to date."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            if migrate:
+                await apply_migrations(conn, migrations_dir)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._conn.close()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            else:
+                await self._conn.commit()
+
+    async def _fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def schema_version(self) -> int:
+        row = await self._fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    # -- users and guilds -------------------------------------------------
+
+    async def upsert_user(self, user_id: int, display_name: str, now: datetime) -> None:
+        """Remember a user's current name; called whenever they interact."""
+        async with self._write_lock:
+            await self._conn.execute(
+                "INSERT INTO users (id, display_name, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, "
+                "updated_at = excluded.updated_at",
+                (user_id, display_name, to_ms(now)),
+            )
+
+    async def get_user(self, user_id: int) -> User | None:
+        row = await self._fetchone(
+            "SELECT id, display_name, timezone, updated_at FROM users WHERE id = ?", (user_id,)
+        )
+        if row is None:
+            return None
+        return User(int(row[0]), str(row[1]), row[2], from_ms(int(row[3])))
+
+    async def upsert_guild(self, guild_id: int, name: str, now: datetime) -> None:
+        async with self._write_lock:
+            await self._conn.execute(
+                "INSERT INTO guilds (id, name, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+                (guild_id, name, to_ms(now)),
+            )
+
+    async def get_guild(self, guild_id: int) -> Guild | None:
+        row = await self._fetchone(
+            "SELECT id, name, timezone, created_at FROM guilds WHERE id = ?", (guild_id,)
+        )
+        if row is None:
+            return None
+        return Guild(int(row[0]), str(row[1]), str(row[2]), from_ms(int(row[3])))
+
+    # -- answers ------------------------------------------------------------
+
+    async def record_answer(self, answer: NewAnswer) -> Answer | None:
+        """Store an answer once; None when that question was already answered.
+
+        The uniqueness of (session, question) and (challenge, user) is enforced
+        by the schema, so racing clicks cannot both land.
+        """
+        async with self._write_lock:
+            answer_id = await self._insert_answer(answer)
+        return None if answer_id is None else await self.get_answer(answer_id)
+
+    async def _insert_answer(self, answer: NewAnswer) -> int | None:
+        """INSERT one answer; the caller holds the write lock. None on a duplicate."""
+        cursor = await self._conn.execute(
+            "INSERT INTO answers (user_id, guild_id, deck_id, card_id, mode, correct, grade, "
+            "points, answered_at, response_ms, session_id, question_index, challenge_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (
+                answer.user_id,
+                answer.guild_id,
+                answer.deck_id,
+                answer.card_id,
+                answer.mode,
+                int(answer.correct),
+                answer.grade,
+                answer.points,
+                to_ms(answer.answered_at),
+                answer.response_ms,
+                answer.session_id,
+                answer.question_index,
+                answer.challenge_id,
+            ),
+        )
+        inserted = cursor.rowcount == 1
+        answer_id = cursor.lastrowid
+        await cursor.close()
+        return answer_id if inserted else None
+
+    async def get_answer(self, answer_id: int) -> Answer | None:
+        row = await self._fetchone(
+            f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE id = ?", (answer_id,)
+        )
+        return _answer(row) if row is not None else None
+
+    async def answers_for_user(self, user_id: int, *, guild_id: int | None = None) -> list[Answer]:
+        """A user's answers, oldest first; all servers when `guild_id` is None."""
+        if guild_id is None:
+            rows = await self._fetchall(
+                f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE user_id = ? ORDER BY answered_at, id",
+                (user_id,),
+            )
+        else:
+            rows = await self._fetchall(
+                f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE user_id = ? AND guild_id = ? "
+                "ORDER BY answered_at, id",
+                (user_id, guild_id),
+            )
+        return [_answer(row) for row in rows]
+
+    async def study_instants(self, user_id: int) -> list[datetime]:
+        """Instants standing for every quarter hour in which the user answered.
+
+        Every UTC offset in use is a multiple of 15 minutes, so a quarter-hour
+        bucket never straddles a local midnight: enough to find study days in
+        any zone, and far fewer rows than the answers themselves.
+        """
+        rows = await self._fetchall(
+            "SELECT DISTINCT answered_at / 900000 FROM answers WHERE user_id = ?", (user_id,)
+        )
+        return [from_ms(int(row[0]) * 900_000) for row in rows]
+
+    async def deck_progress(self, user_id: int, deck_id: str) -> DeckProgress:
+        row = await self._fetchone(
+            "SELECT COUNT(*), COALESCE(SUM(correct), 0), COUNT(DISTINCT card_id) "
+            "FROM answers WHERE user_id = ? AND deck_id = ?",
+            (user_id, deck_id),
+        )
+        assert row is not None
+        return DeckProgress(int(row[0]), int(row[1]), int(row[2]))
+
+    # -- quiz sessions ------------------------------------------------------
+
+    async def create_session(self, session: QuizSession, *, replace_active: bool) -> QuizSession:
+        """Store a new session; an active one may first abandon the member's current one."""
+        async with self._transaction() as conn:
+            if replace_active and session.status is SessionStatus.ACTIVE:
+                await conn.execute(
+                    "UPDATE quiz_sessions SET status = 'abandoned', updated_at = ? "
+                    "WHERE user_id = ? AND status = 'active'",
+                    (to_ms(session.started_at), session.user_id),
+                )
+            await conn.execute(
+                f"INSERT INTO quiz_sessions ({_SESSION_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session.id,
+                    session.user_id,
+                    session.guild_id,
+                    session.channel_id,
+                    session.deck_id,
+                    session.topic,
+                    session.mode,
+                    questions_to_json(session.questions),
+                    session.requested,
+                    session.position,
+                    session.answered,
+                    session.correct,
+                    session.points,
+                    session.status.value,
+                    to_ms(session.started_at),
+                    to_ms(session.updated_at),
+                    to_ms(session.question_shown_at),
+                ),
+            )
+        return session
+
+    async def get_session(self, session_id: str) -> QuizSession | None:
+        row = await self._fetchone(
+            f"SELECT {_SESSION_COLUMNS} FROM quiz_sessions WHERE id = ?", (session_id,)
+        )
+        return _session(row) if row is not None else None
+
+    async def active_session(self, user_id: int) -> QuizSession | None:
+        row = await self._fetchone(
+            f"SELECT {_SESSION_COLUMNS} FROM quiz_sessions WHERE user_id = ? AND status = 'active'",
+            (user_id,),
+        )
+        return _session(row) if row is not None else None
+
+    async def activate_session(self, session_id: str, now: datetime) -> QuizSession | None:
+        """Start a pending session, abandoning the member's active one; None if not pending."""
+        async with self._transaction() as conn:
+            row = await self._fetchone(
+                "SELECT user_id FROM quiz_sessions WHERE id = ? AND status = 'pending'",
+                (session_id,),
+            )
+            if row is None:
+                return None
+            await conn.execute(
+                "UPDATE quiz_sessions SET status = 'abandoned', updated_at = ? "
+                "WHERE user_id = ? AND status = 'active'",
+                (to_ms(now), row[0]),
+            )
+            await conn.execute(
+                "UPDATE quiz_sessions SET status = 'active', started_at = ?, updated_at = ?, "
+                "question_shown_at = ? WHERE id = ?",
+                (to_ms(now), to_ms(now), to_ms(now), session_id),
+            )
+        return await self.get_session(session_id)
+
+    async def set_session_status(
+        self, session_id: str, status: SessionStatus, now: datetime, *, only_from: SessionStatus
+    ) -> bool:
+        async with self._write_lock:
+            cursor = await self._conn.execute(
+                "UPDATE quiz_sessions SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+                (status.value, to_ms(now), session_id, only_from.value),
+            )
+            changed = cursor.rowcount == 1
+            await cursor.close()
+        return changed
+
+    async def answer_in_session(self, answer: NewAnswer, *, total: int) -> QuizSession | None:
+        """Record the answer to the session's current question and score it, atomically.
+
+        None when the question already had an answer (a double click, a race, a
+        replay after a restart): nothing is written then.
+        """
+        if answer.session_id is None or answer.question_index is None:
+            raise ValueError("a session answer needs its session and question index")
+        finished = answer.question_index + 1 >= total
+        try:
+            return await self._answer_in_session(answer, finished)
+        except _AlreadyRecorded:
+            return None
+
+    async def _answer_in_session(self, answer: NewAnswer, finished: bool) -> QuizSession | None:
+        assert answer.session_id is not None
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE quiz_sessions SET answered = answered + 1, correct = correct + ?, "
+                "points = points + ?, updated_at = ?, status = ? "
+                "WHERE id = ? AND status = 'active' AND position = ? AND answered = ?",
+                (
+                    int(answer.correct),
+                    answer.points,
+                    to_ms(answer.answered_at),
+                    "finished" if finished else "active",
+                    answer.session_id,
+                    answer.question_index,
+                    answer.question_index,
+                ),
+            )
+            updated = cursor.rowcount == 1
+            await cursor.close()
+            if not updated:
+                return None
+            if await self._insert_answer(answer) is None:
+                raise _AlreadyRecorded  # rolls the score back: the answer row is the truth
+        return await self.get_session(answer.session_id)
+
+    async def advance_session(
+        self, session_id: str, from_index: int, now: datetime
+    ) -> QuizSession | None:
+        """Move from an answered question to the next; None if that already happened."""
+        async with self._write_lock:
+            cursor = await self._conn.execute(
+                "UPDATE quiz_sessions SET position = position + 1, question_shown_at = ?, "
+                "updated_at = ? WHERE id = ? AND status = 'active' AND position = ? "
+                "AND answered = position + 1",
+                (to_ms(now), to_ms(now), session_id, from_index),
+            )
+            moved = cursor.rowcount == 1
+            await cursor.close()
+        return await self.get_session(session_id) if moved else None
+
+    async def session_answers(self, session_id: str) -> list[Answer]:
+        rows = await self._fetchall(
+            f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE session_id = ? ORDER BY question_index",
+            (session_id,),
+        )
+        return [_answer(row) for row in rows]
+
+    # -- the bot's own bookkeeping -----------------------------------------
+
+    async def get_state(self, key: str) -> str | None:
+        row = await self._fetchone("SELECT value FROM bot_state WHERE key = ?", (key,))
+        return str(row[0]) if row is not None else None
+
+    async def set_state(self, key: str, value: str, now: datetime) -> None:
+        async with self._write_lock:
+            await self._conn.execute(
+                "INSERT INTO bot_state (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (key, value, to_ms(now)),
+            )
+
+
+_ANSWER_COLUMNS = (
+    "id, user_id, guild_id, deck_id, card_id, mode, correct, grade, points, answered_at, "
+    "response_ms, session_id, question_index, challenge_id"
+)
+
+
+_SESSION_COLUMNS = (
+    "id, user_id, guild_id, channel_id, deck_id, topic, mode, questions, requested, position, "
+    "answered, correct, points, status, started_at, updated_at, question_shown_at"
+)
+
+
+def _session(row: aiosqlite.Row) -> QuizSession:
+    return QuizSession(
+        id=str(row[0]),
+        user_id=int(row[1]),
+        guild_id=None if row[2] is None else int(row[2]),
+        channel_id=None if row[3] is None else int(row[3]),
+        deck_id=str(row[4]),
+        topic=row[5],
+        mode=str(row[6]),
+        questions=questions_from_json(str(row[7])),
+        requested=int(row[8]),
+        position=int(row[9]),
+        answered=int(row[10]),
+        correct=int(row[11]),
+        points=int(row[12]),
+        status=SessionStatus(str(row[13])),
+        started_at=from_ms(int(row[14])),
+        updated_at=from_ms(int(row[15])),
+        question_shown_at=from_ms(int(row[16])),
+    )
+
+
+def _answer(row: aiosqlite.Row) -> Answer:
+    return Answer(
+        id=int(row[0]),
+        user_id=int(row[1]),
+        guild_id=None if row[2] is None else int(row[2]),
+        deck_id=str(row[3]),
+        card_id=str(row[4]),
+        mode=str(row[5]),
+        correct=bool(row[6]),
+        grade=row[7],
+        points=int(row[8]),
+        answered_at=from_ms(int(row[9])),
+        response_ms=None if row[10] is None else int(row[10]),
+        session_id=row[11],
+        question_index=None if row[12] is None else int(row[12]),
+        challenge_id=None if row[13] is None else int(row[13]),
+    )

@@ -1,0 +1,95 @@
+"""Typed rows returned by the storage layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+# The self-grades a flashcard answer can carry, in the order the buttons show them.
+GRADES = ("again", "hard", "good", "easy")
+MODES = ("multiple-choice", "flashcard", "typed", "daily", "review")
+
+
+def to_ms(instant: datetime) -> int:
+    """Aware datetime to integer milliseconds since the epoch (UTC)."""
+    if instant.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return int(instant.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    display_name: str
+    timezone: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Guild:
+    id: int
+    name: str
+    timezone: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NewAnswer:
+    """An answer about to be recorded."""
+
+    user_id: int
+    guild_id: int | None
+    deck_id: str
+    card_id: str
+    mode: str
+    correct: bool
+    answered_at: datetime
+    points: int = 0
+    grade: str | None = None
+    response_ms: int | None = None
+    session_id: str | None = None
+    question_index: int | None = None
+    challenge_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown answer mode {self.mode!r}")
+        if self.grade is not None and self.grade not in GRADES:
+            raise ValueError(f"unknown grade {self.grade!r}")
+        if self.session_id is not None and self.question_index is None:
+            raise ValueError("an answer in a session needs its question index")
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: int
+    user_id: int
+    guild_id: int | None
+    deck_id: str
+    card_id: str
+    mode: str
+    correct: bool
+    grade: str | None
+    points: int
+    answered_at: datetime
+    response_ms: int | None
+    session_id: str | None
+    question_index: int | None
+    challenge_id: int | None
+
+
+@dataclass(frozen=True)
+class DeckProgress:
+    """How far one user got in one deck."""
+
+    answered: int
+    correct: int
+    distinct_cards: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0

@@ -1,0 +1,126 @@
+"""Storage round trips on a real SQLite file in a temp dir."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Database, NewAnswer
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    await database.upsert_user(1, "alice", NOW)
+    await database.upsert_guild(10, "Study Hall", NOW)
+    yield database
+    await database.close()
+
+
+def _answer(**overrides: object) -> NewAnswer:
+    values: dict[str, object] = {
+        "user_id": 1,
+        "guild_id": 10,
+        "deck_id": "aws",
+        "card_id": "c-1",
+        "mode": "multiple-choice",
+        "correct": True,
+        "answered_at": NOW,
+        "points": 1,
+        "response_ms": 1234,
+        "session_id": "s1",
+        "question_index": 0,
+    }
+    values.update(overrides)
+    return NewAnswer(**values)  # type: ignore[arg-type]
+
+
+async def test_users_and_guilds_round_trip(db: Database) -> None:
+    user = await db.get_user(1)
+    assert user is not None and user.display_name == "alice" and user.updated_at == NOW
+    await db.upsert_user(1, "alice2", NOW + timedelta(hours=1))
+    user = await db.get_user(1)
+    assert user is not None and user.display_name == "alice2"
+    guild = await db.get_guild(10)
+    assert guild is not None and (guild.name, guild.timezone) == ("Study Hall", "UTC")
+    assert await db.get_user(2) is None
+
+
+async def test_answer_round_trip(db: Database) -> None:
+    stored = await db.record_answer(_answer())
+    assert stored is not None
+    assert (stored.user_id, stored.guild_id, stored.deck_id, stored.card_id) == (
+        1,
+        10,
+        "aws",
+        "c-1",
+    )
+    assert (stored.correct, stored.points, stored.response_ms) == (True, 1, 1234)
+    assert stored.answered_at == NOW
+    assert await db.answers_for_user(1) == [stored]
+
+
+async def test_a_question_is_answered_once(db: Database) -> None:
+    first = await db.record_answer(_answer())
+    again = await db.record_answer(_answer(correct=False, points=0))
+    assert first is not None and again is None
+    answers = await db.answers_for_user(1)
+    assert [(a.correct, a.points) for a in answers] == [(True, 1)]
+
+
+async def test_racing_answers_to_one_question_store_one(db: Database) -> None:
+    results = await asyncio.gather(*(db.record_answer(_answer()) for _ in range(20)))
+    assert sum(r is not None for r in results) == 1
+    assert len(await db.answers_for_user(1)) == 1
+
+
+async def test_a_daily_challenge_is_answered_once_per_user(db: Database) -> None:
+    await db.upsert_user(2, "bob", NOW)
+    daily = {"mode": "daily", "session_id": None, "question_index": None, "challenge_id": 7}
+    assert await db.record_answer(_answer(**daily)) is not None
+    assert await db.record_answer(_answer(**daily)) is None
+    assert await db.record_answer(_answer(user_id=2, **daily)) is not None
+
+
+async def test_dm_answers_have_no_guild(db: Database) -> None:
+    stored = await db.record_answer(_answer(guild_id=None))
+    assert stored is not None and stored.guild_id is None
+    assert await db.answers_for_user(1, guild_id=10) == []
+
+
+async def test_deck_progress(db: Database) -> None:
+    await db.record_answer(_answer(question_index=0, card_id="a"))
+    await db.record_answer(_answer(question_index=1, card_id="b", correct=False, points=0))
+    await db.record_answer(_answer(question_index=2, card_id="a"))
+    progress = await db.deck_progress(1, "aws")
+    assert (progress.answered, progress.correct, progress.distinct_cards) == (3, 2, 2)
+    assert progress.accuracy == pytest.approx(2 / 3)
+
+
+async def test_invalid_answers_are_refused_before_sql() -> None:
+    with pytest.raises(ValueError, match="unknown answer mode"):
+        _answer(mode="guess")
+    with pytest.raises(ValueError, match="needs its question index"):
+        _answer(question_index=None)
+
+
+async def test_state_round_trip(db: Database) -> None:
+    assert await db.get_state("k") is None
+    await db.set_state("k", "v1", NOW)
+    await db.set_state("k", "v2", NOW)
+    assert await db.get_state("k") == "v2"
+
+
+async def test_data_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with await Database.open(path) as first:
+        await first.upsert_user(1, "alice", NOW)
+        await first.record_answer(_answer(guild_id=None))
+    async with await Database.open(path) as second:
+        assert len(await second.answers_for_user(1)) == 1

@@ -1,0 +1,71 @@
+"""Settings come from the environment and `.env`, with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import (
+    MISSING_TOKEN_HELP,
+    ConfigError,
+    Settings,
+    database_path_from_url,
+    load_settings,
+    read_dotenv,
+    settings_from_mapping,
+)
+
+
+def test_defaults() -> None:
+    settings = settings_from_mapping({})
+    assert settings.discord_token is None
+    assert settings.database_path == Path("data/quizbot.sqlite3")
+    assert settings.decks_dir == Path("decks")
+    assert settings.dev_guild_id is None
+    assert settings.log_level == "INFO"
+
+
+def test_database_urls() -> None:
+    assert database_path_from_url("sqlite:///data/x.db") == Path("data/x.db")
+    assert database_path_from_url("sqlite:////var/lib/quizbot/bot.sqlite3") == Path(
+        "/var/lib/quizbot/bot.sqlite3"
+    )
+    with pytest.raises(ConfigError, match="four slashes"):
+        database_path_from_url("postgres://db/x")
+    with pytest.raises(ConfigError, match="names no database file"):
+        database_path_from_url("sqlite:///")
+
+
+def test_bad_values_are_explained() -> None:
+    with pytest.raises(ConfigError, match="DEV_GUILD_ID must be a server id"):
+        settings_from_mapping({"DEV_GUILD_ID": "my-server"})
+    with pytest.raises(ConfigError, match="LOG_LEVEL 'LOUD'"):
+        settings_from_mapping({"LOG_LEVEL": "loud"})
+    assert settings_from_mapping({"DEV_GUILD_ID": " 123 "}).dev_guild_id == 123
+
+
+def test_the_token_is_required_and_never_shown() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings().require_token()
+    assert str(info.value) == MISSING_TOKEN_HELP
+    settings = Settings(discord_token="secret-token-value")
+    assert settings.require_token() == "secret-token-value"
+    assert "secret-token-value" not in repr(settings)
+
+
+def test_dotenv_parsing_and_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# comment\nDISCORD_TOKEN='from-file'\nexport LOG_LEVEL=debug\nDECKS_DIR=\"my decks\"\n"
+        "not a setting\nDEV_GUILD_ID=42\n"
+    )
+    assert read_dotenv(dotenv)["DISCORD_TOKEN"] == "from-file"
+    monkeypatch.setenv("DEV_GUILD_ID", "7")
+    monkeypatch.setenv("DISCORD_TOKEN", "")
+    settings = load_settings(dotenv)
+    assert settings.discord_token == "from-file"  # an empty variable does not hide .env
+    assert settings.dev_guild_id == 7  # the environment wins
+    assert settings.log_level == "DEBUG"
+    assert settings.decks_dir == Path("my decks")
+    assert read_dotenv(tmp_path / "missing") == {}
