@@ -1,0 +1,154 @@
+"""Quiz sessions in the database: exactly-once answers, advancing, replacing."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain.quiz import Question, QuizSession, SessionStatus
+from bot.storage import Database, NewAnswer
+
+T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    await database.upsert_user(1, "alice", T0)
+    await database.upsert_guild(10, "Study Hall", T0)
+    yield database
+    await database.close()
+
+
+def _session(session_id: str = "sess000001", **changes: object) -> QuizSession:
+    questions = tuple(
+        Question(f"c{n}", f"F{n}", f"B{n}", None, None, (), ("w", "x", f"B{n}", "y"), 2)
+        for n in range(2)
+    )
+    session = QuizSession(
+        id=session_id,
+        user_id=1,
+        guild_id=10,
+        channel_id=20,
+        deck_id="d",
+        topic=None,
+        mode="multiple-choice",
+        questions=questions,
+        requested=2,
+        position=0,
+        answered=0,
+        correct=0,
+        points=0,
+        status=SessionStatus.ACTIVE,
+        started_at=T0,
+        updated_at=T0,
+        question_shown_at=T0,
+    )
+    return replace(session, **changes)  # type: ignore[arg-type]
+
+
+def _answer(session: QuizSession, index: int, correct: bool, at: datetime) -> NewAnswer:
+    return NewAnswer(
+        user_id=session.user_id,
+        guild_id=session.guild_id,
+        deck_id=session.deck_id,
+        card_id=session.questions[index].card_id,
+        mode=session.mode,
+        correct=correct,
+        points=int(correct),
+        answered_at=at,
+        response_ms=1000,
+        session_id=session.id,
+        question_index=index,
+    )
+
+
+async def test_a_session_round_trips(db: Database) -> None:
+    session = _session()
+    await db.create_session(session, replace_active=False)
+    assert await db.get_session(session.id) == session
+    assert await db.active_session(1) == session
+    assert await db.get_session("nope") is None
+
+
+async def test_one_active_session_per_member(db: Database) -> None:
+    await db.create_session(_session("sess000001"), replace_active=False)
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.create_session(_session("sess000002"), replace_active=False)
+    await db.create_session(_session("sess000003"), replace_active=True)
+    old = await db.get_session("sess000001")
+    assert old is not None and old.status is SessionStatus.ABANDONED
+    active = await db.active_session(1)
+    assert active is not None and active.id == "sess000003"
+
+
+async def test_answers_count_once_and_finish_the_session(db: Database) -> None:
+    session = await db.create_session(_session(), replace_active=False)
+    first = await db.answer_in_session(_answer(session, 0, True, T0), total=2)
+    assert first is not None and (first.answered, first.correct, first.points) == (1, 1, 1)
+    assert await db.answer_in_session(_answer(session, 0, False, T0), total=2) is None
+    moved = await db.advance_session(session.id, 0, T0 + timedelta(seconds=5))
+    assert moved is not None and moved.position == 1
+    assert moved.question_shown_at == T0 + timedelta(seconds=5)
+    assert await db.advance_session(session.id, 0, T0) is None  # a second Next
+    last = await db.answer_in_session(_answer(moved, 1, False, T0), total=2)
+    assert last is not None and last.status is SessionStatus.FINISHED
+    assert (last.answered, last.correct, last.points) == (2, 1, 1)
+    answers = await db.session_answers(session.id)
+    assert [(a.question_index, a.correct) for a in answers] == [(0, True), (1, False)]
+
+
+async def test_racing_answers_store_one_and_score_once(db: Database) -> None:
+    session = await db.create_session(_session(), replace_active=False)
+    results = await asyncio.gather(
+        *(db.answer_in_session(_answer(session, 0, n % 2 == 0, T0), total=2) for n in range(10))
+    )
+    assert sum(r is not None for r in results) == 1
+    stored = await db.get_session(session.id)
+    assert stored is not None and stored.answered == 1 and stored.points == 1
+    assert len(await db.session_answers(session.id)) == 1
+
+
+async def test_an_answer_to_a_later_question_is_refused(db: Database) -> None:
+    session = await db.create_session(_session(), replace_active=False)
+    assert await db.answer_in_session(_answer(session, 1, True, T0), total=2) is None
+    assert await db.session_answers(session.id) == []
+
+
+async def test_a_pending_session_replaces_the_active_one_when_confirmed(db: Database) -> None:
+    await db.create_session(_session("sess000001"), replace_active=False)
+    pending = _session("sess000002", status=SessionStatus.PENDING)
+    await db.create_session(pending, replace_active=False)
+    later = T0 + timedelta(minutes=3)
+    started = await db.activate_session("sess000002", later)
+    assert started is not None and started.status is SessionStatus.ACTIVE
+    assert started.question_shown_at == later
+    old = await db.get_session("sess000001")
+    assert old is not None and old.status is SessionStatus.ABANDONED
+    assert await db.activate_session("sess000002", later) is None  # already started
+
+
+async def test_status_changes_only_from_the_expected_state(db: Database) -> None:
+    await db.create_session(_session(), replace_active=False)
+    assert await db.set_session_status(
+        "sess000001", SessionStatus.EXPIRED, T0, only_from=SessionStatus.ACTIVE
+    )
+    assert not await db.set_session_status(
+        "sess000001", SessionStatus.ABANDONED, T0, only_from=SessionStatus.ACTIVE
+    )
+
+
+async def test_study_instants_keep_the_local_day(db: Database) -> None:
+    late = datetime(2026, 5, 1, 23, 59, 59, tzinfo=UTC)
+    for n, at in enumerate([T0, T0 + timedelta(minutes=1), late]):
+        await db.record_answer(
+            NewAnswer(1, None, "d", "c", "flashcard", True, at, session_id="s", question_index=n)
+        )
+    instants = await db.study_instants(1)
+    assert sorted(instants) == [T0, datetime(2026, 5, 1, 23, 45, tzinfo=UTC)]
