@@ -1,0 +1,94 @@
+"""The decks a server can use, and finding one by a half-typed name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.domain.decks import Deck
+from bot.domain.errors import DomainError
+
+# Discord shows at most 25 autocomplete choices.
+MAX_CHOICES = 25
+# Below this WRatio score a deck is not offered as a suggestion for a typo.
+SUGGESTION_CUTOFF = 60.0
+
+
+class UnknownDeckError(DomainError):
+    """No deck has the id the member gave."""
+
+    def __init__(self, query: str, suggestions: tuple[str, ...]) -> None:
+        self.query = query
+        self.suggestions = suggestions
+        hint = f" Did you mean {', '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
+        super().__init__(f"There is no deck called `{query}`.{hint} `/decks list` shows them all.")
+
+
+class UnknownTopicError(DomainError):
+    """The deck has no topic of that name."""
+
+    def __init__(self, deck: Deck, topic: str) -> None:
+        self.topic = topic
+        listed = ", ".join(f"`{t}`" for t in deck.topics) or "none"
+        super().__init__(f"Deck `{deck.id}` has no topic `{topic}`. Its topics: {listed}.")
+
+
+@dataclass(frozen=True)
+class DeckCatalog:
+    """An immutable set of loaded decks keyed by id."""
+
+    decks: dict[str, Deck]
+
+    @classmethod
+    def of(cls, decks: Iterable[Deck]) -> DeckCatalog:
+        return cls({deck.id: deck for deck in decks})
+
+    def __len__(self) -> int:
+        return len(self.decks)
+
+    def all(self) -> list[Deck]:
+        """Decks sorted by title, the order lists show them in."""
+        return sorted(self.decks.values(), key=lambda d: (d.title.casefold(), d.id))
+
+    def get(self, deck_id: str) -> Deck:
+        deck = self.decks.get(deck_id.strip())
+        if deck is None:
+            raise UnknownDeckError(deck_id, tuple(self.search(deck_id, limit=3, strict=True)))
+        return deck
+
+    def default(self) -> Deck | None:
+        """The deck to use when a member names none: the only one, if there is one."""
+        return next(iter(self.decks.values())) if len(self.decks) == 1 else None
+
+    def search(self, query: str, *, limit: int = MAX_CHOICES, strict: bool = False) -> list[str]:
+        """Deck ids matching a half-typed id or title, best first.
+
+        An empty query lists decks by title. `strict` drops weak matches, for
+        "did you mean" hints where a poor guess is worse than none.
+        """
+        query = query.strip().casefold()
+        if not query:
+            return [deck.id for deck in self.all()][:limit]
+        haystack = {deck.id: f"{deck.id} {deck.title}".casefold() for deck in self.decks.values()}
+        # Substring hits first: a member typing "mla" expects the deck that contains it.
+        direct = sorted(deck_id for deck_id, text in haystack.items() if query in text)
+        scored = process.extract(
+            query,
+            haystack,
+            scorer=fuzz.WRatio,
+            limit=None,
+            score_cutoff=SUGGESTION_CUTOFF if strict else 40.0,
+        )
+        fuzzy = [key for _, _, key in scored if key not in direct]
+        return (direct + fuzzy)[:limit]
+
+    def topic_of(self, deck: Deck, topic: str | None) -> str | None:
+        """Check a topic name against the deck, matching case-insensitively."""
+        if topic is None or not topic.strip():
+            return None
+        for known in deck.topics:
+            if known.casefold() == topic.strip().casefold():
+                return known
+        raise UnknownTopicError(deck, topic)
