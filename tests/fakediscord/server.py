@@ -1,0 +1,385 @@
+"""``FakeDiscord``: the server, its world, and the driver API tests use to play users."""
+
+import socket
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from aiohttp import web
+
+from .actions import ChannelLike, UserActions, UserLike, as_user
+from .commands import CommandRegistry
+from .errors import DriverError, JSONDict, RecordedRequest, Violation
+from .events import MessageEvents, WorldHooks
+from .gateway import INTENT_GUILD_MEMBERS, PRIVILEGED_INTENTS, Gateway
+from .interactions import InteractionConfig, InteractionHandle, InteractionService
+from .messages import MessageStore
+from .permissions import DEFAULT_BOT, DEFAULT_EVERYONE, PermissionsLike
+from .ratelimit import RateLimiter
+from .rest import RestApi, Router
+from .routes import DiscordRoutes
+from .snowflake import SnowflakeFactory
+from .waiting import ChangeNotifier
+from .world import Channel, Guild, Member, Overwrite, Role, User, World
+
+DEFAULT_TOKEN = "ZmFrZS1ib3Q.fake.discord-token"
+
+
+class FakeDiscord(UserActions):
+    """A Discord API (REST + gateway) on 127.0.0.1 for a real discord.py client.
+
+    See the package docstring for the tour; everything here is either world building,
+    playing a user (which dispatches interactions), waiting, or inspecting what the bot did.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str = DEFAULT_TOKEN,
+        bot_name: str = "QuizBot",
+        app_name: str = "Quiz Bot",
+        ack_deadline: float = 3.0,
+        token_ttl: float = 15 * 60.0,
+        heartbeat_interval_ms: int = 41_250,
+        allowed_intents: int = PRIVILEGED_INTENTS,
+    ) -> None:
+        self.token = token
+        self.ids = SnowflakeFactory()
+        self.notifier = ChangeNotifier()
+        self.world = World(self.ids, bot_name=bot_name, app_name=app_name)
+        hooks = WorldHooks(self.world, token, self._gateway_url, self.notifier)
+        self.gateway = Gateway(
+            hooks, heartbeat_interval_ms=heartbeat_interval_ms, allowed_intents=allowed_intents
+        )
+        events = MessageEvents(self.world, self.gateway, self.notifier)
+        self.store = MessageStore(self.ids, self.world, events)
+        self.registry = CommandRegistry(self.ids, self.world.application_id)
+        self.limiter = RateLimiter()
+        self._interaction_config = InteractionConfig(ack_deadline, token_ttl)
+        self.interactions = InteractionService(
+            self.world, self.store, self.notifier, self._interaction_config, self.gateway.dispatch
+        )
+        router = Router()
+        DiscordRoutes(
+            self.world,
+            self.store,
+            self.registry,
+            self.interactions,
+            self.notifier,
+            self._gateway_url,
+        ).register(router)
+        self._rest = RestApi(router, self.limiter, token, self.notifier)
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> Self:
+        app = web.Application()
+        app.router.add_route("*", r"/api/v{version:\d+}/{tail:.*}", self._rest.handle)
+        app.router.add_get("/gateway", self.gateway.handle)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self._port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+        return self
+
+    async def stop(self) -> None:
+        await self.gateway.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def endpoint_urls(self) -> tuple[str, str]:
+        """``(api_base, gateway_url)`` for ``Route.BASE`` and ``DiscordWebSocket.DEFAULT_GATEWAY``."""
+        if not self._port:
+            raise DriverError("FakeDiscord is not started")
+        return f"http://127.0.0.1:{self._port}/api/v10", self._gateway_url()
+
+    def _gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self._port}/gateway"
+
+    # -- configuration ---------------------------------------------------------------------
+
+    @property
+    def ack_deadline(self) -> float:
+        return self._interaction_config.ack_deadline
+
+    @ack_deadline.setter
+    def ack_deadline(self, seconds: float) -> None:
+        self._interaction_config.ack_deadline = seconds
+
+    @property
+    def token_ttl(self) -> float:
+        return self._interaction_config.token_ttl
+
+    @token_ttl.setter
+    def token_ttl(self, seconds: float) -> None:
+        self._interaction_config.token_ttl = seconds
+
+    def set_route_limit(
+        self, route: str, limit: int, per_seconds: float, *, advertise: bool = True
+    ) -> None:
+        """Enforce ``limit`` requests per ``per_seconds`` on e.g. ``"POST /channels/{id}/messages"``,
+        counted per channel/guild/webhook like Discord. ``advertise=False`` hides it from headers."""
+        self.limiter.set_route_limit(route, limit, per_seconds, advertise=advertise)
+
+    def set_global_limit(self, per_second: int | None = 50) -> None:
+        """Enable (or with None disable) the global limit, answered with ``"global": true``."""
+        self.limiter.global_limit = per_second
+
+    def fail_next(
+        self,
+        method: str,
+        path_pattern: str,
+        status: int,
+        count: int = 1,
+        *,
+        body: JSONDict | None = None,
+        retry_after: float = 0.05,
+    ) -> None:
+        """Answer the next ``count`` matching requests with ``status``. The pattern is a route
+        template (``/channels/{channel_id}/messages``) or a glob (``/channels/*/messages``);
+        method ``"*"`` matches any. Injected errors are never counted as violations."""
+        self.limiter.fail_next(
+            method, path_pattern, status, count, body=body, retry_after=retry_after
+        )
+
+    # -- world building --------------------------------------------------------------------
+
+    @property
+    def bot(self) -> User:
+        return self.world.bot
+
+    @property
+    def application_id(self) -> int:
+        return self.world.application_id
+
+    def add_guild(
+        self,
+        name: str,
+        *,
+        everyone_permissions: PermissionsLike = DEFAULT_EVERYONE,
+        bot_permissions: PermissionsLike = DEFAULT_BOT,
+    ) -> Guild:
+        guild = self.world.add_guild(
+            name, everyone_permissions=everyone_permissions, bot_permissions=bot_permissions
+        )
+        self.gateway.dispatch("GUILD_CREATE", self.world.guild_create_payload(guild))
+        return guild
+
+    def add_text_channel(
+        self,
+        guild_id: int,
+        name: str,
+        *,
+        bot_permissions: PermissionsLike | None = None,
+        topic: str | None = None,
+        overwrites: list[Overwrite] | None = None,
+    ) -> Channel:
+        channel = self.world.add_text_channel(
+            guild_id, name, bot_permissions=bot_permissions, topic=topic, overwrites=overwrites
+        )
+        self.gateway.dispatch("CHANNEL_CREATE", channel.payload())
+        return channel
+
+    def add_role(self, guild_id: int, name: str, permissions: PermissionsLike = 0) -> Role:
+        role = self.world.add_role(guild_id, name, permissions)
+        self.gateway.dispatch(
+            "GUILD_ROLE_CREATE", {"guild_id": str(guild_id), "role": role.payload()}
+        )
+        return role
+
+    def add_member(
+        self,
+        guild_id: int,
+        user: User | str,
+        *,
+        permissions: PermissionsLike | None = None,
+        roles: list[Role] | None = None,
+        nick: str | None = None,
+    ) -> Member:
+        """Add a member; ``permissions`` are granted through a personal role on top of @everyone."""
+        fresh_roles = len(self.world.guild(guild_id).roles)
+        member = self.world.add_member(
+            guild_id, user, permissions=permissions, roles=roles, nick=nick
+        )
+        guild = self.world.guild(guild_id)
+        for role in list(guild.roles.values())[fresh_roles:]:
+            self.gateway.dispatch(
+                "GUILD_ROLE_CREATE", {"guild_id": str(guild_id), "role": role.payload()}
+            )
+        event = {**member.payload(), "guild_id": str(guild_id)}
+        self.gateway.dispatch("GUILD_MEMBER_ADD", event, intent=INTENT_GUILD_MEMBERS)
+        return member
+
+    def add_user(self, username: str) -> User:
+        """A user who shares no guild with the bot (reachable in DMs only)."""
+        return self.world.add_user(username)
+
+    def open_dm(self, user: UserLike) -> Channel:
+        return self.world.open_dm(user)
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    async def wait_until(
+        self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "a condition"
+    ) -> None:
+        await self.notifier.wait_for(lambda: True if predicate() else None, timeout, what)
+
+    async def wait_ready(self, timeout: float = 10.0, *, count: int = 1) -> None:
+        """Wait until ``count`` sessions got READY (+ GUILD_CREATEs), and the connected bot
+        has processed them (so ``client.get_guild`` etc. already work)."""
+
+        def ready() -> bool:
+            session = self.gateway.current
+            live = session is not None and session.resumable and session.connection is not None
+            return live and self.gateway.ready_count >= count
+
+        await self.wait_until(ready, timeout, f"{count} READY session(s)")
+        await self.sync_gateway(timeout)
+
+    async def sync_gateway(self, timeout: float = 5.0) -> None:
+        """Wait until the connected bot has processed every event sent so far (it answers a
+        server heartbeat request with the last seq it handled)."""
+        connection, target = self.gateway.request_heartbeat()
+        await self.wait_until(
+            lambda: connection.acked_seq >= target, timeout, f"the bot to process seq {target}"
+        )
+
+    async def wait_disconnected(self, timeout: float = 5.0) -> None:
+        """Wait until no bot is connected (e.g. after ``client.close()``)."""
+        await self.wait_until(lambda: self.gateway.live is None, timeout, "the bot to disconnect")
+
+    async def wait_commands_synced(
+        self, scope: int | None = None, timeout: float = 10.0
+    ) -> list[JSONDict]:
+        """Wait for a bulk overwrite (``tree.sync``) of global (None) or guild commands."""
+
+        def synced() -> list[JSONDict] | None:
+            if not self.registry.overwrite_counts[scope]:
+                return None
+            return self.registry.in_scope(scope)
+
+        what = f"command sync for {'global' if scope is None else scope}"
+        return await self.notifier.wait_for(synced, timeout, what)
+
+    async def wait_for_message(
+        self,
+        channel: ChannelLike,
+        predicate: Callable[[JSONDict], bool] | None = None,
+        *,
+        timeout: float = 5.0,
+        after: int | None = None,
+    ) -> JSONDict:
+        """The oldest visible bot message in the channel matching ``predicate`` (existing ones
+        count; pass ``after=<message id>`` to only consider newer ones)."""
+        channel_id = self._channel(channel).id
+
+        def probe() -> JSONDict | None:
+            for stored in self.store.in_channel(channel_id):
+                mine = stored.author_id == self.world.bot.id
+                if (
+                    mine
+                    and stored.id > (after or 0)
+                    and (predicate is None or predicate(stored.payload))
+                ):
+                    return stored.payload
+            return None
+
+        return await self.notifier.wait_for(probe, timeout, f"a bot message in {channel_id}")
+
+    # -- inspection ------------------------------------------------------------------------
+
+    def commands(self, guild_id: int | None = None) -> list[JSONDict]:
+        return self.registry.in_scope(guild_id)
+
+    def messages(self, channel: ChannelLike) -> list[JSONDict]:
+        """Visible messages of a channel, oldest first (ephemeral ones are not here)."""
+        return [stored.payload for stored in self.store.in_channel(self._channel(channel).id)]
+
+    def message(self, message_id: int) -> JSONDict | None:
+        stored = self.store.get(message_id)
+        return None if stored is None or stored.deleted else stored.payload
+
+    def ephemeral_messages(self, user: UserLike | None = None) -> list[JSONDict]:
+        """Ephemeral replies, optionally only those shown to ``user``."""
+        handles = self.interactions.handles
+        return [
+            m.payload
+            for m in self.store.all()
+            if m.ephemeral
+            and not m.deleted
+            and (user is None or handles[m.interaction_id or 0].user.id == as_user(user).id)
+        ]
+
+    @property
+    def interactions_sent(self) -> list[InteractionHandle]:
+        return list(self.interactions.handles.values())
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self._rest.requests
+
+    def requests_to(self, method: str, route: str) -> list[RecordedRequest]:
+        """Recorded requests for a route template, e.g. ``("POST", "/channels/{channel_id}/messages")``."""
+        return [r for r in self._rest.requests if r.method == method and r.route == route]
+
+    @property
+    def limit_violations(self) -> list[Violation]:
+        return self._rest.violations
+
+    @property
+    def unknown_routes(self) -> list[str]:
+        return self._rest.unknown_routes
+
+    @property
+    def rate_limited_count(self) -> int:
+        return self.limiter.limited_count
+
+    @property
+    def identify_payloads(self) -> list[JSONDict]:
+        return self.gateway.identify_payloads
+
+    @property
+    def connected(self) -> bool:
+        """Whether a bot is connected to the gateway right now."""
+        return self.gateway.live is not None
+
+    @property
+    def ready_count(self) -> int:
+        return self.gateway.ready_count
+
+    @property
+    def resume_count(self) -> int:
+        return self.gateway.resume_count
+
+    # -- gateway faults --------------------------------------------------------------------
+
+    async def drop_connection(self, *, resumable: bool = True, code: int | None = None) -> None:
+        """Cut the bot's socket (abruptly by default, or closing with ``code``). With
+        ``resumable=False`` the session dies too, so the bot must IDENTIFY again."""
+        await self.gateway.drop(resumable=resumable, code=code)
+
+    async def request_reconnect(self) -> None:
+        """Send op 7 RECONNECT: the bot should close and RESUME."""
+        self.gateway.request_reconnect()
+
+    async def invalidate_session(self, *, resumable: bool = False) -> None:
+        """Send op 9 INVALID_SESSION."""
+        self.gateway.invalidate_session(resumable=resumable)
