@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 
 from bot.domain.quiz import QuizSession, SessionStatus, questions_from_json, questions_to_json
+from bot.storage.base import Connection
+from bot.storage.daily import DailyQueries
 from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
 from bot.storage.models import Answer, DeckProgress, Guild, NewAnswer, User, from_ms, to_ms
+from bot.storage.stats import StatsQueries
 
 BUSY_TIMEOUT_MS = 5_000
 
@@ -22,17 +21,12 @@ class _AlreadyRecorded(Exception):
     """Raised inside a transaction to roll it back when an answer already exists."""
 
 
-class Database:
-    """One aiosqlite connection with the bot's queries as typed methods.
+class Database(StatsQueries, DailyQueries, Connection):
+    """The bot's database: one connection, every query as a typed method.
 
-    aiosqlite runs one connection on one worker thread, so coroutines sharing it
-    share its transaction: multi-statement writes take `_write_lock`.
+    Feature queries live in mixins beside this file (stats.py, daily.py); the
+    core ones (users, guilds, answers, sessions) are here.
     """
-
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._conn = conn
-        self.path = path
-        self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(
@@ -53,35 +47,11 @@ class Database:
             raise
         return cls(conn, path)
 
-    async def close(self) -> None:
-        async with self._write_lock:
-            await self._conn.close()
-
     async def __aenter__(self) -> Database:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                await self._conn.rollback()
-                raise
-            else:
-                await self._conn.commit()
-
-    async def _fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
-
-    async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
 
     async def schema_version(self) -> int:
         row = await self._fetchone("PRAGMA user_version")

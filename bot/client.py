@@ -1,0 +1,221 @@
+"""The Discord client: extensions, command sync and the one error handler."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.domain.catalog import DeckCatalog
+from bot.domain.errors import DomainError
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+
+def walk_extensions() -> tuple[str, ...]:
+    """Every feature package under bot/exts: each one is an extension with `setup()`."""
+    import bot.exts
+
+    return tuple(
+        sorted(
+            module.name
+            for module in pkgutil.iter_modules(bot.exts.__path__, "bot.exts.")
+            if module.ispkg
+        )
+    )
+
+
+GLOBAL_COMMANDS_HASH_KEY = "global_commands_hash"
+APOLOGY = (
+    "Sorry, something went wrong on my side while doing that. It has been logged; "
+    "please try again in a moment."
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def bot_intents() -> discord.Intents:
+    """Only the guilds intent: no privileged intents, so any server size works."""
+    return discord.Intents(guilds=True)
+
+
+async def send_ephemeral(interaction: discord.Interaction[Any], content: str) -> None:
+    """Answer privately, whether or not the interaction was already acknowledged."""
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=True)
+    else:
+        await interaction.response.send_message(content, ephemeral=True)
+
+
+async def answer_errors_of(
+    interaction: discord.Interaction[Any], what: str, handler: Awaitable[None]
+) -> None:
+    """Run a component or modal handler; its errors get the same treatment as commands'.
+
+    discord.py only logs exceptions raised by buttons and modals, so without this
+    a member would see "This interaction failed" instead of a reason.
+    """
+    try:
+        await handler
+    except Exception as error:
+        message = user_message_for(error)
+        if message is None:
+            log.error(
+                "%s failed for user %s (custom_id %s)",
+                what,
+                interaction.user.id,
+                dict(interaction.data or {}).get("custom_id"),
+                exc_info=error,
+            )
+            message = APOLOGY
+        try:
+            await send_ephemeral(interaction, message)
+        except discord.HTTPException:
+            log.warning("could not deliver an error message for interaction %s", interaction.id)
+
+
+def _describe_options(interaction: discord.Interaction[Any]) -> str:
+    data: dict[str, Any] = dict(interaction.data or {})
+    return json.dumps(data.get("options", []), sort_keys=True)[:500]
+
+
+class QuizTree(app_commands.CommandTree["QuizBot"]):
+    """The command tree, with the bot's single error handler."""
+
+    async def interaction_check(self, interaction: discord.Interaction[QuizBot]) -> bool:
+        if interaction.client.shutting_down:
+            if interaction.type is discord.InteractionType.application_command:
+                await send_ephemeral(interaction, "I'm restarting; try again in a few seconds.")
+            return False
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[QuizBot], error: app_commands.AppCommandError
+    ) -> None:
+        message = user_message_for(error)
+        if message is None:
+            name = interaction.command.qualified_name if interaction.command else "?"
+            log.error(
+                "command /%s failed for user %s with options %s",
+                name,
+                interaction.user.id,
+                _describe_options(interaction),
+                exc_info=error,
+            )
+            message = APOLOGY
+        if interaction.type is discord.InteractionType.autocomplete:
+            return  # an autocomplete cannot carry a message; Discord shows no choices
+        try:
+            await send_ephemeral(interaction, message)
+        except discord.HTTPException:
+            log.warning("could not deliver an error message for interaction %s", interaction.id)
+
+
+def user_message_for(error: BaseException) -> str | None:
+    """The friendly text for an expected error; None for a bug."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, DomainError):
+        return str(original)
+    if isinstance(error, app_commands.MissingPermissions):
+        needed = ", ".join(
+            p.replace("_", " ").replace("guild", "server") for p in error.missing_permissions
+        )
+        return f"You need the {needed} permission to use this command."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        needed = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
+        return f"I need the {needed} permission here to do that."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works in servers only."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    return None
+
+
+def command_tree_hash(tree: app_commands.CommandTree[Any]) -> str:
+    """A stable fingerprint of the global commands, to skip needless syncs."""
+    payload = [command.to_dict(tree) for command in tree.get_commands()]
+    payload.sort(key=lambda c: (c.get("type", 1), c["name"]))
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class QuizBot(commands.Bot):
+    """The bot: holds the database, the decks and the clock; features live in extensions."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        catalog: DeckCatalog,
+        clock: Clock = utc_now,
+        extensions: Sequence[str] | None = None,
+        force_global_sync: bool = False,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        super().__init__(
+            guild_ready_timeout=guild_ready_timeout,
+            command_prefix=commands.when_mentioned,
+            intents=bot_intents(),
+            help_command=None,
+            tree_cls=QuizTree,
+            allowed_mentions=discord.AllowedMentions(everyone=False, users=True, roles=True),
+        )
+        self.settings = settings
+        self.db = db
+        self.catalog = catalog
+        self.clock = clock
+        self.shutting_down = False
+        self.synced: str | None = None  # "guild", "global" or "unchanged", for logs and tests
+        self._extensions = walk_extensions() if extensions is None else tuple(extensions)
+        self._force_global_sync = force_global_sync
+
+    async def setup_hook(self) -> None:
+        for extension in self._extensions:
+            await self.load_extension(extension)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Dev guild: sync there every start. Otherwise globally, and only on change."""
+        dev_guild_id = self.settings.dev_guild_id
+        if dev_guild_id is not None and not self._force_global_sync:
+            guild = discord.Object(id=dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            self.synced = "guild"
+            log.info("synced %d commands to the dev guild %s", len(synced), dev_guild_id)
+            return
+        fingerprint = command_tree_hash(self.tree)
+        previous = await self.db.get_state(GLOBAL_COMMANDS_HASH_KEY)
+        if previous == fingerprint and not self._force_global_sync:
+            self.synced = "unchanged"
+            log.info("command tree unchanged since the last global sync; not syncing")
+            return
+        synced = await self.tree.sync()
+        await self.db.set_state(GLOBAL_COMMANDS_HASH_KEY, fingerprint, self.clock())
+        self.synced = "global"
+        log.info("synced %d commands globally", len(synced))
+
+    async def on_ready(self) -> None:
+        # on_ready fires again after a reconnect; it must stay idempotent.
+        log.info("ready as %s in %d servers", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        self.shutting_down = True
+        await super().close()

@@ -1,0 +1,1 @@
+"""Discord features, one extension package per feature."""

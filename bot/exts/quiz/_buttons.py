@@ -1,0 +1,78 @@
+"""Persistent quiz buttons: all their state is in the custom_id.
+
+`quiz:<session>:<question index>:<action>` survives a restart: the handler
+reloads the session from the database by id, so no view lives in memory.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+if TYPE_CHECKING:
+    from bot.client import QuizBot
+
+PREFIX = "quiz"
+ACTIONS = (
+    "a", "b", "c", "d",  # multiple-choice letters
+    "show",  # flashcard: reveal the back
+    "again", "hard", "good", "easy",  # flashcard self-grades
+    "type",  # typed: open the answer modal
+    "modal",  # typed: the modal itself
+    "right", "wrong",  # typed: the member's own verdict on a close call
+    "next",  # move on
+    "start", "keep",  # replacing a running session, or not
+)  # fmt: skip
+TEMPLATE = re.compile(
+    rf"{PREFIX}:(?P<session>[a-z0-9]{{6,24}}):(?P<index>\d{{1,2}}):(?P<action>{'|'.join(ACTIONS)})"
+)
+
+
+def custom_id(session_id: str, index: int, action: str) -> str:
+    value = f"{PREFIX}:{session_id}:{index}:{action}"
+    if not TEMPLATE.fullmatch(value):
+        raise ValueError(f"not a quiz custom_id: {value!r}")
+    return value
+
+
+def parse_custom_id(value: str) -> tuple[str, int, str] | None:
+    match = TEMPLATE.fullmatch(value)
+    if match is None:
+        return None
+    return match["session"], int(match["index"]), match["action"]
+
+
+class QuizButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+    """A quiz button; clicks go to the quiz cog whether or not the bot restarted."""
+
+    def __init__(
+        self,
+        custom_id: str,
+        *,
+        label: str,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        row: int | None = None,
+    ) -> None:
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=custom_id), row=row)
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> QuizButton:
+        label = getattr(item, "label", None) or "?"
+        return cls(match.string, label=label)
+
+    async def callback(self, interaction: discord.Interaction[QuizBot]) -> None:  # type: ignore[override]
+        parsed = parse_custom_id(self.custom_id)
+        if parsed is None:  # the template matched, so this cannot happen
+            return
+        cog = interaction.client.get_cog("Quiz")
+        if cog is None:
+            return
+        await cog.on_quiz_component(interaction, *parsed)  # type: ignore[attr-defined]

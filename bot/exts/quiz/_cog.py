@@ -1,0 +1,443 @@
+"""The Discord layer of `/quiz`: parse the interaction, apply the rules, render."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import QuizBot, answer_errors_of
+from bot.domain.catalog import UnknownDeckError
+from bot.domain.errors import DomainError
+from bot.domain.grading import Verdict, grade_typed_answer
+from bot.domain.questions import draw_cards
+from bot.domain.quiz import (
+    DEFAULT_QUESTIONS,
+    LETTERS,
+    MAX_QUESTIONS,
+    MIN_QUESTIONS,
+    SELF_GRADES,
+    AlreadyAnsweredError,
+    QuizSession,
+    SessionClosedError,
+    SessionStatus,
+    StaleQuestionError,
+    build_question,
+    check_click,
+    check_owner,
+    grade_is_correct,
+    points_for,
+    response_ms,
+)
+from bot.domain.streaks import days_of, study_streak
+from bot.domain.timezones import local_date
+from bot.exts.autocomplete import deck_autocomplete
+from bot.exts.quiz import _render as render
+from bot.exts.quiz._buttons import QuizButton, custom_id, parse_custom_id
+from bot.storage import NewAnswer
+
+log = logging.getLogger(__name__)
+
+ANSWER_INPUT_ID = "answer"
+MODE_ACTIONS = {
+    "multiple-choice": frozenset({"a", "b", "c", "d"}),
+    "flashcard": frozenset({"show", *SELF_GRADES}),
+    "typed": frozenset({"type", "right", "wrong"}),
+}
+MAX_TYPED = 400
+
+
+class NoDeckChosenError(DomainError):
+    def __init__(self, deck_ids: list[str]) -> None:
+        listed = ", ".join(f"`{d}`" for d in deck_ids[:10]) or "none installed"
+        super().__init__(f"Choose a deck with the `deck` option. Decks: {listed}.")
+
+
+class QuizGoneError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("This quiz no longer exists. Start a new one with `/quiz`.")
+
+
+class AnswerModal(discord.ui.Modal):
+    """The typed answer box. Its submit is handled by the cog's interaction listener,
+    which also works for a modal opened before a restart."""
+
+    def __init__(self, modal_id: str, front: str) -> None:
+        super().__init__(title="Your answer", custom_id=modal_id, timeout=900)
+        self.add_item(
+            discord.ui.TextInput(
+                label="Answer",
+                custom_id=ANSWER_INPUT_ID,
+                style=discord.TextStyle.paragraph,
+                max_length=MAX_TYPED,
+                placeholder=render.clip(front, 100),
+            )
+        )
+
+
+def _typed_value(data: Any) -> str:
+    """Find the answer input's value in a modal submit, whatever rows wrap it."""
+    if isinstance(data, dict):
+        if data.get("custom_id") == ANSWER_INPUT_ID and "value" in data:
+            return str(data["value"])
+        for key in ("components", "component"):
+            if key in data:
+                found = _typed_value(data[key])
+                if found:
+                    return found
+    elif isinstance(data, list):
+        for item in data:
+            found = _typed_value(item)
+            if found:
+                return found
+    return ""
+
+
+async def _topic_autocomplete(
+    interaction: discord.Interaction[QuizBot], current: str
+) -> list[app_commands.Choice[str]]:
+    catalog = interaction.client.catalog
+    deck_id = getattr(interaction.namespace, "deck", None)
+    deck = catalog.decks.get(deck_id) if deck_id else catalog.default()
+    if deck is None:
+        return []
+    needle = current.casefold().strip()
+    return [
+        app_commands.Choice(name=render.clip(topic, 100), value=topic[:100])
+        for topic in deck.topics
+        if needle in topic.casefold()
+    ][:25]
+
+
+class Quiz(commands.Cog):
+    def __init__(self, bot: QuizBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        # Registered at start (setup_hook loads extensions), so buttons sent
+        # before a restart are handled by this process too.
+        self.bot.add_dynamic_items(QuizButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(QuizButton)
+
+    # -- /quiz ----------------------------------------------------------------
+
+    @app_commands.command(name="quiz", description="Start a personal quiz from a flashcard deck")
+    @app_commands.describe(
+        deck="The deck to draw cards from",
+        mode="How to answer: pick A-D, grade yourself, or type it",
+        questions="How many questions (1-50, default 10)",
+        topic="Only cards of this topic",
+    )
+    @app_commands.autocomplete(deck=deck_autocomplete, topic=_topic_autocomplete)
+    async def quiz(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        deck: str | None = None,
+        mode: Literal["multiple-choice", "flashcard", "typed"] = "multiple-choice",
+        questions: app_commands.Range[int, MIN_QUESTIONS, MAX_QUESTIONS] = DEFAULT_QUESTIONS,
+        topic: str | None = None,
+    ) -> None:
+        catalog = self.bot.catalog
+        if deck is None:
+            chosen = catalog.default()
+            if chosen is None:
+                raise NoDeckChosenError([d.id for d in catalog.all()])
+        else:
+            chosen = catalog.get(deck)
+        topic_name = catalog.topic_of(chosen, topic)
+        now = self.bot.clock()
+        session_id = secrets.token_hex(6)
+        cards = draw_cards(chosen, count=questions, topic=topic_name, seed=session_id)
+        built = tuple(build_question(chosen, card, mode=mode, seed=session_id) for card in cards)
+
+        await self._remember_member(interaction, now)
+        active = await self.bot.db.active_session(interaction.user.id)
+        if active is not None and active.expired_at(now):
+            await self.bot.db.set_session_status(
+                active.id, SessionStatus.EXPIRED, now, only_from=SessionStatus.ACTIVE
+            )
+            active = None
+        session = QuizSession(
+            id=session_id,
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            deck_id=chosen.id,
+            topic=topic_name,
+            mode=mode,
+            questions=built,
+            requested=questions,
+            position=0,
+            answered=0,
+            correct=0,
+            points=0,
+            status=SessionStatus.ACTIVE if active is None else SessionStatus.PENDING,
+            started_at=now,
+            updated_at=now,
+            question_shown_at=now,
+        )
+        await self.bot.db.create_session(session, replace_active=False)
+        if active is not None:
+            await self._send(interaction, render.confirm_replace_screen(session, active))
+            return
+        note = None
+        if len(built) < questions:
+            where = f"topic `{topic_name}`" if topic_name else f"deck `{chosen.id}`"
+            note = (
+                f"Only {len(built)} cards match {where}, so this quiz has {len(built)} questions."
+            )
+        await self._send(interaction, render.question_screen(session, note=note))
+
+    async def _remember_member(
+        self, interaction: discord.Interaction[QuizBot], now: datetime
+    ) -> None:
+        """Keep the name leaderboards show, and the server row answers point to."""
+        await self.bot.db.upsert_user(interaction.user.id, interaction.user.display_name, now)
+        if interaction.guild_id is not None:
+            name = interaction.guild.name if interaction.guild else ""
+            await self.bot.db.upsert_guild(interaction.guild_id, name, now)
+
+    async def _send(self, interaction: discord.Interaction[QuizBot], screen: render.Screen) -> None:
+        kwargs: dict[str, Any] = {"embeds": screen.embeds, "ephemeral": True}
+        if screen.view is not None:
+            kwargs["view"] = screen.view
+        if screen.content is not None:
+            kwargs["content"] = screen.content
+        await interaction.response.send_message(**kwargs)
+
+    async def _show(self, interaction: discord.Interaction[QuizBot], screen: render.Screen) -> None:
+        """Replace the message the member clicked on with the new screen."""
+        await interaction.response.edit_message(
+            content=screen.content, embeds=screen.embeds, view=screen.view
+        )
+
+    # -- buttons and modals -----------------------------------------------------
+
+    async def on_quiz_component(
+        self, interaction: discord.Interaction[QuizBot], session_id: str, index: int, action: str
+    ) -> None:
+        await answer_errors_of(
+            interaction,
+            f"quiz button {action}",
+            self._component(interaction, session_id, index, action),
+        )
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[QuizBot]) -> None:
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        parsed = parse_custom_id(str(data.get("custom_id", "")))
+        if parsed is None or parsed[2] != "modal":
+            return
+        session_id, index, _ = parsed
+        await answer_errors_of(
+            interaction, "quiz answer modal", self._typed_submit(interaction, session_id, index)
+        )
+
+    async def _load(self, session_id: str) -> QuizSession:
+        session = await self.bot.db.get_session(session_id)
+        if session is None:
+            raise QuizGoneError()
+        return session
+
+    async def _component(
+        self, interaction: discord.Interaction[QuizBot], session_id: str, index: int, action: str
+    ) -> None:
+        session = await self._load(session_id)
+        now = self.bot.clock()
+        user_id = interaction.user.id
+        if action in ("start", "keep"):
+            await self._replace_choice(interaction, session, action, now)
+            return
+        if action == "next":
+            await self._next(interaction, session, index, now)
+            return
+        try:
+            check_click(session, user_id=user_id, index=index, now=now)
+        except SessionClosedError as closed:
+            if session.status is SessionStatus.ACTIVE:  # it ran out of time just now
+                await self.bot.db.set_session_status(
+                    session.id, SessionStatus.EXPIRED, now, only_from=SessionStatus.ACTIVE
+                )
+            raise closed
+        if action not in MODE_ACTIONS[session.mode]:
+            raise StaleQuestionError()  # a hand-made custom_id; nothing to do
+        question = session.current
+        if action in ("a", "b", "c", "d"):
+            chosen = LETTERS.index(action.upper())
+            correct = chosen == question.correct_index
+            await self._record(interaction, session, now, correct=correct, chosen_index=chosen)
+        elif action == "show":
+            await self._show(interaction, render.revealed_flashcard_screen(session))
+        elif action in SELF_GRADES:
+            await self._record(
+                interaction, session, now, correct=grade_is_correct(action), grade=action
+            )
+        elif action == "type":
+            await interaction.response.send_modal(
+                AnswerModal(custom_id(session.id, session.position, "modal"), question.front)
+            )
+        elif action in ("right", "wrong"):
+            typed = _embed_field(interaction, "You wrote")
+            await self._record(interaction, session, now, correct=action == "right", typed=typed)
+        else:
+            raise StaleQuestionError()
+
+    async def _typed_submit(
+        self, interaction: discord.Interaction[QuizBot], session_id: str, index: int
+    ) -> None:
+        session = await self._load(session_id)
+        now = self.bot.clock()
+        check_click(session, user_id=interaction.user.id, index=index, now=now)
+        data: dict[str, Any] = dict(interaction.data or {})
+        typed = _typed_value(data.get("components", []))[:MAX_TYPED]
+        question = session.current
+        result = grade_typed_answer(typed, question.back, question.accept)
+        if result.verdict is Verdict.UNSURE:
+            await self._show(interaction, render.unsure_screen(session, typed, result))
+            return
+        await self._record(
+            interaction, session, now, correct=result.verdict is Verdict.CORRECT, typed=typed
+        )
+
+    async def _record(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        session: QuizSession,
+        now: datetime,
+        *,
+        correct: bool,
+        chosen_index: int | None = None,
+        grade: str | None = None,
+        typed: str | None = None,
+    ) -> None:
+        """Store the answer once and show the result; a lost race gets a polite note."""
+        question = session.current
+        updated = await self.bot.db.answer_in_session(
+            NewAnswer(
+                user_id=session.user_id,
+                guild_id=session.guild_id,
+                deck_id=session.deck_id,
+                card_id=question.card_id,
+                mode=session.mode,
+                correct=correct,
+                grade=grade,
+                points=points_for(session.mode, correct),
+                answered_at=now,
+                response_ms=response_ms(session, now),
+                session_id=session.id,
+                question_index=session.position,
+            ),
+            total=session.total,
+        )
+        if updated is None:
+            raise AlreadyAnsweredError()
+        summary = None
+        if updated.status is SessionStatus.FINISHED:
+            summary = await self._summary(updated, now)
+        await self._show(
+            interaction,
+            render.answered_screen(
+                updated,
+                correct=correct,
+                chosen_index=chosen_index,
+                grade=grade,
+                typed=typed,
+                summary=summary,
+            ),
+        )
+
+    async def _summary(self, session: QuizSession, now: datetime) -> discord.Embed:
+        answers = await self.bot.db.session_answers(session.id)
+        wrong = {a.question_index for a in answers if not a.correct}
+        missed = [q.front for i, q in enumerate(session.questions) if i in wrong]
+        zone = await self._zone_of(session)
+        days = days_of(await self.bot.db.study_instants(session.user_id), zone)
+        streak = study_streak(days, local_date(now, zone))
+        return render.summary_embed(
+            session, finished_at=now, missed=missed, streak_days=streak.current
+        )
+
+    async def _zone_of(self, session: QuizSession) -> ZoneInfo:
+        """The member's own zone, else the server's, else UTC."""
+        user = await self.bot.db.get_user(session.user_id)
+        name = user.timezone if user else None
+        if name is None and session.guild_id is not None:
+            guild = await self.bot.db.get_guild(session.guild_id)
+            name = guild.timezone if guild else None
+        try:
+            return ZoneInfo(name or "UTC")
+        except (KeyError, ValueError):
+            return ZoneInfo("UTC")
+
+    async def _next(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        session: QuizSession,
+        index: int,
+        now: datetime,
+    ) -> None:
+        check_owner(session, user_id=interaction.user.id)
+        if session.status is not SessionStatus.ACTIVE:
+            raise SessionClosedError(session.status)
+        moved = await self.bot.db.advance_session(session.id, index, now)
+        if moved is None:
+            # A second click on Next, or Next on an old message: show where the quiz is.
+            current = await self._load(session.id)
+            if current.current_answered:
+                raise AlreadyAnsweredError()
+            await self._show(interaction, render.question_screen(current))
+            return
+        await self._show(interaction, render.question_screen(moved))
+
+    async def _replace_choice(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        pending: QuizSession,
+        action: str,
+        now: datetime,
+    ) -> None:
+        check_owner(pending, user_id=interaction.user.id)
+        if action == "start":
+            started = await self.bot.db.activate_session(pending.id, now)
+            if started is None:
+                raise SessionClosedError(pending.status)
+            await self._show(interaction, render.question_screen(started))
+            return
+        await self.bot.db.set_session_status(
+            pending.id, SessionStatus.ABANDONED, now, only_from=SessionStatus.PENDING
+        )
+        active = await self.bot.db.active_session(interaction.user.id)
+        if active is None or active.status is not SessionStatus.ACTIVE:
+            await self._show(
+                interaction,
+                render.Screen(
+                    [], None, "Your old quiz has ended meanwhile. Start a new one with `/quiz`."
+                ),
+            )
+            return
+        # Bring the running quiz here, so the member need not scroll for it.
+        await self._show(interaction, render.resume_screen(active))
+
+
+def _embed_field(interaction: discord.Interaction[QuizBot], name: str) -> str | None:
+    message = interaction.message
+    if message is None:
+        return None
+    for embed in message.embeds:
+        for field in embed.fields:
+            if field.name == name:
+                return field.value
+    return None
+
+
+__all__ = ["Quiz", "UnknownDeckError"]

@@ -1,0 +1,253 @@
+"""Embeds and buttons of a quiz session. Rendering only: no database, no decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import discord
+
+from bot.domain.grading import GradeResult
+from bot.domain.quiz import LETTERS, SELF_GRADES, QuizSession
+from bot.exts.quiz._buttons import QuizButton, custom_id
+
+QUESTION_COLOUR = discord.Colour.blurple()
+RIGHT_COLOUR = discord.Colour.green()
+WRONG_COLOUR = discord.Colour.red()
+STUDY_COLOUR = discord.Colour.gold()
+
+DESCRIPTION_LIMIT = 4096
+FIELD_LIMIT = 1024
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _header(session: QuizSession) -> str:
+    return f"Question {session.position + 1} of {session.total}"
+
+
+def _base_embed(session: QuizSession, colour: discord.Colour) -> discord.Embed:
+    embed = discord.Embed(title=_header(session), colour=colour)
+    topic = session.current.topic or session.topic
+    footer = session.deck_id + (f" · {topic}" if topic else "")
+    if session.mode in ("multiple-choice", "typed"):
+        footer += f" · score {session.points}"
+    embed.set_footer(text=clip(footer, 2048))
+    return embed
+
+
+def _options_embed(
+    embed: discord.Embed, session: QuizSession, marks: dict[int, str] | None = None
+) -> None:
+    """The question and its four options, each with its letter and full text."""
+    question = session.current
+    marks = marks or {}
+    lines = [
+        f"{marks.get(i, '')}**{letter}.** {option}".strip()
+        for i, (letter, option) in enumerate(zip(LETTERS, question.options, strict=True))
+    ]
+    text = f"**{question.front}**\n\n" + "\n".join(lines)
+    if len(text) <= DESCRIPTION_LIMIT:
+        embed.description = text
+        return
+    # Very long options do not fit one description; fields hold 1,024 characters each.
+    embed.description = clip(f"**{question.front}**", DESCRIPTION_LIMIT)
+    for i, (letter, option) in enumerate(zip(LETTERS, question.options, strict=True)):
+        embed.add_field(
+            name=f"{marks.get(i, '')}{letter}.", value=clip(option, FIELD_LIMIT), inline=False
+        )
+
+
+def _view(*buttons: discord.ui.Item[Any]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(button)
+    return view
+
+
+def _button(
+    session: QuizSession, action: str, label: str, style: discord.ButtonStyle, *, row: int = 0
+) -> QuizButton:
+    return QuizButton(
+        custom_id(session.id, session.position, action), label=label, style=style, row=row
+    )
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What one message shows: its embeds and its buttons."""
+
+    embeds: list[discord.Embed]
+    view: discord.ui.View | None
+    content: str | None = None
+
+
+def question_screen(session: QuizSession, *, note: str | None = None) -> Screen:
+    """The current question, waiting for an answer."""
+    question = session.current
+    embed = _base_embed(session, QUESTION_COLOUR)
+    if session.mode == "multiple-choice":
+        _options_embed(embed, session)
+        view = _view(
+            *(
+                _button(session, letter.lower(), letter, discord.ButtonStyle.secondary)
+                for letter in LETTERS
+            )
+        )
+    elif session.mode == "typed":
+        embed.description = f"**{question.front}**\n\nPress **Answer** and type what you know."
+        view = _view(_button(session, "type", "Answer", discord.ButtonStyle.primary))
+    else:
+        embed.description = f"**{question.front}**\n\nThink of the answer, then reveal it."
+        view = _view(_button(session, "show", "Show answer", discord.ButtonStyle.primary))
+    return Screen([embed], view, note)
+
+
+def revealed_flashcard_screen(session: QuizSession) -> Screen:
+    """The flashcard's back, waiting for the member's own grade."""
+    question = session.current
+    embed = _base_embed(session, QUESTION_COLOUR)
+    embed.description = clip(f"**{question.front}**\n\n{question.back}", DESCRIPTION_LIMIT)
+    if question.explanation:
+        embed.add_field(name="Why", value=clip(question.explanation, FIELD_LIMIT), inline=False)
+    embed.add_field(name="How well did you know it?", value="Be honest: it only helps you.")
+    styles = {
+        "again": discord.ButtonStyle.danger,
+        "hard": discord.ButtonStyle.secondary,
+        "good": discord.ButtonStyle.primary,
+        "easy": discord.ButtonStyle.success,
+    }
+    view = _view(*(_button(session, g, g.capitalize(), styles[g]) for g in SELF_GRADES))
+    return Screen([embed], view)
+
+
+def unsure_screen(session: QuizSession, typed: str, result: GradeResult) -> Screen:
+    """A typed answer the grader could not decide: the member judges it."""
+    question = session.current
+    embed = _base_embed(session, QUESTION_COLOUR)
+    embed.description = clip(f"**{question.front}**", DESCRIPTION_LIMIT)
+    embed.add_field(name="You wrote", value=clip(typed, FIELD_LIMIT) or "(nothing)", inline=False)
+    embed.add_field(name="The answer", value=clip(question.back, FIELD_LIMIT), inline=False)
+    if result.missing_terms:
+        embed.add_field(
+            name="Not found in yours",
+            value=clip(", ".join(result.missing_terms), FIELD_LIMIT),
+            inline=False,
+        )
+    view = _view(
+        _button(session, "right", "I was right", discord.ButtonStyle.success),
+        _button(session, "wrong", "I was wrong", discord.ButtonStyle.danger),
+    )
+    return Screen([embed], view, "Close call: compare and judge it yourself.")
+
+
+def answered_screen(
+    session: QuizSession,
+    *,
+    correct: bool,
+    chosen_index: int | None = None,
+    grade: str | None = None,
+    typed: str | None = None,
+    summary: discord.Embed | None = None,
+) -> Screen:
+    """The current question after its answer, with Next or the summary after the last."""
+    question = session.current
+    if session.mode == "flashcard":
+        colour = STUDY_COLOUR
+    else:
+        colour = RIGHT_COLOUR if correct else WRONG_COLOUR
+    embed = _base_embed(session, colour)
+    if session.mode == "multiple-choice":
+        marks = {question.correct_index: "✅ "}
+        if chosen_index is not None and chosen_index != question.correct_index:
+            marks[chosen_index] = "❌ "
+        _options_embed(embed, session, marks)
+        verdict = (
+            "Right!" if correct else f"Not quite: the answer is **{question.correct_letter}**."
+        )
+        embed.add_field(name="Result", value=verdict, inline=False)
+    else:
+        embed.description = clip(f"**{question.front}**\n\n{question.back}", DESCRIPTION_LIMIT)
+        if typed is not None:
+            embed.add_field(
+                name="You wrote", value=clip(typed, FIELD_LIMIT) or "(nothing)", inline=False
+            )
+            embed.add_field(
+                name="Result", value="Right!" if correct else "Not quite.", inline=False
+            )
+        if grade is not None:
+            embed.add_field(name="You said", value=grade.capitalize(), inline=False)
+    if question.explanation:
+        embed.add_field(name="Why", value=clip(question.explanation, FIELD_LIMIT), inline=False)
+    if summary is not None:
+        return Screen([embed, summary], None)
+    return Screen([embed], _view(_button(session, "next", "Next", discord.ButtonStyle.primary)))
+
+
+def summary_embed(
+    session: QuizSession,
+    *,
+    finished_at: datetime,
+    missed: list[str],
+    streak_days: int,
+) -> discord.Embed:
+    answered = session.answered
+    embed = discord.Embed(title="Quiz complete", colour=QUESTION_COLOUR)
+    if session.mode == "flashcard":
+        known = session.correct
+        embed.description = f"You studied **{answered}** cards and knew **{known}** of them."
+    else:
+        accuracy = session.correct / answered if answered else 0.0
+        embed.description = (
+            f"Score **{session.points}** · **{session.correct}/{answered}** right ({accuracy:.0%})"
+        )
+    seconds = max(0, int((finished_at - session.started_at).total_seconds()))
+    embed.add_field(name="Time", value=f"{seconds // 60} min {seconds % 60} s")
+    embed.add_field(
+        name="Study streak", value=f"{streak_days} day{'s' if streak_days != 1 else ''}"
+    )
+    if missed:
+        shown = [f"• {clip(front, 180)}" for front in missed[:8]]
+        if len(missed) > 8:
+            shown.append(f"…and {len(missed) - 8} more")
+        embed.add_field(name="To review", value=clip("\n".join(shown), FIELD_LIMIT), inline=False)
+    embed.set_footer(text="Start another with /quiz")
+    return embed
+
+
+def resume_screen(session: QuizSession) -> Screen:
+    """A running session shown afresh: its open question, or Next if that is answered."""
+    if not session.current_answered:
+        return question_screen(session)
+    embed = _base_embed(session, QUESTION_COLOUR)
+    embed.description = clip(
+        f"**{session.current.front}**\n\nAnswered. Press **Next** to go on.", DESCRIPTION_LIMIT
+    )
+    return Screen([embed], _view(_button(session, "next", "Next", discord.ButtonStyle.primary)))
+
+
+def confirm_replace_screen(new: QuizSession, old: QuizSession) -> Screen:
+    embed = discord.Embed(
+        title="You already have a quiz running",
+        description=(
+            f"Your `{old.deck_id}` quiz is at question {old.position + 1} of {old.total}. "
+            f"Abandon it and start this `{new.deck_id}` quiz ({new.total} questions)?"
+        ),
+        colour=QUESTION_COLOUR,
+    )
+    view = _view(
+        QuizButton(
+            custom_id(new.id, 0, "start"),
+            label="Start the new quiz",
+            style=discord.ButtonStyle.danger,
+        ),
+        QuizButton(
+            custom_id(new.id, 0, "keep"),
+            label="Keep the old one",
+            style=discord.ButtonStyle.secondary,
+        ),
+    )
+    return Screen([embed], view)

@@ -1,0 +1,186 @@
+"""The bot's core through the loopback Discord API: connect, sync, errors, reconnects."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import discord
+import pytest
+
+from bot.client import APOLOGY, QuizBot, command_tree_hash
+from tests.conftest import StudyServer
+from tests.fakediscord import FakeDiscord
+from tests.harness import BotRunner
+
+EXPECTED_COMMANDS = {"decks", "quiz"}
+
+
+async def test_connects_without_privileged_intents_and_syncs_globally(
+    fake: FakeDiscord, runner: BotRunner
+) -> None:
+    identify = fake.identify_payloads[-1]
+    intents = discord.Intents._from_value(identify["intents"])
+    assert intents.guilds
+    assert not (intents.members or intents.presences or intents.message_content)
+    assert {c["name"] for c in fake.commands()} >= EXPECTED_COMMANDS
+    assert runner.bot is not None and runner.bot.synced == "global"
+
+
+async def test_an_unchanged_tree_is_not_synced_again_after_a_restart(
+    fake: FakeDiscord, runner: BotRunner
+) -> None:
+    syncs_before = len(fake.requests_to("PUT", "/applications/{application_id}/commands"))
+    assert syncs_before == 1
+    bot = await runner.restart()
+    assert bot.synced == "unchanged"
+    assert len(fake.requests_to("PUT", "/applications/{application_id}/commands")) == 1
+
+
+async def test_a_changed_tree_is_synced_and_a_forced_sync_always_is(
+    fake: FakeDiscord, runner: BotRunner
+) -> None:
+    assert runner.db is not None
+    bot = runner.bot
+    assert bot is not None
+    await runner.db.set_state("global_commands_hash", "stale", runner.clock())
+    bot = await runner.restart()
+    assert bot.synced == "global"
+    await runner.stop()
+    bot = await runner.start(force_global_sync=True)
+    assert bot.synced == "global"
+    assert len(fake.requests_to("PUT", "/applications/{application_id}/commands")) == 3
+    assert runner.db is not None
+    assert await runner.db.get_state("global_commands_hash") == command_tree_hash(bot.tree)
+
+
+async def test_dev_guild_sync_copies_commands_to_that_guild_only(
+    fake: FakeDiscord, server: StudyServer, tmp_path: Path
+) -> None:
+    runner = BotRunner(fake, tmp_path / "dev.sqlite3", dev_guild_id=server.guild.id)
+    await runner.start()
+    try:
+        await fake.wait_commands_synced(scope=server.guild.id)
+        assert {c["name"] for c in fake.commands(server.guild.id)} >= EXPECTED_COMMANDS
+        assert fake.commands() == []
+        assert runner.bot is not None and runner.bot.synced == "guild"
+    finally:
+        await runner.stop()
+
+
+async def test_decks_list(fake: FakeDiscord, server: StudyServer, runner: BotRunner) -> None:
+    it = await fake.invoke_slash("decks list", {}, user=server.alice, channel=server.channel)
+    await it.wait_response()
+    assert it.ephemeral
+    embed = it.message["embeds"][0]
+    assert embed["title"] == "Flashcard decks"
+    field = embed["fields"][0]
+    assert field["name"] == "AWS MLA-C01: Deployment and Operationalization"
+    assert "`aws-mla-c01-deployment` · 39 cards" in field["value"]
+    assert "Serverless ML with Lambda" in field["value"]
+
+
+async def test_decks_info_shows_topics_and_progress(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    it = await fake.invoke_slash(
+        "decks info", {"deck": "aws-mla-c01-deployment"}, user=server.alice, channel=server.channel
+    )
+    await it.wait_response()
+    embed = it.message["embeds"][0]
+    assert embed["description"].startswith("Flashcards for the AWS Machine Learning Engineer")
+    topics = embed["fields"][0]
+    assert topics["name"] == "Topics (39 cards)"
+    assert "12 · SageMaker endpoints & scaling" in topics["value"]
+    assert all(f["name"] != "Your progress" for f in embed["fields"])
+
+
+async def test_decks_info_unknown_deck_suggests(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    it = await fake.invoke_slash(
+        "decks info", {"deck": "aws-mla-c01-deploy"}, user=server.alice, channel=server.channel
+    )
+    await it.wait_response()
+    assert it.ephemeral
+    assert it.message["content"] == (
+        "There is no deck called `aws-mla-c01-deploy`. Did you mean `aws-mla-c01-deployment`? "
+        "`/decks list` shows them all."
+    )
+
+
+async def test_deck_autocomplete_is_fuzzy(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    choices = await fake.autocomplete(
+        "decks info",
+        {"deck": "deploymnt"},
+        focused="deck",
+        user=server.alice,
+        channel=server.channel,
+    )
+    assert [c["value"] for c in choices] == ["aws-mla-c01-deployment"]
+    assert (
+        await fake.autocomplete(
+            "decks info",
+            {"deck": "zzzzqqq"},
+            focused="deck",
+            user=server.alice,
+            channel=server.channel,
+        )
+        == []
+    )
+
+
+async def test_an_exception_ends_in_an_apology_and_a_log_line(
+    fake: FakeDiscord,
+    server: StudyServer,
+    runner: BotRunner,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert runner.db is not None
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(runner.db, "deck_progress", broken)
+    with caplog.at_level(logging.ERROR, logger="bot.client"):
+        it = await fake.invoke_slash(
+            "decks info",
+            {"deck": "aws-mla-c01-deployment"},
+            user=server.alice,
+            channel=server.channel,
+        )
+        await it.wait_response()
+    assert it.ephemeral and it.message["content"] == APOLOGY
+    record = next(r for r in caplog.records if "command /decks info failed" in r.getMessage())
+    assert "aws-mla-c01-deployment" in record.getMessage()
+    assert record.exc_info is not None and "disk on fire" in str(record.exc_info[1])
+
+
+async def test_a_dropped_connection_and_a_reconnect_request_are_survived(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    await fake.drop_connection(resumable=True)
+    await fake.wait_until(lambda: fake.resume_count >= 1, timeout=10)
+    it = await fake.invoke_slash("decks list", {}, user=server.alice, channel=server.channel)
+    await it.wait_response()
+    assert it.message["embeds"][0]["title"] == "Flashcard decks"
+
+    await fake.request_reconnect()
+    await fake.wait_until(lambda: fake.resume_count >= 2, timeout=10)
+    it = await fake.invoke_slash("decks list", {}, user=server.bob, channel=server.channel)
+    await it.wait_response()
+    assert it.message["embeds"][0]["title"] == "Flashcard decks"
+
+
+async def test_shutdown_refuses_new_commands_politely(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    bot: QuizBot | None = runner.bot
+    assert bot is not None
+    bot.shutting_down = True
+    it = await fake.invoke_slash("decks list", {}, user=server.alice, channel=server.channel)
+    await it.wait_response()
+    assert it.ephemeral and "restarting" in it.message["content"]

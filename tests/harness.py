@@ -1,0 +1,123 @@
+"""Run the real bot in-process against the loopback Discord API.
+
+The bot is built exactly as `python -m bot` builds it (settings, decks,
+migrations, extensions, command sync); only its endpoints point at the fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import discord
+from discord.gateway import DiscordWebSocket
+
+from bot.client import QuizBot
+from bot.config import Settings
+from bot.launcher import apply_endpoints, load_catalog
+from bot.storage import Database
+from tests.fakediscord import FakeDiscord
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED_DECKS = REPO / "decks"
+
+
+@dataclass
+class FakeClock:
+    """The bot's clock in tests: moves only when told to."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@contextlib.contextmanager
+def restored_endpoints() -> Iterator[None]:
+    """Put discord.py's endpoints back after a test pointed them at the fake."""
+    base, gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+
+
+class BotRunner:
+    """Starts, stops and restarts the bot on one database file."""
+
+    def __init__(
+        self,
+        fake: FakeDiscord,
+        database: Path,
+        *,
+        decks_dir: Path = SHIPPED_DECKS,
+        clock: FakeClock | None = None,
+        dev_guild_id: int | None = None,
+    ) -> None:
+        self.fake = fake
+        self.database = database
+        self.decks_dir = decks_dir
+        self.clock = clock or FakeClock()
+        self.dev_guild_id = dev_guild_id
+        self.bot: QuizBot | None = None
+        self.db: Database | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def settings(self) -> Settings:
+        api_base, gateway_url = self.fake.endpoint_urls()
+        return Settings(
+            discord_token=self.fake.token,
+            database_url=f"sqlite:///{self.database}",
+            decks_dir=self.decks_dir,
+            dev_guild_id=self.dev_guild_id,
+            discord_api_base=api_base,
+            discord_gateway_url=gateway_url,
+        )
+
+    async def start(self, *, force_global_sync: bool = False) -> QuizBot:
+        settings = self.settings()
+        apply_endpoints(settings)
+        self.db = await Database.open(settings.database_path)
+        self.bot = QuizBot(
+            settings=settings,
+            db=self.db,
+            catalog=load_catalog(settings),
+            clock=self.clock,
+            force_global_sync=force_global_sync,
+            # on_ready waits this long after the last GUILD_CREATE; the fake sends them at once.
+            guild_ready_timeout=0.05,
+        )
+        self._task = asyncio.create_task(self.bot.start(self.fake.token))
+        ready = asyncio.create_task(self.bot.wait_until_ready())
+        done, _ = await asyncio.wait({ready, self._task}, timeout=15, return_when="FIRST_COMPLETED")
+        if self._task in done:
+            ready.cancel()
+            self._task.result()  # raises what stopped the bot
+            raise RuntimeError("the bot stopped before it was ready")
+        if not done:
+            ready.cancel()
+            raise TimeoutError("the bot did not become ready within 15 s")
+        return self.bot
+
+    async def stop(self) -> None:
+        if self.bot is not None:
+            await self.bot.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, timeout=10)
+        if self.db is not None:
+            await self.db.close()
+        await self.fake.wait_disconnected()
+        self.bot, self.db, self._task = None, None, None
+
+    async def restart(self) -> QuizBot:
+        await self.stop()
+        return await self.start()
