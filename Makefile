@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck practice migrate bench clean
+.PHONY: run test lint typecheck practice migrate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,17 +25,14 @@ migrate: $(STAMP)
 	$(PY) -m bot migrate
 
 lint: $(STAMP)
-	$(PY) -m ruff check bot tests bench
-	$(PY) -m ruff format --check bot tests bench
+	$(PY) -m ruff check bot tests $(wildcard bench)
+	$(PY) -m ruff format --check bot tests $(wildcard bench)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
 test: lint typecheck
 	$(PY) -m pytest
-
-bench: $(STAMP)
-	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
