@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # includes aiohttp's connection errors
+        print(f"error: cannot reach Discord ({exc}). Check the network and retry.", file=sys.stderr)
+        return 1
 
 
 async def _migrate(path: Path) -> int:

@@ -11,7 +11,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 
 from bot.client import QuizBot
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.domain.catalog import DeckCatalog
 from bot.domain.decks import load_decks
 from bot.storage import Database
@@ -59,12 +59,19 @@ async def run_bot(settings: Settings, *, force_global_sync: bool = False) -> int
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, _stop, bot, signum)
-            if force_global_sync:
-                # login() runs setup_hook, which syncs; no gateway connection needed.
-                await bot.login(token)
-                log.info("global command sync done")
-                return 0
-            await bot.start(token)
+            try:
+                if force_global_sync:
+                    # login() runs setup_hook, which syncs; no gateway connection needed.
+                    await bot.login(token)
+                    log.info("global command sync done")
+                    return 0
+                await bot.start(token)
+            except discord.LoginFailure as exc:
+                raise ConfigError(
+                    "Discord refused the token in DISCORD_TOKEN. Open your application at "
+                    "https://discord.com/developers/applications, press Reset Token on its "
+                    "Bot page, and put the new token in .env."
+                ) from exc
     log.info("stopped cleanly")
     return 0
 
