@@ -1,15 +1,234 @@
-"""Queries for points, streaks, leaderboards and statistics."""
+"""Queries for points, streaks, leaderboards and statistics.
+
+The points and accuracy boards rank in SQL with the order `bot.domain.leaderboard`
+defines (value descending, earlier reached first, then user id), so only one page
+and the viewer's row leave the database.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
+from fractions import Fraction
+from typing import Any
 
+import aiosqlite
+
+from bot.domain.leaderboard import (
+    GRADED_MODES,
+    MIN_ACCURACY_ANSWERS,
+    PAGE_SIZE,
+    Board,
+    Window,
+    rank_range,
+)
 from bot.domain.streaks import StreakState
 from bot.storage.base import Connection
-from bot.storage.models import to_ms
+from bot.storage.models import from_ms, to_ms
+
+QUARTER_MS = 900_000
+# The trigger and backfill of migration 0004 spell out the same modes.
+_GRADED = "(" + ", ".join(f"'{mode}'" for mode in GRADED_MODES) + ")"
+# No timestamp comes near this; it stands for "no end" in range conditions.
+_FAR_FUTURE_MS = 2**62
+
+# The columns every board source yields, whatever it reads from.
+_SEASON_SOURCE = (
+    "SELECT user_id, points, points_at, graded, correct, graded_at "
+    "FROM season_totals WHERE guild_id = :guild"
+)
+_PERIOD_SOURCE = (
+    "SELECT user_id, SUM(points) AS points, "
+    "MAX(CASE WHEN points > 0 THEN answered_at END) AS points_at, "
+    "COUNT(*) AS graded, SUM(correct) AS correct, MAX(answered_at) AS graded_at "
+    # Named: without statistics the planner would rather walk the whole server in
+    # user order (to skip a sort) than read only the period's range.
+    "FROM answers INDEXED BY answers_by_guild_time "
+    "WHERE guild_id = :guild AND answered_at >= :start AND answered_at < :end "
+    f"AND mode IN {_GRADED} GROUP BY user_id"
+)
+_BOARD_RULES = {
+    Board.POINTS: ("points > 0", "points DESC, points_at, user_id", "points", "points_at"),
+    Board.ACCURACY: (
+        f"graded >= {MIN_ACCURACY_ANSWERS}",
+        "CAST(correct AS REAL) / graded DESC, graded_at, user_id",
+        "correct",
+        "graded_at",
+    ),
+}
+
+
+def board_sql(board: Board, *, season: bool) -> str:
+    """The ranking query of a points or accuracy board, over the season or a period.
+
+    Equal ratios give equal doubles (division is correctly rounded), so accuracy ties
+    are exact; different ratios of realistic counts never round together.
+    """
+    where, order, value, reached = _BOARD_RULES[board]
+    source = _SEASON_SOURCE if season else _PERIOD_SOURCE
+    return (
+        f"WITH source AS ({source}), ranked AS ("
+        f"SELECT user_id, {value} AS value, {reached} AS reached, graded, correct, "
+        f"ROW_NUMBER() OVER (ORDER BY {order}) AS rank, COUNT(*) OVER () AS total "
+        f"FROM source WHERE {where}) "
+        "SELECT rank, ranked.user_id, users.display_name, value, reached, graded, correct, total "
+        "FROM ranked LEFT JOIN users ON users.id = ranked.user_id "
+        # The last row comes along so the total is known even past the last page.
+        "WHERE rank BETWEEN :first AND :last OR ranked.user_id = :viewer OR rank = total "
+        "ORDER BY rank"
+    )
+
+
+# The season's points board, the default one, reads its index in board order: a
+# page is a slice of it and a rank is the count of entries before the member's.
+SEASON_POINTS_PAGE_SQL = (
+    "SELECT user_id, users.display_name, points, points_at, graded, correct "
+    "FROM season_totals LEFT JOIN users ON users.id = season_totals.user_id "
+    "WHERE guild_id = :guild AND points > 0 "
+    "ORDER BY points DESC, points_at, user_id LIMIT :limit OFFSET :offset"
+)
+SEASON_POINTS_COUNT_SQL = (
+    "SELECT COUNT(*) FROM season_totals WHERE guild_id = :guild AND points > 0"
+)
+SEASON_POINTS_VIEWER_SQL = (
+    "SELECT user_id, users.display_name, points, points_at, graded, correct "
+    "FROM season_totals LEFT JOIN users ON users.id = season_totals.user_id "
+    "WHERE guild_id = :guild AND user_id = :viewer AND points > 0"
+)
+SEASON_POINTS_AHEAD_SQL = (
+    "SELECT (SELECT COUNT(*) FROM season_totals "
+    "WHERE guild_id = :guild AND points > :points) + (SELECT COUNT(*) FROM season_totals "
+    "WHERE guild_id = :guild AND points = :points AND (points_at, user_id) < (:at, :viewer))"
+)
+
+RECENT_STUDY_SQL = (
+    "SELECT user_id, MIN(answered_at) FROM answers WHERE guild_id = :guild AND user_id IN "
+    "(SELECT user_id FROM answers WHERE guild_id = :guild AND answered_at >= :since) "
+    f"GROUP BY user_id, answered_at / {QUARTER_MS}"
+)
+RECENT_ZONES_SQL = (
+    "SELECT id, timezone FROM users WHERE timezone IS NOT NULL AND id IN "
+    "(SELECT user_id FROM answers WHERE guild_id = :guild AND answered_at >= :since)"
+)
+
+
+def _scope(user_id: int, guild_id: int | None) -> tuple[str, dict[str, Any]]:
+    """The condition for one member's answers in a server, or everywhere when None."""
+    if guild_id is None:
+        return "user_id = :user", {"user": user_id}
+    return "guild_id = :guild AND user_id = :user", {"user": user_id, "guild": guild_id}
+
+
+def member_totals_sql(guild_id: int | None) -> str:
+    where, _ = _scope(0, guild_id)
+    return (
+        f"SELECT COUNT(*), COALESCE(SUM(mode IN {_GRADED}), 0), "
+        f"COALESCE(SUM(CASE WHEN mode IN {_GRADED} THEN correct END), 0), "
+        f"COALESCE(SUM(points), 0) FROM answers WHERE {where} AND answered_at >= :since"
+    )
+
+
+def card_results_sql(guild_id: int | None) -> str:
+    where, _ = _scope(0, guild_id)
+    return (
+        "SELECT card_id, COUNT(*), SUM(correct) FROM answers "
+        f"WHERE {where} AND deck_id = :deck AND mode IN {_GRADED} GROUP BY card_id"
+    )
+
+
+def activity_sql(guild_id: int | None) -> str:
+    where, _ = _scope(0, guild_id)
+    return (
+        f"SELECT answered_at / {QUARTER_MS}, COUNT(*) FROM answers "
+        f"WHERE {where} AND answered_at >= :since GROUP BY 1"
+    )
+
+
+def study_quarters_sql(guild_id: int | None) -> str:
+    where, _ = _scope(0, guild_id)
+    return f"SELECT DISTINCT answered_at / {QUARTER_MS} FROM answers WHERE {where}"
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One ranked member as stored: value, when it was reached, and the judged answers."""
+
+    rank: int
+    user_id: int
+    name: str | None  # None only if the member's row vanished mid-query
+    value: Fraction
+    reached_at: datetime
+    graded: int
+    correct: int
+
+
+@dataclass(frozen=True)
+class BoardRows:
+    rows: list[BoardRow]
+    own: BoardRow | None
+    total: int
+
+
+@dataclass(frozen=True)
+class Season:
+    number: int
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class MemberTotals:
+    answers: int
+    graded: int
+    correct: int
+    points: int
+
+
+@dataclass(frozen=True)
+class CardResult:
+    card_id: str
+    graded: int
+    correct: int
+
+
+@dataclass(frozen=True)
+class UserData:
+    """How much a user has stored: what /forgetme deletes."""
+
+    answers: int
+    servers: int
+    dm_answers: int
+    sessions: int
+    daily_streaks: int
+    profile: bool
+
+    @property
+    def empty(self) -> bool:
+        return not (self.answers or self.sessions or self.daily_streaks or self.profile)
+
+
+def _points_row(rank: int, row: aiosqlite.Row) -> BoardRow:
+    return BoardRow(
+        rank=rank,
+        user_id=int(row[0]),
+        name=None if row[1] is None else str(row[1]),
+        value=Fraction(int(row[2])),
+        reached_at=from_ms(int(row[3])),
+        graded=int(row[4]),
+        correct=int(row[5]),
+    )
+
+
+def _ms(instant: datetime | None, default: int) -> int:
+    return default if instant is None else to_ms(instant)
 
 
 class StatsQueries(Connection):
+    async def _named_rows(self, sql: str, params: dict[str, Any]) -> list[aiosqlite.Row]:
+        """Rows of a query with :named parameters."""
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
     async def get_daily_streak(self, guild_id: int, user_id: int) -> StreakState:
         """A member's daily-challenge streak in one server (zero when never answered)."""
         row = await self._fetchone(
@@ -38,4 +257,239 @@ class StatsQueries(Connection):
                 None if state.last_day is None else state.last_day.isoformat(),
                 to_ms(now),
             ),
+        )
+
+    # -- time zones -----------------------------------------------------------------
+
+    async def set_user_timezone(self, user_id: int, zone: str | None, now: datetime) -> None:
+        """A member's own zone for their study streak; None falls back to the server's."""
+        await self._execute(
+            "UPDATE users SET timezone = ?, updated_at = ? WHERE id = ?",
+            (zone, to_ms(now), user_id),
+        )
+
+    async def set_guild_timezone(self, guild_id: int, zone: str) -> None:
+        await self._execute("UPDATE guilds SET timezone = ? WHERE id = ?", (zone, guild_id))
+
+    # -- seasons --------------------------------------------------------------------
+
+    async def current_season(self, guild_id: int) -> Season | None:
+        """The server's latest season; None before the first `/season start`."""
+        row = await self._fetchone(
+            "SELECT COUNT(*), MAX(started_at) FROM seasons WHERE guild_id = ?", (guild_id,)
+        )
+        if row is None or not row[0]:
+            return None
+        return Season(int(row[0]), from_ms(int(row[1])))
+
+    async def start_season(
+        self, guild_id: int, now: datetime, *, unless_started_since: datetime
+    ) -> Season | None:
+        """Start a new season at ``now``; None if one already started since the given instant.
+
+        The condition makes a double-clicked confirmation start one season, not two.
+        Answers are kept; the season totals are rebuilt from those at or after ``now``.
+        """
+        async with self._transaction() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM seasons WHERE guild_id = ? AND started_at >= ?",
+                (guild_id, to_ms(unless_started_since)),
+            ) as cursor:
+                if await cursor.fetchone() is not None:
+                    return None
+            await conn.execute(
+                "INSERT INTO seasons (guild_id, started_at) VALUES (?, ?)", (guild_id, to_ms(now))
+            )
+            await conn.execute("DELETE FROM season_totals WHERE guild_id = ?", (guild_id,))
+            await conn.execute(
+                "INSERT INTO season_totals "
+                "(guild_id, user_id, points, points_at, graded, correct, graded_at) "
+                "SELECT guild_id, user_id, SUM(points), "
+                "MAX(CASE WHEN points > 0 THEN answered_at END), COUNT(*), SUM(correct), "
+                "MAX(answered_at) FROM answers WHERE guild_id = ? AND answered_at >= ? "
+                f"AND mode IN {_GRADED} GROUP BY guild_id, user_id",
+                (guild_id, to_ms(now)),
+            )
+        return await self.current_season(guild_id)
+
+    # -- leaderboards ---------------------------------------------------------------
+
+    async def board_page(
+        self,
+        board: Board,
+        guild_id: int,
+        *,
+        window: Window | None,
+        page: int,
+        viewer_id: int,
+    ) -> BoardRows:
+        """One page of the points or accuracy board, plus the viewer's row.
+
+        ``window`` None reads the season totals (the all-time board); a window sums the
+        server's answers in it.
+        """
+        if board is Board.POINTS and window is None:
+            return await self._season_points_page(guild_id, page, viewer_id)
+        first, last = rank_range(page)
+        params: dict[str, Any] = {
+            "guild": guild_id,
+            "first": first,
+            "last": last,
+            "viewer": viewer_id,
+        }
+        if window is not None:
+            params["start"] = _ms(window.start, 0)
+            params["end"] = _ms(window.end, _FAR_FUTURE_MS)
+        rows = await self._named_rows(board_sql(board, season=window is None), params)
+        found: list[BoardRow] = []
+        own: BoardRow | None = None
+        total = 0
+        for row in rows:
+            graded, correct = int(row[5]), int(row[6])
+            value = Fraction(int(row[3])) if board is Board.POINTS else Fraction(correct, graded)
+            item = BoardRow(
+                rank=int(row[0]),
+                user_id=int(row[1]),
+                name=None if row[2] is None else str(row[2]),
+                value=value,
+                reached_at=from_ms(int(row[4])),
+                graded=graded,
+                correct=correct,
+            )
+            total = int(row[7])
+            if first <= item.rank <= last:
+                found.append(item)
+            if item.user_id == viewer_id:
+                own = item
+        return BoardRows(found, own, total)
+
+    async def _season_points_page(self, guild_id: int, page: int, viewer_id: int) -> BoardRows:
+        first, _last = rank_range(page)
+        (count,) = await self._named_rows(SEASON_POINTS_COUNT_SQL, {"guild": guild_id})
+        rows = await self._named_rows(
+            SEASON_POINTS_PAGE_SQL,
+            {"guild": guild_id, "limit": PAGE_SIZE, "offset": first - 1},
+        )
+        found = [_points_row(first + i, row) for i, row in enumerate(rows)]
+        own = next((row for row in found if row.user_id == viewer_id), None)
+        if own is None:
+            mine = await self._named_rows(
+                SEASON_POINTS_VIEWER_SQL, {"guild": guild_id, "viewer": viewer_id}
+            )
+            if mine:
+                (ahead,) = await self._named_rows(
+                    SEASON_POINTS_AHEAD_SQL,
+                    {
+                        "guild": guild_id,
+                        "viewer": viewer_id,
+                        "points": mine[0][2],
+                        "at": mine[0][3],
+                    },
+                )
+                own = _points_row(int(ahead[0]) + 1, mine[0])
+        return BoardRows(found, own, int(count[0]))
+
+    async def recent_study(self, guild_id: int, since: datetime) -> dict[int, list[datetime]]:
+        """For every member who answered in the server since ``since``: the first instant
+        of each quarter hour in which they ever answered there.
+
+        Only those members can have a current study streak. The cost grows with their
+        answers in this server, not with the server's whole history.
+        """
+        rows = await self._named_rows(RECENT_STUDY_SQL, {"guild": guild_id, "since": to_ms(since)})
+        found: dict[int, list[datetime]] = defaultdict(list)
+        for user_id, first in rows:
+            found[int(user_id)].append(from_ms(int(first)))
+        return dict(found)
+
+    async def recent_members_zones(self, guild_id: int, since: datetime) -> dict[int, str]:
+        """Own time zones of the members who answered in the server since ``since``."""
+        rows = await self._named_rows(RECENT_ZONES_SQL, {"guild": guild_id, "since": to_ms(since)})
+        return {int(row[0]): str(row[1]) for row in rows}
+
+    async def display_names(self, user_ids: list[int]) -> dict[int, str]:
+        """Last known names; ask for a page's worth at a time."""
+        if not user_ids:
+            return {}
+        marks = ", ".join("?" for _ in user_ids)
+        rows = await self._fetchall(
+            f"SELECT id, display_name FROM users WHERE id IN ({marks})", tuple(user_ids)
+        )
+        return {int(row[0]): str(row[1]) for row in rows}
+
+    # -- one member -----------------------------------------------------------------
+
+    async def member_totals(
+        self, user_id: int, guild_id: int | None, *, since: datetime | None = None
+    ) -> MemberTotals:
+        """A member's answers in a server (everywhere when ``guild_id`` is None)."""
+        _, params = _scope(user_id, guild_id)
+        params["since"] = _ms(since, 0)
+        (row,) = await self._named_rows(member_totals_sql(guild_id), params)
+        return MemberTotals(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+    async def card_results(
+        self, user_id: int, guild_id: int | None, deck_id: str
+    ) -> list[CardResult]:
+        """Judged answers per card of one deck."""
+        _, params = _scope(user_id, guild_id)
+        params["deck"] = deck_id
+        rows = await self._named_rows(card_results_sql(guild_id), params)
+        return [CardResult(str(row[0]), int(row[1]), int(row[2])) for row in rows]
+
+    async def activity(
+        self, user_id: int, guild_id: int | None, since: datetime
+    ) -> list[tuple[datetime, int]]:
+        """Answers per quarter hour since ``since``: (start of the quarter, count)."""
+        _, params = _scope(user_id, guild_id)
+        params["since"] = to_ms(since)
+        rows = await self._named_rows(activity_sql(guild_id), params)
+        return [(from_ms(int(row[0]) * QUARTER_MS), int(row[1])) for row in rows]
+
+    async def study_quarters(self, user_id: int, guild_id: int | None) -> list[datetime]:
+        """One instant per quarter hour in which the member answered in the server
+        (anywhere, DMs included, when ``guild_id`` is None)."""
+        _, params = _scope(user_id, guild_id)
+        rows = await self._named_rows(study_quarters_sql(guild_id), params)
+        return [from_ms(int(row[0]) * QUARTER_MS) for row in rows]
+
+    # -- forgetting -----------------------------------------------------------------
+
+    async def user_data(self, user_id: int) -> UserData:
+        """What the bot stores about a user, counted."""
+        return await self._count_user_data(self._conn, user_id)
+
+    async def forget_user(self, user_id: int) -> UserData:
+        """Delete a user's answers, quiz sessions, streaks, totals and profile everywhere.
+
+        Returns what was deleted. One transaction: either all of it goes or nothing does.
+        """
+        async with self._transaction() as conn:
+            found = await self._count_user_data(conn, user_id)
+            for sql in (
+                "DELETE FROM answers WHERE user_id = ?",
+                "DELETE FROM quiz_sessions WHERE user_id = ?",
+                "DELETE FROM daily_streaks WHERE user_id = ?",
+                "DELETE FROM season_totals WHERE user_id = ?",
+                "DELETE FROM users WHERE id = ?",
+            ):
+                await conn.execute(sql, (user_id,))
+        return found
+
+    @staticmethod
+    async def _count_user_data(conn: aiosqlite.Connection, user_id: int) -> UserData:
+        async def count(sql: str) -> int:
+            async with conn.execute(sql, (user_id,)) as cursor:
+                row = await cursor.fetchone()
+            return int(row[0]) if row is not None and row[0] is not None else 0
+
+        return UserData(
+            answers=await count("SELECT COUNT(*) FROM answers WHERE user_id = ?"),
+            servers=await count("SELECT COUNT(DISTINCT guild_id) FROM answers WHERE user_id = ?"),
+            dm_answers=await count(
+                "SELECT COUNT(*) FROM answers WHERE user_id = ? AND guild_id IS NULL"
+            ),
+            sessions=await count("SELECT COUNT(*) FROM quiz_sessions WHERE user_id = ?"),
+            daily_streaks=await count("SELECT COUNT(*) FROM daily_streaks WHERE user_id = ?"),
+            profile=bool(await count("SELECT COUNT(*) FROM users WHERE id = ?")),
         )

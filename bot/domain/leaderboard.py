@@ -1,0 +1,227 @@
+"""Leaderboard rules: boards, periods, the order of members, and pages.
+
+Order. A higher value ranks first. Members with the same value are ordered by the instant
+they reached it, earlier first, and then by user id, so the order is total and a page never
+shuffles between two looks. Ranks are positions 1, 2, 3, ...: there are no shared ranks.
+"Reached" means, per board:
+
+- points: the instant of the member's last answer in the period that scored points, since
+  their total has not changed after it;
+- accuracy: the instant of their last graded answer in the period, since every graded answer
+  moves the ratio;
+- streak: the instant of their first answer on the last day of the streak, when the streak
+  grew to its current length.
+
+Periods are calendar periods in the server's time zone (weeks start on Monday) and never
+reach back before the server's current season, so a new season starts every board afresh.
+Accuracy counts only answers the bot judged (multiple choice, typed, daily challenges):
+self-graded flashcards and reviews would let anyone rank first by pressing "Easy".
+
+The storage layer runs these rules in SQL for the points and accuracy boards; the
+functions here are the reference those queries are tested against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from bot.domain.streaks import days_of, study_streak
+from bot.domain.timezones import local_date, local_day_bounds
+
+__all__ = [
+    "GRADED_MODES",
+    "MIN_ACCURACY_ANSWERS",
+    "PAGE_SIZE",
+    "Board",
+    "Page",
+    "Period",
+    "Ranked",
+    "Standing",
+    "Window",
+    "accuracy",
+    "clamp_page",
+    "order_key",
+    "page_count",
+    "page_of",
+    "period_window",
+    "qualifies",
+    "rank",
+    "rank_range",
+    "study_streak_standing",
+]
+
+PAGE_SIZE = 10
+# Below this many graded answers in the period, a ratio says more about luck than knowledge.
+MIN_ACCURACY_ANSWERS = 20
+# The modes in which the bot, not the member, decides whether an answer is right.
+GRADED_MODES: tuple[str, ...] = ("multiple-choice", "typed", "daily")
+
+
+class Board(StrEnum):
+    POINTS = "points"
+    STREAK = "streak"
+    ACCURACY = "accuracy"
+
+
+class Period(StrEnum):
+    ALL_TIME = "all-time"
+    MONTH = "month"
+    WEEK = "week"
+    TODAY = "today"
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A member's value on a board and when they reached it."""
+
+    user_id: int
+    value: Fraction
+    reached_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    rank: int
+    standing: Standing
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The instants a board counts: ``start`` inclusive, ``end`` exclusive; None is open."""
+
+    start: datetime | None
+    end: datetime | None
+
+    def contains(self, instant: datetime) -> bool:
+        return (self.start is None or instant >= self.start) and (
+            self.end is None or instant < self.end
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a board, and the viewer's own row wherever it is."""
+
+    rows: tuple[Ranked, ...]
+    own: Ranked | None
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total)
+
+
+def order_key(standing: Standing) -> tuple[Fraction, datetime, int]:
+    """Sort key of the board order: value descending, then earlier reached, then user id."""
+    return (-standing.value, standing.reached_at, standing.user_id)
+
+
+def rank(standings: Iterable[Standing]) -> list[Ranked]:
+    """Number the standings 1, 2, 3, ... in board order."""
+    ordered = sorted(standings, key=order_key)
+    return [Ranked(position, standing) for position, standing in enumerate(ordered, start=1)]
+
+
+def page_count(total: int) -> int:
+    """Pages needed for ``total`` ranked members; an empty board still has one page."""
+    return max(1, -(-total // PAGE_SIZE))
+
+
+def clamp_page(page: int, total: int) -> int:
+    """A page index that exists, whatever a stale button asked for."""
+    return min(max(page, 0), page_count(total) - 1)
+
+
+def rank_range(page: int) -> tuple[int, int]:
+    """The first and last rank (inclusive) shown on a zero-based ``page``."""
+    first = page * PAGE_SIZE + 1
+    return first, first + PAGE_SIZE - 1
+
+
+def page_of(ranked: Sequence[Ranked], page: int, viewer_id: int) -> Page:
+    """Cut one page out of a fully ranked board, with the viewer's row."""
+    page = clamp_page(page, len(ranked))
+    first, last = rank_range(page)
+    rows = tuple(ranked[first - 1 : last])
+    own = next((row for row in ranked if row.standing.user_id == viewer_id), None)
+    return Page(rows, own, len(ranked), page)
+
+
+def qualifies(board: Board, value: Fraction, graded: int) -> bool:
+    """Whether a member appears on ``board`` at all."""
+    if board is Board.ACCURACY:
+        return graded >= MIN_ACCURACY_ANSWERS
+    return value > 0
+
+
+def accuracy(correct: int, graded: int) -> Fraction:
+    return Fraction(correct, graded) if graded else Fraction(0)
+
+
+def _period_start(period: Period, now: datetime, zone: ZoneInfo) -> datetime | None:
+    today = local_date(now, zone)
+    first_day: date
+    if period is Period.ALL_TIME:
+        return None
+    if period is Period.TODAY:
+        first_day = today
+    elif period is Period.WEEK:
+        first_day = today - timedelta(days=today.weekday())
+    else:
+        first_day = today.replace(day=1)
+    start, _end = local_day_bounds(first_day, zone)
+    return start
+
+
+def _period_end(period: Period, now: datetime, zone: ZoneInfo) -> datetime | None:
+    today = local_date(now, zone)
+    last_day: date
+    if period is Period.ALL_TIME:
+        return None
+    if period is Period.TODAY:
+        last_day = today
+    elif period is Period.WEEK:
+        last_day = today + timedelta(days=6 - today.weekday())
+    else:
+        following = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+        last_day = following - timedelta(days=1)
+    _start, end = local_day_bounds(last_day, zone)
+    return end
+
+
+def period_window(
+    period: Period, now: datetime, zone: ZoneInfo, season_start: datetime | None = None
+) -> Window:
+    """The instants ``period`` covers at ``now`` in ``zone``, clipped to the season.
+
+    Local midnights come from the zone's rules, so a day on which the clocks change is 23
+    or 25 hours long and still counts as one day.
+    """
+    start = _period_start(period, now, zone)
+    if season_start is not None and (start is None or season_start > start):
+        start = season_start
+    return Window(start, _period_end(period, now, zone))
+
+
+def study_streak_standing(
+    user_id: int, instants: Iterable[datetime], zone: ZoneInfo, now: datetime
+) -> Standing | None:
+    """A member's current study streak as a standing; None when they have none.
+
+    ``instants`` are moments the member answered (one per quarter hour is enough); the
+    earliest of them on the streak's last day is when the streak reached its length.
+    """
+    moments = list(instants)
+    days = days_of(moments, zone)
+    streak = study_streak(days, local_date(now, zone))
+    if streak.current == 0 or streak.last_day is None:
+        return None
+    last_day = streak.last_day
+    reached = min(m for m in moments if local_date(m, zone) == last_day)
+    return Standing(user_id, Fraction(streak.current), reached)

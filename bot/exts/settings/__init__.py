@@ -1,0 +1,8 @@
+"""`/settings`: time zones for members and servers."""
+
+from bot.client import QuizBot
+from bot.exts.settings._cog import Settings
+
+
+async def setup(bot: QuizBot) -> None:
+    await bot.add_cog(Settings(bot))

@@ -1,0 +1,130 @@
+"""The Discord layer of `/settings`: members' and servers' time zones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import QuizBot
+from bot.domain.errors import DomainError
+from bot.domain.timezones import UnknownTimeZoneError, resolve_zone, search_zones
+
+FOLLOW_SERVER = "server"  # the `zone` value that clears a member's own zone
+MAX_CHOICES = 25
+
+T = TypeVar("T")
+
+
+class UnknownZoneError(DomainError):
+    """An unknown zone name, answered with the close matches the lookup found."""
+
+    def __init__(self, error: UnknownTimeZoneError) -> None:
+        super().__init__(str(error))
+        self.suggestions = error.suggestions
+
+
+def zone_named(name: str) -> ZoneInfo:
+    try:
+        return resolve_zone(name)
+    except UnknownTimeZoneError as error:
+        raise UnknownZoneError(error) from None
+
+
+def in_a_server() -> Callable[[T], T]:
+    """Refuse in DMs before any other check: a subcommand cannot be marked guild-only."""
+
+    def predicate(interaction: discord.Interaction[Any]) -> bool:
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        return True
+
+    return app_commands.check(predicate)
+
+
+def _choices(names: list[str]) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=name, value=name) for name in names]
+
+
+async def _zone_autocomplete(
+    interaction: discord.Interaction[QuizBot], current: str
+) -> list[app_commands.Choice[str]]:
+    return _choices(search_zones(current, MAX_CHOICES))
+
+
+async def _own_zone_autocomplete(
+    interaction: discord.Interaction[QuizBot], current: str
+) -> list[app_commands.Choice[str]]:
+    follow = app_commands.Choice(name="Use the server's time zone", value=FOLLOW_SERVER)
+    offer_follow = not current.strip() or FOLLOW_SERVER.startswith(current.strip().casefold())
+    zones = _choices(search_zones(current, MAX_CHOICES - int(offer_follow)))
+    return [follow, *zones] if offer_follow else zones
+
+
+def _clock_line(zone: ZoneInfo, now: datetime) -> str:
+    local = now.astimezone(zone)
+    return f"It is {local:%H:%M} on {local:%A} there now."
+
+
+class Settings(commands.Cog):
+    def __init__(self, bot: QuizBot) -> None:
+        self.bot = bot
+
+    settings = app_commands.Group(name="settings", description="Time zones for you and the server")
+
+    async def _remember(self, interaction: discord.Interaction[QuizBot], now: datetime) -> None:
+        await self.bot.db.upsert_user(interaction.user.id, interaction.user.display_name, now)
+        if interaction.guild_id is not None:
+            name = interaction.guild.name if interaction.guild else ""
+            await self.bot.db.upsert_guild(interaction.guild_id, name, now)
+
+    @settings.command(name="timezone", description="Your time zone, for your study streak")
+    @app_commands.describe(
+        zone="An IANA name such as Europe/Berlin, or 'server' to follow the server's zone"
+    )
+    @app_commands.autocomplete(zone=_own_zone_autocomplete)
+    async def timezone(
+        self, interaction: discord.Interaction[QuizBot], zone: app_commands.Range[str, 1, 100]
+    ) -> None:
+        now = self.bot.clock()
+        if zone.strip().casefold() == FOLLOW_SERVER:
+            await self._remember(interaction, now)
+            await self.bot.db.set_user_timezone(interaction.user.id, None, now)
+            text = "You now follow the server's time zone for your study streak."
+        else:
+            resolved = zone_named(zone)
+            await self._remember(interaction, now)
+            await self.bot.db.set_user_timezone(interaction.user.id, resolved.key, now)
+            text = (
+                f"Your time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "
+                "Your study streak counts days there."
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @settings.command(
+        name="server-timezone",
+        description="The server's time zone for days, streaks and leaderboards (Manage Server)",
+    )
+    @app_commands.describe(zone="An IANA name such as Europe/Berlin or America/New_York")
+    @app_commands.autocomplete(zone=_zone_autocomplete)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @in_a_server()
+    async def server_timezone(
+        self, interaction: discord.Interaction[QuizBot], zone: app_commands.Range[str, 1, 100]
+    ) -> None:
+        assert interaction.guild_id is not None  # in_a_server
+        resolved = zone_named(zone)
+        now = self.bot.clock()
+        await self._remember(interaction, now)
+        await self.bot.db.set_guild_timezone(interaction.guild_id, resolved.key)
+        await interaction.response.send_message(
+            f"This server's time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "
+            "Days for streaks and leaderboard periods follow it; members who set their own "
+            "zone keep it for their study streak.",
+            ephemeral=True,
+        )

@@ -1,0 +1,82 @@
+"""Persistent buttons of /leaderboard, /season start and /forgetme.
+
+All their state is in the custom_id, so they work after a restart:
+`lb:<board>:<period>:<page>:<owner>:<p|n>` pages a leaderboard (the page is the
+one to show; the last letter keeps Previous and Next distinct), `season:<go|no>:
+<owner>:<shown ms>` confirms a new season at most once per prompt, and
+`forget:<go|no>:<owner>` confirms /forgetme.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.domain.leaderboard import Board, Period
+
+if TYPE_CHECKING:
+    from bot.client import QuizBot
+
+_BOARDS = "|".join(b.value for b in Board)
+_PERIODS = "|".join(p.value for p in Period)
+LEADERBOARD_TEMPLATE = re.compile(
+    rf"lb:(?P<board>{_BOARDS}):(?P<period>{_PERIODS}):(?P<page>\d{{1,6}}):(?P<owner>\d{{1,20}}):(?P<side>[pn])"
+)
+SEASON_TEMPLATE = re.compile(r"season:(?P<action>go|no):(?P<owner>\d{1,20}):(?P<shown>\d{1,15})")
+FORGET_TEMPLATE = re.compile(r"forget:(?P<action>go|no):(?P<owner>\d{1,20})")
+
+
+def leaderboard_id(board: Board, period: Period, page: int, owner: int, side: str) -> str:
+    return f"lb:{board.value}:{period.value}:{page}:{owner}:{side}"
+
+
+def season_id(action: str, owner: int, shown_ms: int) -> str:
+    return f"season:{action}:{owner}:{shown_ms}"
+
+
+def forget_id(action: str, owner: int) -> str:
+    return f"forget:{action}:{owner}"
+
+
+# One dynamic item serves all three; a pattern cannot repeat group names, so the
+# union drops them (the cog parses with the templates above).
+ANY_TEMPLATE = re.compile(
+    "|".join(
+        "(?:" + re.sub(r"\(\?P<\w+>", "(?:", t.pattern) + ")"
+        for t in (LEADERBOARD_TEMPLATE, SEASON_TEMPLATE, FORGET_TEMPLATE)
+    )
+)
+
+
+class StatsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANY_TEMPLATE):
+    """A button whose click goes to the stats cog with its custom_id."""
+
+    def __init__(
+        self,
+        custom_id: str,
+        *,
+        label: str,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(label=label, style=style, custom_id=custom_id, disabled=disabled)
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> StatsButton:
+        return cls(match.string, label=getattr(item, "label", None) or "?")
+
+    async def callback(self, interaction: discord.Interaction[QuizBot]) -> None:  # type: ignore[override]
+        cog = interaction.client.get_cog("Stats")
+        if cog is None:
+            return
+        await cog.on_stats_button(interaction, self.custom_id)  # type: ignore[attr-defined]

@@ -1,0 +1,429 @@
+"""The Discord layer of points, streaks, leaderboards, seasons and /forgetme."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import QuizBot, answer_errors_of
+from bot.domain.errors import DomainError
+from bot.domain.leaderboard import (
+    Board,
+    Period,
+    Ranked,
+    Standing,
+    clamp_page,
+    page_count,
+    page_of,
+    period_window,
+    rank,
+    study_streak_standing,
+)
+from bot.domain.streaks import days_of, streak_breaks_at, study_streak
+from bot.domain.timezones import local_date, local_day_bounds
+from bot.exts.autocomplete import deck_autocomplete
+from bot.exts.stats import _render as render
+from bot.exts.stats._buttons import (
+    FORGET_TEMPLATE,
+    LEADERBOARD_TEMPLATE,
+    SEASON_TEMPLATE,
+    StatsButton,
+)
+from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, activity_days, topic_results
+from bot.storage.models import from_ms, to_ms
+from bot.storage.stats import BoardRow
+
+log = logging.getLogger(__name__)
+
+# Only members who answered since the start of yesterday in their zone can have a
+# current streak; that start is less than 50 hours ago in every zone, even on a
+# 25-hour day.
+STREAK_LOOKBACK = timedelta(hours=50)
+
+
+class NotYourButtonError(DomainError):
+    def __init__(self, command: str) -> None:
+        super().__init__(f"This button belongs to someone else. Run `/{command}` yourself.")
+
+
+def zone_or_utc(name: str | None) -> ZoneInfo:
+    """The named zone, or UTC if the stored name is missing or no longer known."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _line(row: BoardRow) -> render.Line:
+    return render.Line(row.rank, row.user_id, row.name, row.value, row.graded, row.correct)
+
+
+class Stats(commands.Cog):
+    def __init__(self, bot: QuizBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        # Registered at start, so buttons sent before a restart still answer.
+        self.bot.add_dynamic_items(StatsButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(StatsButton)
+
+    season = app_commands.Group(
+        name="season",
+        description="Leaderboard seasons of this server",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    # -- helpers --------------------------------------------------------------------
+
+    async def _remember(self, interaction: discord.Interaction[QuizBot], now: datetime) -> None:
+        """Keep the caller's name fresh for leaderboards, and the server's row."""
+        await self.bot.db.upsert_user(interaction.user.id, interaction.user.display_name, now)
+        if interaction.guild_id is not None:
+            name = interaction.guild.name if interaction.guild else ""
+            await self.bot.db.upsert_guild(interaction.guild_id, name, now)
+
+    async def _server_zone(self, guild_id: int | None) -> ZoneInfo:
+        if guild_id is None:
+            return ZoneInfo("UTC")
+        guild = await self.bot.db.get_guild(guild_id)
+        return zone_or_utc(guild.timezone if guild else None)
+
+    async def _member_zone(self, user_id: int, guild_id: int | None) -> ZoneInfo:
+        """The member's own zone, else the server's, else UTC."""
+        user = await self.bot.db.get_user(user_id)
+        if user is not None and user.timezone:
+            return zone_or_utc(user.timezone)
+        return await self._server_zone(guild_id)
+
+    # -- /streak --------------------------------------------------------------------
+
+    @app_commands.command(name="streak", description="Study and daily-challenge streaks")
+    @app_commands.describe(user="Whose streaks to show (default: yours)")
+    async def streak(
+        self, interaction: discord.Interaction[QuizBot], user: discord.User | None = None
+    ) -> None:
+        now = self.bot.clock()
+        await self._remember(interaction, now)
+        target = user or interaction.user
+        guild_id = interaction.guild_id
+        zone = await self._member_zone(target.id, guild_id)
+        today = local_date(now, zone)
+        db = self.bot.db
+        here = study_streak(days_of(await db.study_quarters(target.id, guild_id), zone), today)
+        overall = None
+        if guild_id is not None:
+            overall = study_streak(days_of(await db.study_quarters(target.id, None), zone), today)
+        daily = await db.get_daily_streak(guild_id, target.id) if guild_id is not None else None
+        embed = render.streak_embed(
+            target.display_name,
+            here=here,
+            overall=overall,
+            daily=daily,
+            today=today,
+            breaks_at=streak_breaks_at(here, zone),
+            zone=zone.key,
+            in_server=guild_id is not None,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    # -- /leaderboard ---------------------------------------------------------------
+
+    @app_commands.command(name="leaderboard", description="This server's leaderboard")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        board="What to rank by (default: points)",
+        period="Which answers count, in the server's time zone (default: all-time)",
+    )
+    async def leaderboard(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        board: Literal["points", "streak", "accuracy"] = "points",
+        period: Literal["all-time", "month", "week", "today"] = "all-time",
+    ) -> None:
+        assert interaction.guild_id is not None  # guild_only
+        now = self.bot.clock()
+        await self._remember(interaction, now)
+        # Public: a leaderboard is for everyone in the channel. Deferred, since a
+        # board over a large server can take a moment.
+        await interaction.response.defer(thinking=True)
+        owner = interaction.user.id
+        view = await self._board(interaction.guild_id, Board(board), Period(period), 0, owner)
+        await interaction.followup.send(
+            embed=render.leaderboard_embed(view), view=render.leaderboard_buttons(view, owner)
+        )
+
+    async def _board(
+        self, guild_id: int, board: Board, period: Period, page: int, viewer_id: int
+    ) -> render.BoardView:
+        now = self.bot.clock()
+        db = self.bot.db
+        zone = await self._server_zone(guild_id)
+        season = await db.current_season(guild_id)
+        if board is Board.STREAK:
+            return await self._streak_board(guild_id, period, page, viewer_id, zone, now)
+        window = None
+        if period is not Period.ALL_TIME:
+            window = period_window(period, now, zone, season.started_at if season else None)
+        found = await db.board_page(board, guild_id, window=window, page=page, viewer_id=viewer_id)
+        if page != clamp_page(page, found.total):  # members left since the button was made
+            page = clamp_page(page, found.total)
+            found = await db.board_page(
+                board, guild_id, window=window, page=page, viewer_id=viewer_id
+            )
+        viewer_graded = 0
+        if board is Board.ACCURACY and found.own is None:
+            since = window.start if window else (season.started_at if season else None)
+            viewer_graded = (await db.member_totals(viewer_id, guild_id, since=since)).graded
+        return render.BoardView(
+            board=board,
+            period=period,
+            lines=[_line(row) for row in found.rows],
+            own=None if found.own is None else _line(found.own),
+            viewer_id=viewer_id,
+            total=found.total,
+            page=page,
+            pages=page_count(found.total),
+            zone=zone.key,
+            season=season,
+            viewer_graded=viewer_graded,
+        )
+
+    async def _streak_board(
+        self,
+        guild_id: int,
+        period: Period,
+        page: int,
+        viewer_id: int,
+        zone: ZoneInfo,
+        now: datetime,
+    ) -> render.BoardView:
+        """Current study streaks in this server, each in the member's own zone.
+
+        Computed here from the study quarters of recently active members; the cost
+        grows with those members' answers in this server.
+        """
+        db = self.bot.db
+        since = now - STREAK_LOOKBACK
+        history = await db.recent_study(guild_id, since)
+        own_zones = await db.recent_members_zones(guild_id, since)
+        standings: list[Standing] = []
+        for user_id, instants in history.items():
+            member_zone = zone_or_utc(own_zones[user_id]) if user_id in own_zones else zone
+            standing = study_streak_standing(user_id, instants, member_zone, now)
+            if standing is not None:
+                standings.append(standing)
+        cut = page_of(rank(standings), page, viewer_id)
+        shown = [r.standing.user_id for r in cut.rows]
+        if cut.own is not None:
+            shown.append(cut.own.standing.user_id)
+        names = await db.display_names(shown)
+
+        def line(ranked: Ranked) -> render.Line:
+            standing = ranked.standing
+            return render.Line(
+                ranked.rank, standing.user_id, names.get(standing.user_id), standing.value
+            )
+
+        return render.BoardView(
+            board=Board.STREAK,
+            period=period,
+            lines=[line(r) for r in cut.rows],
+            own=None if cut.own is None else line(cut.own),
+            viewer_id=viewer_id,
+            total=cut.total,
+            page=cut.page,
+            pages=cut.pages,
+            zone=zone.key,
+            season=None,
+        )
+
+    # -- /stats ---------------------------------------------------------------------
+
+    @app_commands.command(name="stats", description="Answers, accuracy, points and streaks")
+    @app_commands.describe(
+        user="Whose statistics to show (default: yours)",
+        deck="The deck whose topics to break down (default: the first deck)",
+    )
+    @app_commands.autocomplete(deck=deck_autocomplete)
+    async def stats(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        user: discord.User | None = None,
+        deck: str | None = None,
+    ) -> None:
+        now = self.bot.clock()
+        catalog = await self.bot.catalog_for(interaction.guild_id)
+        chosen = catalog.get(deck) if deck else catalog.default()
+        await self._remember(interaction, now)
+        target = user or interaction.user
+        guild_id = interaction.guild_id
+        db = self.bot.db
+        zone = await self._member_zone(target.id, guild_id)
+        today = local_date(now, zone)
+        totals = await db.member_totals(target.id, guild_id)
+        season = await db.current_season(guild_id) if guild_id is not None else None
+        season_points = None
+        if season is not None:
+            season_points = (
+                await db.member_totals(target.id, guild_id, since=season.started_at)
+            ).points
+        topics: list[TopicResult] = []
+        untouched: list[str] = []
+        if chosen is not None:
+            topics, untouched = topic_results(
+                chosen, await db.card_results(target.id, guild_id, chosen.id)
+            )
+        first_day = today - timedelta(days=ACTIVITY_DAYS - 1)
+        since, _ = local_day_bounds(first_day, zone)
+        view = render.StatsView(
+            name=target.display_name,
+            place="this server" if guild_id is not None else "all servers and DMs",
+            totals=totals,
+            season=season,
+            season_points=season_points,
+            study=study_streak(days_of(await db.study_quarters(target.id, guild_id), zone), today),
+            daily=await db.get_daily_streak(guild_id, target.id) if guild_id is not None else None,
+            deck_title=chosen.title if chosen is not None else None,
+            topics=topics,
+            untouched=untouched,
+            activity=activity_days(await db.activity(target.id, guild_id, since), zone, today),
+            zone=zone.key,
+        )
+        await interaction.response.send_message(embed=render.stats_embed(view), ephemeral=True)
+
+    # -- /season start --------------------------------------------------------------
+
+    @season.command(name="start", description="Start a new leaderboard season (Manage Server)")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def season_start(self, interaction: discord.Interaction[QuizBot]) -> None:
+        assert interaction.guild_id is not None  # the group is guild-only
+        now = self.bot.clock()
+        await self._remember(interaction, now)
+        current = await self.bot.db.current_season(interaction.guild_id)
+        embed, view = render.season_prompt(current, interaction.user.id, to_ms(now))
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    # -- /forgetme ------------------------------------------------------------------
+
+    @app_commands.command(
+        name="forgetme", description="Delete your answers, quiz sessions and streaks everywhere"
+    )
+    async def forgetme(self, interaction: discord.Interaction[QuizBot]) -> None:
+        # No _remember here: storing the name of someone asking to be forgotten is wrong.
+        data = await self.bot.db.user_data(interaction.user.id)
+        if data.empty:
+            await interaction.response.send_message(
+                "I store nothing about you: there is nothing to delete.", ephemeral=True
+            )
+            return
+        embed, view = render.forget_prompt(data, interaction.user.id)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    # -- buttons --------------------------------------------------------------------
+
+    async def on_stats_button(
+        self, interaction: discord.Interaction[QuizBot], custom_id: str
+    ) -> None:
+        await answer_errors_of(
+            interaction,
+            f"stats button {custom_id.split(':')[0]}",
+            self._button(interaction, custom_id),
+        )
+
+    async def _button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
+        if match := LEADERBOARD_TEMPLATE.fullmatch(custom_id):
+            await self._page(
+                interaction,
+                Board(match["board"]),
+                Period(match["period"]),
+                int(match["page"]),
+                int(match["owner"]),
+            )
+        elif match := SEASON_TEMPLATE.fullmatch(custom_id):
+            await self._confirm_season(
+                interaction, match["action"], int(match["owner"]), int(match["shown"])
+            )
+        elif match := FORGET_TEMPLATE.fullmatch(custom_id):
+            await self._confirm_forget(interaction, match["action"], int(match["owner"]))
+
+    async def _page(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        board: Board,
+        period: Period,
+        page: int,
+        owner: int,
+    ) -> None:
+        """The owner pages the message itself; anyone else gets their own private copy,
+        with their own rank, rather than moving the board under the owner's eyes."""
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            raise DomainError("Leaderboards belong to servers.")
+        viewer = interaction.user.id
+        await self._remember(interaction, self.bot.clock())
+        if viewer == owner:
+            await interaction.response.defer()
+            view = await self._board(guild_id, board, period, page, viewer)
+            await interaction.edit_original_response(
+                embed=render.leaderboard_embed(view), view=render.leaderboard_buttons(view, owner)
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        view = await self._board(guild_id, board, period, page, viewer)
+        await interaction.followup.send(
+            embed=render.leaderboard_embed(view),
+            view=render.leaderboard_buttons(view, viewer),
+            ephemeral=True,
+        )
+
+    async def _confirm_season(
+        self, interaction: discord.Interaction[QuizBot], action: str, owner: int, shown_ms: int
+    ) -> None:
+        if interaction.user.id != owner:
+            raise NotYourButtonError("season start")
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            raise DomainError("Seasons belong to servers.")
+        if not interaction.permissions.manage_guild:  # it may have been taken away since
+            raise app_commands.MissingPermissions(["manage_guild"])
+        if action == "no":
+            await interaction.response.edit_message(
+                content="No new season: the current one goes on.", embed=None, view=None
+            )
+            return
+        now = self.bot.clock()
+        started = await self.bot.db.start_season(
+            guild_id, now, unless_started_since=from_ms(shown_ms)
+        )
+        if started is None:
+            current = await self.bot.db.current_season(guild_id)
+            when = render.stamp(current.started_at) if current else "just now"
+            text = f"A new season was already started {when}; no other one was started."
+        else:
+            log.info("season %d started in guild %s by %s", started.number, guild_id, owner)
+            text = render.season_started(started)
+        await interaction.response.edit_message(content=text, embed=None, view=None)
+
+    async def _confirm_forget(
+        self, interaction: discord.Interaction[QuizBot], action: str, owner: int
+    ) -> None:
+        if interaction.user.id != owner:
+            raise NotYourButtonError("forgetme")
+        if action == "no":
+            await interaction.response.edit_message(
+                content="Nothing was deleted.", embed=None, view=None
+            )
+            return
+        deleted = await self.bot.db.forget_user(owner)
+        await interaction.response.edit_message(
+            content=render.forgotten(deleted), embed=None, view=None
+        )

@@ -1,0 +1,464 @@
+"""Points, seasons, leaderboards, member statistics and forgetting, on a real SQLite file."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.domain.leaderboard import (
+    GRADED_MODES,
+    Board,
+    Standing,
+    Window,
+    page_of,
+    rank,
+)
+from bot.domain.quiz import QuizSession, SessionStatus
+from bot.domain.streaks import StreakState
+from bot.storage import Database, NewAnswer
+from bot.storage import stats as queries
+from bot.storage.migrations import MIGRATIONS_DIR
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+GUILD, OTHER_GUILD = 10, 20
+ALICE, BOB, CAROL = 1, 2, 3
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    for guild_id, name in ((GUILD, "Study Hall"), (OTHER_GUILD, "Other")):
+        await database.upsert_guild(guild_id, name, NOW)
+    for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")):
+        await database.upsert_user(user_id, name, NOW)
+    yield database
+    await database.close()
+
+
+_counter = iter(range(1, 10**9))
+
+
+async def answer(
+    db: Database,
+    user_id: int,
+    at: datetime,
+    *,
+    guild_id: int | None = GUILD,
+    correct: bool = True,
+    mode: str = "multiple-choice",
+    card_id: str = "c-1",
+    deck_id: str = "aws",
+    points: int | None = None,
+) -> None:
+    if points is None:
+        points = (3 if mode == "daily" else 1) if correct and mode in GRADED_MODES else 0
+    stored = await db.record_answer(
+        NewAnswer(
+            user_id=user_id,
+            guild_id=guild_id,
+            deck_id=deck_id,
+            card_id=card_id,
+            mode=mode,
+            correct=correct,
+            answered_at=at,
+            points=points,
+            grade=("good" if correct else "again") if mode == "flashcard" else None,
+            session_id=f"s{next(_counter)}",
+            question_index=0,
+        )
+    )
+    assert stored is not None
+
+
+def ranks(rows: queries.BoardRows) -> list[tuple[int, str | None, Fraction]]:
+    return [(row.rank, row.name, row.value) for row in rows.rows]
+
+
+# --- the points board ---------------------------------------------------------------------
+
+
+async def test_points_count_quiz_answers_only_and_rank_high_first(db: Database) -> None:
+    for _ in range(3):
+        await answer(db, BOB, NOW)
+    await answer(db, ALICE, NOW)
+    await answer(db, ALICE, NOW, correct=False)
+    await answer(db, ALICE, NOW, mode="flashcard")  # self-graded: no points
+    await answer(db, ALICE, NOW, mode="review")  # nor reviews
+    await answer(db, CAROL, NOW, mode="flashcard")
+    await answer(db, CAROL, NOW, guild_id=None)  # a DM: no server's board
+    await answer(db, CAROL, NOW, guild_id=OTHER_GUILD)
+    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=CAROL)
+    assert ranks(page) == [(1, "bob", 3), (2, "alice", 1)]
+    assert page.total == 2 and page.own is None
+    # Only the judged answers make up the season totals (the migration's trigger
+    # lists the modes of GRADED_MODES).
+    assert (page.rows[1].graded, page.rows[1].correct) == (2, 1)
+    other = await db.board_page(Board.POINTS, OTHER_GUILD, window=None, page=0, viewer_id=CAROL)
+    assert ranks(other) == [(1, "carol", 1)]
+    assert other.own is not None and other.own.rank == 1
+
+
+async def test_daily_challenge_answers_score_three(db: Database) -> None:
+    await answer(db, ALICE, NOW, mode="daily")
+    await answer(db, BOB, NOW)
+    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+    assert ranks(page) == [(1, "alice", 3), (2, "bob", 1)]
+
+
+async def test_equal_points_rank_who_reached_them_first(db: Database) -> None:
+    await answer(db, ALICE, NOW)
+    await answer(db, BOB, NOW - timedelta(hours=1))
+    await answer(db, BOB, NOW + timedelta(hours=1), correct=False)  # no points: reached earlier
+    await answer(db, CAROL, NOW - timedelta(hours=2))
+    await answer(db, CAROL, NOW + timedelta(hours=2))
+    await answer(db, ALICE, NOW - timedelta(hours=5))
+    # Alice and Carol both have 2; Alice reached 2 at NOW, Carol at NOW + 2 h.
+    for window in (None, Window(None, None)):
+        page = await db.board_page(Board.POINTS, GUILD, window=window, page=0, viewer_id=BOB)
+        assert ranks(page) == [(1, "alice", 2), (2, "carol", 2), (3, "bob", 1)]
+
+
+async def test_a_tie_at_the_same_instant_falls_back_to_the_user_id(db: Database) -> None:
+    await answer(db, BOB, NOW)
+    await answer(db, ALICE, NOW)
+    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=BOB)
+    assert ranks(page) == [(1, "alice", 1), (2, "bob", 1)]
+    assert page.own is not None and page.own.rank == 2
+
+
+async def _crowd(db: Database, size: int) -> None:
+    """Members 100.. with 1..size points: member 100 + k has k + 1 points."""
+    for k in range(size):
+        await db.upsert_user(100 + k, f"member {k}", NOW)
+        for _ in range(k + 1):
+            await answer(db, 100 + k, NOW - timedelta(minutes=k))
+
+
+@pytest.mark.parametrize("window", [None, Window(None, None)])
+async def test_pages_and_the_viewers_own_row_outside_them(
+    db: Database, window: Window | None
+) -> None:
+    await _crowd(db, 25)
+    first = await db.board_page(Board.POINTS, GUILD, window=window, page=0, viewer_id=102)
+    assert [r.rank for r in first.rows] == list(range(1, 11))
+    assert first.rows[0].name == "member 24" and first.rows[0].value == 25
+    assert first.total == 25
+    assert first.own is not None
+    assert (first.own.rank, first.own.name, first.own.value) == (23, "member 2", 3)
+    last = await db.board_page(Board.POINTS, GUILD, window=window, page=2, viewer_id=102)
+    assert [(r.rank, r.name) for r in last.rows] == [
+        (21, "member 4"),
+        (22, "member 3"),
+        (23, "member 2"),
+        (24, "member 1"),
+        (25, "member 0"),
+    ]
+    assert last.own is not None and last.own.rank == 23
+    beyond = await db.board_page(Board.POINTS, GUILD, window=window, page=5, viewer_id=ALICE)
+    assert beyond.rows == [] and beyond.own is None and beyond.total == 25
+
+
+async def test_the_sql_order_is_the_domain_order(db: Database) -> None:
+    rng = random.Random(7)
+    users = list(range(200, 240))
+    for user_id in users:
+        await db.upsert_user(user_id, f"u{user_id}", NOW)
+    expected: dict[int, tuple[int, datetime]] = {}
+    for _ in range(300):
+        user_id = rng.choice(users)
+        at = NOW - timedelta(minutes=rng.randrange(0, 30))  # many equal instants
+        correct = rng.random() < 0.6
+        await answer(db, user_id, at, correct=correct)
+        if correct:
+            points, reached = expected.get(user_id, (0, at))
+            expected[user_id] = (points + 1, max(reached, at))
+    standings = [Standing(u, Fraction(p), r) for u, (p, r) in expected.items()]
+    reference = rank(standings)
+    for window in (None, Window(None, None)):
+        for page in range(4):
+            for viewer in (users[0], users[17]):
+                want = page_of(reference, page, viewer)
+                got = await db.board_page(
+                    Board.POINTS, GUILD, window=window, page=page, viewer_id=viewer
+                )
+                assert [(r.rank, r.user_id, r.value, r.reached_at) for r in got.rows] == [
+                    (r.rank, r.standing.user_id, r.standing.value, r.standing.reached_at)
+                    for r in want.rows
+                ]
+                assert got.total == want.total
+                own = None if got.own is None else (got.own.rank, got.own.user_id)
+                mine = None if want.own is None else (want.own.rank, want.own.standing.user_id)
+                assert own == mine
+
+
+async def test_a_period_counts_only_its_answers(db: Database) -> None:
+    await answer(db, ALICE, NOW - timedelta(days=3))
+    await answer(db, ALICE, NOW - timedelta(days=3))
+    await answer(db, BOB, NOW)
+    window = Window(NOW - timedelta(hours=1), NOW + timedelta(hours=1))
+    page = await db.board_page(Board.POINTS, GUILD, window=window, page=0, viewer_id=ALICE)
+    assert ranks(page) == [(1, "bob", 1)]
+    assert page.own is None
+    everything = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+    assert ranks(everything) == [(1, "alice", 2), (2, "bob", 1)]
+
+
+async def test_members_who_left_keep_their_last_name(db: Database) -> None:
+    # Nothing tells the bot someone left; the board shows the name stored last.
+    await answer(db, ALICE, NOW)
+    await db.upsert_user(ALICE, "alice (renamed)", NOW + timedelta(days=1))
+    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=BOB)
+    assert ranks(page) == [(1, "alice (renamed)", 1)]
+
+
+# --- the accuracy board -------------------------------------------------------------------
+
+
+async def test_accuracy_needs_twenty_judged_answers(db: Database) -> None:
+    for i in range(20):
+        await answer(db, ALICE, NOW + timedelta(seconds=i), correct=i < 15)  # 75%
+    for _ in range(19):
+        await answer(db, BOB, NOW, correct=True)  # 100%, but one short
+    for _ in range(30):
+        await answer(db, BOB, NOW, mode="flashcard")  # self-graded: does not count
+    for i in range(40):
+        await answer(db, CAROL, NOW + timedelta(seconds=i), correct=i < 30)  # 75% too
+    for window in (None, Window(None, None)):
+        page = await db.board_page(Board.ACCURACY, GUILD, window=window, page=0, viewer_id=BOB)
+        # Equal 75%: Alice's last judged answer (NOW + 19 s) precedes Carol's (NOW + 39 s).
+        assert [(r.rank, r.name, r.value, r.correct, r.graded) for r in page.rows] == [
+            (1, "alice", Fraction(3, 4), 15, 20),
+            (2, "carol", Fraction(3, 4), 30, 40),
+        ]
+        assert page.own is None and page.total == 2
+
+
+# --- seasons ------------------------------------------------------------------------------
+
+
+async def test_a_season_counts_from_its_start_and_keeps_old_answers(db: Database) -> None:
+    await answer(db, ALICE, NOW - timedelta(days=2))
+    await answer(db, ALICE, NOW - timedelta(days=2))
+    assert await db.current_season(GUILD) is None
+    season = await db.start_season(GUILD, NOW, unless_started_since=NOW - timedelta(minutes=1))
+    assert season is not None and (season.number, season.started_at) == (1, NOW)
+    empty = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+    assert empty.rows == [] and empty.total == 0
+    await answer(db, BOB, NOW + timedelta(minutes=5))
+    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+    assert ranks(page) == [(1, "bob", 1)]
+    assert len(await db.answers_for_user(ALICE)) == 2  # kept
+    # The other server's board is untouched.
+    await answer(db, ALICE, NOW + timedelta(minutes=5), guild_id=OTHER_GUILD)
+    other = await db.board_page(Board.POINTS, OTHER_GUILD, window=None, page=0, viewer_id=ALICE)
+    assert ranks(other) == [(1, "alice", 1)]
+
+
+async def test_a_second_confirmation_of_the_same_prompt_starts_nothing(db: Database) -> None:
+    shown = NOW - timedelta(seconds=30)
+    first = await db.start_season(GUILD, NOW, unless_started_since=shown)
+    again = await db.start_season(GUILD, NOW + timedelta(seconds=1), unless_started_since=shown)
+    assert first is not None and again is None
+    later = await db.start_season(
+        GUILD, NOW + timedelta(days=30), unless_started_since=NOW + timedelta(days=29)
+    )
+    assert later is not None and later.number == 2
+
+
+async def test_answers_recorded_before_the_upgrade_count(tmp_path: Path) -> None:
+    old = tmp_path / "old-migrations"
+    old.mkdir()
+    for script in sorted(MIGRATIONS_DIR.glob("000[123]_*.sql")):
+        shutil.copy(script, old / script.name)
+    path = tmp_path / "upgraded.sqlite3"
+    async with await Database.open(path, migrations_dir=old) as before:
+        await before.upsert_guild(GUILD, "Study Hall", NOW)
+        await before.upsert_user(ALICE, "alice", NOW)
+        await answer(before, ALICE, NOW)
+        await answer(before, ALICE, NOW + timedelta(minutes=1), correct=False)
+    async with await Database.open(path) as after:
+        page = await after.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+        assert [(r.rank, r.value, r.graded, r.reached_at) for r in page.rows] == [(1, 1, 2, NOW)]
+
+
+# --- one member ---------------------------------------------------------------------------
+
+
+async def test_member_totals_cards_and_activity(db: Database) -> None:
+    await answer(db, ALICE, NOW - timedelta(days=40), card_id="a")
+    await answer(db, ALICE, NOW - timedelta(days=1), card_id="a", correct=False)
+    await answer(db, ALICE, NOW, card_id="b", mode="typed")
+    await answer(db, ALICE, NOW, card_id="b", mode="flashcard")
+    await answer(db, ALICE, NOW + timedelta(minutes=20), card_id="c", deck_id="other")
+    await answer(db, ALICE, NOW, guild_id=None, card_id="a")
+    await answer(db, BOB, NOW, card_id="a")
+    totals = await db.member_totals(ALICE, GUILD)
+    assert totals == queries.MemberTotals(answers=5, graded=4, correct=3, points=3)
+    recent = await db.member_totals(ALICE, GUILD, since=NOW - timedelta(days=2))
+    assert recent == queries.MemberTotals(answers=4, graded=3, correct=2, points=2)
+    everywhere = await db.member_totals(ALICE, None)
+    assert everywhere == queries.MemberTotals(answers=6, graded=5, correct=4, points=4)
+    cards = sorted(await db.card_results(ALICE, GUILD, "aws"), key=lambda c: c.card_id)
+    assert cards == [queries.CardResult("a", 2, 1), queries.CardResult("b", 1, 1)]
+    activity = await db.activity(ALICE, GUILD, NOW - timedelta(days=2))
+    assert sorted(activity) == [
+        (NOW - timedelta(days=1), 1),
+        (NOW, 2),
+        (NOW + timedelta(minutes=15), 1),
+    ]
+    assert len(await db.study_quarters(ALICE, GUILD)) == 4
+    assert len(await db.study_quarters(ALICE, None)) == 4  # the DM answer shares NOW's quarter
+
+
+async def test_recent_study_finds_only_members_active_lately(db: Database) -> None:
+    await answer(db, ALICE, NOW - timedelta(days=5))
+    await answer(db, ALICE, NOW - timedelta(hours=3, minutes=-5))
+    await answer(db, ALICE, NOW - timedelta(hours=3))  # same quarter: one entry, its first
+    await answer(db, BOB, NOW - timedelta(days=5))  # not lately
+    await answer(db, CAROL, NOW, guild_id=OTHER_GUILD)  # elsewhere
+    await db.set_user_timezone(ALICE, "Asia/Tokyo", NOW)
+    found = await db.recent_study(GUILD, NOW - timedelta(hours=50))
+    assert {user: sorted(instants) for user, instants in found.items()} == {
+        ALICE: [NOW - timedelta(days=5), NOW - timedelta(hours=3)]
+    }
+    assert await db.recent_members_zones(GUILD, NOW - timedelta(hours=50)) == {ALICE: "Asia/Tokyo"}
+
+
+# --- forgetting ---------------------------------------------------------------------------
+
+
+async def _session(db: Database, user_id: int, session_id: str) -> None:
+    await db.create_session(
+        QuizSession(
+            id=session_id,
+            user_id=user_id,
+            guild_id=GUILD,
+            channel_id=5,
+            deck_id="aws",
+            topic=None,
+            mode="multiple-choice",
+            questions=(),
+            requested=1,
+            position=0,
+            answered=0,
+            correct=0,
+            points=0,
+            status=SessionStatus.FINISHED,
+            started_at=NOW,
+            updated_at=NOW,
+            question_shown_at=NOW,
+        ),
+        replace_active=False,
+    )
+
+
+def _rows_of(path: Path, user_id: int) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        return {
+            table: conn.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (user_id,)
+            ).fetchone()[0]
+            for table, column in (
+                ("answers", "user_id"),
+                ("quiz_sessions", "user_id"),
+                ("daily_streaks", "user_id"),
+                ("season_totals", "user_id"),
+                ("users", "id"),
+            )
+        }
+
+
+async def test_forgetting_deletes_that_user_everywhere_and_nobody_else(db: Database) -> None:
+    for user_id in (ALICE, BOB):
+        await answer(db, user_id, NOW)
+        await answer(db, user_id, NOW, guild_id=OTHER_GUILD)
+        await answer(db, user_id, NOW, guild_id=None)
+        await _session(db, user_id, f"sess{user_id}")
+        await db.set_daily_streak(GUILD, user_id, StreakState(2, 3, NOW.date()), NOW)
+    before = await db.user_data(ALICE)
+    assert before == queries.UserData(
+        answers=3, servers=2, dm_answers=1, sessions=1, daily_streaks=1, profile=True
+    )
+    deleted = await db.forget_user(ALICE)
+    assert deleted == before
+    assert _rows_of(db.path, ALICE) == {
+        "answers": 0,
+        "quiz_sessions": 0,
+        "daily_streaks": 0,
+        "season_totals": 0,
+        "users": 0,
+    }
+    assert _rows_of(db.path, BOB) == {
+        "answers": 3,
+        "quiz_sessions": 1,
+        "daily_streaks": 1,
+        "season_totals": 2,
+        "users": 1,
+    }
+    assert (await db.user_data(ALICE)).empty
+    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+    assert ranks(page) == [(1, "bob", 1)]
+
+
+# --- query plans --------------------------------------------------------------------------
+
+PARAMS: dict[str, Any] = {
+    "guild": GUILD,
+    "user": ALICE,
+    "viewer": ALICE,
+    "first": 1,
+    "last": 10,
+    "start": 0,
+    "end": 2**40,
+    "since": 0,
+    "deck": "aws",
+    "limit": 10,
+    "offset": 0,
+    "points": 3,
+    "at": 5,
+}
+PLANNED = {
+    "points by period": (queries.board_sql(Board.POINTS, season=False), "answers_by_guild_time"),
+    "accuracy by period": (
+        queries.board_sql(Board.ACCURACY, season=False),
+        "answers_by_guild_time",
+    ),
+    "accuracy of the season": (queries.board_sql(Board.ACCURACY, season=True), None),
+    "points of the season": (queries.board_sql(Board.POINTS, season=True), None),
+    "season points page": (queries.SEASON_POINTS_PAGE_SQL, None),
+    "season points count": (queries.SEASON_POINTS_COUNT_SQL, None),
+    "season points viewer": (queries.SEASON_POINTS_VIEWER_SQL, None),
+    "season points ahead": (queries.SEASON_POINTS_AHEAD_SQL, None),
+    "recent study": (queries.RECENT_STUDY_SQL, "answers_by_member"),
+    "recent zones": (queries.RECENT_ZONES_SQL, "answers_by_guild_time"),
+    "member totals": (queries.member_totals_sql(GUILD), "answers_by_member"),
+    "member cards": (queries.card_results_sql(GUILD), "answers_by_member"),
+    "member activity": (queries.activity_sql(GUILD), "answers_by_member"),
+    "member study quarters": (queries.study_quarters_sql(GUILD), "answers_by_member"),
+    "totals everywhere": (queries.member_totals_sql(None), "answers_by_user"),
+    "activity everywhere": (queries.activity_sql(None), "answers_by_user"),
+    "study quarters everywhere": (queries.study_quarters_sql(None), "answers_by_user"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLANNED))
+async def test_leaderboard_and_stats_queries_search_indexes(db: Database, name: str) -> None:
+    sql, index = PLANNED[name]
+    params = {key: value for key, value in PARAMS.items() if f":{key}" in sql}
+    with sqlite3.connect(db.path) as conn:
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    touching = [step for step in plan if " answers " in f" {step} " or "season_totals" in step]
+    assert touching, plan
+    for step in touching:
+        assert step.startswith("SEARCH "), plan  # never a SCAN of answers or season totals
+        assert "USING" in step and "INDEX" in step or "PRIMARY KEY" in step, plan
+    if index is not None:
+        assert any(f"INDEX {index} " in step for step in touching), plan
