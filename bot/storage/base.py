@@ -10,6 +10,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.storage.models import NewAnswer, to_ms
+
 
 class Connection:
     """One aiosqlite connection.
@@ -55,3 +57,30 @@ class Connection:
     async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
         async with self._conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
+
+    async def _insert_answer(self, answer: NewAnswer) -> int | None:
+        """INSERT one answer; the caller holds the write lock. None on a duplicate."""
+        cursor = await self._conn.execute(
+            "INSERT INTO answers (user_id, guild_id, deck_id, card_id, mode, correct, grade, "
+            "points, answered_at, response_ms, session_id, question_index, challenge_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (
+                answer.user_id,
+                answer.guild_id,
+                answer.deck_id,
+                answer.card_id,
+                answer.mode,
+                int(answer.correct),
+                answer.grade,
+                answer.points,
+                to_ms(answer.answered_at),
+                answer.response_ms,
+                answer.session_id,
+                answer.question_index,
+                answer.challenge_id,
+            ),
+        )
+        inserted = cursor.rowcount == 1
+        answer_id = cursor.lastrowid
+        await cursor.close()
+        return answer_id if inserted else None

@@ -2,8 +2,557 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import Enum
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
 from bot.storage.base import Connection
+from bot.storage.models import ANSWER_COLUMNS, Answer, NewAnswer, answer_from_row, from_ms, to_ms
+
+
+@dataclass(frozen=True)
+class DailySchedule:
+    """A server's daily challenge settings and where its schedule stands."""
+
+    guild_id: int
+    channel_id: int
+    post_time: time
+    timezone: str
+    deck_id: str
+    topic: str | None
+    role_id: int | None
+    reveal_after: int | None
+    enabled: bool
+    paused: bool
+    next_post_at: datetime | None
+    failures: int
+    last_error: str | None
+    last_error_at: datetime | None
+    updated_by: int | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DailyChallenge:
+    """One server's challenge of one local date."""
+
+    id: int
+    guild_id: int
+    local_date: date
+    channel_id: int
+    deck_id: str
+    topic: str | None
+    question: DailyQuestion
+    role_id: int | None
+    state: ChallengeState
+    attempts: int
+    message_id: int | None
+    created_at: datetime
+    posted_at: datetime | None
+    reveal_at: datetime | None
+    revealed_at: datetime | None
+    reveal_shown: bool
+
+    @property
+    def card_id(self) -> str:
+        return self.question.card_id
+
+
+@dataclass(frozen=True)
+class DailyResults:
+    """The numbers a reveal shows."""
+
+    answered: int
+    right: int
+    first_right: tuple[int, ...]  # user ids of the first right answers, earliest first
+
+    @property
+    def share_right(self) -> float:
+        return self.right / self.answered if self.answered else 0.0
+
+
+class DailyAnswerOutcome(Enum):
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"  # the member had answered this challenge already
+    CLOSED = "closed"  # revealed, missed, or not (yet) posted
+
+
+def question_to_json(question: DailyQuestion) -> str:
+    return json.dumps(
+        {
+            "card_id": question.card_id,
+            "prompt": question.prompt,
+            "options": list(question.options),
+            "correct_index": question.correct_index,
+            "explanation": question.explanation,
+        },
+        ensure_ascii=False,
+    )
+
+
+def question_from_json(text: str) -> DailyQuestion:
+    data: dict[str, Any] = json.loads(text)
+    options = [str(option) for option in data["options"]]
+    return DailyQuestion(
+        card_id=str(data["card_id"]),
+        prompt=str(data["prompt"]),
+        options=(options[0], options[1], options[2], options[3]),
+        correct_index=int(data["correct_index"]),
+        explanation=None if data.get("explanation") is None else str(data["explanation"]),
+    )
+
+
+def _ms(instant: datetime | None) -> int | None:
+    return None if instant is None else to_ms(instant)
+
+
+def _instant(value: Any) -> datetime | None:
+    return None if value is None else from_ms(int(value))
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+_SCHEDULE_COLUMNS = (
+    "guild_id, channel_id, post_time, timezone, deck_id, topic, role_id, reveal_after, "
+    "enabled, paused, next_post_at, failures, last_error, last_error_at, updated_by, updated_at"
+)
+
+_CHALLENGE_COLUMNS = (
+    "id, guild_id, local_date, channel_id, deck_id, topic, question, role_id, state, attempts, "
+    "message_id, created_at, posted_at, reveal_at, revealed_at, reveal_shown"
+)
+
+
+def _schedule(row: aiosqlite.Row) -> DailySchedule:
+    hours, minutes = str(row[2]).split(":")
+    return DailySchedule(
+        guild_id=int(row[0]),
+        channel_id=int(row[1]),
+        post_time=time(int(hours), int(minutes)),
+        timezone=str(row[3]),
+        deck_id=str(row[4]),
+        topic=row[5],
+        role_id=_optional_int(row[6]),
+        reveal_after=_optional_int(row[7]),
+        enabled=bool(row[8]),
+        paused=bool(row[9]),
+        next_post_at=_instant(row[10]),
+        failures=int(row[11]),
+        last_error=row[12],
+        last_error_at=_instant(row[13]),
+        updated_by=_optional_int(row[14]),
+        updated_at=from_ms(int(row[15])),
+    )
+
+
+def _challenge(row: aiosqlite.Row) -> DailyChallenge:
+    return DailyChallenge(
+        id=int(row[0]),
+        guild_id=int(row[1]),
+        local_date=date.fromisoformat(str(row[2])),
+        channel_id=int(row[3]),
+        deck_id=str(row[4]),
+        topic=row[5],
+        question=question_from_json(str(row[6])),
+        role_id=_optional_int(row[7]),
+        state=ChallengeState(str(row[8])),
+        attempts=int(row[9]),
+        message_id=_optional_int(row[10]),
+        created_at=from_ms(int(row[11])),
+        posted_at=_instant(row[12]),
+        reveal_at=_instant(row[13]),
+        revealed_at=_instant(row[14]),
+        reveal_shown=bool(row[15]),
+    )
 
 
 class DailyQueries(Connection):
-    pass
+    """Daily challenge storage. Writes that must agree with each other share a transaction."""
+
+    # -- schedules ----------------------------------------------------------------------
+
+    async def save_daily_schedule(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        post_time: time,
+        timezone: str,
+        deck_id: str,
+        topic: str | None,
+        role_id: int | None,
+        reveal_after: int | None,
+        next_post_at: datetime,
+        reveal_by: datetime,
+        updated_by: int | None,
+        now: datetime,
+    ) -> DailySchedule:
+        """Create or replace a server's schedule; enables it and forgets past failures.
+
+        An open challenge is revealed by ``reveal_by`` at the latest, so a post time moved
+        earlier does not post the next challenge while the previous one is still open.
+        """
+        async with self._transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO daily_schedules ({_SCHEDULE_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?, 0, NULL, NULL, ?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, "
+                "post_time = excluded.post_time, timezone = excluded.timezone, "
+                "deck_id = excluded.deck_id, topic = excluded.topic, role_id = excluded.role_id, "
+                "reveal_after = excluded.reveal_after, enabled = 1, paused = 0, "
+                "next_post_at = excluded.next_post_at, failures = 0, last_error = NULL, "
+                "last_error_at = NULL, updated_by = excluded.updated_by, "
+                "updated_at = excluded.updated_at",
+                (
+                    guild_id,
+                    channel_id,
+                    post_time.strftime("%H:%M"),
+                    timezone,
+                    deck_id,
+                    topic,
+                    role_id,
+                    reveal_after,
+                    to_ms(next_post_at),
+                    updated_by,
+                    to_ms(now),
+                ),
+            )
+            await conn.execute(
+                "UPDATE daily_challenges SET reveal_at = MIN(reveal_at, ?) "
+                "WHERE guild_id = ? AND state = 'posted'",
+                (to_ms(reveal_by), guild_id),
+            )
+        schedule = await self.get_daily_schedule(guild_id)
+        assert schedule is not None
+        return schedule
+
+    async def get_daily_schedule(self, guild_id: int) -> DailySchedule | None:
+        row = await self._fetchone(
+            f"SELECT {_SCHEDULE_COLUMNS} FROM daily_schedules WHERE guild_id = ?", (guild_id,)
+        )
+        return None if row is None else _schedule(row)
+
+    async def disable_daily_schedule(self, guild_id: int, now: datetime) -> bool:
+        """Stop posting; False when the server had no enabled schedule."""
+        changed = await self._execute(
+            "UPDATE daily_schedules SET enabled = 0, next_post_at = NULL, updated_at = ? "
+            "WHERE guild_id = ? AND enabled = 1",
+            (to_ms(now), guild_id),
+        )
+        return changed == 1
+
+    async def due_daily_schedules(self, now: datetime) -> list[DailySchedule]:
+        rows = await self._fetchall(
+            f"SELECT {_SCHEDULE_COLUMNS} FROM daily_schedules "
+            "WHERE enabled = 1 AND paused = 0 AND next_post_at <= ? "
+            "ORDER BY next_post_at, guild_id",
+            (to_ms(now),),
+        )
+        return [_schedule(row) for row in rows]
+
+    async def next_daily_due(self) -> datetime | None:
+        """The earliest instant anything is due: a post, or a reveal (shown or not yet)."""
+        row = await self._fetchone(
+            "SELECT MIN(due) FROM ("
+            "SELECT MIN(next_post_at) AS due FROM daily_schedules "
+            "WHERE enabled = 1 AND paused = 0 "
+            "UNION ALL SELECT MIN(reveal_at) FROM daily_challenges WHERE state = 'posted' "
+            "UNION ALL SELECT MIN(reveal_at) FROM daily_challenges "
+            "WHERE state = 'revealed' AND reveal_shown = 0)"
+        )
+        return None if row is None else _instant(row[0])
+
+    async def reschedule_daily(
+        self, guild_id: int, next_post_at: datetime, *, expected: datetime | None
+    ) -> bool:
+        """Move the next post, only if it is still ``expected`` (another run may have moved it)."""
+        changed = await self._execute(
+            "UPDATE daily_schedules SET next_post_at = ? "
+            "WHERE guild_id = ? AND next_post_at IS ? AND enabled = 1",
+            (to_ms(next_post_at), guild_id, _ms(expected)),
+        )
+        return changed == 1
+
+    async def record_daily_failure(
+        self,
+        guild_id: int,
+        challenge_id: int | None,
+        *,
+        error: str,
+        nothing_sent: bool,
+        failures: int,
+        paused: bool,
+        next_post_at: datetime | None,
+        now: datetime,
+    ) -> None:
+        """Remember a failed post; ``nothing_sent`` when the failure proves no message exists."""
+        async with self._transaction() as conn:
+            await conn.execute(
+                "UPDATE daily_schedules SET failures = ?, paused = ?, last_error = ?, "
+                "last_error_at = ?, next_post_at = ? WHERE guild_id = ?",
+                (failures, int(paused), error[:500], to_ms(now), _ms(next_post_at), guild_id),
+            )
+            if challenge_id is not None and nothing_sent:
+                await conn.execute(
+                    "UPDATE daily_challenges SET state = 'unsent' "
+                    "WHERE id = ? AND state = 'intent'",
+                    (challenge_id,),
+                )
+
+    # -- challenges ---------------------------------------------------------------------
+
+    async def create_daily_intent(
+        self,
+        *,
+        guild_id: int,
+        day: date,
+        channel_id: int,
+        deck_id: str,
+        topic: str | None,
+        question: DailyQuestion,
+        role_id: int | None,
+        now: datetime,
+    ) -> DailyChallenge:
+        """The challenge of ``day``: a new intent, or the row that already exists for it."""
+        await self._execute(
+            "INSERT INTO daily_challenges (guild_id, local_date, channel_id, deck_id, topic, "
+            "card_id, question, role_id, state, attempts, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'intent', 0, ?) "
+            "ON CONFLICT (guild_id, local_date) DO NOTHING",
+            (
+                guild_id,
+                day.isoformat(),
+                channel_id,
+                deck_id,
+                topic,
+                question.card_id,
+                question_to_json(question),
+                role_id,
+                to_ms(now),
+            ),
+        )
+        challenge = await self.daily_challenge_for_day(guild_id, day)
+        assert challenge is not None
+        return challenge
+
+    async def begin_daily_send(
+        self, challenge_id: int, *, attempts: int, channel_id: int, role_id: int | None
+    ) -> bool:
+        """Mark that a send to ``channel_id`` starts now: from here on a message may exist.
+
+        ``attempts`` is the count the caller saw; if another run started a send since, this
+        one must not. The channel and role are the schedule's current ones, so a setup
+        that moved the challenge after a failed attempt is honoured. False when the
+        challenge is no longer waiting to be sent by this caller.
+        """
+        changed = await self._execute(
+            "UPDATE daily_challenges SET state = 'intent', attempts = attempts + 1, "
+            "channel_id = ?, role_id = ? "
+            "WHERE id = ? AND attempts = ? AND state IN ('intent', 'unsent')",
+            (channel_id, role_id, challenge_id, attempts),
+        )
+        return changed == 1
+
+    async def mark_daily_posted(
+        self,
+        challenge_id: int,
+        *,
+        message_id: int,
+        posted_at: datetime,
+        reveal_at: datetime,
+        next_post_at: datetime,
+    ) -> bool:
+        """Record the sent message and move the schedule on, in one transaction.
+
+        Earlier days left without a post become missed. False if the challenge was not
+        an intent (nothing is changed then).
+        """
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE daily_challenges SET state = 'posted', message_id = ?, posted_at = ?, "
+                "reveal_at = ? WHERE id = ? AND state = 'intent'",
+                (message_id, to_ms(posted_at), to_ms(reveal_at), challenge_id),
+            )
+            changed = cursor.rowcount == 1
+            await cursor.close()
+            if not changed:
+                return False
+            row = await self._fetchone(
+                "SELECT guild_id, local_date FROM daily_challenges WHERE id = ?", (challenge_id,)
+            )
+            assert row is not None
+            guild_id, day = int(row[0]), str(row[1])
+            await conn.execute(
+                "UPDATE daily_challenges SET state = 'missed' "
+                "WHERE guild_id = ? AND local_date < ? AND state IN ('intent', 'unsent')",
+                (guild_id, day),
+            )
+            await conn.execute(
+                "UPDATE daily_schedules SET next_post_at = ?, failures = 0, last_error = NULL, "
+                "last_error_at = NULL WHERE guild_id = ? AND enabled = 1",
+                (to_ms(next_post_at), guild_id),
+            )
+        return True
+
+    async def get_daily_challenge(self, challenge_id: int) -> DailyChallenge | None:
+        row = await self._fetchone(
+            f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges WHERE id = ?", (challenge_id,)
+        )
+        return None if row is None else _challenge(row)
+
+    async def daily_challenge_for_day(self, guild_id: int, day: date) -> DailyChallenge | None:
+        row = await self._fetchone(
+            f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges "
+            "WHERE guild_id = ? AND local_date = ?",
+            (guild_id, day.isoformat()),
+        )
+        return None if row is None else _challenge(row)
+
+    async def latest_daily_challenge(
+        self, guild_id: int, *, posted_only: bool = False
+    ) -> DailyChallenge | None:
+        """The newest challenge of a server (only those that reached the channel if asked)."""
+        where = " AND state IN ('posted', 'revealed')" if posted_only else ""
+        row = await self._fetchone(
+            f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges WHERE guild_id = ?{where} "
+            "ORDER BY local_date DESC LIMIT 1",
+            (guild_id,),
+        )
+        return None if row is None else _challenge(row)
+
+    async def open_daily_challenges(self, guild_id: int, *, before: date) -> list[DailyChallenge]:
+        """A server's challenges before ``before`` that still take answers."""
+        rows = await self._fetchall(
+            f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges "
+            "WHERE guild_id = ? AND local_date < ? AND state = 'posted' ORDER BY local_date",
+            (guild_id, before.isoformat()),
+        )
+        return [_challenge(row) for row in rows]
+
+    async def daily_challenges(self, guild_id: int) -> list[DailyChallenge]:
+        """Every challenge of a server, oldest first."""
+        rows = await self._fetchall(
+            f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges WHERE guild_id = ? "
+            "ORDER BY local_date",
+            (guild_id,),
+        )
+        return [_challenge(row) for row in rows]
+
+    async def daily_card_history(self, guild_id: int, deck_id: str) -> list[str]:
+        """Card ids of a server's posted challenges from one deck, oldest first."""
+        rows = await self._fetchall(
+            "SELECT card_id FROM daily_challenges WHERE guild_id = ? AND deck_id = ? "
+            "AND state IN ('posted', 'revealed') ORDER BY local_date",
+            (guild_id, deck_id),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def daily_card_records(self, guild_id: int, deck_id: str) -> dict[str, CardRecord]:
+        """How the server's members did on each card of a deck, in every mode."""
+        rows = await self._fetchall(
+            "SELECT card_id, COUNT(*), COUNT(*) - SUM(correct) FROM answers "
+            "WHERE guild_id = ? AND deck_id = ? GROUP BY card_id",
+            (guild_id, deck_id),
+        )
+        return {str(row[0]): CardRecord(int(row[1]), int(row[2])) for row in rows}
+
+    # -- answers and reveals ----------------------------------------------------------
+
+    async def record_daily_answer(self, answer: NewAnswer) -> DailyAnswerOutcome:
+        """Store a member's answer if the challenge is open and they have not answered.
+
+        The check and the insert share one transaction with the reveal's closing, so an
+        answer either lands before the reveal (and is counted by it) or is refused.
+        """
+        if answer.challenge_id is None:
+            raise ValueError("a daily answer needs its challenge id")
+        async with self._transaction():
+            row = await self._fetchone(
+                "SELECT state FROM daily_challenges WHERE id = ?", (answer.challenge_id,)
+            )
+            if row is None or str(row[0]) != ChallengeState.POSTED.value:
+                return DailyAnswerOutcome.CLOSED
+            answer_id = await self._insert_answer(answer)
+        return DailyAnswerOutcome.DUPLICATE if answer_id is None else DailyAnswerOutcome.RECORDED
+
+    async def daily_answer(self, challenge_id: int, user_id: int) -> Answer | None:
+        row = await self._fetchone(
+            f"SELECT {ANSWER_COLUMNS} FROM answers WHERE challenge_id = ? AND user_id = ?",
+            (challenge_id, user_id),
+        )
+        return None if row is None else answer_from_row(row)
+
+    async def count_daily_answers(self, challenge_id: int) -> int:
+        row = await self._fetchone(
+            "SELECT COUNT(*) FROM answers WHERE challenge_id = ?", (challenge_id,)
+        )
+        return 0 if row is None else int(row[0])
+
+    async def daily_answer_of(self, challenge_id: int, user_id: int) -> bool | None:
+        """Whether a member's answer was right; None if they did not answer."""
+        row = await self._fetchone(
+            "SELECT correct FROM answers WHERE challenge_id = ? AND user_id = ?",
+            (challenge_id, user_id),
+        )
+        return None if row is None else bool(row[0])
+
+    async def daily_results(self, challenge_id: int, *, first: int = 3) -> DailyResults:
+        row = await self._fetchone(
+            "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM answers WHERE challenge_id = ?",
+            (challenge_id,),
+        )
+        assert row is not None
+        firsts = await self._fetchall(
+            "SELECT user_id FROM answers WHERE challenge_id = ? AND correct = 1 "
+            "ORDER BY answered_at, id LIMIT ?",
+            (challenge_id, first),
+        )
+        return DailyResults(int(row[0]), int(row[1]), tuple(int(r[0]) for r in firsts))
+
+    async def close_daily_challenge(self, challenge_id: int, now: datetime) -> bool:
+        """Stop taking answers. False if it was not open (already closed by another run)."""
+        changed = await self._execute(
+            "UPDATE daily_challenges SET state = 'revealed', revealed_at = ? "
+            "WHERE id = ? AND state = 'posted'",
+            (to_ms(now), challenge_id),
+        )
+        return changed == 1
+
+    async def mark_daily_reveal_shown(self, challenge_id: int) -> None:
+        await self._execute(
+            "UPDATE daily_challenges SET reveal_shown = 1 WHERE id = ?", (challenge_id,)
+        )
+
+    async def postpone_daily_reveal(self, challenge_id: int, reveal_at: datetime) -> None:
+        """Try showing a reveal again later (its message could not be edited just now)."""
+        await self._execute(
+            "UPDATE daily_challenges SET reveal_at = ? WHERE id = ?",
+            (to_ms(reveal_at), challenge_id),
+        )
+
+    async def due_daily_reveals(self, now: datetime) -> list[DailyChallenge]:
+        """Open challenges past their reveal time, and closed ones whose reveal is not shown."""
+        rows = await self._fetchall(
+            f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges "
+            "WHERE reveal_at <= ? AND (state = 'posted' OR (state = 'revealed' "
+            "AND reveal_shown = 0)) ORDER BY reveal_at, id",
+            (to_ms(now),),
+        )
+        return [_challenge(row) for row in rows]
+
+    async def daily_streaks_to_break(self, guild_id: int, challenge_id: int) -> list[int]:
+        """Members of a server with a running daily streak who did not answer this challenge."""
+        rows = await self._fetchall(
+            "SELECT s.user_id FROM daily_streaks AS s WHERE s.guild_id = ? AND s.current > 0 "
+            "AND NOT EXISTS (SELECT 1 FROM answers AS a "
+            "WHERE a.challenge_id = ? AND a.user_id = s.user_id) ORDER BY s.user_id",
+            (guild_id, challenge_id),
+        )
+        return [int(row[0]) for row in rows]

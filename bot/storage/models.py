@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 # The self-grades a flashcard answer can carry, in the order the buttons show them.
 GRADES = ("again", "hard", "good", "easy")
@@ -93,3 +95,28 @@ class DeckProgress:
     @property
     def accuracy(self) -> float:
         return self.correct / self.answered if self.answered else 0.0
+
+
+ANSWER_COLUMNS = (
+    "id, user_id, guild_id, deck_id, card_id, mode, correct, grade, points, answered_at, "
+    "response_ms, session_id, question_index, challenge_id"
+)
+
+
+def answer_from_row(row: Sequence[Any]) -> Answer:
+    return Answer(
+        id=int(row[0]),
+        user_id=int(row[1]),
+        guild_id=None if row[2] is None else int(row[2]),
+        deck_id=str(row[3]),
+        card_id=str(row[4]),
+        mode=str(row[5]),
+        correct=bool(row[6]),
+        grade=row[7],
+        points=int(row[8]),
+        answered_at=from_ms(int(row[9])),
+        response_ms=None if row[10] is None else int(row[10]),
+        session_id=row[11],
+        question_index=None if row[12] is None else int(row[12]),
+        challenge_id=None if row[13] is None else int(row[13]),
+    )

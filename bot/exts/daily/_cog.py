@@ -1,0 +1,342 @@
+"""The Discord layer of `/daily`: commands, answer clicks, and the scheduler's lifetime."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import QuizBot, answer_errors_of, send_ephemeral
+from bot.domain.catalog import DeckCatalog
+from bot.domain.daily import (
+    MAX_REVEAL_HOURS,
+    MIN_REVEAL_HOURS,
+    POINTS_RIGHT,
+    REVEAL_MARGIN,
+    ChallengeState,
+    first_post_at,
+)
+from bot.domain.decks import Deck
+from bot.domain.errors import DomainError
+from bot.domain.questions import build_multiple_choice
+from bot.domain.streaks import record_daily_result
+from bot.domain.timezones import (
+    InvalidTimeOfDayError,
+    UnknownTimeZoneError,
+    parse_hhmm,
+    resolve_zone,
+    search_zones,
+)
+from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
+from bot.exts.daily import _render as render
+from bot.exts.daily._buttons import DailyButton
+from bot.exts.daily._live import LiveCounts
+from bot.exts.daily._poster import Poster, PostResult
+from bot.exts.daily._scheduler import DailyScheduler
+from bot.memory import remember_answer
+from bot.storage import NewAnswer
+from bot.storage.daily import DailyAnswerOutcome, DailyChallenge
+
+log = logging.getLogger(__name__)
+
+# What the bot needs in the challenge channel: to see it, post, show embeds, and read
+# its history (a post interrupted by a crash is looked for there before sending again).
+NEEDED_PERMISSIONS = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+    ("read_message_history", "Read Message History"),
+)
+
+
+class DailySetupError(DomainError):
+    """A `/daily setup` option is not usable; the message says why and how to fix it."""
+
+
+class ChallengeGoneError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("This challenge no longer exists.")
+
+
+def _no_deck_error(deck_ids: list[str]) -> DailySetupError:
+    listed = ", ".join(f"`{d}`" for d in deck_ids[:10]) or "none installed"
+    return DailySetupError(f"Choose a deck with the `deck` option. Decks: {listed}.")
+
+
+async def _zone_autocomplete(
+    interaction: discord.Interaction[QuizBot], current: str
+) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=zone, value=zone) for zone in search_zones(current)]
+
+
+class Daily(commands.Cog):
+    def __init__(self, bot: QuizBot) -> None:
+        self.bot = bot
+        self.live = LiveCounts(bot)
+        self.poster = Poster(bot, self.live)
+        self.scheduler = DailyScheduler(bot, self.poster)
+
+    async def cog_load(self) -> None:
+        # Registered at start, so buttons of challenges posted before a restart work.
+        self.bot.add_dynamic_items(DailyButton)
+        self.scheduler.start()
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(DailyButton)
+        await self.scheduler.stop()
+        await self.live.close()
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # Fires again after a reconnect: the loop is started once, and only asked to look
+        # at the database again, so nothing is posted twice.
+        self.scheduler.start()
+        self.scheduler.wake()
+
+    daily = app_commands.Group(
+        name="daily", description="A question a day in a channel", guild_only=True
+    )
+
+    # -- /daily setup ---------------------------------------------------------------
+
+    @daily.command(name="setup", description="Post a question every day at a set local time")
+    @app_commands.describe(
+        channel="Where the daily question is posted",
+        time="Local time of the post, 24-hour HH:MM (for example 09:00)",
+        timezone="IANA time zone, for example Europe/Berlin (default: the server's)",
+        deck="The deck the questions come from",
+        topic="Only cards of this topic",
+        role="A role to mention with each question",
+        reveal_after="Reveal the answer this many hours after the post (default: just "
+        "before the next post)",
+    )
+    @app_commands.autocomplete(
+        timezone=_zone_autocomplete, deck=deck_autocomplete, topic=topic_autocomplete
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def setup_daily(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        channel: discord.TextChannel,
+        time: str,
+        timezone: str | None = None,
+        deck: str | None = None,
+        topic: str | None = None,
+        role: discord.Role | None = None,
+        reveal_after: app_commands.Range[int, MIN_REVEAL_HOURS, MAX_REVEAL_HOURS] | None = None,
+    ) -> None:
+        guild = interaction.guild
+        if guild is None:
+            raise app_commands.NoPrivateMessage()
+        try:
+            at = parse_hhmm(time)
+        except InvalidTimeOfDayError as error:
+            raise DailySetupError(str(error)) from error
+        zone_name = timezone
+        if zone_name is None:
+            stored = await self.bot.db.get_guild(guild.id)
+            zone_name = stored.timezone if stored is not None else "UTC"
+        try:
+            zone = resolve_zone(zone_name)
+        except UnknownTimeZoneError as error:
+            raise DailySetupError(str(error)) from error
+        catalog = await self.bot.catalog_for(guild.id)
+        chosen = self._deck(catalog, deck)
+        topic_name = catalog.topic_of(chosen, topic)
+        self._check_questions(chosen, topic_name)
+        await self._check_channel(guild, channel)
+
+        now = self.bot.clock()
+        await self.bot.db.upsert_guild(guild.id, guild.name, now)
+        await self.bot.db.upsert_user(interaction.user.id, interaction.user.display_name, now)
+        latest = await self.bot.db.latest_daily_challenge(guild.id, posted_only=True)
+        next_post = first_post_at(
+            now, at, zone, last_day=None if latest is None else latest.local_date
+        )
+        schedule = await self.bot.db.save_daily_schedule(
+            guild_id=guild.id,
+            channel_id=channel.id,
+            post_time=at,
+            timezone=zone.key,
+            deck_id=chosen.id,
+            topic=topic_name,
+            role_id=None if role is None else role.id,
+            reveal_after=reveal_after,
+            next_post_at=next_post,
+            reveal_by=next_post - REVEAL_MARGIN,
+            updated_by=interaction.user.id,
+            now=now,
+        )
+        self.scheduler.wake()
+        log.info(
+            "daily challenge of guild %s set to %s %s in channel %s",
+            guild.id,
+            render.format_time(at),
+            zone.key,
+            channel.id,
+        )
+        await interaction.response.send_message(
+            render.setup_reply(schedule, zone, next_post), ephemeral=True
+        )
+
+    @staticmethod
+    def _deck(catalog: DeckCatalog, deck_id: str | None) -> Deck:
+        if deck_id is not None:
+            return catalog.get(deck_id)
+        chosen = catalog.default()
+        if chosen is None:
+            raise _no_deck_error([d.id for d in catalog.all()])
+        return chosen
+
+    @staticmethod
+    def _check_questions(deck: Deck, topic: str | None) -> None:
+        pool = deck.cards_in_topic(topic) if topic else deck.cards
+        if not pool:
+            raise DailySetupError(f"Deck `{deck.id}` has no cards to ask.")
+        # Raises NotEnoughOptionsError (shown as is) when four options cannot be made.
+        build_multiple_choice(deck, pool[0], seed="setup-check")
+
+    async def _check_channel(self, guild: discord.Guild, channel: discord.TextChannel) -> None:
+        me: discord.Member | None = guild.me
+        if me is None and self.bot.user is not None:
+            me = await guild.fetch_member(self.bot.user.id)
+        if me is None:
+            raise DailySetupError("I could not look up my own permissions; try again.")
+        granted = channel.permissions_for(me)
+        missing = [label for name, label in NEEDED_PERMISSIONS if not getattr(granted, name)]
+        if missing:
+            raise DailySetupError(
+                f"I can't post the daily challenge in {channel.mention}: I'm missing the "
+                f"{', '.join(missing)} permission{'s' if len(missing) > 1 else ''} there. "
+                "Give them to my role in that channel, then run `/daily setup` again."
+            )
+
+    # -- /daily status, disable, post ------------------------------------------------
+
+    @daily.command(name="status", description="Show this server's daily challenge settings")
+    async def status(self, interaction: discord.Interaction[QuizBot]) -> None:
+        assert interaction.guild_id is not None
+        db = self.bot.db
+        schedule = await db.get_daily_schedule(interaction.guild_id)
+        zone = None if schedule is None else resolve_zone(schedule.timezone)
+        last = await db.latest_daily_challenge(interaction.guild_id)
+        results = None if last is None else await db.daily_results(last.id)
+        await interaction.response.send_message(
+            embed=render.status_embed(schedule, zone, last, results), ephemeral=True
+        )
+
+    @daily.command(name="disable", description="Stop posting daily challenges here")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def disable(self, interaction: discord.Interaction[QuizBot]) -> None:
+        assert interaction.guild_id is not None
+        if await self.bot.db.disable_daily_schedule(interaction.guild_id, self.bot.clock()):
+            self.scheduler.wake()
+            text = (
+                "Daily challenges are off. The open challenge is still revealed on time; "
+                "`/daily setup` turns them back on."
+            )
+        else:
+            text = "Daily challenges are not on here. `/daily setup` starts them."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @daily.command(name="post", description="Post today's challenge now, to try the setup")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def post(self, interaction: discord.Interaction[QuizBot]) -> None:
+        assert interaction.guild_id is not None
+        schedule = await self.bot.db.get_daily_schedule(interaction.guild_id)
+        if schedule is None or not schedule.enabled:
+            raise DailySetupError("Daily challenges are not on here. Run `/daily setup` first.")
+        if schedule.paused:
+            raise DailySetupError(
+                f"The daily challenge is paused after {schedule.failures} failed posts: "
+                f"{schedule.last_error} Run `/daily setup` again to resume."
+            )
+        # Posting talks to Discord and may wait on its rate limits: acknowledge first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result, challenge = await self.scheduler.post_today(schedule)
+        await send_ephemeral(interaction, self._post_reply(result, challenge))
+
+    @staticmethod
+    def _post_reply(result: PostResult, challenge: DailyChallenge | None) -> str:
+        if result is PostResult.FAILED or challenge is None:
+            return "I could not post it. `/daily status` shows what went wrong."
+        where = f"<#{challenge.channel_id}>"
+        if challenge.message_id is not None:
+            where = render.jump_url(challenge.guild_id, challenge.channel_id, challenge.message_id)
+        if result is PostResult.ALREADY:
+            return f"Today's challenge is already posted: {where}"
+        return f"Posted today's challenge: {where}"
+
+    # -- answer clicks --------------------------------------------------------------
+
+    async def on_answer_click(
+        self, interaction: discord.Interaction[QuizBot], challenge_id: int, chosen: int
+    ) -> None:
+        await answer_errors_of(
+            interaction, "daily answer", self._answer(interaction, challenge_id, chosen)
+        )
+
+    async def _answer(
+        self, interaction: discord.Interaction[QuizBot], challenge_id: int, chosen: int
+    ) -> None:
+        db = self.bot.db
+        challenge = await db.get_daily_challenge(challenge_id)
+        if challenge is None:
+            raise ChallengeGoneError()
+        if challenge.state is not ChallengeState.POSTED:
+            await send_ephemeral(interaction, render.closed(challenge))
+            return
+        now = self.bot.clock()
+        user = interaction.user
+        await db.upsert_user(user.id, user.display_name, now)
+        if interaction.guild is not None:  # the row exists since setup; keep its name fresh
+            await db.upsert_guild(challenge.guild_id, interaction.guild.name, now)
+        correct = chosen == challenge.question.correct_index
+        points = POINTS_RIGHT if correct else 0
+        outcome = await db.record_daily_answer(
+            NewAnswer(
+                user_id=user.id,
+                guild_id=challenge.guild_id,
+                deck_id=challenge.deck_id,
+                card_id=challenge.card_id,
+                mode="daily",
+                correct=correct,
+                answered_at=now,
+                points=points,
+                response_ms=_response_ms(challenge.posted_at, now),
+                session_id=None,
+                question_index=None,
+                challenge_id=challenge.id,
+            )
+        )
+        if outcome is DailyAnswerOutcome.CLOSED:
+            fresh = await db.get_daily_challenge(challenge_id)
+            await send_ephemeral(interaction, render.closed(fresh or challenge))
+            return
+        if outcome is DailyAnswerOutcome.DUPLICATE:
+            await send_ephemeral(interaction, render.already_answered(challenge))
+            return
+        # Only the click that stored the answer settles the streak, so a double click
+        # or a replay never counts a day twice.
+        before = await db.get_daily_streak(challenge.guild_id, user.id)
+        streak = record_daily_result(before, challenge.local_date, correct)
+        await db.set_daily_streak(challenge.guild_id, user.id, streak, now)
+        stored = await db.daily_answer(challenge.id, user.id)
+        if stored is not None:
+            await remember_answer(db, stored)
+        await interaction.response.send_message(
+            embed=render.answer_reply(
+                challenge, chosen=chosen, correct=correct, points=points, streak=streak
+            ),
+            ephemeral=True,
+        )
+        self.live.touch(challenge.id)
+
+
+def _response_ms(posted_at: datetime | None, now: datetime) -> int | None:
+    if posted_at is None:
+        return None
+    return max(0, int((now - posted_at).total_seconds() * 1000))

@@ -1,0 +1,377 @@
+"""Daily challenge storage: schedules, intents, one post per day, answers and reveals."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
+from bot.domain.streaks import StreakState
+from bot.storage import Database, NewAnswer
+from bot.storage.daily import DailyAnswerOutcome, question_from_json, question_to_json
+
+NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+GUILD = 10
+OTHER_GUILD = 20
+DAY = date(2026, 3, 2)
+QUESTION = DailyQuestion(
+    card_id="c-1",
+    prompt="Which service stores model artifacts?",
+    options=("Amazon S3", "Amazon SQS", "AWS Glue", "Amazon SNS"),
+    correct_index=0,
+    explanation="S3 holds the artifacts SageMaker loads.",
+)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    for user_id, name in ((1, "alice"), (2, "bob"), (3, "carol"), (4, "dave")):
+        await database.upsert_user(user_id, name, NOW)
+    await database.upsert_guild(GUILD, "Study Hall", NOW)
+    await database.upsert_guild(OTHER_GUILD, "Other", NOW)
+    yield database
+    await database.close()
+
+
+async def _schedule(db: Database, guild_id: int = GUILD, *, next_post_at: datetime) -> None:
+    await db.save_daily_schedule(
+        guild_id=guild_id,
+        channel_id=100 + guild_id,
+        post_time=time(9, 0),
+        timezone="Europe/Berlin",
+        deck_id="aws",
+        topic=None,
+        role_id=None,
+        reveal_after=None,
+        next_post_at=next_post_at,
+        reveal_by=next_post_at - timedelta(minutes=1),
+        updated_by=1,
+        now=NOW,
+    )
+
+
+async def _intent(db: Database, day: date = DAY, guild_id: int = GUILD, card: str = "c-1") -> int:
+    question = DailyQuestion(card, QUESTION.prompt, QUESTION.options, 0, QUESTION.explanation)
+    challenge = await db.create_daily_intent(
+        guild_id=guild_id,
+        day=day,
+        channel_id=100 + guild_id,
+        deck_id="aws",
+        topic=None,
+        question=question,
+        role_id=None,
+        now=NOW,
+    )
+    return challenge.id
+
+
+async def _post(db: Database, challenge_id: int, *, reveal_at: datetime) -> None:
+    assert await db.begin_daily_send(challenge_id, attempts=0, channel_id=100 + GUILD, role_id=None)
+    assert await db.mark_daily_posted(
+        challenge_id,
+        message_id=5000 + challenge_id,
+        posted_at=NOW,
+        reveal_at=reveal_at,
+        next_post_at=NOW + timedelta(days=1),
+    )
+
+
+def _answer(challenge_id: int, user_id: int, correct: bool, minute: int = 0) -> NewAnswer:
+    return NewAnswer(
+        user_id=user_id,
+        guild_id=GUILD,
+        deck_id="aws",
+        card_id="c-1",
+        mode="daily",
+        correct=correct,
+        answered_at=NOW + timedelta(minutes=minute),
+        points=3 if correct else 0,
+        challenge_id=challenge_id,
+    )
+
+
+def test_questions_survive_json() -> None:
+    assert question_from_json(question_to_json(QUESTION)) == QUESTION
+
+
+async def test_schedule_round_trip_and_due_queries(db: Database) -> None:
+    assert await db.get_daily_schedule(GUILD) is None
+    assert await db.next_daily_due() is None
+    await _schedule(db, next_post_at=NOW + timedelta(hours=1))
+    await _schedule(db, OTHER_GUILD, next_post_at=NOW + timedelta(hours=3))
+    schedule = await db.get_daily_schedule(GUILD)
+    assert schedule is not None
+    assert (schedule.channel_id, schedule.post_time, schedule.timezone) == (
+        110,
+        time(9, 0),
+        "Europe/Berlin",
+    )
+    assert (schedule.enabled, schedule.paused, schedule.failures) == (True, False, 0)
+    assert await db.next_daily_due() == NOW + timedelta(hours=1)
+    assert await db.due_daily_schedules(NOW) == []
+    due = await db.due_daily_schedules(NOW + timedelta(hours=3))
+    assert [s.guild_id for s in due] == [GUILD, OTHER_GUILD]
+    assert await db.disable_daily_schedule(GUILD, NOW)
+    assert not await db.disable_daily_schedule(GUILD, NOW)
+    assert await db.next_daily_due() == NOW + timedelta(hours=3)
+    disabled = await db.get_daily_schedule(GUILD)
+    assert disabled is not None and not disabled.enabled and disabled.next_post_at is None
+
+
+async def test_reschedule_only_moves_what_it_expects(db: Database) -> None:
+    due = NOW + timedelta(hours=1)
+    await _schedule(db, next_post_at=due)
+    later = due + timedelta(days=1)
+    assert not await db.reschedule_daily(GUILD, later, expected=due - timedelta(seconds=1))
+    assert await db.reschedule_daily(GUILD, later, expected=due)
+    schedule = await db.get_daily_schedule(GUILD)
+    assert schedule is not None and schedule.next_post_at == later
+
+
+async def test_one_challenge_per_server_and_day(db: Database) -> None:
+    first = await _intent(db)
+    again = await _intent(db, card="c-2")  # a second run for the same day gets the same row
+    assert again == first
+    other_day = await _intent(db, DAY + timedelta(days=1))
+    other_guild = await _intent(db, guild_id=OTHER_GUILD)
+    assert len({first, other_day, other_guild}) == 3
+    challenge = await db.get_daily_challenge(first)
+    assert challenge is not None
+    assert (challenge.state, challenge.attempts, challenge.card_id) == (
+        ChallengeState.INTENT,
+        0,
+        "c-1",
+    )
+    assert challenge.question == QUESTION
+    with sqlite3.connect(db.path) as raw, pytest.raises(sqlite3.IntegrityError):
+        raw.execute(
+            "INSERT INTO daily_challenges (guild_id, local_date, channel_id, deck_id, card_id, "
+            "question, state, created_at) VALUES (?, ?, 1, 'aws', 'c', '{}', 'intent', 0)",
+            (GUILD, DAY.isoformat()),
+        )
+
+
+async def test_intent_then_posted_moves_the_schedule_and_clears_failures(db: Database) -> None:
+    await _schedule(db, next_post_at=NOW)
+    await db.record_daily_failure(
+        GUILD,
+        None,
+        error="boom",
+        nothing_sent=False,
+        failures=2,
+        paused=False,
+        next_post_at=NOW,
+        now=NOW,
+    )
+    yesterday = await _intent(db, DAY - timedelta(days=1))
+    challenge_id = await _intent(db)
+    assert await db.begin_daily_send(challenge_id, attempts=0, channel_id=999, role_id=7)
+    # A second run that saw the same intent does not start a second send.
+    assert not await db.begin_daily_send(challenge_id, attempts=0, channel_id=999, role_id=7)
+    sending = await db.get_daily_challenge(challenge_id)
+    assert sending is not None and (sending.attempts, sending.channel_id, sending.role_id) == (
+        1,
+        999,
+        7,
+    )
+    assert await db.mark_daily_posted(
+        challenge_id,
+        message_id=42,
+        posted_at=NOW,
+        reveal_at=NOW + timedelta(hours=5),
+        next_post_at=NOW + timedelta(days=1),
+    )
+    # A second marking (an overlapping run) changes nothing.
+    assert not await db.mark_daily_posted(
+        challenge_id,
+        message_id=43,
+        posted_at=NOW,
+        reveal_at=NOW,
+        next_post_at=NOW,
+    )
+    posted = await db.get_daily_challenge(challenge_id)
+    assert posted is not None
+    assert (posted.state, posted.message_id, posted.reveal_at) == (
+        ChallengeState.POSTED,
+        42,
+        NOW + timedelta(hours=5),
+    )
+    assert not await db.begin_daily_send(challenge_id, attempts=1, channel_id=1, role_id=None)
+    missed = await db.get_daily_challenge(yesterday)
+    assert missed is not None and missed.state is ChallengeState.MISSED
+    schedule = await db.get_daily_schedule(GUILD)
+    assert schedule is not None
+    assert (schedule.next_post_at, schedule.failures, schedule.last_error) == (
+        NOW + timedelta(days=1),
+        0,
+        None,
+    )
+    latest = await db.latest_daily_challenge(GUILD, posted_only=True)
+    assert latest is not None and latest.id == challenge_id
+
+
+async def test_failures_pause_and_setup_resumes(db: Database) -> None:
+    await _schedule(db, next_post_at=NOW)
+    challenge_id = await _intent(db)
+    assert await db.begin_daily_send(challenge_id, attempts=0, channel_id=110, role_id=None)
+    await db.record_daily_failure(
+        GUILD,
+        challenge_id,
+        error="The channel is gone.",
+        nothing_sent=True,
+        failures=3,
+        paused=True,
+        next_post_at=None,
+        now=NOW,
+    )
+    schedule = await db.get_daily_schedule(GUILD)
+    assert schedule is not None
+    assert (schedule.paused, schedule.failures, schedule.last_error) == (
+        True,
+        3,
+        "The channel is gone.",
+    )
+    assert await db.due_daily_schedules(NOW + timedelta(days=9)) == []
+    unsent = await db.get_daily_challenge(challenge_id)
+    assert unsent is not None and unsent.state is ChallengeState.UNSENT
+    await _schedule(db, next_post_at=NOW + timedelta(hours=2))
+    resumed = await db.get_daily_schedule(GUILD)
+    assert resumed is not None
+    assert (resumed.paused, resumed.failures, resumed.last_error) == (False, 0, None)
+    # The failed day can be sent again.
+    assert await db.begin_daily_send(challenge_id, attempts=1, channel_id=110, role_id=None)
+
+
+async def test_a_failure_with_doubt_keeps_the_intent(db: Database) -> None:
+    await _schedule(db, next_post_at=NOW)
+    challenge_id = await _intent(db)
+    assert await db.begin_daily_send(challenge_id, attempts=0, channel_id=110, role_id=None)
+    await db.record_daily_failure(
+        GUILD,
+        challenge_id,
+        error="Discord did not answer in time.",
+        nothing_sent=False,
+        failures=1,
+        paused=False,
+        next_post_at=NOW + timedelta(minutes=15),
+        now=NOW,
+    )
+    challenge = await db.get_daily_challenge(challenge_id)
+    assert challenge is not None and challenge.state is ChallengeState.INTENT
+
+
+async def test_answers_once_each_then_closed(db: Database) -> None:
+    challenge_id = await _intent(db)
+    # Not posted yet: closed.
+    assert await db.record_daily_answer(_answer(challenge_id, 1, True)) is (
+        DailyAnswerOutcome.CLOSED
+    )
+    await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
+    outcomes = await asyncio.gather(
+        *(db.record_daily_answer(_answer(challenge_id, 1, True, m)) for m in range(3))
+    )
+    assert sorted(o.value for o in outcomes) == ["duplicate", "duplicate", "recorded"]
+    assert await db.record_daily_answer(_answer(challenge_id, 2, False, 1)) is (
+        DailyAnswerOutcome.RECORDED
+    )
+    assert await db.record_daily_answer(_answer(challenge_id, 3, True, 2)) is (
+        DailyAnswerOutcome.RECORDED
+    )
+    assert await db.count_daily_answers(challenge_id) == 3
+    assert await db.daily_answer_of(challenge_id, 2) is False
+    assert await db.daily_answer_of(challenge_id, 4) is None
+    assert await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
+    assert not await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
+    assert await db.record_daily_answer(_answer(challenge_id, 4, True, 3)) is (
+        DailyAnswerOutcome.CLOSED
+    )
+    results = await db.daily_results(challenge_id)
+    assert (results.answered, results.right, results.first_right) == (3, 2, (1, 3))
+    assert results.share_right == pytest.approx(2 / 3)
+    with sqlite3.connect(db.path) as raw:
+        points = raw.execute(
+            "SELECT user_id, points, mode FROM answers WHERE challenge_id = ? ORDER BY user_id",
+            (challenge_id,),
+        ).fetchall()
+    assert points == [(1, 3, "daily"), (2, 0, "daily"), (3, 3, "daily")]
+
+
+async def test_first_right_are_the_earliest_three(db: Database) -> None:
+    challenge_id = await _intent(db)
+    await _post(db, challenge_id, reveal_at=NOW)
+    for user_id, minute in ((4, 5), (2, 1), (3, 9), (1, 3)):
+        await db.record_daily_answer(_answer(challenge_id, user_id, True, minute))
+    results = await db.daily_results(challenge_id)
+    assert results.first_right == (2, 1, 4)
+
+
+async def test_reveals_due_until_shown(db: Database) -> None:
+    challenge_id = await _intent(db)
+    await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
+    assert await db.next_daily_due() == NOW + timedelta(hours=2)
+    assert await db.due_daily_reveals(NOW) == []
+    due = await db.due_daily_reveals(NOW + timedelta(hours=2))
+    assert [c.id for c in due] == [challenge_id]
+    await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
+    # Closed but its message not edited yet (a crash, a Discord error): still due.
+    assert [c.id for c in await db.due_daily_reveals(NOW + timedelta(hours=2))] == [challenge_id]
+    await db.postpone_daily_reveal(challenge_id, NOW + timedelta(hours=3))
+    assert await db.due_daily_reveals(NOW + timedelta(hours=2)) == []
+    await db.mark_daily_reveal_shown(challenge_id)
+    assert await db.due_daily_reveals(NOW + timedelta(days=2)) == []
+    assert await db.next_daily_due() is None
+
+
+async def test_setup_pulls_an_open_reveal_before_the_next_post(db: Database) -> None:
+    challenge_id = await _intent(db)
+    await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=20))
+    await _schedule(db, next_post_at=NOW + timedelta(hours=4))
+    challenge = await db.get_daily_challenge(challenge_id)
+    assert challenge is not None
+    assert challenge.reveal_at == NOW + timedelta(hours=4) - timedelta(minutes=1)
+
+
+async def test_streaks_to_break_are_holders_who_did_not_answer(db: Database) -> None:
+    challenge_id = await _intent(db)
+    await _post(db, challenge_id, reveal_at=NOW)
+    running = StreakState(current=2, best=2, last_day=DAY - timedelta(days=1))
+    for user_id in (1, 2, 3):
+        await db.set_daily_streak(GUILD, user_id, running, NOW)
+    await db.set_daily_streak(GUILD, 4, StreakState(0, 5, DAY - timedelta(days=1)), NOW)
+    await db.set_daily_streak(OTHER_GUILD, 2, running, NOW)
+    await db.record_daily_answer(_answer(challenge_id, 1, True))
+    assert await db.daily_streaks_to_break(GUILD, challenge_id) == [2, 3]
+
+
+async def test_card_history_and_records(db: Database) -> None:
+    first = await _intent(db, DAY, card="c-1")
+    await _post(db, first, reveal_at=NOW)
+    await _intent(db, DAY + timedelta(days=1), card="c-2")  # never posted: not history
+    assert await db.daily_card_history(GUILD, "aws") == ["c-1"]
+    assert await db.daily_card_history(GUILD, "other") == []
+    await db.record_daily_answer(_answer(first, 1, True))
+    await db.record_daily_answer(_answer(first, 2, False))
+    await db.record_answer(
+        NewAnswer(
+            user_id=3,
+            guild_id=GUILD,
+            deck_id="aws",
+            card_id="c-9",
+            mode="multiple-choice",
+            correct=False,
+            answered_at=NOW,
+            session_id="s",
+            question_index=0,
+        )
+    )
+    records = await db.daily_card_records(GUILD, "aws")
+    assert records == {"c-1": CardRecord(2, 1), "c-9": CardRecord(1, 1)}
+    assert await db.daily_card_records(OTHER_GUILD, "aws") == {}
+    opened = await db.open_daily_challenges(GUILD, before=DAY + timedelta(days=1))
+    assert [c.id for c in opened] == [first]
