@@ -11,6 +11,7 @@ from typing import TextIO
 from bot.config import Settings
 from bot.domain.decks import Deck, load_decks
 from bot.domain.questions import build_multiple_choice, draw_cards
+from bot.memory import remember_answer
 from bot.storage import Database, NewAnswer
 
 LOCAL_USER_ID = 0  # Discord ids are never 0, so the terminal user cannot collide with a member
@@ -111,7 +112,7 @@ async def run_practice(
                 correct = grade != "again"
             if card.explanation:
                 print(f"  {card.explanation}", file=out)
-            await db.record_answer(
+            stored = await db.record_answer(
                 NewAnswer(
                     user_id=LOCAL_USER_ID,
                     guild_id=None,
@@ -127,6 +128,8 @@ async def run_practice(
                     question_index=index,
                 )
             )
+            if stored is not None:
+                await remember_answer(db, stored)
             answered += 1
             right += int(correct)
     if answered:

@@ -90,15 +90,20 @@ async def test_one_active_session_per_member(db: Database) -> None:
 
 async def test_answers_count_once_and_finish_the_session(db: Database) -> None:
     session = await db.create_session(_session(), replace_active=False)
-    first = await db.answer_in_session(_answer(session, 0, True, T0), total=2)
-    assert first is not None and (first.answered, first.correct, first.points) == (1, 1, 1)
+    recorded = await db.answer_in_session(_answer(session, 0, True, T0), total=2)
+    assert recorded is not None
+    first, stored = recorded
+    assert (first.answered, first.correct, first.points) == (1, 1, 1)
+    assert (stored.question_index, stored.correct, stored.session_id) == (0, True, session.id)
     assert await db.answer_in_session(_answer(session, 0, False, T0), total=2) is None
     moved = await db.advance_session(session.id, 0, T0 + timedelta(seconds=5))
     assert moved is not None and moved.position == 1
     assert moved.question_shown_at == T0 + timedelta(seconds=5)
     assert await db.advance_session(session.id, 0, T0) is None  # a second Next
-    last = await db.answer_in_session(_answer(moved, 1, False, T0), total=2)
-    assert last is not None and last.status is SessionStatus.FINISHED
+    recorded = await db.answer_in_session(_answer(moved, 1, False, T0), total=2)
+    assert recorded is not None
+    last = recorded[0]
+    assert last.status is SessionStatus.FINISHED
     assert (last.answered, last.correct, last.points) == (2, 1, 1)
     answers = await db.session_answers(session.id)
     assert [(a.question_index, a.correct) for a in answers] == [(0, True), (1, False)]

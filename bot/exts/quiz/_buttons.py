@@ -24,6 +24,7 @@ ACTIONS = (
     "right", "wrong",  # typed: the member's own verdict on a close call
     "next",  # move on
     "start", "keep",  # replacing a running session, or not
+    "review",  # review due cards before the quiz
 )  # fmt: skip
 TEMPLATE = re.compile(
     rf"{PREFIX}:(?P<session>[a-z0-9]{{6,24}}):(?P<index>\d{{1,2}}):(?P<action>{'|'.join(ACTIONS)})"
@@ -70,9 +71,7 @@ class QuizButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
 
     async def callback(self, interaction: discord.Interaction[QuizBot]) -> None:  # type: ignore[override]
         parsed = parse_custom_id(self.custom_id)
-        if parsed is None:  # the template matched, so this cannot happen
-            return
         cog = interaction.client.get_cog("Quiz")
-        if cog is None:
+        if parsed is None or cog is None:  # the template matched, so parsing cannot fail
             return
         await cog.on_quiz_component(interaction, *parsed)  # type: ignore[attr-defined]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -37,9 +35,18 @@ from bot.domain.quiz import (
 )
 from bot.domain.streaks import days_of, study_streak
 from bot.domain.timezones import local_date
-from bot.exts.autocomplete import deck_autocomplete
+from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.quiz import _render as render
 from bot.exts.quiz._buttons import QuizButton, custom_id, parse_custom_id
+from bot.exts.quiz._sessions import (
+    make_session,
+    member_zone,
+    new_session_id,
+    remember_member,
+    review_questions,
+    running_session,
+)
+from bot.memory import remember_answer
 from bot.storage import NewAnswer
 
 log = logging.getLogger(__name__)
@@ -48,6 +55,7 @@ ANSWER_INPUT_ID = "answer"
 MODE_ACTIONS = {
     "multiple-choice": frozenset({"a", "b", "c", "d"}),
     "flashcard": frozenset({"show", *SELF_GRADES}),
+    "review": frozenset({"show", *SELF_GRADES}),
     "typed": frozenset({"type", "right", "wrong"}),
 }
 MAX_TYPED = 400
@@ -99,22 +107,6 @@ def _typed_value(data: Any) -> str:
     return ""
 
 
-async def _topic_autocomplete(
-    interaction: discord.Interaction[QuizBot], current: str
-) -> list[app_commands.Choice[str]]:
-    catalog = interaction.client.catalog
-    deck_id = getattr(interaction.namespace, "deck", None)
-    deck = catalog.decks.get(deck_id) if deck_id else catalog.default()
-    if deck is None:
-        return []
-    needle = current.casefold().strip()
-    return [
-        app_commands.Choice(name=render.clip(topic, 100), value=topic[:100])
-        for topic in deck.topics
-        if needle in topic.casefold()
-    ][:25]
-
-
 class Quiz(commands.Cog):
     def __init__(self, bot: QuizBot) -> None:
         self.bot = bot
@@ -132,20 +124,20 @@ class Quiz(commands.Cog):
     @app_commands.command(name="quiz", description="Start a personal quiz from a flashcard deck")
     @app_commands.describe(
         deck="The deck to draw cards from",
-        mode="How to answer: pick A-D, grade yourself, or type it",
+        mode="How to answer: pick A-D (default), grade yourself, or type it",
         questions="How many questions (1-50, default 10)",
         topic="Only cards of this topic",
     )
-    @app_commands.autocomplete(deck=deck_autocomplete, topic=_topic_autocomplete)
+    @app_commands.autocomplete(deck=deck_autocomplete, topic=topic_autocomplete)
     async def quiz(
         self,
         interaction: discord.Interaction[QuizBot],
         deck: str | None = None,
-        mode: Literal["multiple-choice", "flashcard", "typed"] = "multiple-choice",
+        mode: Literal["multiple-choice", "flashcard", "typed"] | None = None,
         questions: app_commands.Range[int, MIN_QUESTIONS, MAX_QUESTIONS] = DEFAULT_QUESTIONS,
         topic: str | None = None,
     ) -> None:
-        catalog = self.bot.catalog
+        catalog = await self.bot.catalog_for(interaction.guild_id)
         if deck is None:
             chosen = catalog.default()
             if chosen is None:
@@ -154,39 +146,37 @@ class Quiz(commands.Cog):
             chosen = catalog.get(deck)
         topic_name = catalog.topic_of(chosen, topic)
         now = self.bot.clock()
-        session_id = secrets.token_hex(6)
+        session_id = new_session_id()
+        quiz_mode = mode or "multiple-choice"
         cards = draw_cards(chosen, count=questions, topic=topic_name, seed=session_id)
-        built = tuple(build_question(chosen, card, mode=mode, seed=session_id) for card in cards)
-
-        await self._remember_member(interaction, now)
-        active = await self.bot.db.active_session(interaction.user.id)
-        if active is not None and active.expired_at(now):
-            await self.bot.db.set_session_status(
-                active.id, SessionStatus.EXPIRED, now, only_from=SessionStatus.ACTIVE
-            )
-            active = None
-        session = QuizSession(
-            id=session_id,
-            user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            deck_id=chosen.id,
+        built = tuple(
+            build_question(chosen, card, mode=quiz_mode, seed=session_id) for card in cards
+        )
+        await remember_member(self.bot, interaction)
+        active = await running_session(self.bot, interaction.user.id, now)
+        # Without a chosen mode, due reviews come first: offer them before quizzing.
+        due = 0
+        if mode is None:
+            states = await self.bot.db.memory_states(interaction.user.id, chosen.id)
+            due = sum(1 for state in states if state.due <= now)
+        wait = active is not None or due > 0
+        session = make_session(
+            interaction,
+            session_id=session_id,
+            deck=chosen,
             topic=topic_name,
-            mode=mode,
+            mode=quiz_mode,
             questions=built,
             requested=questions,
-            position=0,
-            answered=0,
-            correct=0,
-            points=0,
-            status=SessionStatus.ACTIVE if active is None else SessionStatus.PENDING,
-            started_at=now,
-            updated_at=now,
-            question_shown_at=now,
+            now=now,
+            status=SessionStatus.PENDING if wait else SessionStatus.ACTIVE,
         )
         await self.bot.db.create_session(session, replace_active=False)
+        if due > 0:
+            await self.send_screen(interaction, render.review_first_screen(session, due))
+            return
         if active is not None:
-            await self._send(interaction, render.confirm_replace_screen(session, active))
+            await self.send_screen(interaction, render.confirm_replace_screen(session, active))
             return
         note = None
         if len(built) < questions:
@@ -194,18 +184,40 @@ class Quiz(commands.Cog):
             note = (
                 f"Only {len(built)} cards match {where}, so this quiz has {len(built)} questions."
             )
-        await self._send(interaction, render.question_screen(session, note=note))
+        await self.send_screen(interaction, render.question_screen(session, note=note))
 
-    async def _remember_member(
-        self, interaction: discord.Interaction[QuizBot], now: datetime
+    async def new_review(
+        self, interaction: discord.Interaction[QuizBot], deck_id: str, *, replace: bool
+    ) -> tuple[QuizSession | None, QuizSession | None]:
+        """Store a review session of a deck's due and new cards.
+
+        Returns (the new session or None when nothing is due, the member's running
+        session it waits on, when not replacing it).
+        """
+        deck = (await self.bot.catalog_for(interaction.guild_id)).get(deck_id)
+        now = self.bot.clock()
+        questions = await review_questions(
+            self.bot, deck, interaction.user.id, interaction.guild_id, now
+        )
+        if not questions:
+            return None, None
+        active = None if replace else await running_session(self.bot, interaction.user.id, now)
+        session = make_session(
+            interaction,
+            session_id=new_session_id(),
+            deck=deck,
+            topic=None,
+            mode="review",
+            questions=questions,
+            requested=len(questions),
+            now=now,
+            status=SessionStatus.PENDING if active else SessionStatus.ACTIVE,
+        )
+        return await self.bot.db.create_session(session, replace_active=replace), active
+
+    async def send_screen(
+        self, interaction: discord.Interaction[QuizBot], screen: render.Screen
     ) -> None:
-        """Keep the name leaderboards show, and the server row answers point to."""
-        await self.bot.db.upsert_user(interaction.user.id, interaction.user.display_name, now)
-        if interaction.guild_id is not None:
-            name = interaction.guild.name if interaction.guild else ""
-            await self.bot.db.upsert_guild(interaction.guild_id, name, now)
-
-    async def _send(self, interaction: discord.Interaction[QuizBot], screen: render.Screen) -> None:
         kwargs: dict[str, Any] = {"embeds": screen.embeds, "ephemeral": True}
         if screen.view is not None:
             kwargs["view"] = screen.view
@@ -255,7 +267,7 @@ class Quiz(commands.Cog):
         session = await self._load(session_id)
         now = self.bot.clock()
         user_id = interaction.user.id
-        if action in ("start", "keep"):
+        if action in ("start", "keep", "review"):
             await self._replace_choice(interaction, session, action, now)
             return
         if action == "next":
@@ -322,7 +334,7 @@ class Quiz(commands.Cog):
     ) -> None:
         """Store the answer once and show the result; a lost race gets a polite note."""
         question = session.current
-        updated = await self.bot.db.answer_in_session(
+        recorded = await self.bot.db.answer_in_session(
             NewAnswer(
                 user_id=session.user_id,
                 guild_id=session.guild_id,
@@ -339,8 +351,10 @@ class Quiz(commands.Cog):
             ),
             total=session.total,
         )
-        if updated is None:
+        if recorded is None:
             raise AlreadyAnsweredError()
+        updated, answer = recorded
+        await remember_answer(self.bot.db, answer)
         summary = None
         if updated.status is SessionStatus.FINISHED:
             summary = await self._summary(updated, now)
@@ -360,24 +374,12 @@ class Quiz(commands.Cog):
         answers = await self.bot.db.session_answers(session.id)
         wrong = {a.question_index for a in answers if not a.correct}
         missed = [q.front for i, q in enumerate(session.questions) if i in wrong]
-        zone = await self._zone_of(session)
+        zone = await member_zone(self.bot.db, session.user_id, session.guild_id)
         days = days_of(await self.bot.db.study_instants(session.user_id), zone)
         streak = study_streak(days, local_date(now, zone))
         return render.summary_embed(
             session, finished_at=now, missed=missed, streak_days=streak.current
         )
-
-    async def _zone_of(self, session: QuizSession) -> ZoneInfo:
-        """The member's own zone, else the server's, else UTC."""
-        user = await self.bot.db.get_user(session.user_id)
-        name = user.timezone if user else None
-        if name is None and session.guild_id is not None:
-            guild = await self.bot.db.get_guild(session.guild_id)
-            name = guild.timezone if guild else None
-        try:
-            return ZoneInfo(name or "UTC")
-        except (KeyError, ValueError):
-            return ZoneInfo("UTC")
 
     async def _next(
         self,
@@ -407,6 +409,17 @@ class Quiz(commands.Cog):
         now: datetime,
     ) -> None:
         check_owner(pending, user_id=interaction.user.id)
+        if action == "review":
+            if pending.status is not SessionStatus.PENDING:
+                raise SessionClosedError(pending.status)
+            review, _ = await self.new_review(interaction, pending.deck_id, replace=True)
+            if review is not None:
+                await self.bot.db.set_session_status(
+                    pending.id, SessionStatus.ABANDONED, now, only_from=SessionStatus.PENDING
+                )
+                await self._show(interaction, render.question_screen(review))
+                return
+            action = "start"  # reviewed meanwhile: nothing is due, so quiz after all
         if action == "start":
             started = await self.bot.db.activate_session(pending.id, now)
             if started is None:

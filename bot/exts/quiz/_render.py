@@ -17,6 +17,7 @@ RIGHT_COLOUR = discord.Colour.green()
 WRONG_COLOUR = discord.Colour.red()
 STUDY_COLOUR = discord.Colour.gold()
 
+SELF_GRADED = ("flashcard", "review")
 DESCRIPTION_LIMIT = 4096
 FIELD_LIMIT = 1024
 
@@ -155,7 +156,7 @@ def answered_screen(
 ) -> Screen:
     """The current question after its answer, with Next or the summary after the last."""
     question = session.current
-    if session.mode == "flashcard":
+    if session.mode in SELF_GRADED:
         colour = STUDY_COLOUR
     else:
         colour = RIGHT_COLOUR if correct else WRONG_COLOUR
@@ -196,7 +197,7 @@ def summary_embed(
 ) -> discord.Embed:
     answered = session.answered
     embed = discord.Embed(title="Quiz complete", colour=QUESTION_COLOUR)
-    if session.mode == "flashcard":
+    if session.mode in SELF_GRADED:
         known = session.correct
         embed.description = f"You studied **{answered}** cards and knew **{known}** of them."
     else:
@@ -227,6 +228,29 @@ def resume_screen(session: QuizSession) -> Screen:
         f"**{session.current.front}**\n\nAnswered. Press **Next** to go on.", DESCRIPTION_LIMIT
     )
     return Screen([embed], _view(_button(session, "next", "Next", discord.ButtonStyle.primary)))
+
+
+def review_first_screen(quiz: QuizSession, due: int) -> Screen:
+    cards = f"{due} card{'s' if due != 1 else ''}"
+    embed = discord.Embed(
+        title="Cards are due for review",
+        description=(
+            f"You have {cards} due in `{quiz.deck_id}`. Reviewing them now is the fastest "
+            "way to keep them; the quiz can wait."
+        ),
+        colour=QUESTION_COLOUR,
+    )
+    view = _view(
+        QuizButton(
+            custom_id(quiz.id, 0, "review"),
+            label=f"Review {cards}",
+            style=discord.ButtonStyle.primary,
+        ),
+        QuizButton(
+            custom_id(quiz.id, 0, "start"), label="Quiz anyway", style=discord.ButtonStyle.secondary
+        ),
+    )
+    return Screen([embed], view)
 
 
 def confirm_replace_screen(new: QuizSession, old: QuizSession) -> Screen:

@@ -1,0 +1,103 @@
+"""`/review` and `/due`: spaced repetition on top of the quiz sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import QuizBot
+from bot.domain.errors import DomainError
+from bot.domain.review import new_cards_left, summarise_due
+from bot.exts.autocomplete import deck_autocomplete
+from bot.exts.quiz import _render as render
+from bot.exts.quiz._cog import NoDeckChosenError, Quiz
+from bot.exts.quiz._sessions import member_zone, remember_member
+
+MAX_DECKS_SHOWN = 25
+
+
+class NothingToReviewError(DomainError):
+    pass
+
+
+def _when(instant_unix: int) -> str:
+    return f"<t:{instant_unix}:R> (<t:{instant_unix}:f>)"
+
+
+class Review(commands.Cog):
+    def __init__(self, bot: QuizBot) -> None:
+        self.bot = bot
+
+    def _quiz(self) -> Quiz:
+        cog = self.bot.get_cog("Quiz")
+        assert isinstance(cog, Quiz)
+        return cog
+
+    @app_commands.command(name="review", description="Review the cards that are due, then new ones")
+    @app_commands.describe(deck="The deck to review (default: the only one)")
+    @app_commands.autocomplete(deck=deck_autocomplete)
+    async def review(
+        self, interaction: discord.Interaction[QuizBot], deck: str | None = None
+    ) -> None:
+        catalog = await self.bot.catalog_for(interaction.guild_id)
+        chosen = catalog.get(deck) if deck else catalog.default()
+        if chosen is None:
+            raise NoDeckChosenError([d.id for d in catalog.all()])
+        await remember_member(self.bot, interaction)
+        session, running = await self._quiz().new_review(interaction, chosen.id, replace=False)
+        if session is None:
+            raise NothingToReviewError(await self._nothing_due(interaction, chosen.id))
+        screen = (
+            render.confirm_replace_screen(session, running)
+            if running is not None
+            else render.question_screen(session)
+        )
+        await self._quiz().send_screen(interaction, screen)
+
+    async def _nothing_due(self, interaction: discord.Interaction[QuizBot], deck_id: str) -> str:
+        states = await self.bot.db.memory_states(interaction.user.id, deck_id)
+        upcoming = [s.due for s in states if s.due > self.bot.clock()]
+        text = f"Nothing to review in `{deck_id}` right now"
+        if upcoming:
+            text += f"; the next card is due {_when(int(min(upcoming).timestamp()))}"
+        limit = await self.bot.db.new_cards_per_day(interaction.user.id)
+        if limit == 0:
+            text += ". New cards are off: `/settings new-cards-per-day` turns them on"
+        else:
+            text += f". You have started today's {limit} new cards; more come at midnight"
+        return text + "."
+
+    @app_commands.command(name="due", description="How many cards are due for review, per deck")
+    async def due(self, interaction: discord.Interaction[QuizBot]) -> None:
+        now = self.bot.clock()
+        user_id = interaction.user.id
+        zone = await member_zone(self.bot.db, user_id, interaction.guild_id)
+        started = await self.bot.db.first_reviews_since(user_id, now - timedelta(days=2))
+        allowance = new_cards_left(
+            await self.bot.db.new_cards_per_day(user_id), started, now=now, zone=zone
+        )
+        embed = discord.Embed(title="Due for review", colour=render.QUESTION_COLOUR)
+        total_due = 0
+        catalog = await self.bot.catalog_for(interaction.guild_id)
+        for deck in catalog.all()[:MAX_DECKS_SHOWN]:
+            states = await self.bot.db.memory_states(user_id, deck.id)
+            summary = summarise_due(
+                [card.id for card in deck.cards], states, now=now, new_allowed=allowance
+            )
+            total_due += summary.due
+            lines = [f"**{summary.due}** due · **{summary.new_available}** new available"]
+            if summary.next_due is not None:
+                lines.append(f"next {_when(int(summary.next_due.timestamp()))}")
+            embed.add_field(
+                name=render.clip(f"{deck.title} ({deck.id})", 256),
+                value="\n".join(lines),
+                inline=False,
+            )
+        embed.description = (
+            "Start with `/review`." if total_due else "Nothing is due. `/quiz` to learn more."
+        )
+        embed.set_footer(text=f"New cards left today: {allowance}")
+        await interaction.response.send_message(embed=embed, ephemeral=True)

@@ -1,0 +1,106 @@
+"""Starting sessions: shared by /quiz and /review so both follow the same rules."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import discord
+
+from bot.client import QuizBot
+from bot.domain.decks import Deck
+from bot.domain.quiz import MAX_QUESTIONS, Question, QuizSession, SessionStatus, build_question
+from bot.domain.review import new_cards_left, plan_review
+from bot.storage import Database
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(6)
+
+
+async def member_zone(db: Database, user_id: int, guild_id: int | None) -> ZoneInfo:
+    """The member's own zone, else the server's, else UTC."""
+    user = await db.get_user(user_id)
+    name = user.timezone if user else None
+    if name is None and guild_id is not None:
+        guild = await db.get_guild(guild_id)
+        name = guild.timezone if guild else None
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def remember_member(bot: QuizBot, interaction: discord.Interaction[QuizBot]) -> None:
+    """Keep the name leaderboards show, and the server row answers point to."""
+    now = bot.clock()
+    await bot.db.upsert_user(interaction.user.id, interaction.user.display_name, now)
+    if interaction.guild_id is not None:
+        name = interaction.guild.name if interaction.guild else ""
+        await bot.db.upsert_guild(interaction.guild_id, name, now)
+
+
+def make_session(
+    interaction: discord.Interaction[QuizBot],
+    *,
+    session_id: str,
+    deck: Deck,
+    topic: str | None,
+    mode: str,
+    questions: tuple[Question, ...],
+    requested: int,
+    now: datetime,
+    status: SessionStatus,
+) -> QuizSession:
+    return QuizSession(
+        id=session_id,
+        user_id=interaction.user.id,
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id,
+        deck_id=deck.id,
+        topic=topic,
+        mode=mode,
+        questions=questions,
+        requested=requested,
+        position=0,
+        answered=0,
+        correct=0,
+        points=0,
+        status=status,
+        started_at=now,
+        updated_at=now,
+        question_shown_at=now,
+    )
+
+
+async def running_session(bot: QuizBot, user_id: int, now: datetime) -> QuizSession | None:
+    """The member's active session, closing it first if it ran out of time."""
+    active = await bot.db.active_session(user_id)
+    if active is not None and active.expired_at(now):
+        await bot.db.set_session_status(
+            active.id, SessionStatus.EXPIRED, now, only_from=SessionStatus.ACTIVE
+        )
+        return None
+    return active
+
+
+async def review_questions(
+    bot: QuizBot, deck: Deck, user_id: int, guild_id: int | None, now: datetime
+) -> tuple[Question, ...]:
+    """Due cards, most overdue first, then new ones within today's allowance."""
+    states = await bot.db.memory_states(user_id, deck.id)
+    zone = await member_zone(bot.db, user_id, guild_id)
+    started = await bot.db.first_reviews_since(user_id, now - timedelta(days=2))
+    allowance = new_cards_left(await bot.db.new_cards_per_day(user_id), started, now=now, zone=zone)
+    chosen = plan_review(
+        [card.id for card in deck.cards],
+        states,
+        now=now,
+        new_allowed=allowance,
+        limit=MAX_QUESTIONS,
+    )
+    cards = {card.id: card for card in deck.cards}
+    return tuple(
+        build_question(deck, cards[card_id], mode="review", seed=card_id) for card_id in chosen
+    )

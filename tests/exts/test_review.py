@@ -1,0 +1,129 @@
+"""/review, /due and the review offer of /quiz, end to end against the loopback Discord."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import StudyServer
+from tests.exts.test_quiz import labels, press
+from tests.fakediscord import FakeDiscord, InteractionHandle, Member
+from tests.harness import BotRunner, FakeClock
+
+
+def review_log(db_path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(
+            "SELECT l.user_id, l.grade, a.mode, a.grade FROM review_log l "
+            "JOIN answers a ON a.id = l.answer_id ORDER BY l.id"
+        ).fetchall()
+
+
+def states(db_path: Path) -> dict[str, tuple[int, int]]:
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT card_id, reviews, due FROM review_states").fetchall()
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+async def slash(
+    fake: FakeDiscord, server: StudyServer, user: Member, name: str, **options: Any
+) -> InteractionHandle:
+    it = await fake.invoke_slash(name, options, user=user, channel=server.channel)
+    await it.wait_response()
+    return it
+
+
+async def grade_cards(
+    fake: FakeDiscord, message: dict[str, Any], user: Member, grades: list[str]
+) -> dict[str, Any]:
+    for number, grade in enumerate(grades):
+        if number:
+            message = (await press(fake, message, "Next", user)).message
+        message = (await press(fake, message, "Show answer", user)).message
+        message = (await press(fake, message, grade, user)).message
+    return message
+
+
+async def test_review_learns_new_cards_and_brings_them_back_when_due(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    assert runner.db is not None
+    alice = server.alice
+    await runner.db.upsert_user(alice.id, "alice", clock())
+    await runner.db.set_new_cards_per_day(alice.id, 3)
+
+    it = await slash(fake, server, alice, "review")
+    assert it.message["embeds"][0]["title"] == "Question 1 of 3"
+    done = await grade_cards(fake, it.message, alice, ["Good", "Good", "Again"])
+    assert done["embeds"][1]["description"] == "You studied **3** cards and knew **2** of them."
+    assert review_log(runner.database) == [
+        (alice.id, 3, "review", "good"),
+        (alice.id, 3, "review", "good"),
+        (alice.id, 1, "review", "again"),
+    ]
+    assert all(reviews == 1 for reviews, _ in states(runner.database).values())
+
+    nothing = await slash(fake, server, alice, "review")
+    assert nothing.ephemeral
+    assert nothing.message["content"].startswith(
+        "Nothing to review in `aws-mla-c01-deployment` right now; the next card is due <t:"
+    )
+    assert (
+        "You have started today's 3 new cards; more come at midnight." in nothing.message["content"]
+    )
+
+    clock.advance(minutes=11)  # past the learning steps of all three
+    due = await slash(fake, server, alice, "due")
+    field = due.message["embeds"][0]["fields"][0]
+    assert field["value"].startswith("**3** due · **0** new available")
+
+    again = await slash(fake, server, alice, "review")
+    assert again.message["embeds"][0]["title"] == "Question 1 of 3"
+    shown = await press(fake, again.message, "Show answer", alice)
+    await runner.restart()  # mid-review: the next click must still land, once
+    graded = await press(fake, shown.message, "Good", alice)
+    assert labels(graded.message) == ["Next"]
+    assert len(review_log(runner.database)) == 4
+    assert sorted(reviews for reviews, _ in states(runner.database).values()) == [1, 1, 2]
+
+
+async def test_quiz_offers_due_reviews_first(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    assert runner.db is not None
+    alice = server.alice
+    await runner.db.upsert_user(alice.id, "alice", clock())
+    await runner.db.set_new_cards_per_day(alice.id, 2)
+    it = await slash(fake, server, alice, "review")
+    await grade_cards(fake, it.message, alice, ["Again", "Again"])
+    clock.advance(minutes=2)
+
+    offer = await slash(fake, server, alice, "quiz", questions=3)
+    assert offer.message["embeds"][0]["title"] == "Cards are due for review"
+    assert labels(offer.message) == ["Review 2 cards", "Quiz anyway"]
+    review = await press(fake, offer.message, "Review 2 cards", alice)
+    assert review.message["embeds"][0]["title"] == "Question 1 of 2"
+    assert labels(review.message) == ["Show answer"]
+
+    # With a mode chosen, the quiz starts at once (after confirming the running review).
+    direct = await slash(fake, server, alice, "quiz", mode="multiple-choice", questions=3)
+    assert direct.message["embeds"][0]["title"] == "You already have a quiz running"
+    anyway = await slash(fake, server, alice, "quiz", questions=3)
+    started = await press(fake, anyway.message, "Quiz anyway", alice)
+    assert labels(started.message) == ["A", "B", "C", "D"]
+
+
+async def test_quiz_answers_feed_the_schedule(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    from tests.exts.test_quiz import right_letter, wrong_letter
+
+    it = await slash(fake, server, server.bob, "quiz", questions=2)
+    first = await press(fake, it.message, right_letter(it.message), server.bob)
+    message = (await press(fake, first.message, "Next", server.bob)).message
+    await press(fake, message, wrong_letter(message), server.bob)
+    assert review_log(runner.database) == [
+        (server.bob.id, 3, "multiple-choice", None),
+        (server.bob.id, 1, "multiple-choice", None),
+    ]
