@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, load_settings
-from bot.domain.decks import DeckError, load_deck_file, load_decks
+from bot.domain.decks import (
+    MAX_DECK_FILE_BYTES,
+    DeckError,
+    deck_to_yaml,
+    load_deck_file,
+    load_decks,
+    parse_deck,
+)
 from bot.storage import Database, MigrationError
 
 
@@ -26,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     deck_sub = decks.add_subparsers(dest="decks_command", required=True)
     check = deck_sub.add_parser("check", help="validate deck files")
     check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: DECKS_DIR)")
+    into = deck_sub.add_parser(
+        "import",
+        help="turn a CSV/TSV, Anki (.apkg, .colpkg) or Markdown table file into a deck in DECKS_DIR",
+    )
+    into.add_argument("file", type=Path, help="the file to import")
+    into.add_argument("--id", dest="deck_id", help="the deck id (default: a slug of the title)")
+    into.add_argument("--title", help="the deck title (default: from the file, or its name)")
+    into.add_argument("--force", action="store_true", help="overwrite a deck file of that id")
 
     practice = sub.add_parser("practice", help="a terminal quiz, no Discord needed")
     practice.add_argument("--deck", help="deck id (default: the only deck, or the first)")
@@ -43,6 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     try:
         settings = load_settings()
+        if command == "decks" and args.decks_command == "import":
+            return import_deck_file(
+                args.file,
+                settings.decks_dir,
+                deck_id=args.deck_id,
+                title=args.title,
+                force=args.force,
+            )
         if command == "decks":
             return check_decks(args.paths or [settings.decks_dir])
         if command == "migrate":
@@ -107,3 +132,74 @@ def check_decks(paths: Sequence[Path]) -> int:
             failed = True
             print(f"ERROR {error}")
     return 1 if failed else 0
+
+
+def import_deck_file(
+    path: Path, decks_dir: Path, *, deck_id: str | None, title: str | None, force: bool
+) -> int:
+    """Write `path` as a YAML deck into `decks_dir`; print what was skipped. 1 on failure."""
+    from bot.importers import CLI_LIMITS, DeckImportError, import_deck
+
+    try:
+        size = path.stat().st_size
+        if size > CLI_LIMITS.max_file_bytes:  # refused without reading it
+            raise DeckImportError.single(
+                str(path), f"it is {size:,} bytes, more than {CLI_LIMITS.max_file_bytes:,}."
+            )
+        data = path.read_bytes()
+        result = import_deck(data, path.name, limits=CLI_LIMITS, deck_id=deck_id, title=title)
+    except OSError as error:
+        print(f"error: {path}: cannot read the file: {error.strerror or error}", file=sys.stderr)
+        return 1
+    except DeckImportError as error:
+        for line in error.lines():
+            print(f"error: {path}: {line}", file=sys.stderr)
+        return 1
+    deck = result.deck
+    text = deck_to_yaml(deck)
+    target = decks_dir / f"{deck.id}.yaml"
+    # The bot must be able to load what is written: same size limit, same parser.
+    if len(text.encode("utf-8")) > MAX_DECK_FILE_BYTES:
+        print(
+            f"error: {path}: the deck would be {len(text.encode()):,} bytes of YAML, more than "
+            f"a deck file may be ({MAX_DECK_FILE_BYTES:,}). Split the file.",
+            file=sys.stderr,
+        )
+        return 1
+    parse_deck(text, filename=str(target), expected_id=deck.id)
+    if target.exists() and not force:
+        print(
+            f"error: {target} already exists; pass --force to overwrite it, or choose "
+            "another --id.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        _write_atomically(target, text)
+    except OSError as error:
+        print(f"error: cannot write {target}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    for skipped in result.skipped:
+        print(f"skipped {skipped}")
+    print(
+        f"wrote {target}: {_count(len(deck.cards), 'card')}, "
+        f"{_count(len(deck.topics), 'topic')} ({result.format}, {len(result.skipped)} skipped)"
+    )
+    return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    """Write beside the target, then rename: a failure never leaves half a deck behind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".import-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import pkgutil
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,8 +18,10 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.domain.catalog import DeckCatalog
+from bot.domain.decks import Deck, DeckError
 from bot.domain.errors import DomainError
 from bot.storage import Database
+from bot.storage.server_decks import ServerDeck, deck_from_json
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,8 @@ APOLOGY = (
 )
 
 Clock = Callable[[], datetime]
+# Servers whose merged deck catalog is kept in memory; the least recently used goes first.
+SERVER_CATALOG_CACHE = 64
 
 
 def utc_now() -> datetime:
@@ -147,6 +153,28 @@ def user_message_for(error: BaseException) -> str | None:
     return None
 
 
+def _custom_ids(components: Sequence[Any]) -> set[str]:
+    """Every custom_id in a message's components, however deeply nested."""
+    found: set[str] = set()
+    for component in components:
+        custom_id = getattr(component, "custom_id", None)
+        if custom_id:
+            found.add(str(custom_id))
+        found |= _custom_ids(getattr(component, "children", None) or [])
+    return found
+
+
+def decode_server_decks(rows: Sequence[ServerDeck]) -> list[Deck]:
+    """Validate a server's stored decks; a broken one is logged and left out."""
+    decks: list[Deck] = []
+    for row in rows:
+        try:
+            decks.append(deck_from_json(row.deck_json, label=f"server deck {row.deck_id}"))
+        except (DeckError, ValueError) as error:
+            log.error("server %s: deck %s skipped: %s", row.guild_id, row.deck_id, error)
+    return decks
+
+
 def command_tree_hash(tree: app_commands.CommandTree[Any]) -> str:
     """A stable fingerprint of the global commands, to skip needless syncs."""
     payload = [command.to_dict(tree) for command in tree.get_commands()]
@@ -185,6 +213,36 @@ class QuizBot(commands.Bot):
         self.synced: str | None = None  # "guild", "global" or "unchanged", for logs and tests
         self._extensions = walk_extensions() if extensions is None else tuple(extensions)
         self._force_global_sync = force_global_sync
+        self._server_catalogs: OrderedDict[int, DeckCatalog] = OrderedDict()
+        self._server_deck_versions: dict[int, int] = {}
+
+    async def catalog_for(self, guild_id: int | None) -> DeckCatalog:
+        """The decks a server sees: the shipped ones with its own imported decks over them.
+
+        Outside a server (a DM) only the shipped decks exist.
+        """
+        if guild_id is None:
+            return self.catalog
+        cached = self._server_catalogs.get(guild_id)
+        if cached is not None:
+            self._server_catalogs.move_to_end(guild_id)
+            return cached
+        version = self._server_deck_versions.get(guild_id, 0)
+        rows = await self.db.server_decks(guild_id)
+        # Validating thousands of cards would hold up the event loop and its heartbeats.
+        decks = await asyncio.to_thread(decode_server_decks, rows) if rows else []
+        catalog = self.catalog.with_server_decks(decks)
+        # An import or removal while this was loading makes the result stale: don't keep it.
+        if self._server_deck_versions.get(guild_id, 0) == version:
+            self._server_catalogs[guild_id] = catalog
+            while len(self._server_catalogs) > SERVER_CATALOG_CACHE:
+                self._server_catalogs.popitem(last=False)
+        return catalog
+
+    def server_decks_changed(self, guild_id: int) -> None:
+        """Forget a server's cached catalog after one of its decks was imported or removed."""
+        self._server_deck_versions[guild_id] = self._server_deck_versions.get(guild_id, 0) + 1
+        self._server_catalogs.pop(guild_id, None)
 
     async def setup_hook(self) -> None:
         for extension in self._extensions:
@@ -211,6 +269,17 @@ class QuizBot(commands.Bot):
         await self.db.set_state(GLOBAL_COMMANDS_HASH_KEY, fingerprint, self.clock())
         self.synced = "global"
         log.info("synced %d commands globally", len(synced))
+
+    async def on_interaction(self, interaction: discord.Interaction[QuizBot]) -> None:
+        """Answer a click on a button its message does not have (a forged or garbled
+        custom_id): discord.py would ignore it and the member would see a failure."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        custom_id = str(dict(interaction.data or {}).get("custom_id", ""))
+        message = interaction.message
+        if message is None or custom_id in _custom_ids(message.components):
+            return
+        await send_ephemeral(interaction, "That button is not on this message any more.")
 
     async def on_ready(self) -> None:
         # on_ready fires again after a reconnect; it must stay idempotent.

@@ -132,6 +132,15 @@ def build_bot(
         deck = discord.File(io.BytesIO(b"q,a\n"), "deck.csv")
         await interaction.response.send_message(file=deck, ephemeral=True)
 
+    @tree.command(description="Upload a file")
+    async def upload(interaction: discord.Interaction, file: discord.Attachment) -> None:
+        data = await file.read()
+        first = data.split(b"\n", 1)[0].decode()
+        echo = discord.File(io.BytesIO(data), f"copy-{file.filename}")
+        await interaction.response.send_message(
+            f"{file.filename}: {len(data)} bytes, first line {first}", file=echo
+        )
+
     @tree.command(description="A secret")
     async def secret(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("only you", ephemeral=True)
@@ -329,7 +338,7 @@ async def test_command_sync_global_and_guild_returns_ids(scene: Scene) -> None:
     global_commands = scene.fake.commands()
     guild_commands = scene.fake.commands(scene.guild.id)
     names = {"ping", "secret", "slow", "counter", "board", "ask", "quiz", "decks", "bad", "pick"}
-    names |= {"longmodal", "export"}
+    names |= {"longmodal", "export", "upload"}
     assert {c["name"] for c in global_commands} == names | {"Profile"}
     assert {c["name"] for c in guild_commands} == names | {"Profile"}
     assert {c.id for c in bot.synced} == {int(c["id"]) for c in global_commands}
@@ -383,6 +392,32 @@ async def test_file_only_reply_keeps_its_attachment(scene: Scene) -> None:
     ).wait_response()
     assert it.message is not None and it.ephemeral
     assert [(a["filename"], a["size"]) for a in it.message["attachments"]] == [("deck.csv", 4)]
+
+
+async def test_attachment_option_is_resolved_and_its_bytes_served(scene: Scene) -> None:
+    await scene.start()
+    fake = scene.fake
+    content = b"front,back\nS3,storage\n"
+    file = fake.upload("deck.csv", content, "text/csv")
+    assert file["size"] == 22 and file["ephemeral"] is True
+    it = await fake.invoke_slash("upload", {"file": file}, user=scene.alice, channel=scene.chan)
+    await it.wait_response()
+    assert it.payload["data"]["resolved"]["attachments"][file["id"]]["filename"] == "deck.csv"
+    assert it.content == "deck.csv: 22 bytes, first line front,back"
+    echoed = it.message["attachments"][0]
+    assert (echoed["filename"], echoed["size"]) == ("copy-deck.csv", 22)
+    assert fake.attachment_data(echoed) == content
+    async with aiohttp.ClientSession() as session:
+        async with session.get(echoed["url"]) as served:
+            assert served.status == 200 and await served.read() == content
+        async with session.get(echoed["url"].replace("copy-deck", "other")) as missing:
+            assert missing.status == 404
+    with pytest.raises(DriverError, match="wants an attachment"):
+        await fake.invoke_slash(
+            "upload", {"file": "deck.csv"}, user=scene.alice, channel=scene.chan
+        )
+    with pytest.raises(DriverError, match="upload limit"):
+        fake.upload("huge.bin", bytes(10 * 1024 * 1024 + 1))
 
 
 async def test_deferred_reply_then_followups_and_edit(scene: Scene) -> None:
@@ -764,6 +799,27 @@ async def test_missing_channel_permission_is_forbidden(scene: Scene) -> None:
     with pytest.raises(discord.Forbidden) as raised:
         await channel.send("hi")
     assert raised.value.code == 50013
+
+
+async def test_revoked_permission_and_deleted_channel_reach_the_bot(scene: Scene) -> None:
+    bot = await scene.start(sync=False)
+    fake = scene.fake
+    fake.set_bot_channel_permissions(scene.chan, discord.Permissions(view_channel=True))
+    await fake.sync_gateway()
+    channel = bot.client.get_channel(scene.chan.id)
+    assert isinstance(channel, discord.TextChannel)
+    assert not channel.permissions_for(channel.guild.me).send_messages
+    with pytest.raises(discord.Forbidden) as refused:
+        await channel.send("hi")
+    assert refused.value.code == 50013
+    fake.delete_channel(scene.chan)
+    await fake.sync_gateway()
+    assert bot.client.get_channel(scene.chan.id) is None
+    with pytest.raises(discord.NotFound) as gone:
+        await bot.client.get_partial_messageable(scene.chan.id).send("anyone?")
+    assert gone.value.code == 10003
+    with pytest.raises(DriverError):
+        fake.messages(scene.chan)
 
 
 # -- plain REST resources -----------------------------------------------------------------

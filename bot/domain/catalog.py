@@ -37,9 +37,14 @@ class UnknownTopicError(DomainError):
 
 @dataclass(frozen=True)
 class DeckCatalog:
-    """An immutable set of loaded decks keyed by id."""
+    """An immutable set of loaded decks keyed by id.
+
+    `server_deck_ids` names the decks one server imported; such a catalog is made by
+    `with_server_decks` for that server only.
+    """
 
     decks: dict[str, Deck]
+    server_deck_ids: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, decks: Iterable[Deck]) -> DeckCatalog:
@@ -47,6 +52,16 @@ class DeckCatalog:
 
     def __len__(self) -> int:
         return len(self.decks)
+
+    def with_server_decks(self, decks: Iterable[Deck]) -> DeckCatalog:
+        """A new catalog with a server's own decks added; one may shadow a shipped deck's id."""
+        own = {deck.id: deck for deck in decks}
+        if not own:
+            return self
+        return DeckCatalog({**self.decks, **own}, self.server_deck_ids | frozenset(own))
+
+    def is_server_deck(self, deck_id: str) -> bool:
+        return deck_id in self.server_deck_ids
 
     def all(self) -> list[Deck]:
         """Decks sorted by title, the order lists show them in."""

@@ -16,8 +16,25 @@ def _label(text: str) -> str:
 async def deck_autocomplete(
     interaction: Interaction[QuizBot], current: str
 ) -> list[app_commands.Choice[str]]:
-    catalog = interaction.client.catalog
+    catalog = await interaction.client.catalog_for(interaction.guild_id)
     return [
         app_commands.Choice(name=_label(f"{catalog.decks[i].title} ({i})"), value=i)
         for i in catalog.search(current)
     ]
+
+
+async def topic_autocomplete(
+    interaction: Interaction[QuizBot], current: str
+) -> list[app_commands.Choice[str]]:
+    """Topics of the deck chosen in the same command (or of the only deck)."""
+    catalog = await interaction.client.catalog_for(interaction.guild_id)
+    deck_id = getattr(interaction.namespace, "deck", None)
+    deck = catalog.decks.get(deck_id) if deck_id else catalog.default()
+    if deck is None:
+        return []
+    needle = current.casefold().strip()
+    return [
+        app_commands.Choice(name=_label(topic), value=topic[:MAX_NAME])
+        for topic in deck.topics
+        if needle in topic.casefold()
+    ][:25]

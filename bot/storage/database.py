@@ -11,17 +11,31 @@ from bot.domain.quiz import QuizSession, SessionStatus, questions_from_json, que
 from bot.storage.base import Connection
 from bot.storage.daily import DailyQueries
 from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
-from bot.storage.models import Answer, DeckProgress, Guild, NewAnswer, User, from_ms, to_ms
+from bot.storage.models import (
+    ANSWER_COLUMNS,
+    Answer,
+    DeckProgress,
+    Guild,
+    NewAnswer,
+    User,
+    answer_from_row,
+    from_ms,
+    to_ms,
+)
+from bot.storage.reviews import ReviewQueries
+from bot.storage.server_decks import ServerDeckQueries
 from bot.storage.stats import StatsQueries
 
-BUSY_TIMEOUT_MS = 5_000
+# How long a write waits for another writer's lock. Shorter than Discord's 3 s
+# to acknowledge an interaction, so a stuck lock ends in an apology in time.
+BUSY_TIMEOUT_MS = 1_500
 
 
 class _AlreadyRecorded(Exception):
     """Raised inside a transaction to roll it back when an answer already exists."""
 
 
-class Database(StatsQueries, DailyQueries, Connection):
+class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Connection):
     """The bot's database: one connection, every query as a typed method.
 
     Feature queries live in mixins beside this file (stats.py, daily.py); the
@@ -105,53 +119,26 @@ class Database(StatsQueries, DailyQueries, Connection):
             answer_id = await self._insert_answer(answer)
         return None if answer_id is None else await self.get_answer(answer_id)
 
-    async def _insert_answer(self, answer: NewAnswer) -> int | None:
-        """INSERT one answer; the caller holds the write lock. None on a duplicate."""
-        cursor = await self._conn.execute(
-            "INSERT INTO answers (user_id, guild_id, deck_id, card_id, mode, correct, grade, "
-            "points, answered_at, response_ms, session_id, question_index, challenge_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (
-                answer.user_id,
-                answer.guild_id,
-                answer.deck_id,
-                answer.card_id,
-                answer.mode,
-                int(answer.correct),
-                answer.grade,
-                answer.points,
-                to_ms(answer.answered_at),
-                answer.response_ms,
-                answer.session_id,
-                answer.question_index,
-                answer.challenge_id,
-            ),
-        )
-        inserted = cursor.rowcount == 1
-        answer_id = cursor.lastrowid
-        await cursor.close()
-        return answer_id if inserted else None
-
     async def get_answer(self, answer_id: int) -> Answer | None:
         row = await self._fetchone(
-            f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE id = ?", (answer_id,)
+            f"SELECT {ANSWER_COLUMNS} FROM answers WHERE id = ?", (answer_id,)
         )
-        return _answer(row) if row is not None else None
+        return answer_from_row(row) if row is not None else None
 
     async def answers_for_user(self, user_id: int, *, guild_id: int | None = None) -> list[Answer]:
         """A user's answers, oldest first; all servers when `guild_id` is None."""
         if guild_id is None:
             rows = await self._fetchall(
-                f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE user_id = ? ORDER BY answered_at, id",
+                f"SELECT {ANSWER_COLUMNS} FROM answers WHERE user_id = ? ORDER BY answered_at, id",
                 (user_id,),
             )
         else:
             rows = await self._fetchall(
-                f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE user_id = ? AND guild_id = ? "
+                f"SELECT {ANSWER_COLUMNS} FROM answers WHERE user_id = ? AND guild_id = ? "
                 "ORDER BY answered_at, id",
                 (user_id, guild_id),
             )
-        return [_answer(row) for row in rows]
+        return [answer_from_row(row) for row in rows]
 
     async def study_instants(self, user_id: int) -> list[datetime]:
         """Instants standing for every quarter hour in which the user answered.
@@ -256,10 +243,12 @@ class Database(StatsQueries, DailyQueries, Connection):
             await cursor.close()
         return changed
 
-    async def answer_in_session(self, answer: NewAnswer, *, total: int) -> QuizSession | None:
+    async def answer_in_session(
+        self, answer: NewAnswer, *, total: int
+    ) -> tuple[QuizSession, Answer] | None:
         """Record the answer to the session's current question and score it, atomically.
 
-        None when the question already had an answer (a double click, a race, a
+        Returns the updated session and the stored answer; None when the question already had an answer (a double click, a race, a
         replay after a restart): nothing is written then.
         """
         if answer.session_id is None or answer.question_index is None:
@@ -270,7 +259,9 @@ class Database(StatsQueries, DailyQueries, Connection):
         except _AlreadyRecorded:
             return None
 
-    async def _answer_in_session(self, answer: NewAnswer, finished: bool) -> QuizSession | None:
+    async def _answer_in_session(
+        self, answer: NewAnswer, finished: bool
+    ) -> tuple[QuizSession, Answer] | None:
         assert answer.session_id is not None
         async with self._transaction() as conn:
             cursor = await conn.execute(
@@ -291,9 +282,13 @@ class Database(StatsQueries, DailyQueries, Connection):
             await cursor.close()
             if not updated:
                 return None
-            if await self._insert_answer(answer) is None:
+            answer_id = await self._insert_answer(answer)
+            if answer_id is None:
                 raise _AlreadyRecorded  # rolls the score back: the answer row is the truth
-        return await self.get_session(answer.session_id)
+        session = await self.get_session(answer.session_id)
+        stored = await self.get_answer(answer_id)
+        assert session is not None and stored is not None
+        return session, stored
 
     async def advance_session(
         self, session_id: str, from_index: int, now: datetime
@@ -312,10 +307,10 @@ class Database(StatsQueries, DailyQueries, Connection):
 
     async def session_answers(self, session_id: str) -> list[Answer]:
         rows = await self._fetchall(
-            f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE session_id = ? ORDER BY question_index",
+            f"SELECT {ANSWER_COLUMNS} FROM answers WHERE session_id = ? ORDER BY question_index",
             (session_id,),
         )
-        return [_answer(row) for row in rows]
+        return [answer_from_row(row) for row in rows]
 
     # -- the bot's own bookkeeping -----------------------------------------
 
@@ -331,12 +326,6 @@ class Database(StatsQueries, DailyQueries, Connection):
                 "updated_at = excluded.updated_at",
                 (key, value, to_ms(now)),
             )
-
-
-_ANSWER_COLUMNS = (
-    "id, user_id, guild_id, deck_id, card_id, mode, correct, grade, points, answered_at, "
-    "response_ms, session_id, question_index, challenge_id"
-)
 
 
 _SESSION_COLUMNS = (
@@ -364,23 +353,4 @@ def _session(row: aiosqlite.Row) -> QuizSession:
         started_at=from_ms(int(row[14])),
         updated_at=from_ms(int(row[15])),
         question_shown_at=from_ms(int(row[16])),
-    )
-
-
-def _answer(row: aiosqlite.Row) -> Answer:
-    return Answer(
-        id=int(row[0]),
-        user_id=int(row[1]),
-        guild_id=None if row[2] is None else int(row[2]),
-        deck_id=str(row[3]),
-        card_id=str(row[4]),
-        mode=str(row[5]),
-        correct=bool(row[6]),
-        grade=row[7],
-        points=int(row[8]),
-        answered_at=from_ms(int(row[9])),
-        response_ms=None if row[10] is None else int(row[10]),
-        session_id=row[11],
-        question_index=None if row[12] is None else int(row[12]),
-        challenge_id=None if row[13] is None else int(row[13]),
     )

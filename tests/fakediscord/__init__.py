@@ -23,6 +23,8 @@ Playing users (each dispatches INTERACTION_CREATE and returns a handle at once):
     it2 = await fake.click(it.message, "next", user=alice)   # custom_id, or label
     it3 = await fake.submit_modal(it2, {"answer": "S3"})      # by custom_id, or label
     choices = await fake.autocomplete("quiz", {"deck": "aw"}, focused="deck", user=alice, channel=chan)
+    file = fake.upload("deck.csv", b"q,a\n")    # an attachment option's value; served at its url
+    it4 = await fake.invoke_slash("decks import", {"file": file}, user=alice, channel=chan)
     also: fake.select(message, custom_id, values, user=...), fake.invoke_context_menu(name,
     target, user=..., channel=...), fake.post_message(chan, alice, "hi") (a user's message)
 
@@ -32,6 +34,7 @@ missing button, someone else's ephemeral message) raises ``DriverError``: the te
 
 Inspecting: ``fake.messages(chan)``, ``fake.wait_for_message(chan, pred)``,
 ``fake.ephemeral_messages(user)``, ``fake.requests`` / ``requests_to(method, route)``,
+``fake.attachment_data(attachment)`` (bytes of a file the bot sent),
 ``fake.limit_violations`` (every 400, late ack 10062 and the like: fail tests on these),
 ``fake.unknown_routes``, ``fake.rate_limited_count``, ``fake.identify_payloads``,
 ``fake.commands(guild_id)``, ``fake.ready_count``, ``fake.resume_count``, ``fake.connected``,
@@ -42,6 +45,8 @@ Faults: ``fake.ack_deadline = 0.1``; ``fake.token_ttl``; ``fake.set_route_limit(
 ``fake.fail_next("POST", "/channels/*/messages", 500)``; ``await fake.drop_connection()``
 (``resumable=False`` or ``code=4000`` too); ``await fake.request_reconnect()`` (op 7);
 ``await fake.invalidate_session()`` (op 9); ``await fake.wait_disconnected()``.
+World changes the bot is told about: ``fake.delete_channel(chan)`` (REST then 404s),
+``fake.set_bot_channel_permissions(chan, Permissions(view_channel=True))``.
 """
 
 from .errors import ApiError, DriverError, InteractionFailed, RecordedRequest, Violation

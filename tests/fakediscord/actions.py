@@ -131,6 +131,18 @@ class UserActions:
         data = {"custom_id": button["custom_id"], "component_type": 2, "id": button.get("id")}
         return self._component_interaction(stored, who, data)
 
+    async def forge_click(
+        self, message: MessageLike, custom_id: str, *, user: UserLike
+    ) -> InteractionHandle:
+        """A hostile client's click: any ``custom_id`` on any message, as if it were a button.
+
+        Discord would not let a real client do this for buttons that do not exist; the bot
+        must still answer politely and change nothing.
+        """
+        stored, who = self._clickable(message, user, forged=True)
+        data = {"custom_id": custom_id, "component_type": 2}
+        return self._component_interaction(stored, who, data)
+
     async def select(
         self, message: MessageLike, custom_id: str, values: list[str], *, user: UserLike
     ) -> InteractionHandle:

@@ -5,6 +5,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from .attachments import AttachmentStore
 from .errors import JSONDict
 from .snowflake import SnowflakeFactory
 from .world import Channel, User, World, now_iso
@@ -25,11 +26,12 @@ _ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 @dataclass(frozen=True)
 class Upload:
-    """A file the bot attached (multipart ``files[n]``); only its metadata is kept."""
+    """A file the bot attached (multipart ``files[n]``); its bytes are served at its url."""
 
     filename: str
     size: int
     content_type: str | None = None
+    data: bytes = field(default=b"", repr=False)
 
 
 @dataclass
@@ -64,10 +66,17 @@ MessageListener = Callable[[str, StoredMessage], None]
 class MessageStore:
     """Creates, edits and deletes messages, and tells a listener about each change."""
 
-    def __init__(self, ids: SnowflakeFactory, world: World, listener: MessageListener) -> None:
+    def __init__(
+        self,
+        ids: SnowflakeFactory,
+        world: World,
+        listener: MessageListener,
+        files: AttachmentStore | None = None,
+    ) -> None:
         self._ids = ids
         self._world = world
         self._listener = listener
+        self._files = files
         self._messages: dict[int, StoredMessage] = {}
 
     def get(self, message_id: int) -> StoredMessage | None:
@@ -178,6 +187,8 @@ class MessageStore:
             payload["attachments"] = kept + [self._attachment(upload) for upload in uploads]
 
     def _attachment(self, upload: Upload) -> JSONDict:
+        if self._files is not None:
+            return self._files.add(upload.filename, upload.data, upload.content_type)
         attachment_id = self._ids.next()
         url = f"https://cdn.discordapp.com/attachments/0/{attachment_id}/{upload.filename}"
         return {

@@ -180,5 +180,6 @@ async def _read_multipart(request: web.Request) -> tuple[Any, list[Upload]]:
             body = json.loads(await part.text())
         elif part.filename:
             data = await part.read()
-            uploads.append(Upload(part.filename, len(data), part.headers.get(hdrs.CONTENT_TYPE)))
+            content_type = part.headers.get(hdrs.CONTENT_TYPE)
+            uploads.append(Upload(part.filename, len(data), content_type, data))
     return body, uploads

@@ -8,11 +8,17 @@ from typing import Self
 from aiohttp import web
 
 from .actions import ChannelLike, UserActions, UserLike, as_user
+from .attachments import CDN_PREFIX, AttachmentStore
 from .commands import CommandRegistry
 from .errors import DriverError, JSONDict, RecordedRequest, Violation
 from .events import MessageEvents, WorldHooks
 from .gateway import INTENT_GUILD_MEMBERS, PRIVILEGED_INTENTS, Gateway
-from .interactions import InteractionConfig, InteractionHandle, InteractionService
+from .interactions import (
+    ATTACHMENT_SIZE_LIMIT,
+    InteractionConfig,
+    InteractionHandle,
+    InteractionService,
+)
 from .messages import MessageStore
 from .permissions import DEFAULT_BOT, DEFAULT_EVERYONE, PermissionsLike
 from .ratelimit import RateLimiter
@@ -52,7 +58,8 @@ class FakeDiscord(UserActions):
             hooks, heartbeat_interval_ms=heartbeat_interval_ms, allowed_intents=allowed_intents
         )
         events = MessageEvents(self.world, self.gateway, self.notifier)
-        self.store = MessageStore(self.ids, self.world, events)
+        self.files = AttachmentStore(self.ids, lambda: f"http://127.0.0.1:{self._port}")
+        self.store = MessageStore(self.ids, self.world, events, self.files)
         self.registry = CommandRegistry(self.ids, self.world.application_id)
         self.limiter = RateLimiter()
         self._interaction_config = InteractionConfig(ack_deadline, token_ttl)
@@ -78,6 +85,7 @@ class FakeDiscord(UserActions):
         app = web.Application()
         app.router.add_route("*", r"/api/v{version:\d+}/{tail:.*}", self._rest.handle)
         app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_get(CDN_PREFIX + "/{attachment_id}/{filename}", self.files.serve)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=1.0
         )
@@ -198,6 +206,19 @@ class FakeDiscord(UserActions):
         self.gateway.dispatch("CHANNEL_CREATE", channel.payload())
         return channel
 
+    def delete_channel(self, channel: Channel | int) -> None:
+        """An admin deletes a guild channel (the bot gets CHANNEL_DELETE; REST then 404s)."""
+        removed = self.world.remove_channel(channel.id if isinstance(channel, Channel) else channel)
+        self.gateway.dispatch("CHANNEL_DELETE", removed.payload())
+
+    def set_bot_channel_permissions(
+        self, channel: Channel | int, permissions: PermissionsLike
+    ) -> None:
+        """An admin changes what the bot may do in a channel (the bot gets CHANNEL_UPDATE)."""
+        channel_id = channel.id if isinstance(channel, Channel) else channel
+        changed = self.world.set_bot_channel_permissions(channel_id, permissions)
+        self.gateway.dispatch("CHANNEL_UPDATE", changed.payload())
+
     def add_role(self, guild_id: int, name: str, permissions: PermissionsLike = 0) -> Role:
         role = self.world.add_role(guild_id, name, permissions)
         self.gateway.dispatch(
@@ -227,6 +248,19 @@ class FakeDiscord(UserActions):
         event = {**member.payload(), "guild_id": str(guild_id)}
         self.gateway.dispatch("GUILD_MEMBER_ADD", event, intent=INTENT_GUILD_MEMBERS)
         return member
+
+    def upload(self, filename: str, data: bytes, content_type: str | None = None) -> JSONDict:
+        """A file a user attaches to a slash command: pass the returned attachment as the
+        value of an attachment option. Its bytes are served at its ``url``."""
+        if not self._port:
+            raise DriverError("FakeDiscord is not started")
+        if len(data) > ATTACHMENT_SIZE_LIMIT:
+            raise DriverError(f"{len(data)} bytes is over the {ATTACHMENT_SIZE_LIMIT} upload limit")
+        return self.files.add(filename, data, content_type, ephemeral=True)
+
+    def attachment_data(self, attachment: JSONDict) -> bytes:
+        """The bytes of an attachment, uploaded by a user or sent by the bot."""
+        return self.files.data(attachment)
 
     def add_user(self, username: str) -> User:
         """A user who shares no guild with the bot (reachable in DMs only)."""

@@ -143,6 +143,8 @@ class OptionBuilder:
             return self._role(name, value)
         if kind == CHANNEL:
             return self._channel(option, value)
+        if kind == ATTACHMENT:
+            return self._attachment(name, value)
         raise DriverError(f"option {name!r} of type {kind} cannot take {value!r}")
 
     def _check_scalar(self, option: JSONDict, value: Any, *, length: bool = False) -> Any:
@@ -185,6 +187,14 @@ class OptionBuilder:
             raise DriverError(f"option {name!r}: {value!r} is not a role of this guild")
         self.resolved.setdefault("roles", {})[str(role_id)] = guild.roles[role_id].payload()
         return str(role_id)
+
+    def _attachment(self, name: str, value: Any) -> str:
+        if not (isinstance(value, dict) and {"id", "filename", "url"} <= value.keys()):
+            raise DriverError(
+                f"option {name!r} wants an attachment from fake.upload(), got {value!r}"
+            )
+        self.resolved.setdefault("attachments", {})[str(value["id"])] = dict(value)
+        return str(value["id"])
 
     def _channel(self, option: JSONDict, value: Any) -> str:
         name = option["name"]

@@ -324,6 +324,29 @@ class World:
         self.channels[channel.id] = channel
         return channel
 
+    def remove_channel(self, channel_id: int) -> Channel:
+        """Delete a guild channel: REST calls on it then answer 404 Unknown Channel."""
+        channel = self.channel(channel_id)
+        if channel.guild_id is None:
+            raise DriverError("DM channels cannot be deleted")
+        del self.channels[channel.id]
+        self.guilds[channel.guild_id].channel_ids.remove(channel.id)
+        return channel
+
+    def set_bot_channel_permissions(self, channel_id: int, permissions: PermissionsLike) -> Channel:
+        """Pin the bot to exactly ``permissions`` in a channel, replacing its own overwrite."""
+        channel = self.channel(channel_id)
+        bits = as_bits(permissions)
+        channel.overwrites = [
+            ow
+            for ow in channel.overwrites
+            if not (ow.type == MEMBER_OVERWRITE and ow.id == self.bot.id)
+        ]
+        channel.overwrites.append(
+            Overwrite(self.bot.id, MEMBER_OVERWRITE, bits, ALL_PERMISSIONS & ~bits)
+        )
+        return channel
+
     def open_dm(self, user: User | Member) -> Channel:
         target = user.user if isinstance(user, Member) else user
         for channel in self.channels.values():

@@ -1,24 +1,38 @@
-"""The Discord layer of `/decks`: parse, look up, render."""
+"""The Discord layer of `/decks`: parse, look up, render; import, export and remove."""
 
 from __future__ import annotations
+
+import asyncio
+import io
+import logging
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import QuizBot
-from bot.domain.decks import Deck
+from bot.client import QuizBot, answer_errors_of
+from bot.domain.decks import Deck, deck_to_yaml
+from bot.domain.errors import DomainError
 from bot.exts.autocomplete import deck_autocomplete
+from bot.exts.decks._remove import RemoveDeckButton, confirm_view
+from bot.importers import SERVER_LIMITS, ImportResult, check_upload, import_deck
+from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_to_json
+
+log = logging.getLogger(__name__)
 
 EMBED_COLOUR = discord.Colour.blurple()
 MAX_LISTED = 25  # an embed holds at most 25 fields
+MAX_SERVER_DECKS = 50
+SERVER_DECK_NOTE = "this server's own deck"
 
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def deck_list_embed(decks: list[Deck]) -> discord.Embed:
+def deck_list_embed(
+    decks: list[Deck], server_deck_ids: frozenset[str] = frozenset()
+) -> discord.Embed:
     embed = discord.Embed(title="Flashcard decks", colour=EMBED_COLOUR)
     if not decks:
         embed.description = "No decks are installed yet."
@@ -26,9 +40,10 @@ def deck_list_embed(decks: list[Deck]) -> discord.Embed:
     embed.description = "Start one with `/quiz deck:<id>`; `/decks info` tells more."
     for deck in decks[:MAX_LISTED]:
         topics = ", ".join(deck.topics) or "no topics"
+        own = f" · {SERVER_DECK_NOTE}" if deck.id in server_deck_ids else ""
         embed.add_field(
             name=_clip(f"{deck.title}", 256),
-            value=_clip(f"`{deck.id}` · {len(deck.cards)} cards\n{topics}", 1024),
+            value=_clip(f"`{deck.id}` · {len(deck.cards)} cards{own}\n{topics}", 1024),
             inline=False,
         )
     if len(decks) > MAX_LISTED:
@@ -36,7 +51,9 @@ def deck_list_embed(decks: list[Deck]) -> discord.Embed:
     return embed
 
 
-def deck_info_embed(deck: Deck, progress_line: str | None) -> discord.Embed:
+def deck_info_embed(
+    deck: Deck, progress_line: str | None, *, server_deck: bool = False
+) -> discord.Embed:
     embed = discord.Embed(
         title=_clip(deck.title, 256),
         description=_clip(deck.description, 4000),
@@ -54,29 +71,85 @@ def deck_info_embed(deck: Deck, progress_line: str | None) -> discord.Embed:
     if progress_line:
         embed.add_field(name="Your progress", value=progress_line, inline=False)
     footer = f"id: {deck.id}"
+    if server_deck:
+        footer += f" · {SERVER_DECK_NOTE}"
     if deck.source:
         footer += f" · source: {deck.source}"
     embed.set_footer(text=_clip(footer, 2048))
     return embed
 
 
+def import_embed(result: ImportResult, *, replaced: bool, shadows_shipped: bool) -> discord.Embed:
+    deck = result.deck
+    topics = ", ".join(deck.topics) or "no topics"
+    lines = [
+        f"`{deck.id}` · {len(deck.cards)} cards, read as {result.format}",
+        f"Topics: {topics}",
+        f"Study it with `/quiz deck:{deck.id}`; only this server sees it.",
+    ]
+    if replaced:
+        lines.append("It replaces this server's earlier deck of that id; answers are kept.")
+    if shadows_shipped:
+        lines.append(f"In this server it takes the place of the shipped deck `{deck.id}`.")
+    embed = discord.Embed(
+        title=_clip(f"Imported: {deck.title}", 256),
+        description=_clip("\n".join(lines), 4000),
+        colour=EMBED_COLOUR,
+    )
+    if result.skipped:
+        shown: list[str] = []
+        for skipped in result.skipped:
+            line = _clip(str(skipped), 200)
+            if sum(len(s) + 1 for s in shown) + len(line) > 960:
+                shown.append(f"…and {len(result.skipped) - len(shown)} more")
+                break
+            shown.append(line)
+        embed.add_field(
+            name=f"Skipped ({len(result.skipped)})", value="\n".join(shown), inline=False
+        )
+    return embed
+
+
+def require_manage_server(interaction: discord.Interaction[QuizBot]) -> bool:
+    """The check of every admin command and button, made when it is used.
+
+    Discord cannot hide one subcommand of `/decks` from members, so this is what guards it.
+    """
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    if not interaction.permissions.manage_guild:
+        raise app_commands.MissingPermissions(["manage_guild"])
+    return True
+
+
 class Decks(commands.Cog):
     def __init__(self, bot: QuizBot) -> None:
         self.bot = bot
 
-    decks = app_commands.Group(name="decks", description="Browse the flashcard decks")
+    async def cog_load(self) -> None:
+        # Registered at start, so a confirm button sent before a restart still works.
+        self.bot.add_dynamic_items(RemoveDeckButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(RemoveDeckButton)
+
+    decks = app_commands.Group(
+        name="decks", description="Browse the flashcard decks; import and export your own"
+    )
 
     @decks.command(name="list", description="List the flashcard decks you can study")
     async def list_decks(self, interaction: discord.Interaction[QuizBot]) -> None:
+        catalog = await self.bot.catalog_for(interaction.guild_id)
         await interaction.response.send_message(
-            embed=deck_list_embed(self.bot.catalog.all()), ephemeral=True
+            embed=deck_list_embed(catalog.all(), catalog.server_deck_ids), ephemeral=True
         )
 
     @decks.command(name="info", description="Describe a deck, its topics and your progress")
     @app_commands.describe(deck="The deck's id or title")
     @app_commands.autocomplete(deck=deck_autocomplete)
     async def deck_info(self, interaction: discord.Interaction[QuizBot], deck: str) -> None:
-        found = self.bot.catalog.get(deck)
+        catalog = await self.bot.catalog_for(interaction.guild_id)
+        found = catalog.get(deck)
         progress = await self.bot.db.deck_progress(interaction.user.id, found.id)
         line = None
         if progress.answered:
@@ -84,4 +157,159 @@ class Decks(commands.Cog):
                 f"{progress.answered} answers, {progress.accuracy:.0%} right; "
                 f"{progress.distinct_cards} of {len(found.cards)} cards seen"
             )
-        await interaction.response.send_message(embed=deck_info_embed(found, line), ephemeral=True)
+        embed = deck_info_embed(found, line, server_deck=catalog.is_server_deck(found.id))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    # -- a server's own decks ------------------------------------------------
+
+    @decks.command(name="import", description="Add a deck file to this server: CSV, Anki, Markdown")
+    @app_commands.describe(
+        file="A .csv/.tsv (Quizlet export), .apkg/.colpkg (Anki) or .md/.txt table; 2 MB at most",
+        deck_id="The deck's id (default: made from its title)",
+        title="The deck's title (default: the Anki deck's name or the file's)",
+        replace="Replace this server's deck of the same id (answers are kept)",
+    )
+    @app_commands.rename(deck_id="id")
+    @app_commands.check(require_manage_server)
+    async def import_file(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        file: discord.Attachment,
+        deck_id: app_commands.Range[str, 1, 63] | None = None,
+        title: app_commands.Range[str, 1, 200] | None = None,
+        replace: bool = False,
+    ) -> None:
+        guild_id = interaction.guild_id
+        assert guild_id is not None  # require_manage_server
+        check_upload(file.filename, file.size, SERVER_LIMITS)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            data = await file.read()
+        except discord.HTTPException as error:
+            log.warning("could not download attachment %s: %s", file.id, error)
+            raise DomainError("I could not download that file from Discord; try again.") from None
+        # Unpacking and parsing blocks; the event loop must keep answering meanwhile.
+        result = await asyncio.to_thread(
+            import_deck,
+            data,
+            file.filename,
+            limits=SERVER_LIMITS,
+            deck_id=deck_id,
+            title=title,
+        )
+        deck = result.deck
+        now = self.bot.clock()
+        guild_name = interaction.guild.name if interaction.guild else ""
+        await self.bot.db.upsert_guild(guild_id, guild_name, now)
+        stored = ServerDeck(
+            guild_id=guild_id,
+            deck_id=deck.id,
+            title=deck.title,
+            card_count=len(deck.cards),
+            deck_json=deck_to_json(deck),
+            file_name=file.filename,
+            imported_by=interaction.user.id,
+            imported_at=now,
+        )
+        outcome = await self.bot.db.save_server_deck(
+            stored, replace=replace, max_decks=MAX_SERVER_DECKS
+        )
+        if outcome is SaveOutcome.EXISTS:
+            raise DomainError(
+                f"This server already has a deck `{deck.id}`. Import again with "
+                "`replace:True` to replace it (answers are kept), or choose another `id`."
+            )
+        if outcome is SaveOutcome.FULL:
+            raise DomainError(
+                f"This server already has {MAX_SERVER_DECKS} decks, the most it can have. "
+                "Remove one with `/decks remove` first."
+            )
+        self.bot.server_decks_changed(guild_id)
+        log.info(
+            "server %s imported deck %s (%d cards) from %s",
+            guild_id,
+            deck.id,
+            len(deck.cards),
+            file.filename,
+        )
+        embed = import_embed(
+            result,
+            replaced=outcome is SaveOutcome.REPLACED,
+            shadows_shipped=deck.id in self.bot.catalog.decks,
+        )
+        await interaction.followup.send(embed=embed, ephemeral=True)
+
+    @decks.command(name="export", description="Get a deck as a YAML deck file")
+    @app_commands.describe(deck="The deck's id or title")
+    @app_commands.autocomplete(deck=deck_autocomplete)
+    async def export_deck(self, interaction: discord.Interaction[QuizBot], deck: str) -> None:
+        catalog = await self.bot.catalog_for(interaction.guild_id)
+        found = catalog.get(deck)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await asyncio.to_thread(deck_to_yaml, found)
+        attachment = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"{found.id}.yaml")
+        await interaction.followup.send(
+            f"`{found.id}`: {len(found.cards)} cards, in the deck file format.",
+            file=attachment,
+            ephemeral=True,
+        )
+
+    @decks.command(name="remove", description="Remove a deck imported into this server")
+    @app_commands.describe(deck="One of this server's own decks")
+    @app_commands.check(require_manage_server)
+    async def remove_deck(self, interaction: discord.Interaction[QuizBot], deck: str) -> None:
+        guild_id = interaction.guild_id
+        assert guild_id is not None  # require_manage_server
+        stored = await self.bot.db.server_deck(guild_id, deck.strip())
+        if stored is None:
+            catalog = await self.bot.catalog_for(guild_id)
+            shipped = catalog.get(deck)  # an unknown id ends here, with suggestions
+            raise DomainError(
+                f"`{shipped.id}` comes with the bot; only decks imported into this server "
+                "can be removed."
+            )
+        await interaction.response.send_message(
+            f"Remove **{_clip(stored.title, 200)}** (`{stored.deck_id}`, {stored.card_count} "
+            "cards) from this server? Answers given to it stay in everyone's stats.",
+            view=confirm_view(stored.deck_id),
+            ephemeral=True,
+        )
+
+    @remove_deck.autocomplete("deck")
+    async def _server_deck_autocomplete(
+        self, interaction: discord.Interaction[QuizBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        catalog = await self.bot.catalog_for(interaction.guild_id)
+        own = [i for i in catalog.search(current, limit=len(catalog)) if catalog.is_server_deck(i)]
+        return [
+            app_commands.Choice(name=_clip(f"{catalog.decks[i].title} ({i})", 100), value=i)
+            for i in own[:25]
+        ]
+
+    async def on_remove_click(
+        self, interaction: discord.Interaction[QuizBot], deck_id: str, action: str
+    ) -> None:
+        await answer_errors_of(
+            interaction, f"deck removal {action}", self._remove_click(interaction, deck_id, action)
+        )
+
+    async def _remove_click(
+        self, interaction: discord.Interaction[QuizBot], deck_id: str, action: str
+    ) -> None:
+        require_manage_server(interaction)  # the button may outlive the clicker's permission
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        if action != "yes":
+            await interaction.response.edit_message(content=f"Kept `{deck_id}`.", view=None)
+            return
+        removed = await self.bot.db.remove_server_deck(guild_id, deck_id)
+        self.bot.server_decks_changed(guild_id)
+        if removed:
+            log.info("server %s removed deck %s", guild_id, deck_id)
+            text = (
+                f"Removed `{deck_id}` from this server. Answers given to it stay in "
+                "everyone's stats."
+            )
+        else:
+            text = f"This server has no deck `{deck_id}` any more; nothing to remove."
+        await interaction.response.edit_message(content=text, view=None)

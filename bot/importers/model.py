@@ -1,0 +1,130 @@
+"""What the format readers hand over: cards as found, what was skipped, and why imports fail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Final
+
+from bot.domain.errors import DomainError
+
+# Discord refuses messages over 2,000 characters; the reply quotes this text as is.
+MAX_MESSAGE: Final = 1900
+# Past this many problems a file is clearly not a deck; listing more helps nobody.
+MAX_PROBLEMS: Final = 100
+
+
+MB: Final = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """How much an import may read and keep."""
+
+    max_file_bytes: int
+    max_cards: int
+    # What the archive may unpack to, all entries counted (Anki packages are zips).
+    max_unpacked_bytes: int
+    # Past this compression ratio an entry bigger than a megabyte is taken for a zip bomb.
+    max_ratio: int = 100
+
+
+# Decks uploaded in Discord are stored in the database and parsed when a server is served.
+SERVER_LIMITS: Final = ImportLimits(
+    max_file_bytes=2 * MB, max_cards=5000, max_unpacked_bytes=64 * MB
+)
+# The command line writes a deck file for the bot's own folder; the owner runs it.
+CLI_LIMITS: Final = ImportLimits(
+    max_file_bytes=256 * MB, max_cards=20_000, max_unpacked_bytes=1024 * MB
+)
+
+
+def megabytes(size: int) -> str:
+    return f"{size / MB:,.1f}".removesuffix(".0") + " MB"
+
+
+@dataclass(frozen=True)
+class RawCard:
+    """A card as a reader found it; `where` is "line 12" or "note 3"."""
+
+    front: str
+    back: str
+    topic: str | None
+    where: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A row or note left out of an otherwise good import."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass
+class RawDeck:
+    """What a reader found in one file, before limits, duplicates and validation."""
+
+    format: str
+    title: str | None = None
+    cards: list[RawCard] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """Why a file cannot be imported; `where` is None when it is about the whole file."""
+
+    where: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message if self.where is None else f"{self.where}: {self.message}"
+
+
+def shown_name(filename: str) -> str:
+    """A file name safe to put between backticks in a Discord message."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].replace("`", "'")
+    name = " ".join(name.split())
+    return name if len(name) <= 80 else name[:79] + "…"
+
+
+class DeckImportError(DomainError):
+    """A file could not be imported, so nothing was stored; `problems` says why, in file order."""
+
+    def __init__(self, filename: str, problems: Iterable[ImportProblem]) -> None:
+        listed = list(problems)
+        self.filename = filename
+        self.problems = listed[:MAX_PROBLEMS]
+        self.omitted = max(0, len(listed) - MAX_PROBLEMS)
+        super().__init__(self._render())
+
+    @classmethod
+    def single(cls, filename: str, message: str, where: str | None = None) -> DeckImportError:
+        return cls(filename, [ImportProblem(where, message)])
+
+    def lines(self) -> list[str]:
+        """One line per problem, for a terminal."""
+        lines = [str(problem) for problem in self.problems]
+        if self.omitted:
+            lines.append(f"{self.omitted} more problem(s) not shown")
+        return lines
+
+    def _render(self) -> str:
+        name = shown_name(self.filename)
+        if len(self.problems) == 1 and self.problems[0].where is None and not self.omitted:
+            return f"`{name}` was not imported: {self.problems[0].message}"
+        text = f"`{name}` was not imported:"
+        for shown, problem in enumerate(self.problems):
+            line = f"\n- {problem}"
+            rest = len(self.problems) - shown + self.omitted
+            # Keep room for the closing "and N more" line.
+            if len(text) + len(line) > MAX_MESSAGE - 40:
+                return text + f"\n…and {rest} more."
+            text += line
+        if self.omitted:
+            text += f"\n…and {self.omitted} more."
+        return text

@@ -1,0 +1,151 @@
+"""Queries for decks imported into one server (`/decks import`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+import aiosqlite
+
+from bot.domain.decks import Deck, default_card_id, parse_deck_mapping
+from bot.storage.base import Connection
+from bot.storage.models import from_ms, to_ms
+
+
+class SaveOutcome(Enum):
+    ADDED = "added"
+    REPLACED = "replaced"
+    EXISTS = "exists"  # the server has a deck with that id and replacing was not asked for
+    FULL = "full"  # the server already has as many decks as it may
+
+
+@dataclass(frozen=True)
+class ServerDeck:
+    """A stored server deck; `deck_json` is decoded by `deck_from_json` when needed."""
+
+    guild_id: int
+    deck_id: str
+    title: str
+    card_count: int
+    deck_json: str
+    file_name: str
+    imported_by: int
+    imported_at: datetime
+
+
+def deck_to_json(deck: Deck) -> str:
+    """The deck as the mapping a YAML deck file holds, in compact JSON."""
+    cards: list[dict[str, object]] = []
+    for card in deck.cards:
+        entry: dict[str, object] = {"front": card.front, "back": card.back}
+        if card.id != default_card_id(card.front):
+            entry["id"] = card.id
+        if card.topic is not None:
+            entry["topic"] = card.topic
+        if card.accept:
+            entry["accept"] = list(card.accept)
+        if card.explanation is not None:
+            entry["explanation"] = card.explanation
+        if card.distractors:
+            entry["distractors"] = list(card.distractors)
+        cards.append(entry)
+    mapping: dict[str, object] = {
+        "id": deck.id,
+        "title": deck.title,
+        "description": deck.description,
+        "source": deck.source,
+        "topics": list(deck.topics),
+        "cards": cards,
+    }
+    return json.dumps(mapping, ensure_ascii=False, separators=(",", ":"))
+
+
+def deck_from_json(text: str, *, label: str) -> Deck:
+    """Decode and validate a stored deck, as strictly as a deck file; raises DeckError."""
+    data: object = json.loads(text)
+    return parse_deck_mapping(data, filename=label)
+
+
+_COLUMNS = "guild_id, deck_id, title, card_count, deck, file_name, imported_by, imported_at"
+
+
+def _row(row: aiosqlite.Row) -> ServerDeck:
+    return ServerDeck(
+        guild_id=int(row[0]),
+        deck_id=str(row[1]),
+        title=str(row[2]),
+        card_count=int(row[3]),
+        deck_json=str(row[4]),
+        file_name=str(row[5]),
+        imported_by=int(row[6]),
+        imported_at=from_ms(int(row[7])),
+    )
+
+
+class ServerDeckQueries(Connection):
+    async def save_server_deck(
+        self, deck: ServerDeck, *, replace: bool, max_decks: int
+    ) -> SaveOutcome:
+        """Store a server's deck, all or nothing; the server's row must exist.
+
+        The deck count is checked in the same transaction as the write, so two
+        imports at once cannot take a server past `max_decks`.
+        """
+        async with self._transaction() as conn:
+            async with conn.execute(
+                "SELECT deck_id FROM server_decks WHERE guild_id = ?", (deck.guild_id,)
+            ) as cursor:
+                existing = {str(row[0]) for row in await cursor.fetchall()}
+            if deck.deck_id in existing:
+                if not replace:
+                    return SaveOutcome.EXISTS
+            elif len(existing) >= max_decks:
+                return SaveOutcome.FULL
+            await conn.execute(
+                f"INSERT INTO server_decks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (guild_id, deck_id) DO UPDATE SET title = excluded.title, "
+                "card_count = excluded.card_count, deck = excluded.deck, "
+                "file_name = excluded.file_name, imported_by = excluded.imported_by, "
+                "imported_at = excluded.imported_at",
+                (
+                    deck.guild_id,
+                    deck.deck_id,
+                    deck.title,
+                    deck.card_count,
+                    deck.deck_json,
+                    deck.file_name,
+                    deck.imported_by,
+                    to_ms(deck.imported_at),
+                ),
+            )
+        return SaveOutcome.REPLACED if deck.deck_id in existing else SaveOutcome.ADDED
+
+    async def server_decks(self, guild_id: int) -> list[ServerDeck]:
+        """A server's decks, by id."""
+        rows = await self._fetchall(
+            f"SELECT {_COLUMNS} FROM server_decks WHERE guild_id = ? ORDER BY deck_id",
+            (guild_id,),
+        )
+        return [_row(row) for row in rows]
+
+    async def server_deck(self, guild_id: int, deck_id: str) -> ServerDeck | None:
+        row = await self._fetchone(
+            f"SELECT {_COLUMNS} FROM server_decks WHERE guild_id = ? AND deck_id = ?",
+            (guild_id, deck_id),
+        )
+        return None if row is None else _row(row)
+
+    async def count_server_decks(self, guild_id: int) -> int:
+        row = await self._fetchone(
+            "SELECT COUNT(*) FROM server_decks WHERE guild_id = ?", (guild_id,)
+        )
+        return int(row[0]) if row else 0
+
+    async def remove_server_deck(self, guild_id: int, deck_id: str) -> bool:
+        """Delete a server deck; its answers stay. False when there was none."""
+        changed = await self._execute(
+            "DELETE FROM server_decks WHERE guild_id = ? AND deck_id = ?", (guild_id, deck_id)
+        )
+        return changed == 1

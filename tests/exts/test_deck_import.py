@@ -1,0 +1,331 @@
+"""/decks import, export and remove through the loopback Discord API, file attachments included."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.domain.decks import parse_deck, parse_deck_mapping
+from bot.storage.server_decks import ServerDeck, deck_to_json
+from tests.conftest import StudyServer
+from tests.fakediscord import Channel, FakeDiscord, Member
+from tests.harness import BotRunner
+from tests.importers.builders import Note, Package, apkg
+
+QUIZLET = (
+    "ephemeral\tlasting a very short time\n"
+    'ubiquitous\t"present, appearing, or found everywhere"\n'
+    '"sesquipedalian"\t"given to using long words;\ncharacterised by long words"\n'
+    "laconic\tusing very few words\n"
+    "laconic!\ta duplicate\n"
+)
+FRONTS = {"ephemeral", "ubiquitous", "sesquipedalian", "laconic"}
+STRING, BOOLEAN, ATTACHMENT = 3, 5, 11  # Discord's option types
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CARD = {"front": "q", "back": "a"}
+
+
+@dataclass
+class OtherServer:
+    channel: Channel
+    member: Member
+
+
+@pytest.fixture
+def other(fake: FakeDiscord, server: StudyServer) -> OtherServer:
+    guild = fake.add_guild("Elsewhere")
+    channel = fake.add_text_channel(guild.id, "general")
+    return OtherServer(channel, fake.add_member(guild.id, "carol"))
+
+
+async def run(
+    fake: FakeDiscord, command: str, options: dict[str, Any], user: Member, channel: Channel
+) -> dict[str, Any]:
+    it = await fake.invoke_slash(command, options, user=user, channel=channel)
+    await it.wait_final()
+    assert it.message is not None and it.ephemeral
+    return it.message
+
+
+async def upload(
+    fake: FakeDiscord,
+    server: StudyServer,
+    filename: str,
+    data: bytes,
+    user: Member | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    file = fake.upload(filename, data)
+    return await run(
+        fake, "decks import", {"file": file, **options}, user or server.admin, server.channel
+    )
+
+
+async def deck_choices(fake: FakeDiscord, user: Member, channel: Channel, typed: str) -> list[str]:
+    choices = await fake.autocomplete(
+        "decks info", {"deck": typed}, focused="deck", user=user, channel=channel
+    )
+    return [choice["value"] for choice in choices]
+
+
+async def test_an_imported_deck_is_seen_in_its_server_only(
+    fake: FakeDiscord, server: StudyServer, other: OtherServer, runner: BotRunner
+) -> None:
+    reply = await upload(fake, server, "GRE words.txt", QUIZLET.encode())
+    embed = reply["embeds"][0]
+    assert embed["title"] == "Imported: GRE words"
+    assert embed["description"].startswith("`gre-words` · 4 cards, read as TSV\n")
+    assert "Study it with `/quiz deck:gre-words`; only this server sees it." in embed["description"]
+    assert embed["fields"] == [
+        {"name": "Skipped (1)", "value": "line 6: duplicate of line 5 (laconic!)", "inline": False}
+    ]
+
+    listed = await run(fake, "decks list", {}, server.alice, server.channel)
+    values = [f["value"] for f in listed["embeds"][0]["fields"]]
+    assert "`gre-words` · 4 cards · this server's own deck\nno topics" in values
+    elsewhere = await run(fake, "decks list", {}, other.member, other.channel)
+    assert all("gre-words" not in f["value"] for f in elsewhere["embeds"][0]["fields"])
+
+    assert await deck_choices(fake, server.alice, server.channel, "gre") == ["gre-words"]
+    assert "gre-words" not in await deck_choices(fake, other.member, other.channel, "gre")
+
+    quiz = await run(
+        fake, "quiz", {"deck": "gre-words", "mode": "flashcard"}, server.alice, server.channel
+    )
+    front = quiz["embeds"][0]["description"].split("\n")[0].strip("*")
+    assert front in FRONTS
+    refused = await run(fake, "quiz", {"deck": "gre-words"}, other.member, other.channel)
+    assert refused["content"].startswith("There is no deck called `gre-words`.")
+
+
+async def test_only_members_with_manage_server_import_or_remove_in_a_server(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    reply = await upload(fake, server, "x.csv", b"a,b\n", user=server.alice)
+    assert reply["content"] == "You need the manage server permission to use this command."
+    reply = await run(fake, "decks remove", {"deck": "x"}, server.alice, server.channel)
+    assert reply["content"] == "You need the manage server permission to use this command."
+    file = fake.upload("x.csv", b"a,b\n")
+    dm = fake.open_dm(server.admin)
+    reply = await run(fake, "decks import", {"file": file}, server.admin, dm)
+    assert reply["content"] == "This command works in servers only."
+    assert runner.db is not None and await runner.db.server_decks(server.guild.id) == []
+
+
+async def test_a_broken_file_lists_its_problems_and_stores_nothing(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    reply = await upload(fake, server, "broken.tsv", b"a\tb\nno tab\nc\td\n\xff\tbad\n")
+    assert reply["content"] == (
+        "`broken.tsv` was not imported: it is not UTF-8 text (byte 0xff on line 4). "
+        "Save it as UTF-8 and try again."
+    )
+    reply = await upload(fake, server, "broken.tsv", b"a\tb\nno tab\nc\td\nnor here\n")
+    assert reply["content"] == (
+        "`broken.tsv` was not imported:\n"
+        "- line 2: no tab between front and back (a card whose text spans lines needs it in "
+        "double quotes)\n"
+        "- line 4: no tab between front and back (a card whose text spans lines needs it in "
+        "double quotes)"
+    )
+    reply = await upload(fake, server, "deck.apkg", b"not a zip")
+    assert reply["content"] == (
+        "`deck.apkg` was not imported: it is not a zip archive, so not an Anki package."
+    )
+    assert runner.db is not None and await runner.db.server_decks(server.guild.id) == []
+
+
+async def test_many_skipped_rows_are_listed_within_discords_limits(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    rows = "".join(f"front {n},\n" for n in range(300)) + "kept,card\n"
+    reply = await upload(fake, server, "sparse.csv", rows.encode())
+    [skipped] = reply["embeds"][0]["fields"]
+    assert skipped["name"] == "Skipped (300)"
+    lines = skipped["value"].split("\n")
+    assert lines[0] == "line 1: empty back"
+    assert lines[-1] == f"…and {300 - len(lines) + 1} more"
+    assert len(skipped["value"]) <= 1024
+
+
+async def test_a_too_large_or_unknown_file_is_refused_before_downloading(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    reply = await upload(fake, server, "big.csv", b"a,b\n" * (600 * 1024))
+    assert reply["content"] == (
+        "`big.csv` was not imported: it is 2.3 MB; a deck file may be at most 2 MB."
+    )
+    reply = await upload(fake, server, "deck.xlsx", b"PK")
+    assert reply["content"].startswith("`deck.xlsx` was not imported: files named '.xlsx'")
+
+
+async def test_an_anki_package_imports_and_exports_as_yaml(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    notes = [
+        Note("<b>France</b>", "Paris", ["europe"]),
+        Note("Peru", "Lima<br>(on the coast)", ["americas"]),
+        Note("Japan", "Tokyo", ["asia"]),
+    ]
+    data = apkg(Package("World::Capitals", notes))
+    reply = await upload(fake, server, "capitals.apkg", data, id="capitals", title="Capitals")
+    assert reply["embeds"][0]["title"] == "Imported: Capitals"
+    assert "Topics: europe, americas, asia" in reply["embeds"][0]["description"]
+
+    exported = await run(fake, "decks export", {"deck": "capitals"}, server.bob, server.channel)
+    assert exported["content"] == "`capitals`: 3 cards, in the deck file format."
+    [attachment] = exported["attachments"]
+    assert attachment["filename"] == "capitals.yaml"
+    deck = parse_deck(fake.attachment_data(attachment).decode(), filename="capitals.yaml")
+    assert (deck.id, deck.title, deck.topics) == (
+        "capitals",
+        "Capitals",
+        ("europe", "americas", "asia"),
+    )
+    assert [(c.front, c.back) for c in deck.cards] == [
+        ("France", "Paris"),
+        ("Peru", "Lima\n(on the coast)"),
+        ("Japan", "Tokyo"),
+    ]
+
+
+async def test_the_same_id_needs_replace_and_a_server_deck_may_shadow_a_shipped_one(
+    fake: FakeDiscord, server: StudyServer, other: OtherServer, runner: BotRunner
+) -> None:
+    shipped = "aws-mla-c01-deployment"
+    reply = await upload(fake, server, "mine.csv", b"q1,a1\nq2,a2\n", id=shipped)
+    assert f"takes the place of the shipped deck `{shipped}`" in reply["embeds"][0]["description"]
+    info = await run(fake, "decks info", {"deck": shipped}, server.alice, server.channel)
+    assert info["embeds"][0]["fields"][0]["name"] == "Topics (2 cards)"
+    info = await run(fake, "decks info", {"deck": shipped}, other.member, other.channel)
+    assert info["embeds"][0]["fields"][0]["name"] == "Topics (39 cards)"
+
+    reply = await upload(fake, server, "mine.csv", b"q1,a1\nq2,a2\nq3,a3\n", id=shipped)
+    assert reply["content"].startswith(f"This server already has a deck `{shipped}`.")
+    reply = await upload(
+        fake, server, "mine.csv", b"q1,a1\nq2,a2\nq3,a3\n", id=shipped, replace=True
+    )
+    assert "It replaces this server's earlier deck" in reply["embeds"][0]["description"]
+    info = await run(fake, "decks info", {"deck": shipped}, server.alice, server.channel)
+    assert info["embeds"][0]["fields"][0]["name"] == "Topics (3 cards)"
+
+
+async def test_a_server_holds_at_most_fifty_decks(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    assert runner.db is not None
+    await runner.db.upsert_guild(server.guild.id, "Study Hall", NOW)
+    for n in range(49):  # stored directly: importing each through Discord adds nothing
+        deck = parse_deck_mapping(
+            {"id": f"deck-{n}", "title": "t", "description": "d", "cards": [CARD]}, filename="x"
+        )
+        row = ServerDeck(server.guild.id, deck.id, "t", 1, deck_to_json(deck), "x.csv", 1, NOW)
+        await runner.db.save_server_deck(row, replace=False, max_decks=50)
+    reply = await upload(fake, server, "fiftieth.csv", b"q,a\n")
+    assert reply["embeds"][0]["title"] == "Imported: fiftieth"
+    reply = await upload(fake, server, "one more.csv", b"q,a\n")
+    assert reply["content"] == (
+        "This server already has 50 decks, the most it can have. "
+        "Remove one with `/decks remove` first."
+    )
+    assert await runner.db.count_server_decks(server.guild.id) == 50
+
+
+async def test_a_stored_deck_that_no_longer_validates_is_left_out_and_logged(
+    fake: FakeDiscord,
+    server: StudyServer,
+    runner: BotRunner,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert runner.db is not None
+    await runner.db.upsert_guild(server.guild.id, "Study Hall", NOW)
+    good = parse_deck_mapping(
+        {"id": "good", "title": "Good", "description": "d", "cards": [CARD]}, filename="x"
+    )
+    for deck_id, text in (("good", deck_to_json(good)), ("bad", '{"id": "bad"}')):
+        row = ServerDeck(server.guild.id, deck_id, deck_id, 1, text, "x.csv", 1, NOW)
+        await runner.db.save_server_deck(row, replace=False, max_decks=50)
+    with caplog.at_level(logging.ERROR, logger="bot.client"):
+        listed = await run(fake, "decks list", {}, server.alice, server.channel)
+    values = [f["value"] for f in listed["embeds"][0]["fields"]]
+    assert any(v.startswith("`good` · 1 cards") for v in values)
+    assert all("`bad`" not in v for v in values)
+    assert any("deck bad skipped" in r.getMessage() for r in caplog.records)
+
+
+async def test_remove_asks_first_and_keeps_the_answers(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    await upload(fake, server, "words.csv", b"one,1\ntwo,2\n")
+    quiz = await run(
+        fake, "quiz", {"deck": "words", "mode": "flashcard"}, server.alice, server.channel
+    )
+    shown = await fake.click(quiz, "Show answer", user=server.alice)
+    await shown.wait_response()
+    graded = await fake.click(shown.message, "Good", user=server.alice)
+    await graded.wait_response()
+    assert runner.db is not None
+    assert [a.deck_id for a in await runner.db.answers_for_user(server.alice.id)] == ["words"]
+
+    choices = await fake.autocomplete(
+        "decks remove", {"deck": ""}, focused="deck", user=server.admin, channel=server.channel
+    )
+    assert [c["value"] for c in choices] == ["words"]
+    ask = await run(fake, "decks remove", {"deck": "words"}, server.admin, server.channel)
+    assert ask["content"] == (
+        "Remove **words** (`words`, 2 cards) from this server? Answers given to it stay in "
+        "everyone's stats."
+    )
+    kept = await fake.click(ask, "Keep it", user=server.admin)
+    await kept.wait_response()
+    assert kept.message["content"] == "Kept `words`."
+    assert len(await runner.db.server_decks(server.guild.id)) == 1
+
+    ask = await run(fake, "decks remove", {"deck": "words"}, server.admin, server.channel)
+    removed = await fake.click(ask, "Remove", user=server.admin)
+    await removed.wait_response()
+    assert removed.message["content"].startswith("Removed `words` from this server.")
+    assert removed.message["components"] == []
+    assert await runner.db.server_decks(server.guild.id) == []
+    assert [a.deck_id for a in await runner.db.answers_for_user(server.alice.id)] == ["words"]
+    listed = await run(fake, "decks list", {}, server.alice, server.channel)
+    assert all("`words`" not in f["value"] for f in listed["embeds"][0]["fields"])
+
+    shipped = await run(
+        fake, "decks remove", {"deck": "aws-mla-c01-deployment"}, server.admin, server.channel
+    )
+    assert shipped["content"] == (
+        "`aws-mla-c01-deployment` comes with the bot; only decks imported into this server "
+        "can be removed."
+    )
+
+
+async def test_a_confirm_click_checks_the_permission_again(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    await upload(fake, server, "words.csv", b"one,1\ntwo,2\n")
+    ask = await run(fake, "decks remove", {"deck": "words"}, server.admin, server.channel)
+    forged = await fake.click(ask, "Remove", user=server.alice, forged=True)
+    await forged.wait_response()
+    assert forged.message["content"] == (
+        "You need the manage server permission to use this command."
+    )
+    assert runner.db is not None and len(await runner.db.server_decks(server.guild.id)) == 1
+
+
+async def test_the_import_command_declares_a_required_attachment(
+    fake: FakeDiscord, runner: BotRunner
+) -> None:
+    decks = next(c for c in fake.commands() if c["name"] == "decks")
+    command = next(o for o in decks["options"] if o["name"] == "import")
+    options = {o["name"]: (o["type"], o.get("required", False)) for o in command["options"]}
+    assert options == {
+        "file": (ATTACHMENT, True),
+        "id": (STRING, False),
+        "title": (STRING, False),
+        "replace": (BOOLEAN, False),
+    }

@@ -1,0 +1,181 @@
+"""Anki packages built with genanki, the newer zstd layout, and hostile archives."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bot.importers import SERVER_LIMITS, DeckImportError, ImportResult, import_deck
+from tests.importers.builders import (
+    Note,
+    Package,
+    anki21b,
+    apkg,
+    collection_of,
+    rezip,
+    understate_size,
+    zip_bomb,
+)
+
+SPANISH = Package(
+    "Spanish::Verbs",
+    [
+        Note("<b>hablar</b>&nbsp;[sound:hablar.mp3]", "to speak<br>to talk", ["regular_ar"]),
+        Note("<div>comer</div>", "<div>to eat</div><div>(regular)</div>", ["regular_er", "leech"]),
+        Note("ser", 'to be <img src="ser.png">', ["irregular"]),
+        Note("ir", "", ["irregular"]),
+        Note("HABLAR", "duplicate, by its words", ["regular_ar"]),
+        Note("estar &amp; ser", "to be (state &lt; essence)", ["marked", "irregular"]),
+    ],
+    cloze=["{{c1::Tengo}} hambre"],
+)
+
+
+def imported(data: bytes, filename: str = "spanish.apkg", **options: str) -> ImportResult:
+    return import_deck(data, filename, limits=SERVER_LIMITS, **options)  # type: ignore[arg-type]
+
+
+def refused(data: bytes, filename: str = "bad.apkg") -> str:
+    with pytest.raises(DeckImportError) as raised:
+        imported(data, filename)
+    return str(raised.value)
+
+
+def test_an_apkg_gives_text_cards_its_deck_name_and_tags_as_topics() -> None:
+    result = imported(apkg(SPANISH))
+    deck = result.deck
+    assert result.format == "Anki package"
+    assert deck.title == "Spanish::Verbs" and deck.id == "spanish-verbs"
+    assert [(c.front, c.back, c.topic) for c in deck.cards] == [
+        ("hablar", "to speak\nto talk", "regular ar"),
+        ("comer", "to eat\n(regular)", "regular er"),
+        ("ser", "to be [image]", "irregular"),
+        ("estar & ser", "to be (state < essence)", "irregular"),
+    ]
+    assert deck.topics == ("regular ar", "regular er", "irregular")
+    assert [str(s) for s in result.skipped] == [
+        "note 4: empty back",
+        "note 5: duplicate of note 1 (HABLAR)",
+        "note 7: cloze deletions are not supported",
+    ]
+
+
+def test_id_and_title_given_win_over_the_package() -> None:
+    deck = imported(apkg(SPANISH), deck_id="verbos", title="Verbos españoles").deck
+    assert (deck.id, deck.title) == ("verbos", "Verbos españoles")
+
+
+def test_a_colpkg_and_subdecks_take_the_parent_deck_as_title() -> None:
+    package = Package(
+        "Geo",
+        [Note("France", "Paris", deck="Geo::Europe"), Note("Peru", "Lima", deck="Geo::Americas")],
+    )
+    result = imported(apkg(package), "my collection.colpkg")
+    assert result.deck.title == "Geo"
+    assert sorted(c.back for c in result.deck.cards) == ["Lima", "Paris"]
+
+
+def test_the_default_deck_name_gives_way_to_the_file_name() -> None:
+    result = imported(apkg(Package("Default", [Note("q", "a")])), "Biology_101.apkg")
+    assert (result.deck.title, result.deck.id) == ("Biology 101", "biology-101")
+
+
+@pytest.mark.parametrize("newer_schema", [False, True])
+def test_the_zstd_compressed_anki21b_collection_wins_over_the_stub(newer_schema: bool) -> None:
+    package = anki21b(apkg(SPANISH), newer_schema=newer_schema)
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        assert {"collection.anki2", "collection.anki21b"} <= set(archive.namelist())
+    result = imported(package)
+    assert result.deck.title == "Spanish::Verbs"
+    assert [c.front for c in result.deck.cards] == ["hablar", "comer", "ser", "estar & ser"]
+
+
+def test_a_plain_anki21_collection_is_read_too() -> None:
+    package = rezip({"collection.anki21": collection_of(apkg(SPANISH)), "media": b"{}"})
+    assert len(imported(package).deck.cards) == 4
+
+
+# --------------------------------------------------------------------------- hostile
+
+
+def test_a_file_that_is_not_a_zip_is_refused() -> None:
+    assert refused(b"SQLite format 3\x00 but not zipped") == (
+        "`bad.apkg` was not imported: it is not a zip archive, so not an Anki package."
+    )
+
+
+def test_a_zip_without_a_collection_is_refused() -> None:
+    assert "it holds no Anki collection" in refused(rezip({"notes.txt": b"hello"}))
+
+
+def test_a_zip_bomb_over_the_limit_is_refused_before_unpacking() -> None:
+    bomb = zip_bomb(65 * 1024 * 1024)
+    assert len(bomb) < 100_000
+    assert refused(bomb) == (
+        "`bad.apkg` was not imported: it would unpack to 65 MB, more than the 64 MB allowed."
+    )
+
+
+def test_a_zip_bomb_under_the_size_limit_is_refused_by_its_ratio() -> None:
+    assert "compressed 1,0" in refused(zip_bomb(8 * 1024 * 1024))
+    assert "refused as a zip bomb" in refused(zip_bomb(8 * 1024 * 1024))
+
+
+def test_a_zip_that_understates_its_size_is_refused_as_damaged() -> None:
+    lying = understate_size(rezip({"collection.anki2": bytes(3 * 1024 * 1024)}), 1000)
+    assert refused(lying) == (
+        "`bad.apkg` was not imported: the zip archive is damaged "
+        "(Bad CRC-32 for file 'collection.anki2')."
+    )
+
+
+def test_a_broken_sqlite_file_is_refused() -> None:
+    assert refused(rezip({"collection.anki2": b"not a database at all " * 100})) == (
+        "`bad.apkg` was not imported: the collection inside is not a readable Anki database "
+        "(file is not a database)."
+    )
+
+
+def test_a_truncated_collection_is_refused() -> None:
+    collection = collection_of(apkg(SPANISH))
+    message = refused(rezip({"collection.anki2": collection[: len(collection) // 3]}))
+    assert "the collection inside is not a readable Anki database" in message
+
+
+def test_a_database_that_is_not_an_anki_collection_is_refused() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "other.sqlite3"
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE things (x)")
+        conn.close()
+        data = path.read_bytes()
+    assert "the database inside is not an Anki collection" in refused(
+        rezip({"collection.anki2": data})
+    )
+
+
+def test_a_note_with_invalid_utf8_is_refused_with_its_number() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "collection.sqlite3"
+        path.write_bytes(collection_of(apkg(SPANISH)))
+        with sqlite3.connect(path) as conn:
+            note_id = conn.execute("SELECT id FROM notes ORDER BY id LIMIT 1 OFFSET 2").fetchone()
+            conn.execute(
+                "UPDATE notes SET flds = CAST(x'73e9721f746f206265' AS TEXT) WHERE id = ?",
+                note_id,
+            )
+        conn.close()
+        data = path.read_bytes()
+    assert refused(rezip({"collection.anki2": data})) == (
+        "`bad.apkg` was not imported:\n- note 3: its text is not valid UTF-8"
+    )
+
+
+def test_a_damaged_zstd_stream_is_refused() -> None:
+    package = rezip({"collection.anki21b": b"\x28\xb5\x2f\xfd" + b"garbage" * 10})
+    assert "its compressed collection is damaged" in refused(package)
