@@ -1,0 +1,215 @@
+"""Faults: a locked or full database, a killed process. Nothing stored is lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+import threading
+import time
+from pathlib import Path
+
+from bot.client import APOLOGY
+from bot.storage import NewAnswer
+from tests.conftest import StudyServer
+from tests.exts.test_quiz import answers, press, right_letter
+from tests.fakediscord import FakeDiscord
+from tests.harness import REPO, SHIPPED_DECKS, BotRunner
+
+UPDATE_MESSAGE = 7
+
+
+def hold_write_lock(path: Path, seconds: float) -> threading.Thread:
+    """Another process-like writer holding the database's write lock for a while."""
+    started = threading.Event()
+
+    def run() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE bot_state SET value = value")
+        started.set()
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    started.wait(5)
+    return thread
+
+
+async def test_a_briefly_locked_database_only_slows_an_answer(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    it = await fake.invoke_slash(
+        "quiz", {"questions": 2}, user=server.alice, channel=server.channel
+    )
+    await it.wait_response()
+    holder = hold_write_lock(runner.database, 0.6)
+    answered = await press(fake, it.message, right_letter(it.message), server.alice)
+    holder.join()
+    assert answered.response_type == UPDATE_MESSAGE
+    assert [row[3] for row in answers(runner.database)] == [1]
+
+
+async def test_a_long_lock_gets_an_apology_and_the_click_can_be_repeated(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    it = await fake.invoke_slash(
+        "quiz", {"questions": 2}, user=server.alice, channel=server.channel
+    )
+    await it.wait_response()
+    letter = right_letter(it.message)
+    holder = hold_write_lock(runner.database, 2.5)
+    refused = await fake.click(it.message, letter, user=server.alice)
+    await refused.wait_response(timeout=5)
+    holder.join()
+    assert refused.ephemeral and refused.message["content"] == APOLOGY
+    assert answers(runner.database) == []
+    # Nothing was half-written: the same question can be answered now, once.
+    answered = await press(fake, it.message, letter, server.alice)
+    assert answered.response_type == UPDATE_MESSAGE
+    assert [row[3] for row in answers(runner.database)] == [1]
+
+
+async def test_a_full_disk_gets_an_apology_and_keeps_what_was_stored(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    it = await fake.invoke_slash(
+        "quiz", {"questions": 3}, user=server.alice, channel=server.channel
+    )
+    await it.wait_response()
+    first = await press(fake, it.message, right_letter(it.message), server.alice)
+    message = (await press(fake, first.message, "Next", server.alice)).message
+    assert runner.db is not None
+    # Cap the file at its current size and fill what is left: the disk is now full.
+    pages = await runner.db._fetchone("PRAGMA page_count")  # noqa: SLF001 - test-only access
+    assert pages is not None
+    await runner.db._conn.execute(f"PRAGMA max_page_count = {pages[0]}")  # noqa: SLF001
+    # Fill the answers table and its indexes with another member's rows until nothing fits.
+    await runner.db.upsert_user(server.bob.id, "bob", runner.clock())
+    filled = 0
+    while True:
+        try:
+            await runner.db.record_answer(
+                NewAnswer(server.bob.id, None, "filler", f"c{filled}", "flashcard", True,
+                          runner.clock(), session_id=f"fill{filled}", question_index=0)
+            )  # fmt: skip
+        except sqlite3.OperationalError as exc:
+            assert "full" in str(exc)
+            break
+        filled += 1
+    assert filled > 0
+    letter = right_letter(message)
+    refused = await fake.click(message, letter, user=server.alice)
+    await refused.wait_response()
+    assert refused.ephemeral and refused.message["content"] == APOLOGY
+    assert [row[3] for row in answers(runner.database) if row[0] == server.alice.id] == [1]
+    # The bot keeps serving, and once there is room the same question can be answered.
+    listing = await fake.invoke_slash("decks list", {}, user=server.bob, channel=server.channel)
+    await listing.wait_response()
+    assert listing.message["embeds"][0]["title"] == "Flashcard decks"
+    await runner.db._conn.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001
+    answered = await press(fake, message, letter, server.alice)
+    assert answered.response_type == UPDATE_MESSAGE
+    assert [row[3] for row in answers(runner.database) if row[0] == server.alice.id] == [1, 1]
+
+
+async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
+    fake: FakeDiscord, server: StudyServer, tmp_path: Path
+) -> None:
+    members = [fake.add_member(server.guild.id, f"member{n}") for n in range(12)]
+    database = tmp_path / "killed.sqlite3"
+    api_base, gateway_url = fake.endpoint_urls()
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": fake.token,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DECKS_DIR": str(SHIPPED_DECKS),
+        "DISCORD_API_BASE": api_base,
+        "DISCORD_GATEWAY_URL": gateway_url,
+        "PYTHONPATH": str(REPO),
+    }
+
+    async def spawn() -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        return process
+
+    process = await spawn()
+    await fake.wait_ready(timeout=30)
+    await fake.wait_commands_synced(timeout=30)
+    starts = [
+        await fake.invoke_slash("quiz", {"questions": 3}, user=m, channel=server.channel)
+        for m in members
+    ]
+    await asyncio.gather(*(s.wait_response(timeout=10) for s in starts))
+    clicks = [
+        await fake.click(s.message, right_letter(s.message), user=m)
+        for s, m in zip(starts, members, strict=True)
+    ]
+    await asyncio.sleep(0.05)  # some clicks are being handled right now
+    process.send_signal(signal.SIGKILL)
+    await process.wait()
+    acknowledged = [c for c in clicks if c.response_type == UPDATE_MESSAGE]
+
+    rows = answers(database)
+    answered_users = [row[0] for row in rows]
+    assert len(answered_users) == len(set(answered_users)), "an answer was stored twice"
+    for click in acknowledged:
+        assert click.user.id in answered_users, "an acknowledged answer was lost"
+
+    await fake.wait_disconnected()
+    process = await spawn()
+    try:
+        await fake.wait_ready(timeout=30, count=2)
+        # Every member can go on: a stored answer shows Next, a lost one can be given again.
+        for start, member in zip(starts, members, strict=True):
+            current = fake.message(int(start.message["id"]))
+            assert current is not None
+            target = "Next" if member.id in answered_users else right_letter(current)
+            it = await fake.click(current, target, user=member)
+            await it.wait_response(timeout=10)
+            assert it.response_type == UPDATE_MESSAGE
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=20)
+    rows = answers(database)
+    assert len(rows) == len({(r[0], r[6]) for r in rows})
+
+
+async def test_garbage_and_hostile_custom_ids_are_refused_politely(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    it = await fake.invoke_slash(
+        "quiz", {"questions": 2}, user=server.alice, channel=server.channel
+    )
+    await it.wait_response()
+    session_id = it.message["components"][0]["components"][0]["custom_id"].split(":")[1]
+    hostile = [
+        "not-ours",
+        "quiz:",
+        "quiz:'; DROP TABLE answers;--:0:a",
+        f"quiz:{session_id}:0:explode",
+        f"quiz:{session_id}:7:a",
+        f"quiz:{session_id}:0:next",
+        "quiz:abcdef123456:0:a",
+        "x" * 100,
+    ]
+    for custom_id in hostile:
+        forged = await fake.forge_click(it.message, custom_id, user=server.alice)
+        await forged.wait_response()
+        assert forged.ephemeral, custom_id
+        assert forged.message["content"] == "That button is not on this message any more."
+    assert answers(runner.database) == []
+    with sqlite3.connect(runner.database) as conn:
+        assert conn.execute("SELECT position, answered, status FROM quiz_sessions").fetchall() == [
+            (0, 0, "active")
+        ]
+    # The real buttons still work afterwards.
+    answered = await press(fake, it.message, right_letter(it.message), server.alice)
+    assert answered.response_type == UPDATE_MESSAGE
