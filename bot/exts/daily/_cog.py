@@ -36,6 +36,7 @@ from bot.exts.daily._buttons import DailyButton
 from bot.exts.daily._live import LiveCounts
 from bot.exts.daily._poster import Poster, PostResult
 from bot.exts.daily._scheduler import DailyScheduler
+from bot.members import remember_member
 from bot.memory import remember_answer
 from bot.storage import NewAnswer
 from bot.storage.daily import DailyAnswerOutcome, DailyChallenge
@@ -150,8 +151,7 @@ class Daily(commands.Cog):
         await self._check_channel(guild, channel)
 
         now = self.bot.clock()
-        await self.bot.db.upsert_guild(guild.id, guild.name, now)
-        await self.bot.db.upsert_user(interaction.user.id, interaction.user.display_name, now)
+        await remember_member(self.bot.db, interaction, now)
         latest = await self.bot.db.latest_daily_challenge(guild.id, posted_only=True)
         next_post = first_post_at(
             now, at, zone, last_day=None if latest is None else latest.local_date
@@ -291,9 +291,7 @@ class Daily(commands.Cog):
             return
         now = self.bot.clock()
         user = interaction.user
-        await db.upsert_user(user.id, user.display_name, now)
-        if interaction.guild is not None:  # the row exists since setup; keep its name fresh
-            await db.upsert_guild(challenge.guild_id, interaction.guild.name, now)
+        await remember_member(db, interaction, now)
         correct = chosen == challenge.question.correct_index
         points = POINTS_RIGHT if correct else 0
         outcome = await db.record_daily_answer(

@@ -40,12 +40,11 @@ from bot.exts.quiz import _render as render
 from bot.exts.quiz._buttons import QuizButton, custom_id, parse_custom_id
 from bot.exts.quiz._sessions import (
     make_session,
-    member_zone,
     new_session_id,
-    remember_member,
     review_questions,
     running_session,
 )
+from bot.members import member_zone, remember_member
 from bot.memory import remember_answer
 from bot.storage import NewAnswer
 
@@ -152,7 +151,7 @@ class Quiz(commands.Cog):
         built = tuple(
             build_question(chosen, card, mode=quiz_mode, seed=session_id) for card in cards
         )
-        await remember_member(self.bot, interaction)
+        await remember_member(self.bot.db, interaction, now)
         active = await running_session(self.bot, interaction.user.id, now)
         # Without a chosen mode, due reviews come first: offer them before quizzing.
         due = 0

@@ -14,7 +14,7 @@ from bot.domain.review import new_cards_left, summarise_due
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.quiz import _render as render
 from bot.exts.quiz._cog import NoDeckChosenError, Quiz
-from bot.exts.quiz._sessions import member_zone, remember_member
+from bot.members import member_zone, remember_member
 
 MAX_DECKS_SHOWN = 25
 
@@ -46,7 +46,7 @@ class Review(commands.Cog):
         chosen = catalog.get(deck) if deck else catalog.default()
         if chosen is None:
             raise NoDeckChosenError([d.id for d in catalog.all()])
-        await remember_member(self.bot, interaction)
+        await remember_member(self.bot.db, interaction, self.bot.clock())
         session, running = await self._quiz().new_review(interaction, chosen.id, replace=False)
         if session is None:
             raise NothingToReviewError(await self._nothing_due(interaction, chosen.id))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import discord
 
@@ -12,33 +11,11 @@ from bot.client import QuizBot
 from bot.domain.decks import Deck
 from bot.domain.quiz import MAX_QUESTIONS, Question, QuizSession, SessionStatus, build_question
 from bot.domain.review import new_cards_left, plan_review
-from bot.storage import Database
+from bot.members import member_zone
 
 
 def new_session_id() -> str:
     return secrets.token_hex(6)
-
-
-async def member_zone(db: Database, user_id: int, guild_id: int | None) -> ZoneInfo:
-    """The member's own zone, else the server's, else UTC."""
-    user = await db.get_user(user_id)
-    name = user.timezone if user else None
-    if name is None and guild_id is not None:
-        guild = await db.get_guild(guild_id)
-        name = guild.timezone if guild else None
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
-async def remember_member(bot: QuizBot, interaction: discord.Interaction[QuizBot]) -> None:
-    """Keep the name leaderboards show, and the server row answers point to."""
-    now = bot.clock()
-    await bot.db.upsert_user(interaction.user.id, interaction.user.display_name, now)
-    if interaction.guild_id is not None:
-        name = interaction.guild.name if interaction.guild else ""
-        await bot.db.upsert_guild(interaction.guild_id, name, now)
 
 
 def make_session(

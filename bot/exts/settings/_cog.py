@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.client import QuizBot
 from bot.domain.errors import DomainError
 from bot.domain.timezones import UnknownTimeZoneError, resolve_zone, search_zones
+from bot.members import remember_member
 
 FOLLOW_SERVER = "server"  # the `zone` value that clears a member's own zone
 MAX_CHOICES = 25
@@ -77,12 +78,6 @@ class Settings(commands.Cog):
 
     settings = app_commands.Group(name="settings", description="Time zones for you and the server")
 
-    async def _remember(self, interaction: discord.Interaction[QuizBot], now: datetime) -> None:
-        await self.bot.db.upsert_user(interaction.user.id, interaction.user.display_name, now)
-        if interaction.guild_id is not None:
-            name = interaction.guild.name if interaction.guild else ""
-            await self.bot.db.upsert_guild(interaction.guild_id, name, now)
-
     @settings.command(name="timezone", description="Your time zone, for your study streak")
     @app_commands.describe(
         zone="An IANA name such as Europe/Berlin, or 'server' to follow the server's zone"
@@ -93,12 +88,12 @@ class Settings(commands.Cog):
     ) -> None:
         now = self.bot.clock()
         if zone.strip().casefold() == FOLLOW_SERVER:
-            await self._remember(interaction, now)
+            await remember_member(self.bot.db, interaction, now)
             await self.bot.db.set_user_timezone(interaction.user.id, None, now)
             text = "You now follow the server's time zone for your study streak."
         else:
             resolved = zone_named(zone)
-            await self._remember(interaction, now)
+            await remember_member(self.bot.db, interaction, now)
             await self.bot.db.set_user_timezone(interaction.user.id, resolved.key, now)
             text = (
                 f"Your time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "
@@ -120,7 +115,7 @@ class Settings(commands.Cog):
         assert interaction.guild_id is not None  # in_a_server
         resolved = zone_named(zone)
         now = self.bot.clock()
-        await self._remember(interaction, now)
+        await remember_member(self.bot.db, interaction, now)
         await self.bot.db.set_guild_timezone(interaction.guild_id, resolved.key)
         await interaction.response.send_message(
             f"This server's time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "

@@ -36,6 +36,7 @@ from bot.exts.stats._buttons import (
     StatsButton,
 )
 from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, activity_days, topic_results
+from bot.members import member_zone, remember_member, server_zone, zone_or_utc
 from bot.storage.models import from_ms, to_ms
 from bot.storage.stats import BoardRow
 
@@ -50,14 +51,6 @@ STREAK_LOOKBACK = timedelta(hours=50)
 class NotYourButtonError(DomainError):
     def __init__(self, command: str) -> None:
         super().__init__(f"This button belongs to someone else. Run `/{command}` yourself.")
-
-
-def zone_or_utc(name: str | None) -> ZoneInfo:
-    """The named zone, or UTC if the stored name is missing or no longer known."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _line(row: BoardRow) -> render.Line:
@@ -84,26 +77,6 @@ class Stats(commands.Cog):
 
     # -- helpers --------------------------------------------------------------------
 
-    async def _remember(self, interaction: discord.Interaction[QuizBot], now: datetime) -> None:
-        """Keep the caller's name fresh for leaderboards, and the server's row."""
-        await self.bot.db.upsert_user(interaction.user.id, interaction.user.display_name, now)
-        if interaction.guild_id is not None:
-            name = interaction.guild.name if interaction.guild else ""
-            await self.bot.db.upsert_guild(interaction.guild_id, name, now)
-
-    async def _server_zone(self, guild_id: int | None) -> ZoneInfo:
-        if guild_id is None:
-            return ZoneInfo("UTC")
-        guild = await self.bot.db.get_guild(guild_id)
-        return zone_or_utc(guild.timezone if guild else None)
-
-    async def _member_zone(self, user_id: int, guild_id: int | None) -> ZoneInfo:
-        """The member's own zone, else the server's, else UTC."""
-        user = await self.bot.db.get_user(user_id)
-        if user is not None and user.timezone:
-            return zone_or_utc(user.timezone)
-        return await self._server_zone(guild_id)
-
     # -- /streak --------------------------------------------------------------------
 
     @app_commands.command(name="streak", description="Study and daily-challenge streaks")
@@ -112,10 +85,10 @@ class Stats(commands.Cog):
         self, interaction: discord.Interaction[QuizBot], user: discord.User | None = None
     ) -> None:
         now = self.bot.clock()
-        await self._remember(interaction, now)
+        await remember_member(self.bot.db, interaction, now)
         target = user or interaction.user
         guild_id = interaction.guild_id
-        zone = await self._member_zone(target.id, guild_id)
+        zone = await member_zone(self.bot.db, target.id, guild_id)
         today = local_date(now, zone)
         db = self.bot.db
         here = study_streak(days_of(await db.study_quarters(target.id, guild_id), zone), today)
@@ -151,7 +124,7 @@ class Stats(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None  # guild_only
         now = self.bot.clock()
-        await self._remember(interaction, now)
+        await remember_member(self.bot.db, interaction, now)
         # Public: a leaderboard is for everyone in the channel. Deferred, since a
         # board over a large server can take a moment.
         await interaction.response.defer(thinking=True)
@@ -166,7 +139,7 @@ class Stats(commands.Cog):
     ) -> render.BoardView:
         now = self.bot.clock()
         db = self.bot.db
-        zone = await self._server_zone(guild_id)
+        zone = await server_zone(self.bot.db, guild_id)
         season = await db.current_season(guild_id)
         if board is Board.STREAK:
             return await self._streak_board(guild_id, period, page, viewer_id, zone, now)
@@ -217,8 +190,8 @@ class Stats(commands.Cog):
         own_zones = await db.recent_members_zones(guild_id, since)
         standings: list[Standing] = []
         for user_id, instants in history.items():
-            member_zone = zone_or_utc(own_zones[user_id]) if user_id in own_zones else zone
-            standing = study_streak_standing(user_id, instants, member_zone, now)
+            own = zone_or_utc(own_zones[user_id]) if user_id in own_zones else zone
+            standing = study_streak_standing(user_id, instants, own, now)
             if standing is not None:
                 standings.append(standing)
         cut = page_of(rank(standings), page, viewer_id)
@@ -263,11 +236,11 @@ class Stats(commands.Cog):
         now = self.bot.clock()
         catalog = await self.bot.catalog_for(interaction.guild_id)
         chosen = catalog.get(deck) if deck else catalog.default()
-        await self._remember(interaction, now)
+        await remember_member(self.bot.db, interaction, now)
         target = user or interaction.user
         guild_id = interaction.guild_id
         db = self.bot.db
-        zone = await self._member_zone(target.id, guild_id)
+        zone = await member_zone(self.bot.db, target.id, guild_id)
         today = local_date(now, zone)
         totals = await db.member_totals(target.id, guild_id)
         season = await db.current_season(guild_id) if guild_id is not None else None
@@ -307,7 +280,7 @@ class Stats(commands.Cog):
     async def season_start(self, interaction: discord.Interaction[QuizBot]) -> None:
         assert interaction.guild_id is not None  # the group is guild-only
         now = self.bot.clock()
-        await self._remember(interaction, now)
+        await remember_member(self.bot.db, interaction, now)
         current = await self.bot.db.current_season(interaction.guild_id)
         embed, view = render.season_prompt(current, interaction.user.id, to_ms(now))
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
@@ -369,7 +342,7 @@ class Stats(commands.Cog):
         if guild_id is None:
             raise DomainError("Leaderboards belong to servers.")
         viewer = interaction.user.id
-        await self._remember(interaction, self.bot.clock())
+        await remember_member(self.bot.db, interaction, self.bot.clock())
         if viewer == owner:
             await interaction.response.defer()
             view = await self._board(guild_id, board, period, page, viewer)

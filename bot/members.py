@@ -1,0 +1,45 @@
+"""What the bot keeps about members and servers, and which time zone counts for them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import discord
+
+from bot.storage import Database
+
+
+def zone_or_utc(name: str | None) -> ZoneInfo:
+    """The named zone, or UTC if the stored name is missing or no longer known."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def server_zone(db: Database, guild_id: int | None) -> ZoneInfo:
+    if guild_id is None:
+        return ZoneInfo("UTC")
+    guild = await db.get_guild(guild_id)
+    return zone_or_utc(guild.timezone if guild else None)
+
+
+async def member_zone(db: Database, user_id: int, guild_id: int | None) -> ZoneInfo:
+    """The member's own zone, else the server's, else UTC."""
+    user = await db.get_user(user_id)
+    if user is not None and user.timezone:
+        return zone_or_utc(user.timezone)
+    return await server_zone(db, guild_id)
+
+
+async def remember_member(
+    db: Database, interaction: discord.Interaction[Any], now: datetime
+) -> None:
+    """Keep the name leaderboards show (no members intent needed), and the server row
+    answers point to."""
+    await db.upsert_user(interaction.user.id, interaction.user.display_name, now)
+    if interaction.guild_id is not None:
+        name = interaction.guild.name if interaction.guild else ""
+        await db.upsert_guild(interaction.guild_id, name, now)
