@@ -6,9 +6,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import StudyServer
 from tests.exts.test_quiz import labels, press
-from tests.fakediscord import FakeDiscord, InteractionHandle, Member
+from tests.fakediscord import DriverError, FakeDiscord, InteractionHandle, Member
 from tests.harness import BotRunner, FakeClock
 
 
@@ -48,10 +50,11 @@ async def grade_cards(
 async def test_review_learns_new_cards_and_brings_them_back_when_due(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
 ) -> None:
-    assert runner.db is not None
     alice = server.alice
-    await runner.db.upsert_user(alice.id, "alice", clock())
-    await runner.db.set_new_cards_per_day(alice.id, 3)
+    setting = await slash(fake, server, alice, "settings new-cards-per-day", count=3)
+    assert setting.message["content"] == (
+        "`/review` now starts up to **3** new cards a day, counted from midnight in your time zone."
+    )
 
     it = await slash(fake, server, alice, "review")
     assert it.message["embeds"][0]["title"] == "Question 1 of 3"
@@ -87,14 +90,35 @@ async def test_review_learns_new_cards_and_brings_them_back_when_due(
     assert len(review_log(runner.database)) == 4
     assert sorted(reviews for reviews, _ in states(runner.database).values()) == [1, 1, 2]
 
+    stats = await slash(fake, server, alice, "stats")
+    fields = {f["name"]: f["value"] for f in stats.message["embeds"][0]["fields"]}
+    assert fields["Retention (30 days)"] == "75.0% of 4 reviews"
+    assert fields["Mature cards"] == "0"
+
+
+async def test_retention_is_a_server_setting_for_admins(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    refused = await slash(fake, server, server.alice, "settings retention", value=0.8)
+    assert refused.ephemeral
+    assert (
+        refused.message["content"] == "You need the manage server permission to use this command."
+    )
+    done = await slash(fake, server, server.admin, "settings retention", value=0.8)
+    assert done.message["content"].startswith("Reviews in this server now aim at **80%** retention")
+    assert runner.db is not None
+    assert await runner.db.desired_retention(server.guild.id) == 0.8
+    with pytest.raises(DriverError):  # Discord itself refuses values outside the declared range
+        await fake.invoke_slash(
+            "settings retention", {"value": 0.99}, user=server.admin, channel=server.channel
+        )
+
 
 async def test_quiz_offers_due_reviews_first(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
 ) -> None:
-    assert runner.db is not None
     alice = server.alice
-    await runner.db.upsert_user(alice.id, "alice", clock())
-    await runner.db.set_new_cards_per_day(alice.id, 2)
+    await slash(fake, server, alice, "settings new-cards-per-day", count=2)
     it = await slash(fake, server, alice, "review")
     await grade_cards(fake, it.message, alice, ["Again", "Again"])
     clock.advance(minutes=2)

@@ -1,4 +1,4 @@
-"""The Discord layer of `/settings`: members' and servers' time zones."""
+"""The Discord layer of `/settings`: time zones, and review settings."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ from discord.ext import commands
 
 from bot.client import QuizBot
 from bot.domain.errors import DomainError
+from bot.domain.review import (
+    MAX_NEW_CARDS_PER_DAY,
+    MAX_RETENTION,
+    MIN_RETENTION,
+    check_retention,
+)
 from bot.domain.timezones import UnknownTimeZoneError, resolve_zone, search_zones
 from bot.members import remember_member
 
@@ -76,7 +82,9 @@ class Settings(commands.Cog):
     def __init__(self, bot: QuizBot) -> None:
         self.bot = bot
 
-    settings = app_commands.Group(name="settings", description="Time zones for you and the server")
+    settings = app_commands.Group(
+        name="settings", description="Time zones and review settings for you and the server"
+    )
 
     @settings.command(name="timezone", description="Your time zone, for your study streak")
     @app_commands.describe(
@@ -121,5 +129,50 @@ class Settings(commands.Cog):
             f"This server's time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "
             "Days for streaks and leaderboard periods follow it; members who set their own "
             "zone keep it for their study streak.",
+            ephemeral=True,
+        )
+
+    @settings.command(
+        name="new-cards-per-day", description="How many new cards /review may start each day"
+    )
+    @app_commands.describe(count="New cards a day (0 to 200; 0 means reviews only)")
+    async def new_cards_per_day(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        count: app_commands.Range[int, 0, MAX_NEW_CARDS_PER_DAY],
+    ) -> None:
+        now = self.bot.clock()
+        await remember_member(self.bot.db, interaction, now)
+        await self.bot.db.set_new_cards_per_day(interaction.user.id, count)
+        if count == 0:
+            text = "`/review` now shows only cards you have already started."
+        else:
+            text = (
+                f"`/review` now starts up to **{count}** new cards a day, "
+                "counted from midnight in your time zone."
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @settings.command(
+        name="retention",
+        description="Desired retention for reviews in this server (Manage Server)",
+    )
+    @app_commands.describe(
+        value="The share of reviews you aim to remember, 0.70 to 0.97 (default 0.90)"
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @in_a_server()
+    async def retention(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        value: app_commands.Range[float, MIN_RETENTION, MAX_RETENTION],
+    ) -> None:
+        assert interaction.guild_id is not None  # in_a_server
+        now = self.bot.clock()
+        await remember_member(self.bot.db, interaction, now)
+        await self.bot.db.set_desired_retention(interaction.guild_id, check_retention(value))
+        await interaction.response.send_message(
+            f"Reviews in this server now aim at **{value:.0%}** retention: higher means "
+            "shorter intervals and more reviews. It applies from each card's next review.",
             ephemeral=True,
         )

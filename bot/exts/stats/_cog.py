@@ -255,6 +255,7 @@ class Stats(commands.Cog):
             topics, untouched = topic_results(
                 chosen, await db.card_results(target.id, guild_id, chosen.id)
             )
+        recalled, reviewed = await db.retention_since(target.id, now - timedelta(days=30))
         first_day = today - timedelta(days=ACTIVITY_DAYS - 1)
         since, _ = local_day_bounds(first_day, zone)
         view = render.StatsView(
@@ -270,6 +271,9 @@ class Stats(commands.Cog):
             untouched=untouched,
             activity=activity_days(await db.activity(target.id, guild_id, since), zone, today),
             zone=zone.key,
+            recalled=recalled,
+            reviewed=reviewed,
+            mature=await db.mature_cards(target.id),
         )
         await interaction.response.send_message(embed=render.stats_embed(view), ephemeral=True)
 

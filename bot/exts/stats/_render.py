@@ -230,6 +230,9 @@ class StatsView:
     untouched: list[str]
     activity: list[tuple[date, int]]
     zone: str
+    recalled: int = 0  # reviews over the last 30 days that were remembered (not Again)
+    reviewed: int = 0
+    mature: int = 0  # cards whose review interval reached 21 days
 
 
 def stats_embed(view: StatsView) -> discord.Embed:
@@ -253,6 +256,12 @@ def stats_embed(view: StatsView) -> discord.Embed:
     )
     if view.daily is not None:
         embed.add_field(name="Daily streak", value=f"{view.daily.current} · best {view.daily.best}")
+    if view.reviewed:
+        retention = f"{percent(Fraction(view.recalled, view.reviewed))} of {view.reviewed} reviews"
+    else:
+        retention = "no reviews in 30 days"
+    embed.add_field(name="Retention (30 days)", value=retention)
+    embed.add_field(name="Mature cards", value=str(view.mature))
     if view.deck_title is not None:
         embed.add_field(
             name=clip(f"Topics of {view.deck_title}, weakest first", 256),
