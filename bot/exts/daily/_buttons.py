@@ -8,12 +8,8 @@ crashed post is recognised in the channel's history.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
 
-import discord
-
-if TYPE_CHECKING:
-    from bot.client import QuizBot
+from bot.exts.buttons import PersistentButton
 
 PREFIX = "daily"
 LETTERS = ("a", "b", "c", "d")
@@ -40,32 +36,7 @@ def parse_custom_id(value: str) -> tuple[int, int] | None:
     return int(match["challenge"]), LETTERS.index(match["letter"])
 
 
-class DailyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+class DailyButton(PersistentButton, template=TEMPLATE):
     """An answer button; clicks go to the daily cog whether or not the bot restarted."""
 
-    def __init__(
-        self,
-        custom_id: str,
-        *,
-        label: str,
-        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
-    ) -> None:
-        super().__init__(discord.ui.Button(label=label, style=style, custom_id=custom_id))
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> DailyButton:
-        label = getattr(item, "label", None) or "?"
-        return cls(match.string, label=label)
-
-    async def callback(self, interaction: discord.Interaction[QuizBot]) -> None:  # type: ignore[override]
-        parsed = parse_custom_id(self.custom_id)
-        cog = interaction.client.get_cog("Daily")
-        if parsed is None or cog is None:
-            return
-        await cog.on_answer_click(interaction, *parsed)  # type: ignore[attr-defined]
+    cog_name = "Daily"

@@ -32,7 +32,7 @@ from bot.domain.timezones import (
 )
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.daily import _render as render
-from bot.exts.daily._buttons import DailyButton
+from bot.exts.daily._buttons import DailyButton, parse_custom_id
 from bot.exts.daily._live import LiveCounts
 from bot.exts.daily._poster import Poster, PostResult
 from bot.exts.daily._scheduler import DailyScheduler
@@ -271,6 +271,11 @@ class Daily(commands.Cog):
         return f"Posted today's challenge: {where}"
 
     # -- answer clicks --------------------------------------------------------------
+
+    async def on_button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
+        parsed = parse_custom_id(custom_id)
+        if parsed is not None:  # the button's template matched, so it parses
+            await self.on_answer_click(interaction, *parsed)
 
     async def on_answer_click(
         self, interaction: discord.Interaction[QuizBot], challenge_id: int, chosen: int

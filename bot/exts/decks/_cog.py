@@ -14,6 +14,7 @@ from bot.client import QuizBot, answer_errors_of
 from bot.domain.decks import Deck, deck_to_yaml
 from bot.domain.errors import DomainError
 from bot.exts.autocomplete import deck_autocomplete
+from bot.exts.decks._remove import TEMPLATE as REMOVE_TEMPLATE
 from bot.exts.decks._remove import RemoveDeckButton, confirm_view
 from bot.importers import SERVER_LIMITS, ImportResult, check_upload, import_deck
 from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_to_json
@@ -285,6 +286,11 @@ class Decks(commands.Cog):
             app_commands.Choice(name=_clip(f"{catalog.decks[i].title} ({i})", 100), value=i)
             for i in own[:25]
         ]
+
+    async def on_button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
+        match = REMOVE_TEMPLATE.fullmatch(custom_id)
+        if match is not None:  # the button's template matched, so it parses
+            await self.on_remove_click(interaction, match["deck"], match["action"])
 
     async def on_remove_click(
         self, interaction: discord.Interaction[QuizBot], deck_id: str, action: str

@@ -7,12 +7,8 @@ reloads the session from the database by id, so no view lives in memory.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
 
-import discord
-
-if TYPE_CHECKING:
-    from bot.client import QuizBot
+from bot.exts.buttons import PersistentButton
 
 PREFIX = "quiz"
 ACTIONS = (
@@ -45,33 +41,7 @@ def parse_custom_id(value: str) -> tuple[str, int, str] | None:
     return match["session"], int(match["index"]), match["action"]
 
 
-class QuizButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+class QuizButton(PersistentButton, template=TEMPLATE):
     """A quiz button; clicks go to the quiz cog whether or not the bot restarted."""
 
-    def __init__(
-        self,
-        custom_id: str,
-        *,
-        label: str,
-        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
-        row: int | None = None,
-    ) -> None:
-        super().__init__(discord.ui.Button(label=label, style=style, custom_id=custom_id), row=row)
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> QuizButton:
-        label = getattr(item, "label", None) or "?"
-        return cls(match.string, label=label)
-
-    async def callback(self, interaction: discord.Interaction[QuizBot]) -> None:  # type: ignore[override]
-        parsed = parse_custom_id(self.custom_id)
-        cog = interaction.client.get_cog("Quiz")
-        if parsed is None or cog is None:  # the template matched, so parsing cannot fail
-            return
-        await cog.on_quiz_component(interaction, *parsed)  # type: ignore[attr-defined]
+    cog_name = "Quiz"

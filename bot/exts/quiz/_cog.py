@@ -232,6 +232,11 @@ class Quiz(commands.Cog):
 
     # -- buttons and modals -----------------------------------------------------
 
+    async def on_button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
+        parsed = parse_custom_id(custom_id)
+        if parsed is not None:  # the button's template matched, so it parses
+            await self.on_quiz_component(interaction, *parsed)
+
     async def on_quiz_component(
         self, interaction: discord.Interaction[QuizBot], session_id: str, index: int, action: str
     ) -> None:

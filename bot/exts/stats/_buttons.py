@@ -10,14 +10,9 @@ one to show; the last letter keeps Previous and Next distinct), `season:<go|no>:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
-
-import discord
 
 from bot.domain.leaderboard import Board, Period
-
-if TYPE_CHECKING:
-    from bot.client import QuizBot
+from bot.exts.buttons import PersistentButton
 
 _BOARDS = "|".join(b.value for b in Board)
 _PERIODS = "|".join(p.value for p in Period)
@@ -50,33 +45,7 @@ ANY_TEMPLATE = re.compile(
 )
 
 
-class StatsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANY_TEMPLATE):
+class StatsButton(PersistentButton, template=ANY_TEMPLATE):
     """A button whose click goes to the stats cog with its custom_id."""
 
-    def __init__(
-        self,
-        custom_id: str,
-        *,
-        label: str,
-        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
-        disabled: bool = False,
-    ) -> None:
-        super().__init__(
-            discord.ui.Button(label=label, style=style, custom_id=custom_id, disabled=disabled)
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> StatsButton:
-        return cls(match.string, label=getattr(item, "label", None) or "?")
-
-    async def callback(self, interaction: discord.Interaction[QuizBot]) -> None:  # type: ignore[override]
-        cog = interaction.client.get_cog("Stats")
-        if cog is None:
-            return
-        await cog.on_stats_button(interaction, self.custom_id)  # type: ignore[attr-defined]
+    cog_name = "Stats"

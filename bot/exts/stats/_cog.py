@@ -307,9 +307,7 @@ class Stats(commands.Cog):
 
     # -- buttons --------------------------------------------------------------------
 
-    async def on_stats_button(
-        self, interaction: discord.Interaction[QuizBot], custom_id: str
-    ) -> None:
+    async def on_button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
         await answer_errors_of(
             interaction,
             f"stats button {custom_id.split(':')[0]}",
