@@ -729,8 +729,8 @@ def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 _DeckDumper.add_representer(str, _represent_text)
 
 
-def deck_to_yaml(deck: Deck) -> str:
-    """The deck as YAML text that parse_deck reads back to an equal deck."""
+def deck_to_mapping(deck: Deck) -> dict[str, object]:
+    """The deck as the mapping a deck file holds; card ids only where not derived."""
     data: dict[str, object] = {
         "id": deck.id,
         "title": deck.title,
@@ -756,6 +756,12 @@ def deck_to_yaml(deck: Deck) -> str:
             entry["distractors"] = list(card.distractors)
         cards.append(entry)
     data["cards"] = cards
+    return data
+
+
+def deck_to_yaml(deck: Deck) -> str:
+    """The deck as YAML text that parse_deck reads back to an equal deck."""
+    data = deck_to_mapping(deck)
     text: str = yaml.dump(
         data,
         Dumper=_DeckDumper,

@@ -9,7 +9,7 @@ from enum import Enum
 
 import aiosqlite
 
-from bot.domain.decks import Deck, default_card_id, parse_deck_mapping
+from bot.domain.decks import Deck, deck_to_mapping, parse_deck_mapping
 from bot.storage.base import Connection
 from bot.storage.models import from_ms, to_ms
 
@@ -37,29 +37,7 @@ class ServerDeck:
 
 def deck_to_json(deck: Deck) -> str:
     """The deck as the mapping a YAML deck file holds, in compact JSON."""
-    cards: list[dict[str, object]] = []
-    for card in deck.cards:
-        entry: dict[str, object] = {"front": card.front, "back": card.back}
-        if card.id != default_card_id(card.front):
-            entry["id"] = card.id
-        if card.topic is not None:
-            entry["topic"] = card.topic
-        if card.accept:
-            entry["accept"] = list(card.accept)
-        if card.explanation is not None:
-            entry["explanation"] = card.explanation
-        if card.distractors:
-            entry["distractors"] = list(card.distractors)
-        cards.append(entry)
-    mapping: dict[str, object] = {
-        "id": deck.id,
-        "title": deck.title,
-        "description": deck.description,
-        "source": deck.source,
-        "topics": list(deck.topics),
-        "cards": cards,
-    }
-    return json.dumps(mapping, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(deck_to_mapping(deck), ensure_ascii=False, separators=(",", ":"))
 
 
 def deck_from_json(text: str, *, label: str) -> Deck:
