@@ -10,6 +10,7 @@ import discord
 from bot.domain.daily import ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState
 from bot.exts.daily._buttons import DailyButton, custom_id
+from bot.exts.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, plural, write_question
 from bot.storage.daily import DailyChallenge, DailyResults, DailySchedule
 
 OPEN_COLOUR = discord.Colour.blurple()
@@ -19,19 +20,9 @@ WRONG_COLOUR = discord.Colour.red()
 PROBLEM_COLOUR = discord.Colour.orange()
 
 TITLE_LIMIT = 256
-DESCRIPTION_LIMIT = 4096
-FIELD_LIMIT = 1024
 FOOTER_LIMIT = 2048
 EMBED_LIMIT = 6000
 MEDALS = ("🥇", "🥈", "🥉")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def format_day(day: date) -> str:
@@ -75,23 +66,8 @@ def _footer(challenge: DailyChallenge) -> str:
 
 
 def _options(embed: discord.Embed, question: DailyQuestion, *, reveal: bool) -> None:
-    """The question and its four options, each with its letter and full text."""
     marks = {question.correct_index: "✅ "} if reveal else {}
-    letters = DailyQuestion.LETTERS
-    lines = [
-        f"{marks.get(i, '')}**{letter}.** {option}"
-        for i, (letter, option) in enumerate(zip(letters, question.options, strict=True))
-    ]
-    text = f"**{question.prompt}**\n\n" + "\n".join(lines)
-    if len(text) <= DESCRIPTION_LIMIT:
-        embed.description = text
-        return
-    # Very long options do not fit one description; fields hold 1,024 characters each.
-    embed.description = clip(f"**{question.prompt}**", DESCRIPTION_LIMIT)
-    for i, (letter, option) in enumerate(zip(letters, question.options, strict=True)):
-        embed.add_field(
-            name=f"{marks.get(i, '')}{letter}.", value=clip(option, FIELD_LIMIT), inline=False
-        )
+    write_question(embed, question.prompt, question.options, marks)
 
 
 def challenge_embed(challenge: DailyChallenge, *, answered: int) -> discord.Embed:

@@ -16,6 +16,7 @@ from bot.domain.errors import DomainError
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.decks._remove import TEMPLATE as REMOVE_TEMPLATE
 from bot.exts.decks._remove import RemoveDeckButton, confirm_view
+from bot.exts.embeds import clip
 from bot.importers import SERVER_LIMITS, ImportResult, check_upload, import_deck
 from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_to_json
 
@@ -25,10 +26,6 @@ EMBED_COLOUR = discord.Colour.blurple()
 MAX_LISTED = 25  # an embed holds at most 25 fields
 MAX_SERVER_DECKS = 50
 SERVER_DECK_NOTE = "this server's own deck"
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def deck_list_embed(
@@ -43,8 +40,8 @@ def deck_list_embed(
         topics = ", ".join(deck.topics) or "no topics"
         own = f" · {SERVER_DECK_NOTE}" if deck.id in server_deck_ids else ""
         embed.add_field(
-            name=_clip(f"{deck.title}", 256),
-            value=_clip(f"`{deck.id}` · {len(deck.cards)} cards{own}\n{topics}", 1024),
+            name=clip(f"{deck.title}", 256),
+            value=clip(f"`{deck.id}` · {len(deck.cards)} cards{own}\n{topics}", 1024),
             inline=False,
         )
     if len(decks) > MAX_LISTED:
@@ -56,8 +53,8 @@ def deck_info_embed(
     deck: Deck, progress_line: str | None, *, server_deck: bool = False
 ) -> discord.Embed:
     embed = discord.Embed(
-        title=_clip(deck.title, 256),
-        description=_clip(deck.description, 4000),
+        title=clip(deck.title, 256),
+        description=clip(deck.description, 4000),
         colour=EMBED_COLOUR,
     )
     lines = [f"{count} · {topic}" for topic, count in deck.topic_counts().items()]
@@ -66,7 +63,7 @@ def deck_info_embed(
         lines.append(f"{untagged} · (no topic)")
     embed.add_field(
         name=f"Topics ({len(deck.cards)} cards)",
-        value=_clip("\n".join(lines) or "none", 1024),
+        value=clip("\n".join(lines) or "none", 1024),
         inline=False,
     )
     if progress_line:
@@ -76,7 +73,7 @@ def deck_info_embed(
         footer += f" · {SERVER_DECK_NOTE}"
     if deck.source:
         footer += f" · source: {deck.source}"
-    embed.set_footer(text=_clip(footer, 2048))
+    embed.set_footer(text=clip(footer, 2048))
     return embed
 
 
@@ -93,14 +90,14 @@ def import_embed(result: ImportResult, *, replaced: bool, shadows_shipped: bool)
     if shadows_shipped:
         lines.append(f"In this server it takes the place of the shipped deck `{deck.id}`.")
     embed = discord.Embed(
-        title=_clip(f"Imported: {deck.title}", 256),
-        description=_clip("\n".join(lines), 4000),
+        title=clip(f"Imported: {deck.title}", 256),
+        description=clip("\n".join(lines), 4000),
         colour=EMBED_COLOUR,
     )
     if result.skipped:
         shown: list[str] = []
         for skipped in result.skipped:
-            line = _clip(str(skipped), 200)
+            line = clip(str(skipped), 200)
             if sum(len(s) + 1 for s in shown) + len(line) > 960:
                 shown.append(f"…and {len(result.skipped) - len(shown)} more")
                 break
@@ -270,7 +267,7 @@ class Decks(commands.Cog):
                 "can be removed."
             )
         await interaction.response.send_message(
-            f"Remove **{_clip(stored.title, 200)}** (`{stored.deck_id}`, {stored.card_count} "
+            f"Remove **{clip(stored.title, 200)}** (`{stored.deck_id}`, {stored.card_count} "
             "cards) from this server? Answers given to it stay in everyone's stats.",
             view=confirm_view(stored.deck_id),
             ephemeral=True,
@@ -283,7 +280,7 @@ class Decks(commands.Cog):
         catalog = await self.bot.catalog_for(interaction.guild_id)
         own = [i for i in catalog.search(current, limit=len(catalog)) if catalog.is_server_deck(i)]
         return [
-            app_commands.Choice(name=_clip(f"{catalog.decks[i].title} ({i})", 100), value=i)
+            app_commands.Choice(name=clip(f"{catalog.decks[i].title} ({i})", 100), value=i)
             for i in own[:25]
         ]
 

@@ -36,6 +36,7 @@ from bot.domain.quiz import (
 from bot.domain.streaks import days_of, study_streak
 from bot.domain.timezones import local_date
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
+from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
 from bot.exts.quiz._buttons import QuizButton, custom_id, parse_custom_id
 from bot.exts.quiz._sessions import (
@@ -83,7 +84,7 @@ class AnswerModal(discord.ui.Modal):
                 custom_id=ANSWER_INPUT_ID,
                 style=discord.TextStyle.paragraph,
                 max_length=MAX_TYPED,
-                placeholder=render.clip(front, 100),
+                placeholder=clip(front, 100),
             )
         )
 

@@ -10,6 +10,7 @@ import discord
 
 from bot.domain.grading import GradeResult
 from bot.domain.quiz import LETTERS, SELF_GRADES, QuizSession
+from bot.exts.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, write_question
 from bot.exts.quiz._buttons import QuizButton, custom_id
 
 QUESTION_COLOUR = discord.Colour.blurple()
@@ -18,12 +19,6 @@ WRONG_COLOUR = discord.Colour.red()
 STUDY_COLOUR = discord.Colour.gold()
 
 SELF_GRADED = ("flashcard", "review")
-DESCRIPTION_LIMIT = 4096
-FIELD_LIMIT = 1024
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _header(session: QuizSession) -> str:
@@ -43,23 +38,7 @@ def _base_embed(session: QuizSession, colour: discord.Colour) -> discord.Embed:
 def _options_embed(
     embed: discord.Embed, session: QuizSession, marks: dict[int, str] | None = None
 ) -> None:
-    """The question and its four options, each with its letter and full text."""
-    question = session.current
-    marks = marks or {}
-    lines = [
-        f"{marks.get(i, '')}**{letter}.** {option}".strip()
-        for i, (letter, option) in enumerate(zip(LETTERS, question.options, strict=True))
-    ]
-    text = f"**{question.front}**\n\n" + "\n".join(lines)
-    if len(text) <= DESCRIPTION_LIMIT:
-        embed.description = text
-        return
-    # Very long options do not fit one description; fields hold 1,024 characters each.
-    embed.description = clip(f"**{question.front}**", DESCRIPTION_LIMIT)
-    for i, (letter, option) in enumerate(zip(LETTERS, question.options, strict=True)):
-        embed.add_field(
-            name=f"{marks.get(i, '')}{letter}.", value=clip(option, FIELD_LIMIT), inline=False
-        )
+    write_question(embed, session.current.front, session.current.options, marks)
 
 
 def _view(*buttons: discord.ui.Item[Any]) -> discord.ui.View:

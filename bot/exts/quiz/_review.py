@@ -12,6 +12,7 @@ from bot.client import QuizBot
 from bot.domain.errors import DomainError
 from bot.domain.review import new_cards_left, summarise_due
 from bot.exts.autocomplete import deck_autocomplete
+from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
 from bot.exts.quiz._cog import NoDeckChosenError, Quiz
 from bot.members import member_zone, remember_member
@@ -92,7 +93,7 @@ class Review(commands.Cog):
             if summary.next_due is not None:
                 lines.append(f"next {_when(int(summary.next_due.timestamp()))}")
             embed.add_field(
-                name=render.clip(f"{deck.title} ({deck.id})", 256),
+                name=clip(f"{deck.title} ({deck.id})", 256),
                 value="\n".join(lines),
                 inline=False,
             )

@@ -11,23 +11,15 @@ import discord
 
 from bot.domain.leaderboard import MIN_ACCURACY_ANSWERS, Board, Period
 from bot.domain.streaks import StreakState
+from bot.exts.embeds import FIELD_LIMIT, clip, plural
 from bot.exts.stats._buttons import StatsButton, forget_id, leaderboard_id, season_id
 from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, sparkline
 from bot.storage.stats import MemberTotals, Season, UserData
 
 COLOUR = discord.Colour.gold()
 DANGER_COLOUR = discord.Colour.red()
-FIELD_LIMIT = 1024
 NAME_LIMIT = 40
 TOPIC_LINES = 12
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def safe_name(name: str | None) -> str:
