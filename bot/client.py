@@ -40,6 +40,7 @@ def walk_extensions() -> tuple[str, ...]:
 
 
 GLOBAL_COMMANDS_HASH_KEY = "global_commands_hash"
+MAX_CONTENT = 2000  # Discord's limit for a message's text
 APOLOGY = (
     "Sorry, something went wrong on my side while doing that. It has been logged; "
     "please try again in a moment."
@@ -61,6 +62,8 @@ def bot_intents() -> discord.Intents:
 
 async def send_ephemeral(interaction: discord.Interaction[Any], content: str) -> None:
     """Answer privately, whether or not the interaction was already acknowledged."""
+    if len(content) > MAX_CONTENT:  # a message echoing hostile input must still be sendable
+        content = content[: MAX_CONTENT - 1] + "…"
     if interaction.response.is_done():
         await interaction.followup.send(content, ephemeral=True)
     else:

@@ -213,3 +213,38 @@ async def test_garbage_and_hostile_custom_ids_are_refused_politely(
     # The real buttons still work afterwards.
     answered = await press(fake, it.message, right_letter(it.message), server.alice)
     assert answered.response_type == UPDATE_MESSAGE
+
+
+async def test_options_outside_the_schema_are_refused_and_change_nothing(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    forged = [
+        [{"name": "questions", "type": 4, "value": 999}],
+        [{"name": "questions", "type": 4, "value": 0}],
+        [{"name": "mode", "type": 3, "value": "speedrun"}],
+        [{"name": "deck", "type": 3, "value": "x" * 5000}],
+        [{"name": "topic", "type": 3, "value": "\u0000" * 10}],
+    ]
+    for options in forged:
+        it = await fake.forge_slash("quiz", options, user=server.alice, channel=server.channel)
+        await it.wait_response()
+        assert it.ephemeral, options
+        assert it.message["content"] != APOLOGY, options  # an expected refusal, not a crash
+    with sqlite3.connect(runner.database) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM quiz_sessions").fetchone() == (0,)
+
+
+async def test_a_huge_typed_answer_is_cut_and_graded(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    it = await fake.invoke_slash(
+        "quiz", {"mode": "typed", "questions": 1}, user=server.alice, channel=server.channel
+    )
+    await it.wait_response()
+    opened = await fake.click(it.message, "Answer", user=server.alice)
+    await opened.wait_response()
+    submitted = await fake.submit_modal(opened, {"answer": "cloudwatch " * 20_000}, forged=True)
+    await submitted.wait_response()
+    fields = {f["name"]: f["value"] for f in submitted.message["embeds"][0]["fields"]}
+    assert len(fields["You wrote"]) <= 1024
+    assert [row[2] for row in answers(runner.database)] in ([], ["typed"])

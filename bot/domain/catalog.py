@@ -23,7 +23,8 @@ class UnknownDeckError(DomainError):
         self.query = query
         self.suggestions = suggestions
         hint = f" Did you mean {', '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
-        super().__init__(f"There is no deck called `{query}`.{hint} `/decks list` shows them all.")
+        shown = query if len(query) <= 100 else query[:99] + "…"
+        super().__init__(f"There is no deck called `{shown}`.{hint} `/decks list` shows them all.")
 
 
 class UnknownTopicError(DomainError):
@@ -32,7 +33,8 @@ class UnknownTopicError(DomainError):
     def __init__(self, deck: Deck, topic: str) -> None:
         self.topic = topic
         listed = ", ".join(f"`{t}`" for t in deck.topics) or "none"
-        super().__init__(f"Deck `{deck.id}` has no topic `{topic}`. Its topics: {listed}.")
+        shown = topic if len(topic) <= 100 else topic[:99] + "…"
+        super().__init__(f"Deck `{deck.id}` has no topic `{shown}`. Its topics: {listed}.")
 
 
 @dataclass(frozen=True)

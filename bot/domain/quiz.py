@@ -182,6 +182,20 @@ class QuizSession:
         return now - self.updated_at >= SESSION_TTL
 
 
+class InvalidQuizOptionsError(QuizError):
+    pass
+
+
+def check_quiz_options(mode: str | None, questions: int) -> None:
+    """Discord checks options against the command's schema; this holds when it did not."""
+    if mode is not None and mode not in QUIZ_MODES:
+        raise InvalidQuizOptionsError(f"`mode` must be one of {', '.join(QUIZ_MODES)}.")
+    if not MIN_QUESTIONS <= questions <= MAX_QUESTIONS:
+        raise InvalidQuizOptionsError(
+            f"`questions` must be between {MIN_QUESTIONS} and {MAX_QUESTIONS}."
+        )
+
+
 def check_click(session: QuizSession, *, user_id: int, index: int, now: datetime) -> None:
     """Raise the reason a click on question `index` must not count, if any."""
     if user_id != session.user_id:

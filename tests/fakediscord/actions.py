@@ -62,6 +62,19 @@ class UserActions:
             APPLICATION_COMMAND, data, user=who, channel=where, locale=locale
         )
 
+    async def forge_slash(
+        self, command: str, options: list[JSONDict], *, user: UserLike, channel: ChannelLike
+    ) -> InteractionHandle:
+        """A hostile client's command: raw ``options`` that skip the schema checks.
+
+        Discord validates options itself, so a real client cannot send these; the bot
+        must still refuse them politely and change nothing.
+        """
+        where, who = self._channel(channel), as_user(user)
+        target = resolve_command(self.registry, command, where)
+        data = self._command_data(target.command, wrap_options(target, options), {})
+        return self.interactions.create(APPLICATION_COMMAND, data, user=who, channel=where)
+
     async def autocomplete(
         self,
         command: str,
@@ -158,7 +171,12 @@ class UserActions:
         return self._component_interaction(stored, who, data)
 
     async def submit_modal(
-        self, opened: InteractionHandle, values: dict[str, Any], *, user: UserLike | None = None
+        self,
+        opened: InteractionHandle,
+        values: dict[str, Any],
+        *,
+        user: UserLike | None = None,
+        forged: bool = False,
     ) -> InteractionHandle:
         """Fill and submit the modal an interaction answered with (values by custom_id or label)."""
         if opened.response_type != MODAL or opened.modal is None:
@@ -166,10 +184,14 @@ class UserActions:
         who = opened.user if user is None else as_user(user)
         if who.id != opened.user.id:
             raise DriverError("only the user a modal was shown to can submit it")
-        data = {
-            "custom_id": opened.modal["custom_id"],
-            "components": modal_submission(opened.modal, values),
-        }
+        if forged:  # a hostile client: any text, of any length, past Discord's checks
+            components = [
+                {"type": 1, "components": [{"type": 4, "custom_id": key, "value": str(value)}]}
+                for key, value in values.items()
+            ]
+        else:
+            components = modal_submission(opened.modal, values)
+        data = {"custom_id": opened.modal["custom_id"], "components": components}
         source = self.store.get(opened.source_message_id or 0)
         return self.interactions.create(
             MODAL_SUBMIT, data, user=who, channel=opened.channel, message=source

@@ -29,6 +29,7 @@ from bot.domain.quiz import (
     build_question,
     check_click,
     check_owner,
+    check_quiz_options,
     grade_is_correct,
     points_for,
     response_ms,
@@ -137,6 +138,7 @@ class Quiz(commands.Cog):
         questions: app_commands.Range[int, MIN_QUESTIONS, MAX_QUESTIONS] = DEFAULT_QUESTIONS,
         topic: str | None = None,
     ) -> None:
+        check_quiz_options(mode, questions)
         catalog = await self.bot.catalog_for(interaction.guild_id)
         if deck is None:
             chosen = catalog.default()
