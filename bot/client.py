@@ -213,6 +213,7 @@ class QuizBot(commands.Bot):
         self.catalog = catalog
         self.clock = clock
         self.shutting_down = False
+        self._warming: asyncio.Task[None] | None = None
         self.synced: str | None = None  # "guild", "global" or "unchanged", for logs and tests
         self._extensions = walk_extensions() if extensions is None else tuple(extensions)
         self._force_global_sync = force_global_sync
@@ -251,6 +252,16 @@ class QuizBot(commands.Bot):
         for extension in self._extensions:
             await self.load_extension(extension)
         await self.sync_commands()
+        self._warming = asyncio.create_task(self.warm_server_catalogs())
+
+    async def warm_server_catalogs(self) -> None:
+        """Load imported decks before members ask: validating thousands of cards can take
+        longer than the 3 s an interaction (or an autocomplete) may wait."""
+        try:
+            for guild_id in await self.db.guilds_with_server_decks(SERVER_CATALOG_CACHE):
+                await self.catalog_for(guild_id)
+        except Exception:  # a cold cache is slower, not broken
+            log.exception("could not preload server decks")
 
     async def sync_commands(self) -> None:
         """Dev guild: sync there every start. Otherwise globally, and only on change."""
@@ -290,4 +301,6 @@ class QuizBot(commands.Bot):
 
     async def close(self) -> None:
         self.shutting_down = True
+        if self._warming is not None:
+            self._warming.cancel()
         await super().close()

@@ -108,6 +108,15 @@ class ServerDeckQueries(Connection):
         )
         return [_row(row) for row in rows]
 
+    async def guilds_with_server_decks(self, limit: int) -> list[int]:
+        """Servers that imported decks, most recent import first."""
+        rows = await self._fetchall(
+            "SELECT guild_id FROM server_decks GROUP BY guild_id "
+            "ORDER BY MAX(imported_at) DESC LIMIT ?",
+            (limit,),
+        )
+        return [int(row[0]) for row in rows]
+
     async def server_deck(self, guild_id: int, deck_id: str) -> ServerDeck | None:
         row = await self._fetchone(
             f"SELECT {_COLUMNS} FROM server_decks WHERE guild_id = ? AND deck_id = ?",

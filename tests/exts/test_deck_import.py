@@ -329,3 +329,15 @@ async def test_the_import_command_declares_a_required_attachment(
         "title": (STRING, False),
         "replace": (BOOLEAN, False),
     }
+
+
+async def test_imported_decks_are_loaded_at_start_before_anyone_asks(
+    fake: FakeDiscord, server: StudyServer, other: OtherServer, runner: BotRunner
+) -> None:
+    await upload(fake, server, "GRE words.txt", QUIZLET.encode())
+    bot = await runner.restart()
+    assert bot._warming is not None  # noqa: SLF001 - the start-up task itself is the subject
+    await bot._warming  # noqa: SLF001
+    warmed = bot._server_catalogs  # noqa: SLF001
+    assert list(warmed) == [server.guild.id]
+    assert "gre-words" in warmed[server.guild.id].decks
