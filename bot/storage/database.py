@@ -117,7 +117,7 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         """
         async with self._write_lock:
             answer_id = await self._insert_answer(answer)
-        return None if answer_id is None else await self.get_answer(answer_id)
+        return None if answer_id is None else answer.stored_as(answer_id)
 
     async def get_answer(self, answer_id: int) -> Answer | None:
         row = await self._fetchone(
@@ -264,10 +264,12 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
     ) -> tuple[QuizSession, Answer] | None:
         assert answer.session_id is not None
         async with self._transaction() as conn:
+            # RETURNING hands back the updated session in the same statement.
             cursor = await conn.execute(
                 "UPDATE quiz_sessions SET answered = answered + 1, correct = correct + ?, "
                 "points = points + ?, updated_at = ?, status = ? "
-                "WHERE id = ? AND status = 'active' AND position = ? AND answered = ?",
+                "WHERE id = ? AND status = 'active' AND position = ? AND answered = ? "
+                f"RETURNING {_SESSION_COLUMNS}",
                 (
                     int(answer.correct),
                     answer.points,
@@ -278,17 +280,14 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                     answer.question_index,
                 ),
             )
-            updated = cursor.rowcount == 1
+            row = await cursor.fetchone()
             await cursor.close()
-            if not updated:
+            if row is None:
                 return None
             answer_id = await self._insert_answer(answer)
             if answer_id is None:
                 raise _AlreadyRecorded  # rolls the score back: the answer row is the truth
-        session = await self.get_session(answer.session_id)
-        stored = await self.get_answer(answer_id)
-        assert session is not None and stored is not None
-        return session, stored
+        return _session(row), answer.stored_as(answer_id)
 
     async def advance_session(
         self, session_id: str, from_index: int, now: datetime

@@ -65,6 +65,25 @@ class NewAnswer:
         if self.session_id is not None and self.question_index is None:
             raise ValueError("an answer in a session needs its question index")
 
+    def stored_as(self, answer_id: int) -> Answer:
+        """The row this answer became, without reading it back."""
+        return Answer(
+            id=answer_id,
+            user_id=self.user_id,
+            guild_id=self.guild_id,
+            deck_id=self.deck_id,
+            card_id=self.card_id,
+            mode=self.mode,
+            correct=self.correct,
+            grade=self.grade,
+            points=self.points,
+            answered_at=from_ms(to_ms(self.answered_at)),  # stored to the millisecond
+            response_ms=self.response_ms,
+            session_id=self.session_id,
+            question_index=self.question_index,
+            challenge_id=self.challenge_id,
+        )
+
 
 @dataclass(frozen=True)
 class Answer:
