@@ -1,0 +1,418 @@
+"""Interaction latency under a burst, the real bot against a bare discord.py bot.
+
+Two bursts, each played against both bots on their own loopback Discord in this process:
+
+- daily: members click an answer on one daily challenge, their clicks spread evenly over
+  one second; the result is the ephemeral reply;
+- quiz: members who each started `/quiz` all click an answer at once; the result is the
+  update of their question message.
+
+Latency runs from the interaction's dispatch to the callback that shows the result, both
+stamped by the fake on one clock (a deferred answer would count at its edit). The bots take
+turns, round after round, with the order swapped each round, so drift hits both alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import re
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from bench._barebot import DAILY_REPLY, QUIZ_REPLY, BareBot, question_embed
+from bench._common import Report, Table, Target, ms, ratio, summary, times
+from bench._fake import ResultClock, widen_backlog
+from bot.domain.decks import load_deck_file
+from tests.fakediscord import Channel, FakeDiscord, Guild, InteractionHandle, Member
+from tests.fakediscord.patching import patch_discord_endpoints
+from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock, restored_endpoints
+
+NAME = "latency"
+SCENARIOS = ("daily", "quiz")
+DAILY_SPREAD = 1.0  # seconds over which the daily clicks are dispatched
+# Discord's deadline for the first answer is 3 s; a reply this late would leave no margin
+# for a real network, so "well inside" means two thirds of it.
+DEADLINE = 3.0
+WELL_INSIDE = 2.0
+# A generous bound on a burst; a bot slower than this has failed anyway.
+BURST_TIMEOUT = 60.0
+BUTTON = re.compile(r"^(?:daily:(?P<challenge>\d+)|quiz:(?P<session>[a-z0-9]+):0):[abcd]$")
+
+
+@dataclass
+class Burst:
+    """What one burst measured: a latency per shown result, and what went wrong."""
+
+    latencies: list[float] = field(default_factory=list)
+    unanswered: int = 0
+    refused: list[str] = field(default_factory=list)
+    odd_replies: int = 0  # answered, but not with a result (an apology, an error)
+    stored_ok: bool | None = None  # every answer stored exactly once (real bot only)
+    stored_detail: str = ""
+
+
+@dataclass
+class RoundWorld:
+    guild: Guild
+    channel: Channel
+    admin: Member
+    daily_members: list[Member]
+    quiz_members: list[Member]
+
+
+def _round_world(fake: FakeDiscord, number: int, members: int) -> RoundWorld:
+    guild = fake.add_guild(f"Burst {number}")
+    channel = fake.add_text_channel(guild.id, "daily")
+    admin = fake.add_member(
+        guild.id, f"admin-{number}", permissions=discord.Permissions(manage_guild=True)
+    )
+    daily = [fake.add_member(guild.id, f"d{number}-{i}") for i in range(members)]
+    quiz = [fake.add_member(guild.id, f"q{number}-{i}") for i in range(members)]
+    return RoundWorld(guild, channel, admin, daily, quiz)
+
+
+def _custom_ids(message: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
+
+
+async def _dispatch(
+    fake: FakeDiscord,
+    clock: ResultClock,
+    clicks: list[tuple[dict[str, Any], str, Member]],
+    *,
+    spread: float,
+) -> list[InteractionHandle]:
+    """Click each (message, label, member); evenly over ``spread`` seconds, or all at once."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    handles = []
+    for index, (message, label, member) in enumerate(clicks):
+        if spread:
+            delay = start + spread * index / len(clicks) - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        handle = await fake.click(message, label, user=member)
+        clock.watch(handle)
+        handles.append(handle)
+    return handles
+
+
+def _collect(
+    clock: ResultClock,
+    handles: list[InteractionHandle],
+    burst: Burst,
+    is_result: Callable[[dict[str, Any]], bool],
+) -> None:
+    for handle in handles:
+        latency = clock.latency(handle)
+        if latency is not None:
+            burst.latencies.append(latency)
+            message = handle.message
+            if message is None or not is_result(message):
+                burst.odd_replies += 1
+        elif handle.id in clock.failed:
+            burst.refused.append(clock.failed[handle.id])
+        else:
+            burst.unanswered += 1
+
+
+def _bot_result(message: dict[str, Any]) -> bool:
+    # The bot shows a result in an embed; its apologies and refusals are plain text.
+    return bool(message.get("embeds"))
+
+
+def _bare_result(message: dict[str, Any]) -> bool:
+    return message.get("content") in (DAILY_REPLY, QUIZ_REPLY)
+
+
+async def _start_quizzes(
+    fake: FakeDiscord, world: RoundWorld, members: list[Member]
+) -> list[dict[str, Any]]:
+    """Each member runs `/quiz`; returns their question messages (ten at a time, unmeasured)."""
+    messages: list[dict[str, Any]] = []
+    for first in range(0, len(members), 10):
+        started = [
+            await fake.invoke_slash("quiz", {}, user=member, channel=world.channel)
+            for member in members[first : first + 10]
+        ]
+        for handle in started:
+            await handle.wait_response(timeout=30)
+            assert handle.message is not None, "a /quiz got no question"
+            messages.append(handle.message)
+    return messages
+
+
+def _pick(rng: random.Random, members: list[Member]) -> list[str]:
+    return [rng.choice("ABCD") for _ in members]
+
+
+class RealArena:
+    """The bot as `python -m bot` builds it, on its own fake and a fresh database."""
+
+    kind = "bot"
+
+    def __init__(self, fake: FakeDiscord, database: Path) -> None:
+        self.fake = fake
+        self.runner = BotRunner(fake, database, clock=FakeClock())
+        self.clock = ResultClock(fake)
+        self.synced = False
+
+    async def start(self) -> None:
+        try:
+            await self.runner.start()
+        except BaseException:
+            # Close the database too, or its worker thread keeps the process alive.
+            with contextlib.suppress(Exception):
+                await self.runner.stop()
+            raise
+        if not self.synced:
+            await self.fake.wait_commands_synced(scope=None, timeout=30)
+            self.synced = True
+
+    async def stop(self) -> None:
+        await self.runner.stop()
+
+    async def daily(self, world: RoundWorld, rng: random.Random) -> Burst:
+        fake = self.fake
+        await fake.sync_gateway()
+        for command, options in (
+            ("daily setup", {"channel": world.channel, "time": "09:00"}),
+            ("daily post", {}),
+        ):
+            it = await fake.invoke_slash(command, options, user=world.admin, channel=world.channel)
+            await it.wait_final(timeout=30)
+        message = await fake.wait_for_message(world.channel, timeout=30)
+        match = BUTTON.match(_custom_ids(message)[0])
+        assert match and match["challenge"], "the daily post has no answer buttons"
+        letters = _pick(rng, world.daily_members)
+        clicks = [
+            (message, letter, m) for letter, m in zip(letters, world.daily_members, strict=True)
+        ]
+        handles = await _dispatch(fake, self.clock, clicks, spread=DAILY_SPREAD)
+        await self.clock.wait(BURST_TIMEOUT)
+        burst = Burst()
+        _collect(self.clock, handles, burst, _bot_result)
+        rows = self._rows(
+            "SELECT user_id, COUNT(*) FROM answers WHERE challenge_id = ? GROUP BY user_id",
+            int(match["challenge"]),
+        )
+        expected = {m.id for m in world.daily_members}
+        burst.stored_ok = {r[0] for r in rows} == expected and all(r[1] == 1 for r in rows)
+        burst.stored_detail = f"{len(rows)} members stored of {len(expected)}"
+        # The answer count on the post is edited after the burst; let it finish unmeasured.
+        daily = self.runner.bot.get_cog("Daily") if self.runner.bot else None
+        if daily is not None:
+            await daily.live.idle()  # type: ignore[attr-defined]
+        return burst
+
+    async def quiz(self, world: RoundWorld, rng: random.Random) -> Burst:
+        fake = self.fake
+        messages = await _start_quizzes(fake, world, world.quiz_members)
+        sessions = []
+        for message in messages:
+            match = BUTTON.match(_custom_ids(message)[0])
+            assert match and match["session"], "a quiz question has no answer buttons"
+            sessions.append(match["session"])
+        letters = _pick(rng, world.quiz_members)
+        clicks = list(zip(messages, letters, world.quiz_members, strict=True))
+        handles = await _dispatch(fake, self.clock, clicks, spread=0)
+        await self.clock.wait(BURST_TIMEOUT)
+        burst = Burst()
+        _collect(self.clock, handles, burst, _bot_result)
+        marks = ",".join("?" * len(sessions))
+        rows = self._rows(
+            "SELECT session_id, COUNT(*), MIN(question_index), MAX(question_index) "
+            f"FROM answers WHERE session_id IN ({marks}) GROUP BY session_id",
+            *sessions,
+        )
+        burst.stored_ok = len(rows) == len(sessions) and all(
+            r[1] == 1 and r[2] == r[3] == 0 for r in rows
+        )
+        burst.stored_detail = f"{len(rows)} sessions with one answer of {len(sessions)}"
+        return burst
+
+    def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with contextlib.closing(sqlite3.connect(self.runner.database)) as conn:
+            return conn.execute(sql, params).fetchall()
+
+
+class BareArena:
+    """The bare discord.py bot on its own fake."""
+
+    kind = "bare"
+
+    def __init__(self, fake: FakeDiscord, question: discord.Embed) -> None:
+        self.fake = fake
+        self.question = question
+        self.clock = ResultClock(fake)
+        self.bot: BareBot | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._endpoints: contextlib.ExitStack | None = None
+
+    async def start(self) -> None:
+        self._endpoints = contextlib.ExitStack()
+        self._endpoints.enter_context(patch_discord_endpoints(self.fake))
+        self.bot = BareBot(question=self.question)
+        self._task = asyncio.create_task(self.bot.start(self.fake.token))
+        await self.fake.wait_ready(timeout=30)
+        await self.fake.wait_commands_synced(scope=None, timeout=30)
+
+    async def stop(self) -> None:
+        if self.bot is not None:
+            await self.bot.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, timeout=10)
+        await self.fake.wait_disconnected()
+        if self._endpoints is not None:
+            self._endpoints.close()
+        self.bot, self._task, self._endpoints = None, None, None
+
+    async def daily(self, world: RoundWorld, rng: random.Random) -> Burst:
+        assert self.bot is not None
+        await self.fake.sync_gateway()
+        embed = self.question.copy()
+        embed.title = "Daily challenge · Monday 2 March 2026"
+        message_id = await self.bot.post_question(world.channel.id, embed)
+        message = self.fake.message(message_id)
+        assert message is not None
+        letters = _pick(rng, world.daily_members)
+        clicks = [
+            (message, letter, m) for letter, m in zip(letters, world.daily_members, strict=True)
+        ]
+        handles = await _dispatch(self.fake, self.clock, clicks, spread=DAILY_SPREAD)
+        await self.clock.wait(BURST_TIMEOUT)
+        burst = Burst()
+        _collect(self.clock, handles, burst, _bare_result)
+        return burst
+
+    async def quiz(self, world: RoundWorld, rng: random.Random) -> Burst:
+        messages = await _start_quizzes(self.fake, world, world.quiz_members)
+        letters = _pick(rng, world.quiz_members)
+        clicks = list(zip(messages, letters, world.quiz_members, strict=True))
+        handles = await _dispatch(self.fake, self.clock, clicks, spread=0)
+        await self.clock.wait(BURST_TIMEOUT)
+        burst = Burst()
+        _collect(self.clock, handles, burst, _bare_result)
+        return burst
+
+
+def _shipped_question() -> discord.Embed:
+    deck = load_deck_file(SHIPPED_DECKS / "aws-mla-c01-deployment.yaml")
+    card = deck.cards[0]
+    options = [card.back] + [other.back for other in deck.cards[1:4]]
+    return question_embed("Question 1 of 10", card.front, options)
+
+
+async def _measure(members: int, rounds: int) -> dict[str, dict[str, list[Burst]]]:
+    results: dict[str, dict[str, list[Burst]]] = {
+        kind: {scenario: [] for scenario in SCENARIOS} for kind in ("bot", "bare")
+    }
+    rng = random.Random(20260302)
+    with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp, restored_endpoints():
+        async with FakeDiscord() as real_fake, FakeDiscord() as bare_fake:
+            widen_backlog(real_fake)
+            widen_backlog(bare_fake)
+            arenas: list[RealArena | BareArena] = [
+                RealArena(real_fake, Path(tmp) / "bot.sqlite3"),
+                BareArena(bare_fake, _shipped_question()),
+            ]
+            for number in range(rounds):
+                order = arenas if number % 2 else arenas[::-1]
+                for arena in order:
+                    world = _round_world(arena.fake, number, members)
+                    await arena.start()
+                    try:
+                        for scenario in SCENARIOS:
+                            burst = await getattr(arena, scenario)(world, rng)
+                            results[arena.kind][scenario].append(burst)
+                    finally:
+                        await arena.stop()
+            for arena in arenas:
+                violations = arena.fake.limit_violations
+                if violations:
+                    raise AssertionError(f"{arena.kind}: Discord limits broken: {violations[:3]}")
+    return results
+
+
+def run(quick: bool) -> Report:
+    members, rounds = (50, 1) if quick else (200, 3)
+    results = asyncio.run(_measure(members, rounds))
+    report = Report(
+        name=NAME,
+        title="Interaction latency under a burst",
+        command=f"python -m bench latency{' --quick' if quick else ''}",
+        sizes={"members per burst": members, "rounds per bot": rounds},
+    )
+    rows = []
+    for scenario in SCENARIOS:
+        stats = {}
+        for kind in ("bot", "bare"):
+            bursts = results[kind][scenario]
+            latencies = [value for burst in bursts for value in burst.latencies]
+            stats[kind] = summary(latencies)
+            report.data[f"{scenario}_{kind}"] = {
+                **stats[kind],
+                "unanswered": sum(b.unanswered for b in bursts),
+                "refused": [reason for b in bursts for reason in b.refused],
+                "odd_replies": sum(b.odd_replies for b in bursts),
+                "latencies_ms": [round(v * 1000, 3) for v in latencies],
+            }
+        p99_ratio = ratio(stats["bot"]["p99"], stats["bare"]["p99"])
+        report.data[f"{scenario}_p99_ratio"] = p99_ratio
+        for kind, label in (("bot", "quiz bot"), ("bare", "bare discord.py")):
+            s = stats[kind]
+            rows.append(
+                [
+                    scenario,
+                    label,
+                    f"{s['n']:,}",
+                    ms(s["p50"]),
+                    ms(s["p95"]),
+                    ms(s["p99"]),
+                    ms(s["max"]),
+                    times(p99_ratio) if kind == "bot" else "1.00×",
+                ]
+            )
+        bot_bursts = results["bot"][scenario]
+        missing = sum(b.unanswered + len(b.refused) + b.odd_replies for b in bot_bursts)
+        report.targets += [
+            Target(
+                f"{scenario}: p99 within 1.5× the bare bot's",
+                p99_ratio <= 1.5,
+                f"{ms(stats['bot']['p99'])} vs {ms(stats['bare']['p99'])}: {times(p99_ratio)}",
+            ),
+            Target(
+                f"{scenario}: every interaction answered well inside {DEADLINE:.0f} s "
+                f"(all shown, slowest under {WELL_INSIDE:.0f} s)",
+                missing == 0 and stats["bot"]["max"] < WELL_INSIDE,
+                f"slowest {ms(stats['bot']['max'])}, {missing} not answered with a result",
+            ),
+            Target(
+                f"{scenario}: every answer in the database exactly once",
+                all(b.stored_ok for b in bot_bursts),
+                "; ".join(b.stored_detail for b in bot_bursts),
+            ),
+        ]
+    report.tables.append(
+        Table(
+            "Dispatch to the response that shows the result",
+            ["burst", "bot", "interactions", "p50", "p95", "p99", "max", "p99 vs bare"],
+            rows,
+        )
+    )
+    report.notes.append(
+        f"daily: {members} members click one challenge within {DAILY_SPREAD:.0f} s; quiz: "
+        f"{members} members answer question 1 of their own `/quiz` at the same instant. "
+        "Percentiles are nearest-rank over every round. Both bots share this process and "
+        "event loop with the fake, as in the test suite."
+    )
+    return report
