@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -23,8 +22,7 @@ from bot.domain.quiz import (
     questions_to_json,
     response_ms,
 )
-
-T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+from tests.factories import T0, quiz_session
 
 
 def _question(n: int) -> Question:
@@ -41,26 +39,8 @@ def _question(n: int) -> Question:
 
 
 def _session(**changes: object) -> QuizSession:
-    session = QuizSession(
-        id="abc123def456",
-        user_id=1,
-        guild_id=10,
-        channel_id=20,
-        deck_id="d",
-        topic=None,
-        mode="multiple-choice",
-        questions=tuple(_question(n) for n in range(3)),
-        requested=3,
-        position=0,
-        answered=0,
-        correct=0,
-        points=0,
-        status=SessionStatus.ACTIVE,
-        started_at=T0,
-        updated_at=T0,
-        question_shown_at=T0,
-    )
-    return replace(session, **changes)  # type: ignore[arg-type]
+    questions = tuple(_question(n) for n in range(3))
+    return quiz_session(**{"questions": questions, "requested": 3, **changes})
 
 
 def test_questions_survive_json() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +12,7 @@ import pytest
 
 from bot.domain.quiz import Question, QuizSession, SessionStatus
 from bot.storage import Database, NewAnswer
-
-T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+from tests.factories import T0, quiz_session
 
 
 @pytest.fixture
@@ -31,26 +29,7 @@ def _session(session_id: str = "sess000001", **changes: object) -> QuizSession:
         Question(f"c{n}", f"F{n}", f"B{n}", None, None, (), ("w", "x", f"B{n}", "y"), 2)
         for n in range(2)
     )
-    session = QuizSession(
-        id=session_id,
-        user_id=1,
-        guild_id=10,
-        channel_id=20,
-        deck_id="d",
-        topic=None,
-        mode="multiple-choice",
-        questions=questions,
-        requested=2,
-        position=0,
-        answered=0,
-        correct=0,
-        points=0,
-        status=SessionStatus.ACTIVE,
-        started_at=T0,
-        updated_at=T0,
-        question_shown_at=T0,
-    )
-    return replace(session, **changes)  # type: ignore[arg-type]
+    return quiz_session(**{"id": session_id, "questions": questions, "requested": 2, **changes})
 
 
 def _answer(session: QuizSession, index: int, correct: bool, at: datetime) -> NewAnswer:

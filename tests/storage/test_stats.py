@@ -21,11 +21,12 @@ from bot.domain.leaderboard import (
     page_of,
     rank,
 )
-from bot.domain.quiz import QuizSession, SessionStatus
+from bot.domain.quiz import SessionStatus
 from bot.domain.streaks import StreakState
 from bot.storage import Database, NewAnswer
 from bot.storage import stats as queries
 from bot.storage.migrations import MIGRATIONS_DIR
+from tests.factories import quiz_session
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 10, 20
@@ -337,20 +338,12 @@ async def test_recent_study_finds_only_members_active_lately(db: Database) -> No
 
 async def _session(db: Database, user_id: int, session_id: str) -> None:
     await db.create_session(
-        QuizSession(
+        quiz_session(
             id=session_id,
             user_id=user_id,
             guild_id=GUILD,
             channel_id=5,
             deck_id="aws",
-            topic=None,
-            mode="multiple-choice",
-            questions=(),
-            requested=1,
-            position=0,
-            answered=0,
-            correct=0,
-            points=0,
             status=SessionStatus.FINISHED,
             started_at=NOW,
             updated_at=NOW,
