@@ -22,16 +22,16 @@ import sqlite3
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench._barebot import BareBot, letters_view, question_embed
 from bench._common import Report, Table, Target, ratio, secs, times
 from bench._fake import RequestClock, widen_backlog
-from tests.fakediscord import Channel, FakeDiscord
+from tests.fakediscord import FakeDiscord
 from tests.fakediscord.patching import patch_discord_endpoints
-from tests.harness import BotRunner, FakeClock, restored_endpoints
+from tests.harness import BotRunner, FakeClock, add_servers_due_for_daily, restored_endpoints
 
 NAME = "fanout"
 GLOBAL_LIMIT = 50  # requests per second, Discord's default for a bot
@@ -91,25 +91,7 @@ async def _bot(servers: int, database: Path) -> FanOut:
             await fake.wait_commands_synced(scope=None, timeout=30)
             assert runner.db is not None and runner.bot is not None
             db = runner.db
-            channels: list[Channel] = []
-            for number in range(servers):
-                guild = fake.add_guild(f"Server {number}")
-                channels.append(fake.add_text_channel(guild.id, "daily"))
-                await db.upsert_guild(guild.id, guild.name, START)
-                await db.save_daily_schedule(
-                    guild_id=guild.id,
-                    channel_id=channels[-1].id,
-                    post_time=time(9, 0),
-                    timezone="Europe/Berlin",
-                    deck_id="aws-mla-c01-deployment",
-                    topic=None,
-                    role_id=None,
-                    reveal_after=None,
-                    next_post_at=DUE,
-                    reveal_by=DUE,
-                    updated_by=None,
-                    now=START,
-                )
+            channels = await add_servers_due_for_daily(fake, db, servers, due=DUE, now=START)
             await fake.sync_gateway(timeout=30)
             daily: Any = runner.bot.get_cog("Daily")
             requests = RequestClock(fake)

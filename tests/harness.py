@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import discord
@@ -20,7 +20,7 @@ from bot.client import QuizBot
 from bot.config import Settings
 from bot.launcher import apply_endpoints, load_catalog
 from bot.storage import Database
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import Channel, FakeDiscord
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_DECKS = REPO / "decks"
@@ -121,3 +121,29 @@ class BotRunner:
     async def restart(self) -> QuizBot:
         await self.stop()
         return await self.start()
+
+
+async def add_servers_due_for_daily(
+    fake: FakeDiscord, db: Database, count: int, *, due: datetime, now: datetime
+) -> list[Channel]:
+    """`count` servers, each with a daily challenge at 09:00 Berlin due at `due`."""
+    channels: list[Channel] = []
+    for number in range(count):
+        guild = fake.add_guild(f"Server {number}")
+        channels.append(fake.add_text_channel(guild.id, "daily"))
+        await db.upsert_guild(guild.id, guild.name, now)
+        await db.save_daily_schedule(
+            guild_id=guild.id,
+            channel_id=channels[-1].id,
+            post_time=time(9, 0),
+            timezone="Europe/Berlin",
+            deck_id="aws-mla-c01-deployment",
+            topic=None,
+            role_id=None,
+            reveal_after=None,
+            next_post_at=due,
+            reveal_by=due,
+            updated_by=None,
+            now=now,
+        )
+    return channels

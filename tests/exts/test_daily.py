@@ -28,7 +28,7 @@ from bot.storage.daily import DailyChallenge, DailyResults
 from tests.conftest import StudyServer
 from tests.fakediscord import Channel, FakeDiscord, Guild, InteractionHandle, Member
 from tests.fakediscord.limits import check_embeds
-from tests.harness import BotRunner, FakeClock
+from tests.harness import BotRunner, FakeClock, add_servers_due_for_daily
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -620,25 +620,7 @@ async def test_300_servers_due_at_the_same_minute_are_each_posted_once(
 ) -> None:
     db = database(runner)
     due = utc(2026, 3, 3, 8, 0)
-    channels: list[Channel] = []
-    for i in range(300):
-        guild = fake.add_guild(f"Server {i}")
-        channels.append(fake.add_text_channel(guild.id, "daily"))
-        await db.upsert_guild(guild.id, guild.name, START)
-        await db.save_daily_schedule(
-            guild_id=guild.id,
-            channel_id=channels[-1].id,
-            post_time=time(9, 0),
-            timezone="Europe/Berlin",
-            deck_id="aws-mla-c01-deployment",
-            topic=None,
-            role_id=None,
-            reveal_after=None,
-            next_post_at=due,
-            reveal_by=due,
-            updated_by=None,
-            now=START,
-        )
+    channels = await add_servers_due_for_daily(fake, db, 300, due=due, now=START)
     await fake.sync_gateway()
     # Discord pushes back: some sends get 429 and must be retried after retry_after.
     fake.fail_next("POST", "/channels/*/messages", 429, count=20, retry_after=0.05)
