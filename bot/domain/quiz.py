@@ -174,10 +174,6 @@ class QuizSession:
     def current_answered(self) -> bool:
         return self.answered > self.position
 
-    @property
-    def is_last(self) -> bool:
-        return self.position == self.total - 1
-
     def expired_at(self, now: datetime) -> bool:
         return now - self.updated_at >= SESSION_TTL
 

@@ -119,12 +119,6 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
             answer_id = await self._insert_answer(answer)
         return None if answer_id is None else answer.stored_as(answer_id)
 
-    async def get_answer(self, answer_id: int) -> Answer | None:
-        row = await self._fetchone(
-            f"SELECT {ANSWER_COLUMNS} FROM answers WHERE id = ?", (answer_id,)
-        )
-        return answer_from_row(row) if row is not None else None
-
     async def answers_for_user(self, user_id: int, *, guild_id: int | None = None) -> list[Answer]:
         """A user's answers, oldest first; all servers when `guild_id` is None."""
         if guild_id is None:

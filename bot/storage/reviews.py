@@ -122,13 +122,6 @@ class ReviewQueries(Connection):
         )
         return [from_ms(int(row[0])) for row in rows]
 
-    async def due_decks(self, user_id: int) -> list[str]:
-        rows = await self._fetchall(
-            "SELECT DISTINCT deck_id FROM review_states WHERE user_id = ? ORDER BY deck_id",
-            (user_id,),
-        )
-        return [str(row[0]) for row in rows]
-
     async def retention_since(self, user_id: int, since: datetime) -> tuple[int, int]:
         """(recalled, reviewed) over the member's reviews since a time."""
         row = await self._fetchone(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain.review import replay
 from tests.conftest import StudyServer
 from tests.exts.test_quiz import labels, press
 from tests.fakediscord import DriverError, FakeDiscord, InteractionHandle, Member
@@ -151,3 +152,24 @@ async def test_quiz_answers_feed_the_schedule(
         (server.bob.id, 3, "multiple-choice", None),
         (server.bob.id, 1, "multiple-choice", None),
     ]
+
+
+async def test_the_review_log_recomputes_the_stored_states(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    alice = server.alice
+    await slash(fake, server, alice, "settings new-cards-per-day", count=2)
+    first = await slash(fake, server, alice, "review")
+    await grade_cards(fake, first.message, alice, ["Good", "Again"])
+    clock.advance(minutes=15)
+    again = await slash(fake, server, alice, "review")
+    await grade_cards(fake, again.message, alice, ["Hard", "Easy"])
+    assert runner.db is not None
+    deck = "aws-mla-c01-deployment"
+    stored = await runner.db.memory_states(alice.id, deck)
+    assert len(stored) == 2
+    retention = await runner.db.desired_retention(server.guild.id)
+    for state in stored:
+        events = await runner.db.review_events(alice.id, deck, state.card_id)
+        assert len(events) == 2
+        assert replay(events, desired_retention=retention) == state
