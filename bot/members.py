@@ -39,7 +39,7 @@ async def remember_member(
 ) -> None:
     """Keep the name leaderboards show (no members intent needed), and the server row
     answers point to."""
-    await db.upsert_user(interaction.user.id, interaction.user.display_name, now)
+    guild = None
     if interaction.guild_id is not None:
-        name = interaction.guild.name if interaction.guild else ""
-        await db.upsert_guild(interaction.guild_id, name, now)
+        guild = (interaction.guild_id, interaction.guild.name if interaction.guild else "")
+    await db.upsert_member(interaction.user.id, interaction.user.display_name, guild, now)

@@ -11,7 +11,6 @@ from typing import TextIO
 from bot.config import Settings
 from bot.domain.decks import Deck, load_decks
 from bot.domain.questions import build_multiple_choice, draw_cards
-from bot.memory import remember_answer
 from bot.storage import Database, NewAnswer
 
 LOCAL_USER_ID = 0  # Discord ids are never 0, so the terminal user cannot collide with a member
@@ -112,7 +111,7 @@ async def run_practice(
                 correct = grade != "again"
             if card.explanation:
                 print(f"  {card.explanation}", file=out)
-            stored = await db.record_answer(
+            await db.record_answer(
                 NewAnswer(
                     user_id=LOCAL_USER_ID,
                     guild_id=None,
@@ -126,10 +125,9 @@ async def run_practice(
                     response_ms=int((time.monotonic() - started) * 1000),
                     session_id=session_id,
                     question_index=index,
-                )
+                ),
+                review=True,
             )
-            if stored is not None:
-                await remember_answer(db, stored)
             answered += 1
             right += int(correct)
     if answered:

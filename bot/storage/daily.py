@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
@@ -11,8 +12,11 @@ from typing import Any
 import aiosqlite
 
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
-from bot.storage.base import Connection
-from bot.storage.models import ANSWER_COLUMNS, Answer, NewAnswer, answer_from_row, from_ms, to_ms
+from bot.domain.streaks import StreakState, record_daily_result
+from bot.storage.base import Connection, insert_answer
+from bot.storage.models import NewAnswer, from_ms, to_ms
+from bot.storage.reviews import remember
+from bot.storage.stats import read_daily_streak, write_daily_streak
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,12 @@ class DailyAnswerOutcome(Enum):
     RECORDED = "recorded"
     DUPLICATE = "duplicate"  # the member had answered this challenge already
     CLOSED = "closed"  # revealed, missed, or not (yet) posted
+
+
+@dataclass(frozen=True)
+class DailyAnswerResult:
+    outcome: DailyAnswerOutcome
+    streak: StreakState | None = None  # the member's daily streak, when recorded
 
 
 def question_to_json(question: DailyQuestion) -> str:
@@ -465,29 +475,37 @@ class DailyQueries(Connection):
 
     # -- answers and reveals ----------------------------------------------------------
 
-    async def record_daily_answer(self, answer: NewAnswer) -> DailyAnswerOutcome:
-        """Store a member's answer if the challenge is open and they have not answered.
+    async def record_daily_answer(self, answer: NewAnswer) -> DailyAnswerResult:
+        """Store a member's answer if the challenge is open and they have not answered,
+        with its daily streak and its spaced-repetition review, in one transaction.
 
-        The check and the insert share one transaction with the reveal's closing, so an
-        answer either lands before the reveal (and is counted by it) or is refused.
+        The check and the insert share the transaction with the reveal's closing, so an
+        answer either lands before the reveal (and is counted by it) or is refused; only
+        the answer that is stored settles the streak, so a double click or a replay
+        never counts a day twice.
         """
-        if answer.challenge_id is None:
-            raise ValueError("a daily answer needs its challenge id")
-        async with self._transaction():
-            row = await self._fetchone(
-                "SELECT state FROM daily_challenges WHERE id = ?", (answer.challenge_id,)
-            )
-            if row is None or str(row[0]) != ChallengeState.POSTED.value:
-                return DailyAnswerOutcome.CLOSED
-            answer_id = await self._insert_answer(answer)
-        return DailyAnswerOutcome.DUPLICATE if answer_id is None else DailyAnswerOutcome.RECORDED
+        challenge_id = answer.challenge_id
+        if challenge_id is None or answer.guild_id is None:
+            raise ValueError("a daily answer needs its challenge and server")
+        guild_id = answer.guild_id
 
-    async def daily_answer(self, challenge_id: int, user_id: int) -> Answer | None:
-        row = await self._fetchone(
-            f"SELECT {ANSWER_COLUMNS} FROM answers WHERE challenge_id = ? AND user_id = ?",
-            (challenge_id, user_id),
-        )
-        return None if row is None else answer_from_row(row)
+        def work(conn: sqlite3.Connection) -> DailyAnswerResult:
+            row = conn.execute(
+                "SELECT state, local_date FROM daily_challenges WHERE id = ?", (challenge_id,)
+            ).fetchone()
+            if row is None or str(row[0]) != ChallengeState.POSTED.value:
+                return DailyAnswerResult(DailyAnswerOutcome.CLOSED)
+            answer_id = insert_answer(conn, answer)
+            if answer_id is None:
+                return DailyAnswerResult(DailyAnswerOutcome.DUPLICATE)
+            day = date.fromisoformat(str(row[1]))
+            before = read_daily_streak(conn, guild_id, answer.user_id)
+            streak = record_daily_result(before, day, answer.correct)
+            write_daily_streak(conn, guild_id, answer.user_id, streak, answer.answered_at)
+            remember(conn, answer.stored_as(answer_id))
+            return DailyAnswerResult(DailyAnswerOutcome.RECORDED, streak)
+
+        return await self._write(work)
 
     async def count_daily_answers(self, challenge_id: int) -> int:
         row = await self._fetchone(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
 from bot.domain.quiz import QuizSession, SessionStatus, questions_from_json, questions_to_json
-from bot.storage.base import Connection
+from bot.storage.base import Connection, insert_answer
 from bot.storage.daily import DailyQueries
 from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
 from bot.storage.models import (
@@ -22,7 +25,7 @@ from bot.storage.models import (
     from_ms,
     to_ms,
 )
-from bot.storage.reviews import ReviewQueries
+from bot.storage.reviews import ReviewQueries, remember
 from bot.storage.server_decks import ServerDeckQueries
 from bot.storage.stats import StatsQueries
 
@@ -75,13 +78,24 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     async def upsert_user(self, user_id: int, display_name: str, now: datetime) -> None:
         """Remember a user's current name; called whenever they interact."""
-        async with self._write_lock:
-            await self._conn.execute(
+        await self.upsert_member(user_id, display_name, None, now)
+
+    async def upsert_member(
+        self, user_id: int, display_name: str, guild: tuple[int, str] | None, now: datetime
+    ) -> None:
+        """Remember a user's current name and, if given, their server's (id, name)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
                 "INSERT INTO users (id, display_name, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, "
                 "updated_at = excluded.updated_at",
                 (user_id, display_name, to_ms(now)),
             )
+            if guild is not None:
+                _upsert_guild(conn, *guild, now)
+
+        await self._write(work)
 
     async def get_user(self, user_id: int) -> User | None:
         row = await self._fetchone(
@@ -93,11 +107,7 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     async def upsert_guild(self, guild_id: int, name: str, now: datetime) -> None:
         async with self._write_lock:
-            await self._conn.execute(
-                "INSERT INTO guilds (id, name, created_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                (guild_id, name, to_ms(now)),
-            )
+            await self._on_thread(lambda conn: _upsert_guild(conn, guild_id, name, now))
 
     async def get_guild(self, guild_id: int) -> Guild | None:
         row = await self._fetchone(
@@ -109,15 +119,24 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     # -- answers ------------------------------------------------------------
 
-    async def record_answer(self, answer: NewAnswer) -> Answer | None:
+    async def record_answer(self, answer: NewAnswer, *, review: bool = False) -> Answer | None:
         """Store an answer once; None when that question was already answered.
 
         The uniqueness of (session, question) and (challenge, user) is enforced
-        by the schema, so racing clicks cannot both land.
+        by the schema, so racing clicks cannot both land. With `review`, the card's
+        memory moves in the same transaction (spaced repetition).
         """
-        async with self._write_lock:
-            answer_id = await self._insert_answer(answer)
-        return None if answer_id is None else answer.stored_as(answer_id)
+
+        def work(conn: sqlite3.Connection) -> Answer | None:
+            answer_id = insert_answer(conn, answer)
+            if answer_id is None:
+                return None
+            stored = answer.stored_as(answer_id)
+            if review:
+                remember(conn, stored)
+            return stored
+
+        return await self._write(work)
 
     async def answers_for_user(self, user_id: int, *, guild_id: int | None = None) -> list[Answer]:
         """A user's answers, oldest first; all servers when `guild_id` is None."""
@@ -240,26 +259,20 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
     async def answer_in_session(
         self, answer: NewAnswer, *, total: int
     ) -> tuple[QuizSession, Answer] | None:
-        """Record the answer to the session's current question and score it, atomically.
+        """Record the answer to the session's current question, score it and move the
+        card's memory, in one transaction.
 
-        Returns the updated session and the stored answer; None when the question already had an answer (a double click, a race, a
-        replay after a restart): nothing is written then.
+        Returns the updated session and the stored answer; None when the question
+        already had an answer (a double click, a race, a replay after a restart):
+        nothing is written then.
         """
         if answer.session_id is None or answer.question_index is None:
             raise ValueError("a session answer needs its session and question index")
         finished = answer.question_index + 1 >= total
-        try:
-            return await self._answer_in_session(answer, finished)
-        except _AlreadyRecorded:
-            return None
 
-    async def _answer_in_session(
-        self, answer: NewAnswer, finished: bool
-    ) -> tuple[QuizSession, Answer] | None:
-        assert answer.session_id is not None
-        async with self._transaction() as conn:
+        def work(conn: sqlite3.Connection) -> tuple[QuizSession, Answer]:
             # RETURNING hands back the updated session in the same statement.
-            cursor = await conn.execute(
+            rows = conn.execute(
                 "UPDATE quiz_sessions SET answered = answered + 1, correct = correct + ?, "
                 "points = points + ?, updated_at = ?, status = ? "
                 "WHERE id = ? AND status = 'active' AND position = ? AND answered = ? "
@@ -273,15 +286,20 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                     answer.question_index,
                     answer.question_index,
                 ),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-            if row is None:
-                return None
-            answer_id = await self._insert_answer(answer)
+            ).fetchall()
+            if not rows:
+                raise _AlreadyRecorded
+            answer_id = insert_answer(conn, answer)
             if answer_id is None:
                 raise _AlreadyRecorded  # rolls the score back: the answer row is the truth
-        return _session(row), answer.stored_as(answer_id)
+            stored = answer.stored_as(answer_id)
+            remember(conn, stored)
+            return _session(rows[0]), stored
+
+        try:
+            return await self._write(work)
+        except _AlreadyRecorded:
+            return None
 
     async def advance_session(
         self, session_id: str, from_index: int, now: datetime
@@ -327,7 +345,7 @@ _SESSION_COLUMNS = (
 )
 
 
-def _session(row: aiosqlite.Row) -> QuizSession:
+def _session(row: Sequence[Any]) -> QuizSession:
     return QuizSession(
         id=str(row[0]),
         user_id=int(row[1]),
@@ -346,4 +364,12 @@ def _session(row: aiosqlite.Row) -> QuizSession:
         started_at=from_ms(int(row[14])),
         updated_at=from_ms(int(row[15])),
         question_shown_at=from_ms(int(row[16])),
+    )
+
+
+def _upsert_guild(conn: sqlite3.Connection, guild_id: int, name: str, now: datetime) -> None:
+    conn.execute(
+        "INSERT INTO guilds (id, name, created_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+        (guild_id, name, to_ms(now)),
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
-
-import aiosqlite
+from typing import Any
 
 from bot.domain.review import (
     DEFAULT_NEW_CARDS_PER_DAY,
@@ -13,14 +14,16 @@ from bot.domain.review import (
     Grade,
     MemoryState,
     ReviewEvent,
+    grade_for_answer,
+    review,
 )
 from bot.storage.base import Connection
-from bot.storage.models import from_ms, to_ms
+from bot.storage.models import Answer, from_ms, to_ms
 
 _STATE_COLUMNS = "card_id, state, step, stability, difficulty, due, last_review, reviews, lapses"
 
 
-def _state(row: aiosqlite.Row) -> MemoryState:
+def _state(row: Sequence[Any]) -> MemoryState:
     return MemoryState(
         card_id=str(row[0]),
         state=int(row[1]),
@@ -50,60 +53,9 @@ class ReviewQueries(Connection):
         )
         return None if row is None else _state(row)
 
-    async def save_review(
-        self,
-        user_id: int,
-        deck_id: str,
-        state: MemoryState,
-        event: ReviewEvent,
-        *,
-        answer_id: int | None,
-    ) -> bool:
-        """Store a card's new state and log the review, together; False if that
-        answer was already reviewed (nothing is written then)."""
-        async with self._transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO review_log (user_id, deck_id, card_id, grade, reviewed_at, "
-                "duration_ms, answer_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (
-                    user_id,
-                    deck_id,
-                    state.card_id,
-                    int(event.grade),
-                    to_ms(event.reviewed_at),
-                    event.duration_ms,
-                    answer_id,
-                ),
-            )
-            logged = cursor.rowcount == 1
-            await cursor.close()
-            if not logged:
-                return False
-            await conn.execute(
-                "INSERT INTO review_states (user_id, deck_id, card_id, state, step, stability, "
-                "difficulty, due, last_review, reviews, lapses, first_reviewed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (user_id, deck_id, card_id) DO UPDATE SET state = excluded.state, "
-                "step = excluded.step, stability = excluded.stability, "
-                "difficulty = excluded.difficulty, due = excluded.due, "
-                "last_review = excluded.last_review, reviews = excluded.reviews, "
-                "lapses = excluded.lapses",
-                (
-                    user_id,
-                    deck_id,
-                    state.card_id,
-                    state.state,
-                    state.step,
-                    state.stability,
-                    state.difficulty,
-                    to_ms(state.due),
-                    None if state.last_review is None else to_ms(state.last_review),
-                    state.reviews,
-                    state.lapses,
-                    to_ms(event.reviewed_at),
-                ),
-            )
-        return True
+    async def remember_answer(self, answer: Answer) -> MemoryState | None:
+        """Move the card's memory by a stored answer; None if that answer was already counted."""
+        return await self._write(lambda conn: remember(conn, answer))
 
     async def review_events(self, user_id: int, deck_id: str, card_id: str) -> list[ReviewEvent]:
         rows = await self._fetchall(
@@ -150,12 +102,82 @@ class ReviewQueries(Connection):
         await self._execute("UPDATE users SET new_cards_per_day = ? WHERE id = ?", (count, user_id))
 
     async def desired_retention(self, guild_id: int | None) -> float:
-        if guild_id is None:
-            return DEFAULT_RETENTION
-        row = await self._fetchone("SELECT desired_retention FROM guilds WHERE id = ?", (guild_id,))
-        return DEFAULT_RETENTION if row is None else float(row[0])
+        return await self._on_thread(lambda conn: _desired_retention(conn, guild_id))
 
     async def set_desired_retention(self, guild_id: int, value: float) -> None:
         await self._execute(
             "UPDATE guilds SET desired_retention = ? WHERE id = ?", (value, guild_id)
         )
+
+
+# -- inside an answer's transaction (see Connection._write) ------------------------
+
+
+def _desired_retention(conn: sqlite3.Connection, guild_id: int | None) -> float:
+    if guild_id is None:
+        return DEFAULT_RETENTION
+    row = conn.execute("SELECT desired_retention FROM guilds WHERE id = ?", (guild_id,)).fetchone()
+    return DEFAULT_RETENTION if row is None else float(row[0])
+
+
+def remember(conn: sqlite3.Connection, answer: Answer) -> MemoryState | None:
+    """Every stored answer also moves the member's memory of that card (spaced repetition).
+
+    Runs in the answer's own transaction, so the answer and its review land together
+    or not at all; None if this answer was already reviewed (nothing is written then).
+    """
+    grade = grade_for_answer(
+        mode=answer.mode,
+        correct=answer.correct,
+        self_grade=answer.grade,
+        response_ms=answer.response_ms,
+    )
+    event = ReviewEvent(answer.card_id, grade, answer.answered_at, answer.response_ms)
+    row = conn.execute(
+        f"SELECT {_STATE_COLUMNS} FROM review_states "
+        "WHERE user_id = ? AND deck_id = ? AND card_id = ?",
+        (answer.user_id, answer.deck_id, answer.card_id),
+    ).fetchone()
+    previous = None if row is None else _state(row)
+    retention = _desired_retention(conn, answer.guild_id)
+    state = review(previous, event, desired_retention=retention)
+    logged = conn.execute(
+        "INSERT INTO review_log (user_id, deck_id, card_id, grade, reviewed_at, "
+        "duration_ms, answer_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (
+            answer.user_id,
+            answer.deck_id,
+            answer.card_id,
+            int(event.grade),
+            to_ms(event.reviewed_at),
+            event.duration_ms,
+            answer.id,
+        ),
+    ).rowcount
+    if logged != 1:
+        return None
+    conn.execute(
+        "INSERT INTO review_states (user_id, deck_id, card_id, state, step, stability, "
+        "difficulty, due, last_review, reviews, lapses, first_reviewed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (user_id, deck_id, card_id) DO UPDATE SET state = excluded.state, "
+        "step = excluded.step, stability = excluded.stability, "
+        "difficulty = excluded.difficulty, due = excluded.due, "
+        "last_review = excluded.last_review, reviews = excluded.reviews, "
+        "lapses = excluded.lapses",
+        (
+            answer.user_id,
+            answer.deck_id,
+            state.card_id,
+            state.state,
+            state.step,
+            state.stability,
+            state.difficulty,
+            to_ms(state.due),
+            None if state.last_review is None else to_ms(state.last_review),
+            state.reviews,
+            state.lapses,
+            to_ms(event.reviewed_at),
+        ),
+    )
+    return state

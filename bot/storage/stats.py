@@ -7,6 +7,7 @@ and the viewer's row leave the database.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -231,33 +232,16 @@ class StatsQueries(Connection):
 
     async def get_daily_streak(self, guild_id: int, user_id: int) -> StreakState:
         """A member's daily-challenge streak in one server (zero when never answered)."""
-        row = await self._fetchone(
-            "SELECT current, best, last_day FROM daily_streaks WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id),
-        )
-        if row is None:
-            return StreakState()
-        last_day = None if row[2] is None else date.fromisoformat(str(row[2]))
-        return StreakState(int(row[0]), int(row[1]), last_day)
+        return await self._on_thread(lambda conn: read_daily_streak(conn, guild_id, user_id))
 
     async def set_daily_streak(
         self, guild_id: int, user_id: int, state: StreakState, now: datetime
     ) -> None:
         """Store a member's daily streak after the domain rules computed it."""
-        await self._execute(
-            "INSERT INTO daily_streaks (guild_id, user_id, current, best, last_day, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
-            "current = excluded.current, best = excluded.best, last_day = excluded.last_day, "
-            "updated_at = excluded.updated_at",
-            (
-                guild_id,
-                user_id,
-                state.current,
-                state.best,
-                None if state.last_day is None else state.last_day.isoformat(),
-                to_ms(now),
-            ),
-        )
+        async with self._write_lock:
+            await self._on_thread(
+                lambda conn: write_daily_streak(conn, guild_id, user_id, state, now)
+            )
 
     # -- time zones -----------------------------------------------------------------
 
@@ -493,3 +477,33 @@ class StatsQueries(Connection):
             daily_streaks=await count("SELECT COUNT(*) FROM daily_streaks WHERE user_id = ?"),
             profile=bool(await count("SELECT COUNT(*) FROM users WHERE id = ?")),
         )
+
+
+def read_daily_streak(conn: sqlite3.Connection, guild_id: int, user_id: int) -> StreakState:
+    row = conn.execute(
+        "SELECT current, best, last_day FROM daily_streaks WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
+    ).fetchone()
+    if row is None:
+        return StreakState()
+    last_day = None if row[2] is None else date.fromisoformat(str(row[2]))
+    return StreakState(int(row[0]), int(row[1]), last_day)
+
+
+def write_daily_streak(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, state: StreakState, now: datetime
+) -> None:
+    conn.execute(
+        "INSERT INTO daily_streaks (guild_id, user_id, current, best, last_day, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
+        "current = excluded.current, best = excluded.best, last_day = excluded.last_day, "
+        "updated_at = excluded.updated_at",
+        (
+            guild_id,
+            user_id,
+            state.current,
+            state.best,
+            None if state.last_day is None else state.last_day.isoformat(),
+            to_ms(now),
+        ),
+    )

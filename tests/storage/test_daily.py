@@ -269,28 +269,27 @@ async def test_a_failure_with_doubt_keeps_the_intent(db: Database) -> None:
 async def test_answers_once_each_then_closed(db: Database) -> None:
     challenge_id = await _intent(db)
     # Not posted yet: closed.
-    assert await db.record_daily_answer(_answer(challenge_id, 1, True)) is (
-        DailyAnswerOutcome.CLOSED
-    )
+    recorded = await db.record_daily_answer(_answer(challenge_id, 1, True))
+    assert recorded.outcome is DailyAnswerOutcome.CLOSED and recorded.streak is None
     await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
     outcomes = await asyncio.gather(
         *(db.record_daily_answer(_answer(challenge_id, 1, True, m)) for m in range(3))
     )
-    assert sorted(o.value for o in outcomes) == ["duplicate", "duplicate", "recorded"]
-    assert await db.record_daily_answer(_answer(challenge_id, 2, False, 1)) is (
-        DailyAnswerOutcome.RECORDED
-    )
-    assert await db.record_daily_answer(_answer(challenge_id, 3, True, 2)) is (
-        DailyAnswerOutcome.RECORDED
-    )
+    assert sorted(o.outcome.value for o in outcomes) == ["duplicate", "duplicate", "recorded"]
+    assert [o.streak for o in outcomes if o.streak] == [StreakState(1, 1, DAY)]
+    recorded = await db.record_daily_answer(_answer(challenge_id, 2, False, 1))
+    assert recorded.outcome is DailyAnswerOutcome.RECORDED
+    assert recorded.streak == StreakState(0, 0, DAY)
+    recorded = await db.record_daily_answer(_answer(challenge_id, 3, True, 2))
+    assert recorded.outcome is DailyAnswerOutcome.RECORDED
+    assert await db.get_daily_streak(GUILD, 1) == StreakState(1, 1, DAY)
     assert await db.count_daily_answers(challenge_id) == 3
     assert await db.daily_answer_of(challenge_id, 2) is False
     assert await db.daily_answer_of(challenge_id, 4) is None
     assert await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
     assert not await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
-    assert await db.record_daily_answer(_answer(challenge_id, 4, True, 3)) is (
-        DailyAnswerOutcome.CLOSED
-    )
+    recorded = await db.record_daily_answer(_answer(challenge_id, 4, True, 3))
+    assert recorded.outcome is DailyAnswerOutcome.CLOSED
     results = await db.daily_results(challenge_id)
     assert (results.answered, results.right, results.first_right) == (3, 2, (1, 3))
     assert results.share_right == pytest.approx(2 / 3)
@@ -300,6 +299,33 @@ async def test_answers_once_each_then_closed(db: Database) -> None:
             (challenge_id,),
         ).fetchall()
     assert points == [(1, 3, "daily"), (2, 0, "daily"), (3, 3, "daily")]
+    # Each stored answer moved its member's memory of the card once (spaced repetition).
+    with sqlite3.connect(db.path) as raw:
+        reviews = raw.execute(
+            "SELECT r.user_id, r.grade FROM review_log AS r JOIN answers AS a "
+            "ON a.id = r.answer_id WHERE a.challenge_id = ? ORDER BY r.user_id",
+            (challenge_id,),
+        ).fetchall()
+    assert reviews == [(1, 3), (2, 1), (3, 3)]
+
+
+async def test_answer_streak_and_review_land_together_or_not_at_all(db: Database) -> None:
+    challenge_id = await _intent(db)
+    await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
+    with sqlite3.connect(db.path) as raw:
+        raw.execute(
+            "CREATE TRIGGER refuse_reviews BEFORE INSERT ON review_states "
+            "BEGIN SELECT RAISE(ABORT, 'no room for reviews'); END"
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="no room for reviews"):
+        await db.record_daily_answer(_answer(challenge_id, 1, True))
+    assert await db.count_daily_answers(challenge_id) == 0
+    assert await db.get_daily_streak(GUILD, 1) == StreakState()
+    with sqlite3.connect(db.path) as raw:
+        raw.execute("DROP TRIGGER refuse_reviews")
+    recorded = await db.record_daily_answer(_answer(challenge_id, 1, True))
+    assert recorded.outcome is DailyAnswerOutcome.RECORDED
+    assert await db.count_daily_answers(challenge_id) == 1
 
 
 async def test_first_right_are_the_earliest_three(db: Database) -> None:

@@ -22,7 +22,6 @@ from bot.domain.daily import (
 from bot.domain.decks import Deck
 from bot.domain.errors import DomainError
 from bot.domain.questions import build_multiple_choice
-from bot.domain.streaks import record_daily_result
 from bot.domain.timezones import (
     InvalidTimeOfDayError,
     UnknownTimeZoneError,
@@ -37,7 +36,6 @@ from bot.exts.daily._live import LiveCounts
 from bot.exts.daily._poster import Poster, PostResult
 from bot.exts.daily._scheduler import DailyScheduler
 from bot.members import remember_member
-from bot.memory import remember_answer
 from bot.storage import NewAnswer
 from bot.storage.daily import DailyAnswerOutcome, DailyChallenge
 
@@ -299,7 +297,7 @@ class Daily(commands.Cog):
         await remember_member(db, interaction, now)
         correct = chosen == challenge.question.correct_index
         points = POINTS_RIGHT if correct else 0
-        outcome = await db.record_daily_answer(
+        recorded = await db.record_daily_answer(
             NewAnswer(
                 user_id=user.id,
                 guild_id=challenge.guild_id,
@@ -315,21 +313,14 @@ class Daily(commands.Cog):
                 challenge_id=challenge.id,
             )
         )
-        if outcome is DailyAnswerOutcome.CLOSED:
+        if recorded.outcome is DailyAnswerOutcome.CLOSED:
             fresh = await db.get_daily_challenge(challenge_id)
             await send_ephemeral(interaction, render.closed(fresh or challenge))
             return
-        if outcome is DailyAnswerOutcome.DUPLICATE:
+        if recorded.outcome is DailyAnswerOutcome.DUPLICATE or recorded.streak is None:
             await send_ephemeral(interaction, render.already_answered(challenge))
             return
-        # Only the click that stored the answer settles the streak, so a double click
-        # or a replay never counts a day twice.
-        before = await db.get_daily_streak(challenge.guild_id, user.id)
-        streak = record_daily_result(before, challenge.local_date, correct)
-        await db.set_daily_streak(challenge.guild_id, user.id, streak, now)
-        stored = await db.daily_answer(challenge.id, user.id)
-        if stored is not None:
-            await remember_answer(db, stored)
+        streak = recorded.streak
         await interaction.response.send_message(
             embed=render.answer_reply(
                 challenge, chosen=chosen, correct=correct, points=points, streak=streak

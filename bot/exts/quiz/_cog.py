@@ -47,7 +47,6 @@ from bot.exts.quiz._sessions import (
     running_session,
 )
 from bot.members import member_zone, remember_member
-from bot.memory import remember_answer
 from bot.storage import NewAnswer
 
 log = logging.getLogger(__name__)
@@ -360,8 +359,7 @@ class Quiz(commands.Cog):
         )
         if recorded is None:
             raise AlreadyAnsweredError()
-        updated, answer = recorded
-        await remember_answer(self.bot.db, answer)
+        updated, _ = recorded
         summary = None
         if updated.status is SessionStatus.FINISHED:
             summary = await self._summary(updated, now)
