@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -14,6 +16,9 @@ import aiosqlite
 
 from bot.storage.models import NewAnswer, to_ms
 
+log = logging.getLogger(__name__)
+
+CHECKPOINT_BUSY_MS = 100
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]
 
@@ -34,10 +39,40 @@ class Connection:
         self._conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._checkpoints: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoints
+            self._checkpoints = None
         async with self._write_lock:
             await self._conn.close()
+
+    # -- checkpoints ----------------------------------------------------------
+
+    def start_checkpoints(self, every: float) -> None:
+        """Copy the write-ahead log into the database file every `every` seconds, on a
+        connection (and thread) of its own, so no answer ever waits for it.
+
+        A PASSIVE checkpoint takes no write lock: answers go on being written while it
+        runs, and SQLite releases the GIL while it copies.
+        """
+        if self._checkpoints is None:
+            self._checkpoints = asyncio.create_task(
+                self._checkpoint_loop(every), name=f"checkpoints {self.path.name}"
+            )
+
+    async def _checkpoint_loop(self, every: float) -> None:
+        async with aiosqlite.connect(self.path, isolation_level=None) as conn:
+            await conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_BUSY_MS}")
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as error:  # the next round tries again
+                    log.warning("checkpoint of %s failed: %s", self.path.name, error)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -124,3 +124,26 @@ async def test_data_survives_reopening(tmp_path: Path) -> None:
         await first.record_answer(_answer(guild_id=None))
     async with await Database.open(path) as second:
         assert len(await second.answers_for_user(1)) == 1
+
+
+@pytest.mark.parametrize("every", [0.05, 3600.0])
+async def test_log_reaches_the_file_in_the_background(tmp_path: Path, every: float) -> None:
+    """No commit copies the write-ahead log back (that stalled every fiftieth answer);
+    a second connection does, every `checkpoint_every` seconds."""
+    path = tmp_path / "bot.sqlite3"
+    async with await Database.open(path, checkpoint_every=every) as database:
+        await database.upsert_member(1, "alice", (10, "Study Hall"), NOW)
+        await asyncio.sleep(2 * every if every < 1 else 0)
+        before = path.stat().st_size
+        for index in range(300):
+            await database.record_answer(
+                _answer(question_index=index, answered_at=NOW + timedelta(seconds=index))
+            )
+        assert path.with_name("bot.sqlite3-wal").stat().st_size > 0
+        grown = False
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            grown = path.stat().st_size > before
+            if grown:
+                break
+        assert grown is (every < 1)
