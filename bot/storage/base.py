@@ -40,8 +40,13 @@ class Connection:
         self.path = path
         self._write_lock = asyncio.Lock()
         self._checkpoints: asyncio.Task[None] | None = None
+        self._queued: list[tuple[Work[Any], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
+        self.commits = 0  # transactions committed by `_write`, however many works each
 
     async def close(self) -> None:
+        if self._committer is not None:
+            await self._committer
         if self._checkpoints is not None:
             self._checkpoints.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -98,9 +103,46 @@ class Connection:
         return await run(lambda: work(conn._conn))
 
     async def _write(self, work: Work[T]) -> T:
-        """Run `work` as one IMMEDIATE transaction in one trip; an exception rolls it back."""
-        async with self._write_lock:
-            return await self._on_thread(partial(_in_transaction, work))
+        """Run `work` in a transaction; an exception rolls back all it did.
+
+        Works that arrive while a transaction is being written share the next one, each
+        in a savepoint (group commit): under a burst of answers the thread writes the
+        pages they share once and commits once, and one work's failure undoes only that
+        work. The result comes back only after the commit.
+        """
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((work, future))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_queued())
+        return await future
+
+    async def _commit_queued(self) -> None:
+        batch: list[tuple[Work[Any], asyncio.Future[Any]]] = []
+        try:
+            while self._queued:
+                batch, self._queued = self._queued, []
+                works = [work for work, _ in batch]
+                try:
+                    async with self._write_lock:
+                        outcomes = await self._on_thread(partial(_in_group_transaction, works))
+                except Exception as error:  # BEGIN or COMMIT failed: nothing was written
+                    outcomes = [_Failed(error)] * len(batch)
+                else:
+                    self.commits += 1
+                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    if future.done():  # its caller was cancelled; the work ran all the same
+                        continue
+                    if isinstance(outcome, _Failed):
+                        future.set_exception(outcome.error)
+                    else:
+                        future.set_result(outcome)
+        except asyncio.CancelledError:  # the loop is going away: let no writer wait forever
+            for _, future in [*batch, *self._queued]:
+                future.cancel()
+            self._queued = []
+            raise
+        finally:
+            self._committer = None
 
     async def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         """One write statement under the lock; returns the number of rows changed."""
@@ -115,15 +157,39 @@ class Connection:
         return list(await self._conn.execute_fetchall(sql, params))
 
 
-def _in_transaction(work: Work[T], conn: sqlite3.Connection) -> T:
+class _Failed:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _in_group_transaction(works: list[Work[Any]], conn: sqlite3.Connection) -> list[Any]:
+    """Run each work in a savepoint of one IMMEDIATE transaction; a work's outcome is its
+    value or `_Failed`. Runs on the connection's thread."""
+    outcomes: list[Any] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
-        result = work(conn)
+        for work in works:
+            conn.execute("SAVEPOINT work")
+            try:
+                outcomes.append(work(conn))
+            except Exception as error:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK TO work")
+                    conn.execute("RELEASE work")
+                    outcomes.append(_Failed(error))
+                else:
+                    # SQLite rolled the whole transaction back (a full disk, an I/O
+                    # error), so the works before this one are undone too.
+                    outcomes = [_Failed(error)] * (len(outcomes) + 1)
+                    conn.execute("BEGIN IMMEDIATE")
+            else:
+                conn.execute("RELEASE work")
+        conn.commit()
     except BaseException:
-        conn.rollback()
+        if conn.in_transaction:
+            conn.rollback()
         raise
-    conn.commit()
-    return result
+    return outcomes
 
 
 def insert_answer(conn: sqlite3.Connection, answer: NewAnswer) -> int | None:

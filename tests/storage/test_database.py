@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.storage import Database, NewAnswer
+from bot.storage import Answer, Database, NewAnswer
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -147,3 +148,60 @@ async def test_log_reaches_the_file_in_the_background(tmp_path: Path, every: flo
             if grown:
                 break
         assert grown is (every < 1)
+
+
+async def test_concurrent_writes_share_one_commit(db: Database) -> None:
+    before = db.commits
+    stored = await asyncio.gather(
+        *(db.record_answer(_answer(question_index=index)) for index in range(20))
+    )
+    assert [a.question_index for a in stored if a is not None] == list(range(20))
+    assert db.commits - before == 1
+    answers = await db.answers_for_user(1)
+    assert sorted(a.question_index for a in answers if a.question_index is not None) == list(
+        range(20)
+    )
+
+
+async def test_a_failing_write_undoes_only_itself(db: Database) -> None:
+    with sqlite3.connect(db.path) as raw:
+        raw.execute(
+            "CREATE TRIGGER refuse_third BEFORE INSERT ON answers WHEN NEW.question_index = 2 "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    before = db.commits
+    outcomes = await asyncio.gather(
+        *(db.record_answer(_answer(question_index=index)) for index in range(5)),
+        return_exceptions=True,
+    )
+    assert db.commits - before == 1
+    assert isinstance(outcomes[2], sqlite3.IntegrityError)
+    assert all(isinstance(o, Answer) for i, o in enumerate(outcomes) if i != 2)
+    answers = await db.answers_for_user(1)
+    assert sorted(a.question_index for a in answers if a.question_index is not None) == [
+        0, 1, 3, 4
+    ]  # fmt: skip
+
+
+async def test_a_full_disk_fails_exactly_the_writes_it_reports(db: Database) -> None:
+    """Whatever SQLite does on a full disk (fail the statement, or roll back the whole
+    transaction), each writer is told the truth: stored, or an error and not stored."""
+    await db.record_answer(_answer(question_index=0))
+    pages = await db._fetchone("PRAGMA page_count")  # noqa: SLF001 - test-only access
+    assert pages is not None
+    await db._conn.execute(f"PRAGMA max_page_count = {pages[0] + 1}")  # noqa: SLF001
+    filler = "x" * 1500  # a few of these fit in the page left, not all
+    outcomes = await asyncio.gather(
+        *(
+            db.record_answer(_answer(question_index=index, card_id=f"{filler}{index}"))
+            for index in range(1, 9)
+        ),
+        return_exceptions=True,
+    )
+    failed = [i + 1 for i, o in enumerate(outcomes) if isinstance(o, sqlite3.OperationalError)]
+    stored = [o.question_index for o in outcomes if isinstance(o, Answer)]
+    assert failed and stored and len(failed) + len(stored) == 8, outcomes
+    assert [a.question_index for a in await db.answers_for_user(1)] == [0, *stored]
+    await db._conn.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001
+    assert await db.record_answer(_answer(question_index=9)) is not None
+    assert [a.question_index for a in await db.answers_for_user(1)] == [0, *stored, 9]
