@@ -51,6 +51,7 @@ class AlreadyAnsweredError(QuizError):
 
 class SessionClosedError(QuizError):
     def __init__(self, status: SessionStatus) -> None:
+        self.status = status
         reason = {
             SessionStatus.FINISHED: "This quiz is over.",
             SessionStatus.ABANDONED: "This quiz was replaced by a newer one.",

@@ -1,6 +1,6 @@
 """All SQL of the bot: the database connection, its migrations and typed rows."""
 
-from bot.storage.database import Database
+from bot.storage.database import Database, SessionAnswer
 from bot.storage.migrations import MigrationError, apply_migrations, current_version
 from bot.storage.models import Answer, DeckProgress, Guild, NewAnswer, User
 
@@ -11,6 +11,7 @@ __all__ = [
     "Guild",
     "MigrationError",
     "NewAnswer",
+    "SessionAnswer",
     "User",
     "apply_migrations",
     "current_version",

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bot.domain.quiz import QuizSession, SessionStatus, questions_from_json, questions_to_json
+from bot.domain.quiz import (
+    AlreadyAnsweredError,
+    QuizSession,
+    SessionStatus,
+    questions_from_json,
+    questions_to_json,
+)
 from bot.storage.base import Connection, insert_answer
 from bot.storage.daily import DailyQueries
 from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
@@ -39,8 +46,13 @@ BACKSTOP_CHECKPOINT_PAGES = 10_000
 CHECKPOINT_EVERY = 1.0  # seconds
 
 
-class _AlreadyRecorded(Exception):
-    """Raised inside a transaction to roll it back when an answer already exists."""
+@dataclass(frozen=True)
+class SessionAnswer:
+    """A question answered: the session as the click found it, as it is now, the answer."""
+
+    before: QuizSession
+    after: QuizSession
+    answer: Answer
 
 
 class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Connection):
@@ -270,21 +282,30 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         return changed
 
     async def answer_in_session(
-        self, answer: NewAnswer, *, total: int
-    ) -> tuple[QuizSession, Answer] | None:
-        """Record the answer to the session's current question, score it and move the
-        card's memory, in one transaction.
+        self, session_id: str, answer_for: Callable[[QuizSession], NewAnswer]
+    ) -> SessionAnswer | None:
+        """Answer a session's current question: one trip, one transaction.
 
-        Returns the updated session and the stored answer; None when the question
-        already had an answer (a double click, a race, a replay after a restart):
-        nothing is written then.
+        Reads the session, lets `answer_for` check the click against it and build the
+        answer (it raises to refuse the click; it runs on the database thread, so it
+        must be pure), then stores the answer, scores it and moves the card's memory.
+        None if there is no such session. A refused click, or a question that already
+        has its answer (a double click, a race, a replay after a restart), writes
+        nothing.
         """
-        if answer.session_id is None or answer.question_index is None:
-            raise ValueError("a session answer needs its session and question index")
-        finished = answer.question_index + 1 >= total
 
-        def work(conn: sqlite3.Connection) -> tuple[QuizSession, Answer]:
-            # RETURNING hands back the updated session in the same statement.
+        def work(conn: sqlite3.Connection) -> SessionAnswer | None:
+            row = conn.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM quiz_sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            before = _session(row)
+            answer = answer_for(before)
+            if answer.session_id != session_id or answer.question_index != before.position:
+                raise ValueError("an answer to another question than the session's current one")
+            finished = before.position + 1 >= before.total
+            # The guard repeats what `answer_for` checked, so no caller can score twice.
             rows = conn.execute(
                 "UPDATE quiz_sessions SET answered = answered + 1, correct = correct + ?, "
                 "points = points + ?, updated_at = ?, status = ? "
@@ -295,24 +316,21 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                     answer.points,
                     to_ms(answer.answered_at),
                     "finished" if finished else "active",
-                    answer.session_id,
-                    answer.question_index,
-                    answer.question_index,
+                    session_id,
+                    before.position,
+                    before.position,
                 ),
             ).fetchall()
             if not rows:
-                raise _AlreadyRecorded
+                raise AlreadyAnsweredError()
             answer_id = insert_answer(conn, answer)
             if answer_id is None:
-                raise _AlreadyRecorded  # rolls the score back: the answer row is the truth
+                raise AlreadyAnsweredError()  # rolls the score back: the answer row is the truth
             stored = answer.stored_as(answer_id)
             remember(conn, stored)
-            return _session(rows[0]), stored
+            return SessionAnswer(before, _session(rows[0]), stored)
 
-        try:
-            return await self._write(work)
-        except _AlreadyRecorded:
-            return None
+        return await self._write(work)
 
     async def advance_session(
         self, session_id: str, from_index: int, now: datetime

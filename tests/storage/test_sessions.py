@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.domain.quiz import Question, QuizSession, SessionStatus
-from bot.storage import Database, NewAnswer
+from bot.domain.quiz import (
+    AlreadyAnsweredError,
+    NotYourSessionError,
+    Question,
+    QuizSession,
+    SessionStatus,
+    check_click,
+)
+from bot.storage import Database, NewAnswer, SessionAnswer
 from tests.factories import T0, quiz_session
 
 
@@ -67,42 +74,70 @@ async def test_one_active_session_per_member(db: Database) -> None:
     assert active is not None and active.id == "sess000003"
 
 
+def _answering(correct: bool, *, index: int | None = None) -> Callable[[QuizSession], NewAnswer]:
+    """An `answer_for` that answers the current question (or `index`) without checks."""
+
+    def answer_for(session: QuizSession) -> NewAnswer:
+        return _answer(session, session.position if index is None else index, correct, T0)
+
+    return answer_for
+
+
 async def test_answers_count_once_and_finish_the_session(db: Database) -> None:
     session = await db.create_session(_session(), replace_active=False)
-    recorded = await db.answer_in_session(_answer(session, 0, True, T0), total=2)
+    recorded = await db.answer_in_session(session.id, _answering(True))
     assert recorded is not None
-    first, stored = recorded
+    first, stored = recorded.after, recorded.answer
+    assert recorded.before == session
     assert (first.answered, first.correct, first.points) == (1, 1, 1)
     assert (stored.question_index, stored.correct, stored.session_id) == (0, True, session.id)
-    assert await db.answer_in_session(_answer(session, 0, False, T0), total=2) is None
+    # The session's own guard refuses a second answer, even from a caller that checks nothing.
+    with pytest.raises(AlreadyAnsweredError):
+        await db.answer_in_session(session.id, _answering(False))
     moved = await db.advance_session(session.id, 0, T0 + timedelta(seconds=5))
     assert moved is not None and moved.position == 1
     assert moved.question_shown_at == T0 + timedelta(seconds=5)
     assert await db.advance_session(session.id, 0, T0) is None  # a second Next
-    recorded = await db.answer_in_session(_answer(moved, 1, False, T0), total=2)
+    recorded = await db.answer_in_session(session.id, _answering(False))
     assert recorded is not None
-    last = recorded[0]
+    last = recorded.after
     assert last.status is SessionStatus.FINISHED
     assert (last.answered, last.correct, last.points) == (2, 1, 1)
     answers = await db.session_answers(session.id)
     assert [(a.question_index, a.correct) for a in answers] == [(0, True), (1, False)]
+    # Each answer moved the member's memory of its card, in the same transaction.
+    with sqlite3.connect(db.path) as raw:
+        logged = raw.execute("SELECT answer_id, grade FROM review_log ORDER BY id").fetchall()
+    assert logged == [(answers[0].id, 3), (answers[1].id, 1)]
 
 
 async def test_racing_answers_store_one_and_score_once(db: Database) -> None:
     session = await db.create_session(_session(), replace_active=False)
     results = await asyncio.gather(
-        *(db.answer_in_session(_answer(session, 0, n % 2 == 0, T0), total=2) for n in range(10))
+        *(db.answer_in_session(session.id, _answering(n % 2 == 0)) for n in range(10)),
+        return_exceptions=True,
     )
-    assert sum(r is not None for r in results) == 1
+    assert sum(isinstance(r, SessionAnswer) for r in results) == 1
+    assert sum(isinstance(r, AlreadyAnsweredError) for r in results) == 9
     stored = await db.get_session(session.id)
     assert stored is not None and stored.answered == 1 and stored.points == 1
     assert len(await db.session_answers(session.id)) == 1
 
 
-async def test_an_answer_to_a_later_question_is_refused(db: Database) -> None:
+async def test_a_refused_click_writes_nothing(db: Database) -> None:
     session = await db.create_session(_session(), replace_active=False)
-    assert await db.answer_in_session(_answer(session, 1, True, T0), total=2) is None
+
+    def not_yours(found: QuizSession) -> NewAnswer:
+        check_click(found, user_id=found.user_id + 1, index=0, now=T0)
+        raise AssertionError("check_click let another member's click through")
+
+    with pytest.raises(NotYourSessionError):
+        await db.answer_in_session(session.id, not_yours)
+    with pytest.raises(ValueError, match="another question"):
+        await db.answer_in_session(session.id, _answering(True, index=1))
     assert await db.session_answers(session.id) == []
+    assert await db.get_session(session.id) == session
+    assert await db.answer_in_session("nosuchsess", _answering(True)) is None
 
 
 async def test_a_pending_session_replaces_the_active_one_when_confirmed(db: Database) -> None:

@@ -59,6 +59,11 @@ MODE_ACTIONS = {
     "typed": frozenset({"type", "right", "wrong"}),
 }
 MAX_TYPED = 400
+CHOICE_ACTIONS = frozenset({"a", "b", "c", "d"})
+TYPED_VERDICTS = frozenset({"right", "wrong"})
+ANSWER_ACTIONS = (
+    CHOICE_ACTIONS | frozenset(SELF_GRADES) | TYPED_VERDICTS
+)  # the clicks that store an answer
 
 
 class NoDeckChosenError(DomainError):
@@ -270,52 +275,53 @@ class Quiz(commands.Cog):
     async def _component(
         self, interaction: discord.Interaction[QuizBot], session_id: str, index: int, action: str
     ) -> None:
-        session = await self._load(session_id)
         now = self.bot.clock()
-        user_id = interaction.user.id
+        if action in ANSWER_ACTIONS:
+            # The hot path: the session is read inside the answer's own transaction.
+            typed = _embed_field(interaction, "You wrote") if action in TYPED_VERDICTS else None
+            await self._record(interaction, session_id, index, now, action=action, typed=typed)
+            return
+        session = await self._load(session_id)
         if action in ("start", "keep", "review"):
             await self._replace_choice(interaction, session, action, now)
             return
         if action == "next":
             await self._next(interaction, session, index, now)
             return
+        await self._check_click(session, user_id=interaction.user.id, index=index, now=now)
+        if action not in MODE_ACTIONS[session.mode]:
+            raise StaleQuestionError()  # a hand-made custom_id; nothing to do
+        if action == "show":
+            await self._show(interaction, render.revealed_flashcard_screen(session))
+        elif action == "type":
+            await interaction.response.send_modal(
+                AnswerModal(custom_id(session.id, session.position, "modal"), session.current.front)
+            )
+        else:
+            raise StaleQuestionError()
+
+    async def _check_click(
+        self, session: QuizSession, *, user_id: int, index: int, now: datetime
+    ) -> None:
         try:
             check_click(session, user_id=user_id, index=index, now=now)
         except SessionClosedError as closed:
-            if session.status is SessionStatus.ACTIVE:  # it ran out of time just now
-                await self.bot.db.set_session_status(
-                    session.id, SessionStatus.EXPIRED, now, only_from=SessionStatus.ACTIVE
-                )
-            raise closed
-        if action not in MODE_ACTIONS[session.mode]:
-            raise StaleQuestionError()  # a hand-made custom_id; nothing to do
-        question = session.current
-        if action in ("a", "b", "c", "d"):
-            chosen = LETTERS.index(action.upper())
-            correct = chosen == question.correct_index
-            await self._record(interaction, session, now, correct=correct, chosen_index=chosen)
-        elif action == "show":
-            await self._show(interaction, render.revealed_flashcard_screen(session))
-        elif action in SELF_GRADES:
-            await self._record(
-                interaction, session, now, correct=grade_is_correct(action), grade=action
+            await self._expire(session.id, closed, now)
+            raise
+
+    async def _expire(self, session_id: str, closed: SessionClosedError, now: datetime) -> None:
+        """A click found the quiz out of time: mark it so (if it was still active)."""
+        if closed.status is SessionStatus.EXPIRED:
+            await self.bot.db.set_session_status(
+                session_id, SessionStatus.EXPIRED, now, only_from=SessionStatus.ACTIVE
             )
-        elif action == "type":
-            await interaction.response.send_modal(
-                AnswerModal(custom_id(session.id, session.position, "modal"), question.front)
-            )
-        elif action in ("right", "wrong"):
-            typed = _embed_field(interaction, "You wrote")
-            await self._record(interaction, session, now, correct=action == "right", typed=typed)
-        else:
-            raise StaleQuestionError()
 
     async def _typed_submit(
         self, interaction: discord.Interaction[QuizBot], session_id: str, index: int
     ) -> None:
         session = await self._load(session_id)
         now = self.bot.clock()
-        check_click(session, user_id=interaction.user.id, index=index, now=now)
+        await self._check_click(session, user_id=interaction.user.id, index=index, now=now)
         data: dict[str, Any] = dict(interaction.data or {})
         typed = _typed_value(data.get("components", []))[:MAX_TYPED]
         question = session.current
@@ -323,43 +329,56 @@ class Quiz(commands.Cog):
         if result.verdict is Verdict.UNSURE:
             await self._show(interaction, render.unsure_screen(session, typed, result))
             return
-        await self._record(
-            interaction, session, now, correct=result.verdict is Verdict.CORRECT, typed=typed
-        )
+        verdict = "right" if result.verdict is Verdict.CORRECT else "wrong"
+        await self._record(interaction, session_id, index, now, action=verdict, typed=typed)
 
     async def _record(
         self,
         interaction: discord.Interaction[QuizBot],
-        session: QuizSession,
+        session_id: str,
+        index: int,
         now: datetime,
         *,
-        correct: bool,
-        chosen_index: int | None = None,
-        grade: str | None = None,
+        action: str,
         typed: str | None = None,
     ) -> None:
         """Store the answer once and show the result; a lost race gets a polite note."""
-        question = session.current
-        recorded = await self.bot.db.answer_in_session(
-            NewAnswer(
+        user_id = interaction.user.id
+
+        def answer_for(session: QuizSession) -> NewAnswer:
+            # Runs on the database thread, inside the answer's transaction: pure checks.
+            check_click(session, user_id=user_id, index=index, now=now)
+            if action not in MODE_ACTIONS[session.mode]:
+                raise StaleQuestionError()  # a hand-made custom_id; nothing to do
+            if action in TYPED_VERDICTS:
+                correct = action == "right"
+            elif action in SELF_GRADES:
+                correct = grade_is_correct(action)
+            else:
+                correct = LETTERS.index(action.upper()) == session.current.correct_index
+            return NewAnswer(
                 user_id=session.user_id,
                 guild_id=session.guild_id,
                 deck_id=session.deck_id,
-                card_id=question.card_id,
+                card_id=session.current.card_id,
                 mode=session.mode,
                 correct=correct,
-                grade=grade,
+                grade=action if action in SELF_GRADES else None,
                 points=points_for(session.mode, correct),
                 answered_at=now,
                 response_ms=response_ms(session, now),
                 session_id=session.id,
                 question_index=session.position,
-            ),
-            total=session.total,
-        )
+            )
+
+        try:
+            recorded = await self.bot.db.answer_in_session(session_id, answer_for)
+        except SessionClosedError as closed:
+            await self._expire(session_id, closed, now)
+            raise
         if recorded is None:
-            raise AlreadyAnsweredError()
-        updated, _ = recorded
+            raise QuizGoneError()
+        updated, answer = recorded.after, recorded.answer
         summary = None
         if updated.status is SessionStatus.FINISHED:
             summary = await self._summary(updated, now)
@@ -367,9 +386,9 @@ class Quiz(commands.Cog):
             interaction,
             render.answered_screen(
                 updated,
-                correct=correct,
-                chosen_index=chosen_index,
-                grade=grade,
+                correct=answer.correct,
+                chosen_index=LETTERS.index(action.upper()) if action in CHOICE_ACTIONS else None,
+                grade=answer.grade,
                 typed=typed,
                 summary=summary,
             ),
