@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.storage import Database
+from bot.storage import Database, MemberName
 
 
 def zone_or_utc(name: str | None) -> ZoneInfo:
@@ -39,7 +39,11 @@ async def remember_member(
 ) -> None:
     """Keep the name leaderboards show (no members intent needed), and the server row
     answers point to."""
-    guild = None
-    if interaction.guild_id is not None:
-        guild = (interaction.guild_id, interaction.guild.name if interaction.guild else "")
-    await db.upsert_member(interaction.user.id, interaction.user.display_name, guild, now)
+    await db.upsert_member(member_name(interaction), now)
+
+
+def member_name(interaction: discord.Interaction[Any]) -> MemberName:
+    guild_name = interaction.guild.name if interaction.guild else ""
+    return MemberName(
+        interaction.user.id, interaction.user.display_name, interaction.guild_id, guild_name
+    )

@@ -2,13 +2,14 @@
 
 from bot.storage.database import Database, SessionAnswer
 from bot.storage.migrations import MigrationError, apply_migrations, current_version
-from bot.storage.models import Answer, DeckProgress, Guild, NewAnswer, User
+from bot.storage.models import Answer, DeckProgress, Guild, MemberName, NewAnswer, User
 
 __all__ = [
     "Answer",
     "Database",
     "DeckProgress",
     "Guild",
+    "MemberName",
     "MigrationError",
     "NewAnswer",
     "SessionAnswer",

@@ -8,13 +8,14 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.storage.models import NewAnswer, to_ms
+from bot.storage.models import MemberName, NewAnswer, to_ms
 
 log = logging.getLogger(__name__)
 
@@ -215,3 +216,23 @@ def insert_answer(conn: sqlite3.Connection, answer: NewAnswer) -> int | None:
         ),
     )
     return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+def write_member(conn: sqlite3.Connection, member: MemberName, now: datetime) -> None:
+    """Remember a member's current name and their server's (inside a transaction)."""
+    conn.execute(
+        "INSERT INTO users (id, display_name, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, "
+        "updated_at = excluded.updated_at",
+        (member.user_id, member.display_name, to_ms(now)),
+    )
+    if member.guild_id is not None:
+        write_guild(conn, member.guild_id, member.guild_name, now)
+
+
+def write_guild(conn: sqlite3.Connection, guild_id: int, name: str, now: datetime) -> None:
+    conn.execute(
+        "INSERT INTO guilds (id, name, created_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+        (guild_id, name, to_ms(now)),
+    )

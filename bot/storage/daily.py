@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
@@ -13,8 +14,8 @@ import aiosqlite
 
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState, record_daily_result
-from bot.storage.base import Connection, insert_answer
-from bot.storage.models import NewAnswer, from_ms, to_ms
+from bot.storage.base import Connection, insert_answer, write_member
+from bot.storage.models import Answer, MemberName, NewAnswer, from_ms, to_ms
 from bot.storage.reviews import remember
 from bot.storage.stats import read_daily_streak, write_daily_streak
 
@@ -89,7 +90,9 @@ class DailyAnswerOutcome(Enum):
 @dataclass(frozen=True)
 class DailyAnswerResult:
     outcome: DailyAnswerOutcome
-    streak: StreakState | None = None  # the member's daily streak, when recorded
+    challenge: DailyChallenge  # as the answer found it
+    answer: Answer | None = None  # these two only when recorded
+    streak: StreakState | None = None
 
 
 def question_to_json(question: DailyQuestion) -> str:
@@ -162,7 +165,7 @@ def _schedule(row: aiosqlite.Row) -> DailySchedule:
     )
 
 
-def _challenge(row: aiosqlite.Row) -> DailyChallenge:
+def _challenge(row: Sequence[Any]) -> DailyChallenge:
     return DailyChallenge(
         id=int(row[0]),
         guild_id=int(row[1]),
@@ -475,35 +478,47 @@ class DailyQueries(Connection):
 
     # -- answers and reveals ----------------------------------------------------------
 
-    async def record_daily_answer(self, answer: NewAnswer) -> DailyAnswerResult:
-        """Store a member's answer if the challenge is open and they have not answered,
-        with its daily streak and its spaced-repetition review, in one transaction.
+    async def record_daily_answer(
+        self,
+        challenge_id: int,
+        answer_for: Callable[[DailyChallenge], NewAnswer],
+        *,
+        member: MemberName,
+    ) -> DailyAnswerResult | None:
+        """A member's answer to a daily challenge: one trip, one transaction.
 
-        The check and the insert share the transaction with the reveal's closing, so an
-        answer either lands before the reveal (and is counted by it) or is refused; only
-        the answer that is stored settles the streak, so a double click or a replay
-        never counts a day twice.
+        Reads the challenge; if it is open, remembers the member's name, lets the pure
+        `answer_for` build the answer, and stores it with the member's daily streak and
+        the card's spaced-repetition review, unless they had answered already. The
+        reveal closes the challenge in a transaction too, so an answer either lands
+        before it (and is counted by it) or is refused; only the answer that is stored
+        settles the streak, so a double click or a replay never counts a day twice.
+        None if there is no such challenge.
         """
-        challenge_id = answer.challenge_id
-        if challenge_id is None or answer.guild_id is None:
-            raise ValueError("a daily answer needs its challenge and server")
-        guild_id = answer.guild_id
 
-        def work(conn: sqlite3.Connection) -> DailyAnswerResult:
+        def work(conn: sqlite3.Connection) -> DailyAnswerResult | None:
             row = conn.execute(
-                "SELECT state, local_date FROM daily_challenges WHERE id = ?", (challenge_id,)
+                f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges WHERE id = ?",
+                (challenge_id,),
             ).fetchone()
-            if row is None or str(row[0]) != ChallengeState.POSTED.value:
-                return DailyAnswerResult(DailyAnswerOutcome.CLOSED)
+            if row is None:
+                return None
+            challenge = _challenge(row)
+            if challenge.state is not ChallengeState.POSTED:
+                return DailyAnswerResult(DailyAnswerOutcome.CLOSED, challenge)
+            answer = answer_for(challenge)
+            if answer.challenge_id != challenge.id or answer.guild_id != challenge.guild_id:
+                raise ValueError("an answer to another challenge than the one read")
+            write_member(conn, member, answer.answered_at)
             answer_id = insert_answer(conn, answer)
             if answer_id is None:
-                return DailyAnswerResult(DailyAnswerOutcome.DUPLICATE)
-            day = date.fromisoformat(str(row[1]))
-            before = read_daily_streak(conn, guild_id, answer.user_id)
-            streak = record_daily_result(before, day, answer.correct)
-            write_daily_streak(conn, guild_id, answer.user_id, streak, answer.answered_at)
-            remember(conn, answer.stored_as(answer_id))
-            return DailyAnswerResult(DailyAnswerOutcome.RECORDED, streak)
+                return DailyAnswerResult(DailyAnswerOutcome.DUPLICATE, challenge)
+            before = read_daily_streak(conn, challenge.guild_id, answer.user_id)
+            streak = record_daily_result(before, challenge.local_date, answer.correct)
+            write_daily_streak(conn, challenge.guild_id, answer.user_id, streak, answer.answered_at)
+            stored = answer.stored_as(answer_id)
+            remember(conn, stored)
+            return DailyAnswerResult(DailyAnswerOutcome.RECORDED, challenge, stored, streak)
 
         return await self._write(work)
 

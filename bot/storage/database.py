@@ -18,7 +18,7 @@ from bot.domain.quiz import (
     questions_from_json,
     questions_to_json,
 )
-from bot.storage.base import Connection, insert_answer
+from bot.storage.base import Connection, insert_answer, write_guild, write_member
 from bot.storage.daily import DailyQueries
 from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
 from bot.storage.models import (
@@ -26,6 +26,7 @@ from bot.storage.models import (
     Answer,
     DeckProgress,
     Guild,
+    MemberName,
     NewAnswer,
     User,
     answer_from_row,
@@ -103,24 +104,11 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     async def upsert_user(self, user_id: int, display_name: str, now: datetime) -> None:
         """Remember a user's current name; called whenever they interact."""
-        await self.upsert_member(user_id, display_name, None, now)
+        await self.upsert_member(MemberName(user_id, display_name, None), now)
 
-    async def upsert_member(
-        self, user_id: int, display_name: str, guild: tuple[int, str] | None, now: datetime
-    ) -> None:
-        """Remember a user's current name and, if given, their server's (id, name)."""
-
-        def work(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO users (id, display_name, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, "
-                "updated_at = excluded.updated_at",
-                (user_id, display_name, to_ms(now)),
-            )
-            if guild is not None:
-                _upsert_guild(conn, *guild, now)
-
-        await self._write(work)
+    async def upsert_member(self, member: MemberName, now: datetime) -> None:
+        """Remember a member's current name and, if any, their server's."""
+        await self._write(lambda conn: write_member(conn, member, now))
 
     async def get_user(self, user_id: int) -> User | None:
         row = await self._fetchone(
@@ -132,7 +120,7 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     async def upsert_guild(self, guild_id: int, name: str, now: datetime) -> None:
         async with self._write_lock:
-            await self._on_thread(lambda conn: _upsert_guild(conn, guild_id, name, now))
+            await self._on_thread(lambda conn: write_guild(conn, guild_id, name, now))
 
     async def get_guild(self, guild_id: int) -> Guild | None:
         row = await self._fetchone(
@@ -395,12 +383,4 @@ def _session(row: Sequence[Any]) -> QuizSession:
         started_at=from_ms(int(row[14])),
         updated_at=from_ms(int(row[15])),
         question_shown_at=from_ms(int(row[16])),
-    )
-
-
-def _upsert_guild(conn: sqlite3.Connection, guild_id: int, name: str, now: datetime) -> None:
-    conn.execute(
-        "INSERT INTO guilds (id, name, created_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-        (guild_id, name, to_ms(now)),
     )

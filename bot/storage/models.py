@@ -40,6 +40,17 @@ class Guild:
 
 
 @dataclass(frozen=True)
+class MemberName:
+    """Who clicked, as leaderboards show them, and their server's name (no members intent
+    is needed: every interaction carries both)."""
+
+    user_id: int
+    display_name: str
+    guild_id: int | None
+    guild_name: str = ""
+
+
+@dataclass(frozen=True)
 class NewAnswer:
     """An answer about to be recorded."""
 

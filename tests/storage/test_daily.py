@@ -12,8 +12,14 @@ import pytest
 
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState
-from bot.storage import Database, NewAnswer
-from bot.storage.daily import DailyAnswerOutcome, question_from_json, question_to_json
+from bot.storage import Database, MemberName, NewAnswer
+from bot.storage.daily import (
+    DailyAnswerOutcome,
+    DailyAnswerResult,
+    DailyChallenge,
+    question_from_json,
+    question_to_json,
+)
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 GUILD = 10
@@ -94,6 +100,20 @@ def _answer(challenge_id: int, user_id: int, correct: bool, minute: int = 0) -> 
         points=3 if correct else 0,
         challenge_id=challenge_id,
     )
+
+
+async def _record(
+    db: Database, challenge_id: int, user_id: int, correct: bool, minute: int = 0
+) -> DailyAnswerResult:
+    def answer_for(challenge: DailyChallenge) -> NewAnswer:
+        assert challenge.id == challenge_id
+        return _answer(challenge_id, user_id, correct, minute)
+
+    recorded = await db.record_daily_answer(
+        challenge_id, answer_for, member=MemberName(user_id, f"member {user_id}", GUILD, "Hall")
+    )
+    assert recorded is not None, "the challenge exists"
+    return recorded
 
 
 def test_questions_survive_json() -> None:
@@ -269,18 +289,16 @@ async def test_a_failure_with_doubt_keeps_the_intent(db: Database) -> None:
 async def test_answers_once_each_then_closed(db: Database) -> None:
     challenge_id = await _intent(db)
     # Not posted yet: closed.
-    recorded = await db.record_daily_answer(_answer(challenge_id, 1, True))
+    recorded = await _record(db, challenge_id, 1, True)
     assert recorded.outcome is DailyAnswerOutcome.CLOSED and recorded.streak is None
     await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
-    outcomes = await asyncio.gather(
-        *(db.record_daily_answer(_answer(challenge_id, 1, True, m)) for m in range(3))
-    )
+    outcomes = await asyncio.gather(*(_record(db, challenge_id, 1, True, m) for m in range(3)))
     assert sorted(o.outcome.value for o in outcomes) == ["duplicate", "duplicate", "recorded"]
     assert [o.streak for o in outcomes if o.streak] == [StreakState(1, 1, DAY)]
-    recorded = await db.record_daily_answer(_answer(challenge_id, 2, False, 1))
+    recorded = await _record(db, challenge_id, 2, False, 1)
     assert recorded.outcome is DailyAnswerOutcome.RECORDED
     assert recorded.streak == StreakState(0, 0, DAY)
-    recorded = await db.record_daily_answer(_answer(challenge_id, 3, True, 2))
+    recorded = await _record(db, challenge_id, 3, True, 2)
     assert recorded.outcome is DailyAnswerOutcome.RECORDED
     assert await db.get_daily_streak(GUILD, 1) == StreakState(1, 1, DAY)
     assert await db.count_daily_answers(challenge_id) == 3
@@ -288,7 +306,7 @@ async def test_answers_once_each_then_closed(db: Database) -> None:
     assert await db.daily_answer_of(challenge_id, 4) is None
     assert await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
     assert not await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
-    recorded = await db.record_daily_answer(_answer(challenge_id, 4, True, 3))
+    recorded = await _record(db, challenge_id, 4, True, 3)
     assert recorded.outcome is DailyAnswerOutcome.CLOSED
     results = await db.daily_results(challenge_id)
     assert (results.answered, results.right, results.first_right) == (3, 2, (1, 3))
@@ -318,21 +336,32 @@ async def test_answer_streak_and_review_land_together_or_not_at_all(db: Database
             "BEGIN SELECT RAISE(ABORT, 'no room for reviews'); END"
         )
     with pytest.raises(sqlite3.IntegrityError, match="no room for reviews"):
-        await db.record_daily_answer(_answer(challenge_id, 1, True))
+        await _record(db, challenge_id, 1, True)
     assert await db.count_daily_answers(challenge_id) == 0
     assert await db.get_daily_streak(GUILD, 1) == StreakState()
     with sqlite3.connect(db.path) as raw:
         raw.execute("DROP TRIGGER refuse_reviews")
-    recorded = await db.record_daily_answer(_answer(challenge_id, 1, True))
+    user = await db.get_user(1)
+    assert user is not None and user.display_name == "alice"  # the new name went with it
+    recorded = await _record(db, challenge_id, 1, True)
     assert recorded.outcome is DailyAnswerOutcome.RECORDED
     assert await db.count_daily_answers(challenge_id) == 1
+    user = await db.get_user(1)
+    assert user is not None and user.display_name == "member 1"
+
+
+async def test_an_answer_to_no_challenge_is_none(db: Database) -> None:
+    def never(challenge: DailyChallenge) -> NewAnswer:
+        raise AssertionError("no challenge to answer")
+
+    assert await db.record_daily_answer(424242, never, member=MemberName(1, "a", GUILD)) is None
 
 
 async def test_first_right_are_the_earliest_three(db: Database) -> None:
     challenge_id = await _intent(db)
     await _post(db, challenge_id, reveal_at=NOW)
     for user_id, minute in ((4, 5), (2, 1), (3, 9), (1, 3)):
-        await db.record_daily_answer(_answer(challenge_id, user_id, True, minute))
+        await _record(db, challenge_id, user_id, True, minute)
     results = await db.daily_results(challenge_id)
     assert results.first_right == (2, 1, 4)
 
@@ -371,7 +400,7 @@ async def test_streaks_to_break_are_holders_who_did_not_answer(db: Database) -> 
         await db.set_daily_streak(GUILD, user_id, running, NOW)
     await db.set_daily_streak(GUILD, 4, StreakState(0, 5, DAY - timedelta(days=1)), NOW)
     await db.set_daily_streak(OTHER_GUILD, 2, running, NOW)
-    await db.record_daily_answer(_answer(challenge_id, 1, True))
+    await _record(db, challenge_id, 1, True)
     assert await db.daily_streaks_to_break(GUILD, challenge_id) == [2, 3]
 
 
@@ -381,8 +410,8 @@ async def test_card_history_and_records(db: Database) -> None:
     await _intent(db, DAY + timedelta(days=1), card="c-2")  # never posted: not history
     assert await db.daily_card_history(GUILD, "aws") == ["c-1"]
     assert await db.daily_card_history(GUILD, "other") == []
-    await db.record_daily_answer(_answer(first, 1, True))
-    await db.record_daily_answer(_answer(first, 2, False))
+    await _record(db, first, 1, True)
+    await _record(db, first, 2, False)
     await db.record_answer(
         NewAnswer(
             user_id=3,

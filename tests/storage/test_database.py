@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Answer, Database, NewAnswer
+from bot.storage import Answer, Database, MemberName, NewAnswer
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -133,7 +133,7 @@ async def test_log_reaches_the_file_in_the_background(tmp_path: Path, every: flo
     a second connection does, every `checkpoint_every` seconds."""
     path = tmp_path / "bot.sqlite3"
     async with await Database.open(path, checkpoint_every=every) as database:
-        await database.upsert_member(1, "alice", (10, "Study Hall"), NOW)
+        await database.upsert_member(MemberName(1, "alice", 10, "Study Hall"), NOW)
         await asyncio.sleep(2 * every if every < 1 else 0)
         before = path.stat().st_size
         for index in range(300):

@@ -16,7 +16,6 @@ from bot.domain.daily import (
     MIN_REVEAL_HOURS,
     POINTS_RIGHT,
     REVEAL_MARGIN,
-    ChallengeState,
     first_post_at,
 )
 from bot.domain.decks import Deck
@@ -35,7 +34,7 @@ from bot.exts.daily._buttons import DailyButton, parse_custom_id
 from bot.exts.daily._live import LiveCounts
 from bot.exts.daily._poster import Poster, PostResult
 from bot.exts.daily._scheduler import DailyScheduler
-from bot.members import remember_member
+from bot.members import member_name, remember_member
 from bot.storage import NewAnswer
 from bot.storage.daily import DailyAnswerOutcome, DailyChallenge
 
@@ -285,45 +284,44 @@ class Daily(commands.Cog):
     async def _answer(
         self, interaction: discord.Interaction[QuizBot], challenge_id: int, chosen: int
     ) -> None:
-        db = self.bot.db
-        challenge = await db.get_daily_challenge(challenge_id)
-        if challenge is None:
-            raise ChallengeGoneError()
-        if challenge.state is not ChallengeState.POSTED:
-            await send_ephemeral(interaction, render.closed(challenge))
-            return
         now = self.bot.clock()
-        user = interaction.user
-        await remember_member(db, interaction, now)
-        correct = chosen == challenge.question.correct_index
-        points = POINTS_RIGHT if correct else 0
-        recorded = await db.record_daily_answer(
-            NewAnswer(
-                user_id=user.id,
+        user_id = interaction.user.id
+
+        def answer_for(challenge: DailyChallenge) -> NewAnswer:
+            # Runs on the database thread, inside the answer's transaction: pure.
+            correct = chosen == challenge.question.correct_index
+            return NewAnswer(
+                user_id=user_id,
                 guild_id=challenge.guild_id,
                 deck_id=challenge.deck_id,
                 card_id=challenge.card_id,
                 mode="daily",
                 correct=correct,
                 answered_at=now,
-                points=points,
+                points=POINTS_RIGHT if correct else 0,
                 response_ms=_response_ms(challenge.posted_at, now),
-                session_id=None,
-                question_index=None,
                 challenge_id=challenge.id,
             )
+
+        recorded = await self.bot.db.record_daily_answer(
+            challenge_id, answer_for, member=member_name(interaction)
         )
+        if recorded is None:
+            raise ChallengeGoneError()
+        challenge = recorded.challenge
         if recorded.outcome is DailyAnswerOutcome.CLOSED:
-            fresh = await db.get_daily_challenge(challenge_id)
-            await send_ephemeral(interaction, render.closed(fresh or challenge))
+            await send_ephemeral(interaction, render.closed(challenge))
             return
-        if recorded.outcome is DailyAnswerOutcome.DUPLICATE or recorded.streak is None:
+        if recorded.answer is None or recorded.streak is None:  # answered before
             await send_ephemeral(interaction, render.already_answered(challenge))
             return
-        streak = recorded.streak
         await interaction.response.send_message(
             embed=render.answer_reply(
-                challenge, chosen=chosen, correct=correct, points=points, streak=streak
+                challenge,
+                chosen=chosen,
+                correct=recorded.answer.correct,
+                points=recorded.answer.points,
+                streak=recorded.streak,
             ),
             ephemeral=True,
         )
