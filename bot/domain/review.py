@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from fsrs import Card as FsrsCard
@@ -97,6 +98,7 @@ class ReviewEvent:
     duration_ms: int | None
 
 
+@lru_cache(maxsize=32)
 def _scheduler(desired_retention: float) -> Scheduler:
     # Fuzzing would spread due dates randomly; without it a replay of the log
     # reproduces the stored state exactly.

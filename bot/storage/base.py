@@ -168,6 +168,17 @@ def _in_group_transaction(works: list[Work[Any]], conn: sqlite3.Connection) -> l
     value or `_Failed`. Runs on the connection's thread."""
     outcomes: list[Any] = []
     conn.execute("BEGIN IMMEDIATE")
+    if len(works) == 1:  # alone, the transaction is its savepoint
+        try:
+            outcome = works[0](conn)
+        except Exception as error:
+            conn.rollback()
+            return [_Failed(error)]
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+        return [outcome]
     try:
         for work in works:
             conn.execute("SAVEPOINT work")
@@ -219,11 +230,15 @@ def insert_answer(conn: sqlite3.Connection, answer: NewAnswer) -> int | None:
 
 
 def write_member(conn: sqlite3.Connection, member: MemberName, now: datetime) -> None:
-    """Remember a member's current name and their server's (inside a transaction)."""
+    """Remember a member's current name and their server's (inside a transaction).
+
+    An unchanged name writes nothing (no page to commit on every click); a user's
+    `updated_at` is when their name last changed.
+    """
     conn.execute(
         "INSERT INTO users (id, display_name, updated_at) VALUES (?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, "
-        "updated_at = excluded.updated_at",
+        "updated_at = excluded.updated_at WHERE display_name IS NOT excluded.display_name",
         (member.user_id, member.display_name, to_ms(now)),
     )
     if member.guild_id is not None:
@@ -233,6 +248,6 @@ def write_member(conn: sqlite3.Connection, member: MemberName, now: datetime) ->
 def write_guild(conn: sqlite3.Connection, guild_id: int, name: str, now: datetime) -> None:
     conn.execute(
         "INSERT INTO guilds (id, name, created_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name",
         (guild_id, name, to_ms(now)),
     )

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 import aiosqlite
@@ -163,6 +164,11 @@ def _schedule(row: aiosqlite.Row) -> DailySchedule:
         updated_by=_optional_int(row[14]),
         updated_at=from_ms(int(row[15])),
     )
+
+
+@lru_cache(maxsize=256)
+def _cached_challenge(row: tuple[Any, ...]) -> DailyChallenge:
+    return _challenge(row)
 
 
 def _challenge(row: Sequence[Any]) -> DailyChallenge:
@@ -503,7 +509,7 @@ class DailyQueries(Connection):
             ).fetchone()
             if row is None:
                 return None
-            challenge = _challenge(row)
+            challenge = _cached_challenge(tuple(row))
             if challenge.state is not ChallengeState.POSTED:
                 return DailyAnswerResult(DailyAnswerOutcome.CLOSED, challenge)
             answer = answer_for(challenge)
