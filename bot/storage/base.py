@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -43,6 +43,7 @@ class Connection:
         self._checkpoints: asyncio.Task[None] | None = None
         self._queued: list[tuple[Work[Any], asyncio.Future[Any]]] = []
         self._committer: asyncio.Task[None] | None = None
+        self._writing = False  # a `_write` transaction is on its way to the thread
         self.commits = 0  # transactions committed by `_write`, however many works each
 
     async def close(self) -> None:
@@ -109,27 +110,41 @@ class Connection:
         Works that arrive while a transaction is being written share the next one, each
         in a savepoint (group commit): under a burst of answers the thread writes the
         pages they share once and commits once, and one work's failure undoes only that
-        work. The result comes back only after the commit.
+        work. The result comes back only after the commit. A work that finds nothing
+        being written goes to the thread at once, from its own task.
         """
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queued.append((work, future))
-        if self._committer is None:
-            self._committer = asyncio.create_task(self._commit_queued())
-        return await future
+        if self._writing:
+            future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+            self._queued.append((work, future))
+            return await future
+        self._writing = True
+        try:
+            (outcome,) = await self._run_group([work])
+        finally:
+            if self._queued:  # they queued behind this one: a task writes them next
+                self._committer = asyncio.create_task(self._commit_queued())
+            else:
+                self._writing = False
+        if isinstance(outcome, _Failed):
+            raise outcome.error
+        return cast(T, outcome)
+
+    async def _run_group(self, works: list[Work[Any]]) -> list[Any]:
+        """One transaction for `works`: each one's value, or `_Failed`."""
+        try:
+            async with self._write_lock:
+                outcomes = await self._on_thread(partial(_in_group_transaction, works))
+        except Exception as error:  # BEGIN or COMMIT failed: nothing was written
+            return [_Failed(error)] * len(works)
+        self.commits += 1
+        return outcomes
 
     async def _commit_queued(self) -> None:
         batch: list[tuple[Work[Any], asyncio.Future[Any]]] = []
         try:
             while self._queued:
                 batch, self._queued = self._queued, []
-                works = [work for work, _ in batch]
-                try:
-                    async with self._write_lock:
-                        outcomes = await self._on_thread(partial(_in_group_transaction, works))
-                except Exception as error:  # BEGIN or COMMIT failed: nothing was written
-                    outcomes = [_Failed(error)] * len(batch)
-                else:
-                    self.commits += 1
+                outcomes = await self._run_group([work for work, _ in batch])
                 for (_, future), outcome in zip(batch, outcomes, strict=True):
                     if future.done():  # its caller was cancelled; the work ran all the same
                         continue
@@ -144,6 +159,7 @@ class Connection:
             raise
         finally:
             self._committer = None
+            self._writing = False
 
     async def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         """One write statement under the lock; returns the number of rows changed."""
