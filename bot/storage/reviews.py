@@ -53,10 +53,6 @@ class ReviewQueries(Connection):
         )
         return None if row is None else _state(row)
 
-    async def remember_answer(self, answer: Answer) -> MemoryState | None:
-        """Move the card's memory by a stored answer; None if that answer was already counted."""
-        return await self._write(lambda conn: remember(conn, answer))
-
     async def review_events(self, user_id: int, deck_id: str, card_id: str) -> list[ReviewEvent]:
         rows = await self._fetchall(
             "SELECT grade, reviewed_at, duration_ms FROM review_log "
