@@ -44,7 +44,7 @@ class Connection:
         self._queued: list[tuple[Work[Any], asyncio.Future[Any]]] = []
         self._committer: asyncio.Task[None] | None = None
         self._writing = False  # a `_write` transaction is on its way to the thread
-        self.commits = 0  # transactions committed by `_write`, however many works each
+        self.commits = 0  # transactions `_write` ran, however many works each
 
     async def close(self) -> None:
         if self._committer is not None:
@@ -182,7 +182,6 @@ class _Failed:
 def _in_group_transaction(works: list[Work[Any]], conn: sqlite3.Connection) -> list[Any]:
     """Run each work in a savepoint of one IMMEDIATE transaction; a work's outcome is its
     value or `_Failed`. Runs on the connection's thread."""
-    outcomes: list[Any] = []
     conn.execute("BEGIN IMMEDIATE")
     if len(works) == 1:  # alone, the transaction is its savepoint
         try:
@@ -195,6 +194,7 @@ def _in_group_transaction(works: list[Work[Any]], conn: sqlite3.Connection) -> l
             raise
         conn.commit()
         return [outcome]
+    outcomes: list[Any] = []
     try:
         for work in works:
             conn.execute("SAVEPOINT work")

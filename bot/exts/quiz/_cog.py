@@ -61,9 +61,8 @@ MODE_ACTIONS = {
 MAX_TYPED = 400
 CHOICE_ACTIONS = frozenset({"a", "b", "c", "d"})
 TYPED_VERDICTS = frozenset({"right", "wrong"})
-ANSWER_ACTIONS = (
-    CHOICE_ACTIONS | frozenset(SELF_GRADES) | TYPED_VERDICTS
-)  # the clicks that store an answer
+# The clicks that store an answer.
+ANSWER_ACTIONS = CHOICE_ACTIONS | frozenset(SELF_GRADES) | TYPED_VERDICTS
 
 
 class NoDeckChosenError(DomainError):
