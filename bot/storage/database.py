@@ -119,8 +119,7 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         return User(int(row[0]), str(row[1]), row[2], from_ms(int(row[3])))
 
     async def upsert_guild(self, guild_id: int, name: str, now: datetime) -> None:
-        async with self._write_lock:
-            await self._on_thread(lambda conn: write_guild(conn, guild_id, name, now))
+        await self._write(lambda conn: write_guild(conn, guild_id, name, now))
 
     async def get_guild(self, guild_id: int) -> Guild | None:
         row = await self._fetchone(

@@ -238,10 +238,7 @@ class StatsQueries(Connection):
         self, guild_id: int, user_id: int, state: StreakState, now: datetime
     ) -> None:
         """Store a member's daily streak after the domain rules computed it."""
-        async with self._write_lock:
-            await self._on_thread(
-                lambda conn: write_daily_streak(conn, guild_id, user_id, state, now)
-            )
+        await self._write(lambda conn: write_daily_streak(conn, guild_id, user_id, state, now))
 
     # -- time zones -----------------------------------------------------------------
 
