@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
 
 from bot.domain.decks import Card, Deck
 from bot.domain.errors import DomainError
@@ -118,9 +117,8 @@ def questions_to_json(questions: tuple[Question, ...]) -> str:
     return json.dumps([q.to_json() for q in questions], ensure_ascii=False)
 
 
-@lru_cache(maxsize=2048)
 def questions_from_json(text: str) -> tuple[Question, ...]:
-    """A session's frozen questions; cached, as every click of a session reads them."""
+    """A session's frozen questions, as `questions_to_json` wrote them."""
     data = json.loads(text)
     assert isinstance(data, list)
     return tuple(Question.from_json(item) for item in data)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +15,7 @@ import aiosqlite
 
 from bot.domain.quiz import (
     AlreadyAnsweredError,
+    Question,
     QuizSession,
     SessionStatus,
     questions_from_json,
@@ -45,6 +48,8 @@ BUSY_TIMEOUT_MS = 1_500
 # connection instead (see Connection); the built-in one is only a backstop.
 BACKSTOP_CHECKPOINT_PAGES = 10_000
 CHECKPOINT_EVERY = 1.0  # seconds
+# Sessions whose decoded questions are kept in memory (a few KB each).
+SESSIONS_CACHED = 2_048
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,10 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
     Feature queries live in mixins beside this file (stats.py, daily.py); the
     core ones (users, guilds, answers, sessions) are here.
     """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        super().__init__(conn, path)
+        self._questions = _SessionQuestions(SESSIONS_CACHED)
 
     @classmethod
     async def open(
@@ -190,16 +199,18 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     async def create_session(self, session: QuizSession, *, replace_active: bool) -> QuizSession:
         """Store a new session; an active one may first abandon the member's current one."""
-        async with self._transaction() as conn:
+        questions = questions_to_json(session.questions)
+
+        def work(conn: sqlite3.Connection) -> None:
             if replace_active and session.status is SessionStatus.ACTIVE:
-                await conn.execute(
+                conn.execute(
                     "UPDATE quiz_sessions SET status = 'abandoned', updated_at = ? "
                     "WHERE user_id = ? AND status = 'active'",
                     (to_ms(session.started_at), session.user_id),
                 )
-            await conn.execute(
+            conn.execute(
                 f"INSERT INTO quiz_sessions ({_SESSION_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session.id,
                     session.user_id,
@@ -208,7 +219,6 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                     session.deck_id,
                     session.topic,
                     session.mode,
-                    questions_to_json(session.questions),
                     session.requested,
                     session.position,
                     session.answered,
@@ -220,20 +230,42 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                     to_ms(session.question_shown_at),
                 ),
             )
+            conn.execute(
+                "INSERT INTO quiz_session_questions (session_id, questions) VALUES (?, ?)",
+                (session.id, questions),
+            )
+
+        await self._write(work)
+        self._questions.put(session.id, session.questions)
         return session
 
     async def get_session(self, session_id: str) -> QuizSession | None:
-        row = await self._fetchone(
-            f"SELECT {_SESSION_COLUMNS} FROM quiz_sessions WHERE id = ?", (session_id,)
-        )
-        return _session(row) if row is not None else None
+        return await self._on_thread(lambda conn: self._read_session(conn, "id = ?", (session_id,)))
 
     async def active_session(self, user_id: int) -> QuizSession | None:
-        row = await self._fetchone(
-            f"SELECT {_SESSION_COLUMNS} FROM quiz_sessions WHERE user_id = ? AND status = 'active'",
-            (user_id,),
+        return await self._on_thread(
+            lambda conn: self._read_session(conn, "user_id = ? AND status = 'active'", (user_id,))
         )
-        return _session(row) if row is not None else None
+
+    def _read_session(
+        self, conn: sqlite3.Connection, where: str, params: tuple[Any, ...]
+    ) -> QuizSession | None:
+        """One session (on the database thread); its questions come from memory once read."""
+        row = conn.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM quiz_sessions WHERE {where}", params
+        ).fetchone()
+        if row is None:
+            return None
+        session_id = str(row[0])
+        questions = self._questions.get(session_id)
+        if questions is None:
+            (text,) = conn.execute(
+                "SELECT questions FROM quiz_session_questions WHERE session_id = ?",
+                (session_id,),
+            ).fetchone()
+            questions = questions_from_json(str(text))
+            self._questions.put(session_id, questions)
+        return _session(row, questions)
 
     async def activate_session(self, session_id: str, now: datetime) -> QuizSession | None:
         """Start a pending session, abandoning the member's active one; None if not pending."""
@@ -282,12 +314,9 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         """
 
         def work(conn: sqlite3.Connection) -> SessionAnswer | None:
-            row = conn.execute(
-                f"SELECT {_SESSION_COLUMNS} FROM quiz_sessions WHERE id = ?", (session_id,)
-            ).fetchone()
-            if row is None:
+            before = self._read_session(conn, "id = ?", (session_id,))
+            if before is None:
                 return None
-            before = _session(row)
             answer = answer_for(before)
             if answer.session_id != session_id or answer.question_index != before.position:
                 raise ValueError("an answer to another question than the session's current one")
@@ -315,7 +344,7 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                 raise AlreadyAnsweredError()  # rolls the score back: the answer row is the truth
             stored = answer.stored_as(answer_id)
             remember(conn, stored)
-            return SessionAnswer(before, _session(rows[0]), stored)
+            return SessionAnswer(before, _session(rows[0], before.questions), stored)
 
         return await self._write(work)
 
@@ -358,12 +387,12 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
 
 _SESSION_COLUMNS = (
-    "id, user_id, guild_id, channel_id, deck_id, topic, mode, questions, requested, position, "
+    "id, user_id, guild_id, channel_id, deck_id, topic, mode, requested, position, "
     "answered, correct, points, status, started_at, updated_at, question_shown_at"
 )
 
 
-def _session(row: Sequence[Any]) -> QuizSession:
+def _session(row: Sequence[Any], questions: tuple[Question, ...]) -> QuizSession:
     return QuizSession(
         id=str(row[0]),
         user_id=int(row[1]),
@@ -372,14 +401,42 @@ def _session(row: Sequence[Any]) -> QuizSession:
         deck_id=str(row[4]),
         topic=row[5],
         mode=str(row[6]),
-        questions=questions_from_json(str(row[7])),
-        requested=int(row[8]),
-        position=int(row[9]),
-        answered=int(row[10]),
-        correct=int(row[11]),
-        points=int(row[12]),
-        status=SessionStatus(str(row[13])),
-        started_at=from_ms(int(row[14])),
-        updated_at=from_ms(int(row[15])),
-        question_shown_at=from_ms(int(row[16])),
+        questions=questions,
+        requested=int(row[7]),
+        position=int(row[8]),
+        answered=int(row[9]),
+        correct=int(row[10]),
+        points=int(row[11]),
+        status=SessionStatus(str(row[12])),
+        started_at=from_ms(int(row[13])),
+        updated_at=from_ms(int(row[14])),
+        question_shown_at=from_ms(int(row[15])),
     )
+
+
+class _SessionQuestions:
+    """The questions of recent sessions, by session id.
+
+    A session's questions never change once it is stored, so every click after the
+    first reads only the session's counters. Used from the event loop and from the
+    database thread, hence the lock.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, tuple[Question, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str) -> tuple[Question, ...] | None:
+        with self._lock:
+            questions = self._items.get(session_id)
+            if questions is not None:
+                self._items.move_to_end(session_id)
+            return questions
+
+    def put(self, session_id: str, questions: tuple[Question, ...]) -> None:
+        with self._lock:
+            self._items[session_id] = questions
+            self._items.move_to_end(session_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)

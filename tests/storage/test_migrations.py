@@ -8,8 +8,10 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from bot.domain.quiz import Question, questions_to_json
 from bot.storage import Database, MigrationError, apply_migrations, current_version
 from bot.storage.migrations import MIGRATIONS_DIR, discover_migrations
+from tests.factories import T0, quiz_session
 
 
 def _tables(path: Path) -> set[str]:
@@ -77,3 +79,32 @@ def test_a_gap_in_the_numbers_is_refused(tmp_path: Path) -> None:
 
 def test_migrations_folder_is_the_top_level_one() -> None:
     assert Path(__file__).resolve().parents[2] / "migrations" == MIGRATIONS_DIR
+
+
+async def test_0009_keeps_every_sessions_questions(tmp_path: Path) -> None:
+    """Sessions stored before 0009 keep their questions when they move to their own table."""
+    up_to_0008 = tmp_path / "migrations"
+    up_to_0008.mkdir()
+    for migration in discover_migrations()[:8]:
+        (up_to_0008 / migration.name).write_text(migration.sql)
+    questions = (
+        Question("c1", "Front", "Back", "topic", None, (), ("a", "Back", "c", "d"), 1),
+        Question("c2", "Front 2", "Back 2", None, "why", ("alt",), (), -1),
+    )
+    session = quiz_session(id="sess000001", questions=questions, requested=2)
+    path = tmp_path / "bot.sqlite3"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        await apply_migrations(conn, up_to_0008)
+        await conn.execute("INSERT INTO users (id, display_name, updated_at) VALUES (1, 'a', 0)")
+        await conn.execute("INSERT INTO guilds (id, name, created_at) VALUES (10, 'g', 0)")
+        await conn.execute(
+            "INSERT INTO quiz_sessions (id, user_id, guild_id, channel_id, deck_id, mode, "
+            "questions, requested, status, started_at, updated_at, question_shown_at) "
+            "VALUES ('sess000001', 1, 10, 20, 'd', 'multiple-choice', ?, 2, 'active', ?, ?, ?)",
+            (questions_to_json(questions), *[int(T0.timestamp() * 1000)] * 3),
+        )
+    async with await Database.open(path) as db:
+        assert await db.get_session("sess000001") == session
+    with sqlite3.connect(path) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(quiz_sessions)")}
+    assert "questions" not in columns

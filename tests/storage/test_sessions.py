@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -61,6 +62,18 @@ async def test_a_session_round_trips(db: Database) -> None:
     assert await db.get_session(session.id) == session
     assert await db.active_session(1) == session
     assert await db.get_session("nope") is None
+
+
+async def test_a_session_reads_back_on_a_new_connection(db: Database) -> None:
+    """After a restart no questions are in memory: they come from their own table."""
+    session = _session()
+    await db.create_session(session, replace_active=False)
+    async with await Database.open(db.path) as fresh:
+        assert await fresh.get_session(session.id) == session
+        assert await fresh.active_session(1) == session
+        answered = await fresh.answer_in_session(session.id, _answering(True))
+    assert answered is not None
+    assert answered.after == replace(session, answered=1, correct=1, points=1)
 
 
 async def test_one_active_session_per_member(db: Database) -> None:

@@ -396,6 +396,10 @@ async def test_forgetting_deletes_that_user_everywhere_and_nobody_else(db: Datab
         "season_totals": 2,
         "users": 1,
     }
+    with sqlite3.connect(db.path) as conn:
+        assert conn.execute("SELECT session_id FROM quiz_session_questions").fetchall() == [
+            (f"sess{BOB}",)
+        ]
     assert (await db.user_data(ALICE)).empty
     page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
     assert ranks(page) == [(1, "bob", 1)]
