@@ -126,7 +126,6 @@ async def run_practice(
                     session_id=session_id,
                     question_index=index,
                 ),
-                review=True,
             )
             answered += 1
             right += int(correct)

@@ -118,6 +118,12 @@ class BotRunner:
         await self.fake.wait_disconnected()
         self.bot, self.db, self._task = None, None, None
 
+    async def reviews_written(self) -> None:
+        """Wait for the spaced-repetition review of every answer stored so far: the bot
+        writes it just after the answer, so a test reading the file directly waits."""
+        assert self.db is not None
+        await self.db.catch_up_reviews()
+
     async def restart(self) -> QuizBot:
         await self.stop()
         return await self.start()

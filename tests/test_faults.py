@@ -180,6 +180,16 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
         await asyncio.wait_for(process.wait(), timeout=20)
     rows = answers(database)
     assert len(rows) == len({(r[0], r[6]) for r in rows})
+    with sqlite3.connect(database) as conn:
+        unreviewed = conn.execute(
+            "SELECT COUNT(*) FROM answers a "
+            "WHERE NOT EXISTS (SELECT 1 FROM review_log r WHERE r.answer_id = a.id)"
+        ).fetchone()
+        reviewed_twice = conn.execute(
+            "SELECT COUNT(*) FROM (SELECT answer_id FROM review_log GROUP BY answer_id "
+            "HAVING COUNT(*) > 1)"
+        ).fetchone()
+    assert (unreviewed, reviewed_twice) == ((0,), (0,)), "an answer's review is missing or doubled"
 
 
 async def test_garbage_and_hostile_custom_ids_are_refused_politely(

@@ -15,9 +15,9 @@ import aiosqlite
 
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState, record_daily_result
-from bot.storage.base import Connection, insert_answer, write_member
+from bot.storage.base import insert_answer, write_member
 from bot.storage.models import Answer, MemberName, NewAnswer, from_ms, to_ms
-from bot.storage.reviews import remember
+from bot.storage.reviews import ReviewQueries
 from bot.storage.stats import read_daily_streak, write_daily_streak
 
 
@@ -192,7 +192,7 @@ def _challenge(row: Sequence[Any]) -> DailyChallenge:
     )
 
 
-class DailyQueries(Connection):
+class DailyQueries(ReviewQueries):
     """Daily challenge storage. Writes that must agree with each other share a transaction."""
 
     # -- schedules ----------------------------------------------------------------------
@@ -494,8 +494,8 @@ class DailyQueries(Connection):
         """A member's answer to a daily challenge: one trip, one transaction.
 
         Reads the challenge; if it is open, remembers the member's name, lets the pure
-        `answer_for` build the answer, and stores it with the member's daily streak and
-        the card's spaced-repetition review, unless they had answered already. The
+        `answer_for` build the answer, and stores it with the member's daily streak, unless
+        they had answered already (the card's spaced-repetition review follows it). The
         reveal closes the challenge in a transaction too, so an answer either lands
         before it (and is counted by it) or is refused; only the answer that is stored
         settles the streak, so a double click or a replay never counts a day twice.
@@ -523,10 +523,12 @@ class DailyQueries(Connection):
             streak = record_daily_result(before, challenge.local_date, answer.correct)
             write_daily_streak(conn, challenge.guild_id, answer.user_id, streak, answer.answered_at)
             stored = answer.stored_as(answer_id)
-            remember(conn, stored)
             return DailyAnswerResult(DailyAnswerOutcome.RECORDED, challenge, stored, streak)
 
-        return await self._write(work)
+        result = await self._write(work)
+        if result is not None and result.outcome is DailyAnswerOutcome.RECORDED:
+            self._review_soon()
+        return result
 
     async def count_daily_answers(self, challenge_id: int) -> int:
         row = await self._fetchone(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -36,9 +37,11 @@ from bot.storage.models import (
     from_ms,
     to_ms,
 )
-from bot.storage.reviews import ReviewQueries, remember
+from bot.storage.reviews import ReviewQueries
 from bot.storage.server_decks import ServerDeckQueries
 from bot.storage.stats import StatsQueries
+
+log = logging.getLogger(__name__)
 
 # How long a write waits for another writer's lock. Shorter than Discord's 3 s
 # to acknowledge an interaction, so a stuck lock ends in an apology in time.
@@ -97,6 +100,10 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
             raise
         db = cls(conn, path)
         db.start_checkpoints(checkpoint_every)
+        try:
+            await db.catch_up_reviews()  # answers a crash left without their review
+        except sqlite3.Error as error:  # the next answer tries again
+            log.warning("spaced repetition is behind the answers: %s", error)
         return db
 
     async def __aenter__(self) -> Database:
@@ -140,24 +147,22 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     # -- answers ------------------------------------------------------------
 
-    async def record_answer(self, answer: NewAnswer, *, review: bool = False) -> Answer | None:
+    async def record_answer(self, answer: NewAnswer) -> Answer | None:
         """Store an answer once; None when that question was already answered.
 
         The uniqueness of (session, question) and (challenge, user) is enforced
-        by the schema, so racing clicks cannot both land. With `review`, the card's
-        memory moves in the same transaction (spaced repetition).
+        by the schema, so racing clicks cannot both land. The card's memory moves
+        right after (spaced repetition, see ReviewQueries).
         """
 
         def work(conn: sqlite3.Connection) -> Answer | None:
             answer_id = insert_answer(conn, answer)
-            if answer_id is None:
-                return None
-            stored = answer.stored_as(answer_id)
-            if review:
-                remember(conn, stored)
-            return stored
+            return None if answer_id is None else answer.stored_as(answer_id)
 
-        return await self._write(work)
+        stored = await self._write(work)
+        if stored is not None:
+            self._review_soon()
+        return stored
 
     async def answers_for_user(self, user_id: int, *, guild_id: int | None = None) -> list[Answer]:
         """A user's answers, oldest first; all servers when `guild_id` is None."""
@@ -343,10 +348,12 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
             if answer_id is None:
                 raise AlreadyAnsweredError()  # rolls the score back: the answer row is the truth
             stored = answer.stored_as(answer_id)
-            remember(conn, stored)
             return SessionAnswer(before, _session(rows[0], before.questions), stored)
 
-        return await self._write(work)
+        answered = await self._write(work)
+        if answered is not None:
+            self._review_soon()
+        return answered
 
     async def advance_session(
         self, session_id: str, from_index: int, now: datetime

@@ -544,6 +544,7 @@ async def test_forgetme_deletes_exactly_the_callers_data(
         await seed(runner, member.id, member.user.username, clock.now, guild_id=None, count=2)
         await seed(runner, member.id, member.user.username, clock.now, guild_id=4242)
         await db_of(runner).set_daily_streak(guild, member.id, StreakState(1, 1, None), clock.now)
+    await runner.reviews_written()
     bob_before = _data_of(runner.database, server.bob.id)
     assert {
         table: bob_before[table]

@@ -317,7 +317,9 @@ async def test_answers_once_each_then_closed(db: Database) -> None:
             (challenge_id,),
         ).fetchall()
     assert points == [(1, 3, "daily"), (2, 0, "daily"), (3, 3, "daily")]
-    # Each stored answer moved its member's memory of the card once (spaced repetition).
+    # Each stored answer moved its member's memory of the card once (spaced repetition),
+    # written right after the answers.
+    assert await db.catch_up_reviews() == 3
     with sqlite3.connect(db.path) as raw:
         reviews = raw.execute(
             "SELECT r.user_id, r.grade FROM review_log AS r JOIN answers AS a "
@@ -327,7 +329,31 @@ async def test_answers_once_each_then_closed(db: Database) -> None:
     assert reviews == [(1, 3), (2, 1), (3, 3)]
 
 
-async def test_answer_streak_and_review_land_together_or_not_at_all(db: Database) -> None:
+async def test_answer_streak_and_name_land_together_or_not_at_all(db: Database) -> None:
+    challenge_id = await _intent(db)
+    await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
+    with sqlite3.connect(db.path) as raw:
+        raw.execute(
+            "CREATE TRIGGER refuse_streaks BEFORE INSERT ON daily_streaks "
+            "BEGIN SELECT RAISE(ABORT, 'no room for streaks'); END"
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="no room for streaks"):
+        await _record(db, challenge_id, 1, True)
+    assert await db.count_daily_answers(challenge_id) == 0
+    user = await db.get_user(1)
+    assert user is not None and user.display_name == "alice"  # the new name went with it
+    with sqlite3.connect(db.path) as raw:
+        raw.execute("DROP TRIGGER refuse_streaks")
+    recorded = await _record(db, challenge_id, 1, True)
+    assert recorded.outcome is DailyAnswerOutcome.RECORDED
+    assert await db.count_daily_answers(challenge_id) == 1
+    assert await db.get_daily_streak(GUILD, 1) == recorded.streak
+    user = await db.get_user(1)
+    assert user is not None and user.display_name == "member 1"
+
+
+async def test_a_review_that_cannot_be_written_yet_follows_later(db: Database) -> None:
+    """The answer stands on its own; its review is written once it can be."""
     challenge_id = await _intent(db)
     await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
     with sqlite3.connect(db.path) as raw:
@@ -335,19 +361,14 @@ async def test_answer_streak_and_review_land_together_or_not_at_all(db: Database
             "CREATE TRIGGER refuse_reviews BEFORE INSERT ON review_states "
             "BEGIN SELECT RAISE(ABORT, 'no room for reviews'); END"
         )
-    with pytest.raises(sqlite3.IntegrityError, match="no room for reviews"):
-        await _record(db, challenge_id, 1, True)
-    assert await db.count_daily_answers(challenge_id) == 0
-    assert await db.get_daily_streak(GUILD, 1) == StreakState()
-    with sqlite3.connect(db.path) as raw:
-        raw.execute("DROP TRIGGER refuse_reviews")
-    user = await db.get_user(1)
-    assert user is not None and user.display_name == "alice"  # the new name went with it
     recorded = await _record(db, challenge_id, 1, True)
     assert recorded.outcome is DailyAnswerOutcome.RECORDED
-    assert await db.count_daily_answers(challenge_id) == 1
-    user = await db.get_user(1)
-    assert user is not None and user.display_name == "member 1"
+    assert await db.memory_state(1, "aws", "c-1") is None  # refused, and still owed
+    with sqlite3.connect(db.path) as raw:
+        raw.execute("DROP TRIGGER refuse_reviews")
+    state = await db.memory_state(1, "aws", "c-1")
+    assert state is not None and state.reviews == 1
+    assert len(await db.review_events(1, "aws", "c-1")) == 1
 
 
 async def test_an_answer_to_no_challenge_is_none(db: Database) -> None:

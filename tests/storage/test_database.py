@@ -150,38 +150,62 @@ async def test_log_reaches_the_file_in_the_background(tmp_path: Path, every: flo
         assert grown is (every < 1)
 
 
+async def test_answers_left_without_their_review_get_it_when_the_database_opens(
+    tmp_path: Path,
+) -> None:
+    """A crash between an answer's commit and its review's: the next start writes it."""
+    path = tmp_path / "bot.sqlite3"
+    async with await Database.open(path) as db:
+        await db.upsert_user(1, "alice", NOW)
+        await db.upsert_guild(10, "Study Hall", NOW)
+        await db.record_answer(_answer(question_index=0))
+    with sqlite3.connect(path) as raw:  # stored by a bot that died before the review
+        raw.execute(
+            "INSERT INTO answers (user_id, guild_id, deck_id, card_id, mode, correct, points, "
+            "answered_at, session_id, question_index) "
+            "VALUES (1, 10, 'aws', 'c-1', 'multiple-choice', 0, 0, ?, 's1', 1)",
+            (int((NOW + timedelta(minutes=1)).timestamp() * 1000),),
+        )
+    async with await Database.open(path) as db:
+        events = await db.review_events(1, "aws", "c-1")
+        state = await db.memory_state(1, "aws", "c-1")
+    assert [(e.grade.name, e.reviewed_at) for e in events] == [
+        ("GOOD", NOW),
+        ("AGAIN", NOW + timedelta(minutes=1)),
+    ]
+    assert state is not None and state.reviews == 2 and state.lapses == 0
+
+
+async def _names(db: Database) -> dict[int, str]:
+    rows = await db._fetchall("SELECT id, display_name FROM users")  # noqa: SLF001 - test-only
+    return {int(row[0]): str(row[1]) for row in rows}
+
+
 async def test_concurrent_writes_share_one_commit(db: Database) -> None:
     before = db.commits
-    stored = await asyncio.gather(
-        *(db.record_answer(_answer(question_index=index)) for index in range(20))
+    await asyncio.gather(
+        *(db.upsert_member(MemberName(uid, f"member {uid}", 10, "Hall"), NOW) for uid in range(20))
     )
-    assert [a.question_index for a in stored if a is not None] == list(range(20))
     # The first goes to the thread at once; the other 19 queue behind it and share one.
     assert db.commits - before == 2
-    answers = await db.answers_for_user(1)
-    assert sorted(a.question_index for a in answers if a.question_index is not None) == list(
-        range(20)
-    )
+    assert await _names(db) == {uid: f"member {uid}" for uid in range(20)}
 
 
 async def test_a_failing_write_undoes_only_itself(db: Database) -> None:
     with sqlite3.connect(db.path) as raw:
         raw.execute(
-            "CREATE TRIGGER refuse_third BEFORE INSERT ON answers WHEN NEW.question_index = 2 "
+            "CREATE TRIGGER refuse_third BEFORE INSERT ON users WHEN NEW.id = 102 "
             "BEGIN SELECT RAISE(ABORT, 'refused'); END"
         )
     before = db.commits
     outcomes = await asyncio.gather(
-        *(db.record_answer(_answer(question_index=index)) for index in range(5)),
+        *(db.upsert_user(uid, f"member {uid}", NOW) for uid in range(100, 105)),
         return_exceptions=True,
     )
     assert db.commits - before == 2  # the first alone, the other four together
     assert isinstance(outcomes[2], sqlite3.IntegrityError)
-    assert all(isinstance(o, Answer) for i, o in enumerate(outcomes) if i != 2)
-    answers = await db.answers_for_user(1)
-    assert sorted(a.question_index for a in answers if a.question_index is not None) == [
-        0, 1, 3, 4
-    ]  # fmt: skip
+    assert [o for i, o in enumerate(outcomes) if i != 2] == [None] * 4
+    assert sorted(await _names(db)) == [1, 100, 101, 103, 104]
 
 
 async def test_a_full_disk_fails_exactly_the_writes_it_reports(db: Database) -> None:
