@@ -41,6 +41,7 @@ class Connection:
         self.path = path
         self._write_lock = asyncio.Lock()
         self._checkpoints: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
         self._queued: list[tuple[Work[Any], asyncio.Future[Any]]] = []
         self._committer: asyncio.Task[None] | None = None
         self._writing = False  # a `_write` transaction is on its way to the thread
@@ -50,9 +51,10 @@ class Connection:
         if self._committer is not None:
             await self._committer
         if self._checkpoints is not None:
-            self._checkpoints.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpoints
+            # Not cancelled: a cancel while its connection opens would leave that
+            # connection's thread to finish after the event loop is gone.
+            self._closing.set()
+            await self._checkpoints
             self._checkpoints = None
         async with self._write_lock:
             await self._conn.close()
@@ -75,7 +77,11 @@ class Connection:
         async with aiosqlite.connect(self.path, isolation_level=None) as conn:
             await conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_BUSY_MS}")
             while True:
-                await asyncio.sleep(every)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(every):
+                        await self._closing.wait()
+                if self._closing.is_set():
+                    return
                 try:
                     await conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error as error:  # the next round tries again
