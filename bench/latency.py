@@ -348,7 +348,7 @@ async def _measure(members: int, rounds: int) -> dict[str, dict[str, list[Burst]
 
 
 def run(quick: bool) -> Report:
-    members, rounds = (50, 1) if quick else (200, 3)
+    members, rounds = (50, 1) if quick else (200, 5)
     results = asyncio.run(_measure(members, rounds))
     report = Report(
         name=NAME,
