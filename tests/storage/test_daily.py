@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -329,21 +330,30 @@ async def test_answers_once_each_then_closed(db: Database) -> None:
     assert reviews == [(1, 3), (2, 1), (3, 3)]
 
 
+@contextmanager
+def _inserts_refused(path: Path, table: str) -> Iterator[None]:
+    """Every INSERT into `table` fails (by another connection's trigger) until the end."""
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, 'no room for {table}'); END"
+        )
+    try:
+        yield
+    finally:
+        with sqlite3.connect(path) as raw:
+            raw.execute(f"DROP TRIGGER refuse_{table}")
+
+
 async def test_answer_streak_and_name_land_together_or_not_at_all(db: Database) -> None:
     challenge_id = await _intent(db)
     await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
-    with sqlite3.connect(db.path) as raw:
-        raw.execute(
-            "CREATE TRIGGER refuse_streaks BEFORE INSERT ON daily_streaks "
-            "BEGIN SELECT RAISE(ABORT, 'no room for streaks'); END"
-        )
-    with pytest.raises(sqlite3.IntegrityError, match="no room for streaks"):
-        await _record(db, challenge_id, 1, True)
-    assert await db.count_daily_answers(challenge_id) == 0
-    user = await db.get_user(1)
-    assert user is not None and user.display_name == "alice"  # the new name went with it
-    with sqlite3.connect(db.path) as raw:
-        raw.execute("DROP TRIGGER refuse_streaks")
+    with _inserts_refused(db.path, "daily_streaks"):
+        with pytest.raises(sqlite3.IntegrityError, match="no room for daily_streaks"):
+            await _record(db, challenge_id, 1, True)
+        assert await db.count_daily_answers(challenge_id) == 0
+        user = await db.get_user(1)
+        assert user is not None and user.display_name == "alice"  # the new name went with it
     recorded = await _record(db, challenge_id, 1, True)
     assert recorded.outcome is DailyAnswerOutcome.RECORDED
     assert await db.count_daily_answers(challenge_id) == 1
@@ -356,16 +366,10 @@ async def test_a_review_that_cannot_be_written_yet_follows_later(db: Database) -
     """The answer stands on its own; its review is written once it can be."""
     challenge_id = await _intent(db)
     await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
-    with sqlite3.connect(db.path) as raw:
-        raw.execute(
-            "CREATE TRIGGER refuse_reviews BEFORE INSERT ON review_states "
-            "BEGIN SELECT RAISE(ABORT, 'no room for reviews'); END"
-        )
-    recorded = await _record(db, challenge_id, 1, True)
-    assert recorded.outcome is DailyAnswerOutcome.RECORDED
-    assert await db.memory_state(1, "aws", "c-1") is None  # refused, and still owed
-    with sqlite3.connect(db.path) as raw:
-        raw.execute("DROP TRIGGER refuse_reviews")
+    with _inserts_refused(db.path, "review_states"):
+        recorded = await _record(db, challenge_id, 1, True)
+        assert recorded.outcome is DailyAnswerOutcome.RECORDED
+        assert await db.memory_state(1, "aws", "c-1") is None  # refused, and still owed
     state = await db.memory_state(1, "aws", "c-1")
     assert state is not None and state.reviews == 1
     assert len(await db.review_events(1, "aws", "c-1")) == 1
