@@ -217,14 +217,27 @@ def _desired_retention(conn: sqlite3.Connection, guild_id: int | None) -> float:
 
 def review_stored_answers(conn: sqlite3.Connection) -> int:
     """Review the next stored answers that have no review yet, oldest first, and move
-    `review_progress` past them (inside a `_write` transaction); how many it reviewed."""
+    `review_progress` past them (inside a `_write` transaction); how many it reviewed.
+
+    A database error stops the batch, to be tried again. Any other error is a bug in
+    reviewing that one answer: it is logged and the answer left without a review, so it
+    cannot hold up every review after it.
+    """
     (through,) = conn.execute("SELECT answer_id FROM review_progress").fetchone()
     rows = conn.execute(
         f"SELECT {ANSWER_COLUMNS} FROM answers WHERE id > ? ORDER BY id LIMIT ?",
         (through, REVIEW_BATCH),
     ).fetchall()
     for row in rows:
-        remember(conn, answer_from_row(row))
+        conn.execute("SAVEPOINT review")
+        try:
+            remember(conn, answer_from_row(row))
+        except sqlite3.Error:
+            raise
+        except Exception:
+            log.exception("answer %s left without a review", row[0])
+            conn.execute("ROLLBACK TO review")
+        conn.execute("RELEASE review")
     if rows:
         conn.execute("UPDATE review_progress SET answer_id = ?", (rows[-1][0],))
     return len(rows)

@@ -7,9 +7,11 @@ import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.domain import review as domain_review
 from bot.storage import Database, NewAnswer
 from bot.storage import reviews as reviews_module
 
@@ -96,3 +98,25 @@ async def test_closing_writes_the_reviews_still_owed(
             await db.record_answer(_answer(index))
         assert _logged(path) == 0
     assert _logged(path) == 3
+
+
+async def test_an_answer_that_cannot_be_reviewed_holds_up_no_other(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in reviewing one answer is logged; the reviews after it go on."""
+    real_review = domain_review.review
+
+    def review(previous: Any, event: Any, **kwargs: Any) -> Any:
+        if event.card_id == "c-1":
+            raise ValueError("a card the scheduler cannot take")
+        return real_review(previous, event, **kwargs)
+
+    monkeypatch.setattr(reviews_module, "review", review)
+    for index in range(3):
+        await db.record_answer(_answer(index))
+    assert await db.memory_state(1, "aws", "c-1") is None
+    assert [await db.memory_state(1, "aws", f"c-{i}") is not None for i in (0, 2)] == [True, True]
+    assert _logged(db.path) == 2
+    assert "left without a review" in caplog.text
+    await db.record_answer(_answer(3))  # and later answers are reviewed as usual
+    assert await db.memory_state(1, "aws", "c-3") is not None
