@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +13,7 @@ import pytest
 from bot.domain import review as domain_review
 from bot.storage import Database, NewAnswer
 from bot.storage import reviews as reviews_module
-
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.sqlite3")
-    await database.upsert_user(1, "alice", NOW)
-    await database.upsert_guild(10, "Study Hall", NOW)
-    yield database
-    await database.close()
+from tests.storage.conftest import NOW
 
 
 def _answer(index: int) -> NewAnswer:

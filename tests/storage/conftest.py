@@ -1,0 +1,26 @@
+"""The storage tests' database: a real SQLite file in a temp dir, migrated."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Database
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """Member 1 (alice) and server 10 (Study Hall), stored at NOW.
+
+    Test modules that need other members or servers define their own `db`.
+    """
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    await database.upsert_user(1, "alice", NOW)
+    await database.upsert_guild(10, "Study Hall", NOW)
+    yield database
+    await database.close()
