@@ -67,6 +67,7 @@ class ReviewQueries(Connection):
         self._answers_stored = 0  # answers stored through this connection
         self._answers_reviewed = 0  # how many of them are known to have their review
         self._owed_since: float | None = None  # when the oldest review still owed was
+        self._last_owed_at = 0.0  # when the newest was
         self._review_timer: asyncio.TimerHandle | None = None
         self._reviewer: asyncio.Task[None] | None = None
 
@@ -76,18 +77,25 @@ class ReviewQueries(Connection):
         self._schedule_reviews()
 
     def _schedule_reviews(self) -> None:
+        """Note when this review became owed; one timer at a time waits for the pause."""
         loop = asyncio.get_running_loop()
-        now = loop.time()
+        self._last_owed_at = loop.time()
         if self._owed_since is None:
-            self._owed_since = now
-        if self._review_timer is not None:
-            self._review_timer.cancel()
-        when = min(now + REVIEW_WHEN_QUIET, self._owed_since + REVIEW_AT_LEAST_EVERY)
-        self._review_timer = loop.call_at(when, self._start_reviewer)
+            self._owed_since = self._last_owed_at
+        if self._review_timer is None:
+            self._review_timer = loop.call_at(self._reviews_due(), self._on_review_timer)
 
-    def _start_reviewer(self) -> None:
+    def _reviews_due(self) -> float:
+        assert self._owed_since is not None
+        return min(self._last_owed_at + REVIEW_WHEN_QUIET, self._owed_since + REVIEW_AT_LEAST_EVERY)
+
+    def _on_review_timer(self) -> None:
         self._review_timer = None
-        if self._reviewer is None:
+        loop = asyncio.get_running_loop()
+        due = self._reviews_due()
+        if loop.time() < due:  # more answers came since it was set: wait for their pause
+            self._review_timer = loop.call_at(due, self._on_review_timer)
+        elif self._reviewer is None:
             self._owed_since = None
             self._reviewer = asyncio.create_task(self._review_in_background(), name="reviews")
 
