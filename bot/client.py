@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import pkgutil
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -47,6 +48,11 @@ APOLOGY = (
 )
 
 Clock = Callable[[], datetime]
+# A handler the client's one interaction listener routes to, with the raw custom_id.
+Route = Callable[["discord.Interaction[QuizBot]", str], Awaitable[None]]
+# Set on an interaction by a persistent view that took the click (see `claim`).
+CLAIMED = "quizbot.claimed"
+
 # Servers whose merged deck catalog is kept in memory; the least recently used goes first.
 SERVER_CATALOG_CACHE = 64
 
@@ -95,6 +101,27 @@ async def answer_errors_of(
             await send_ephemeral(interaction, message)
         except discord.HTTPException:
             log.warning("could not deliver an error message for interaction %s", interaction.id)
+
+
+def claim(interaction: discord.Interaction[Any]) -> None:
+    """Mark a click as taken by a persistent view, so no fallback answers it too."""
+    interaction.extras[CLAIMED] = True
+
+
+class ClaimingView(discord.ui.View):
+    """A persistent view (no timeout) registered for one message with `add_view`.
+
+    discord.py starts a view's click in a task it creates before the tasks of the
+    `on_interaction` listeners, and the first step of that task runs this check; so by
+    the time the client's listener looks, a click this view took is marked.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        claim(interaction)
+        return True
 
 
 def _describe_options(interaction: discord.Interaction[Any]) -> str:
@@ -167,6 +194,10 @@ def _custom_ids(components: Sequence[Any]) -> set[str]:
     return found
 
 
+def _custom_id(interaction: discord.Interaction[Any]) -> str:
+    return str(dict(interaction.data or {}).get("custom_id", ""))
+
+
 def decode_server_decks(rows: Sequence[ServerDeck]) -> list[Deck]:
     """Validate a server's stored decks; a broken one is logged and left out."""
     decks: list[Deck] = []
@@ -219,6 +250,15 @@ class QuizBot(commands.Bot):
         self._force_global_sync = force_global_sync
         self._server_catalogs: OrderedDict[int, DeckCatalog] = OrderedDict()
         self._server_deck_versions: dict[int, int] = {}
+        self._routes: dict[str, dict[re.Pattern[str], Route]] = {"button": {}, "modal": {}}
+
+    def add_route(self, kind: str, pattern: re.Pattern[str], handler: Route) -> None:
+        """Route to `handler` the modal submits (kind "modal"), or the clicks no view
+        took (kind "button"), whose custom_id matches `pattern` in full."""
+        self._routes[kind][pattern] = handler
+
+    def remove_route(self, kind: str, pattern: re.Pattern[str]) -> None:
+        self._routes[kind].pop(pattern, None)
 
     async def catalog_for(self, guild_id: int | None) -> DeckCatalog:
         """The decks a server sees: the shipped ones with its own imported decks over them.
@@ -285,15 +325,33 @@ class QuizBot(commands.Bot):
         log.info("synced %d commands globally", len(synced))
 
     async def on_interaction(self, interaction: discord.Interaction[QuizBot]) -> None:
-        """Answer a click on a button its message does not have (a forged or garbled
-        custom_id): discord.py would ignore it and the member would see a failure."""
-        if interaction.type is not discord.InteractionType.component:
+        """The bot's one interaction listener (each listener costs every interaction a
+        task): routes modal submits, and the clicks that no persistent view took."""
+        kind = interaction.type
+        if kind is discord.InteractionType.component:
+            await self._unclaimed_click(interaction)
+        elif kind is discord.InteractionType.modal_submit:
+            await self._route("modal", interaction)
+
+    async def _unclaimed_click(self, interaction: discord.Interaction[QuizBot]) -> None:
+        if interaction.extras.get(CLAIMED):
             return
-        custom_id = str(dict(interaction.data or {}).get("custom_id", ""))
         message = interaction.message
-        if message is None or custom_id in _custom_ids(message.components):
+        if message is None:
             return
-        await send_ephemeral(interaction, "That button is not on this message any more.")
+        if _custom_id(interaction) not in _custom_ids(message.components):
+            # A forged or garbled custom_id: discord.py would ignore it, and the member
+            # would see a failure.
+            await send_ephemeral(interaction, "That button is not on this message any more.")
+            return
+        await self._route("button", interaction)
+
+    async def _route(self, kind: str, interaction: discord.Interaction[QuizBot]) -> None:
+        custom_id = _custom_id(interaction)
+        for pattern, handler in self._routes[kind].items():
+            if pattern.fullmatch(custom_id):
+                await handler(interaction, custom_id)
+                return
 
     async def on_ready(self) -> None:
         # on_ready fires again after a reconnect; it must stay idempotent.

@@ -39,6 +39,7 @@ from bot.domain.timezones import local_date
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
+from bot.exts.quiz._buttons import TEMPLATE as QUIZ_TEMPLATE
 from bot.exts.quiz._buttons import QuizButton, custom_id, parse_custom_id
 from bot.exts.quiz._sessions import (
     make_session,
@@ -77,8 +78,8 @@ class QuizGoneError(DomainError):
 
 
 class AnswerModal(discord.ui.Modal):
-    """The typed answer box. Its submit is handled by the cog's interaction listener,
-    which also works for a modal opened before a restart."""
+    """The typed answer box. Its submit is routed to the cog by the client's interaction
+    listener, which also works for a modal opened before a restart."""
 
     def __init__(self, modal_id: str, front: str) -> None:
         super().__init__(title="Your answer", custom_id=modal_id, timeout=900)
@@ -119,9 +120,11 @@ class Quiz(commands.Cog):
         # Registered at start (setup_hook loads extensions), so buttons sent
         # before a restart are handled by this process too.
         self.bot.add_dynamic_items(QuizButton)
+        self.bot.add_route("modal", QUIZ_TEMPLATE, self.on_modal)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(QuizButton)
+        self.bot.remove_route("modal", QUIZ_TEMPLATE)
 
     # -- /quiz ----------------------------------------------------------------
 
@@ -252,12 +255,9 @@ class Quiz(commands.Cog):
             self._component(interaction, session_id, index, action),
         )
 
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction[QuizBot]) -> None:
-        if interaction.type is not discord.InteractionType.modal_submit:
-            return
-        data: dict[str, Any] = dict(interaction.data or {})
-        parsed = parse_custom_id(str(data.get("custom_id", "")))
+    async def on_modal(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
+        """A typed answer's submit, routed here by the client (also after a restart)."""
+        parsed = parse_custom_id(custom_id)
         if parsed is None or parsed[2] != "modal":
             return
         session_id, index, _ = parsed
