@@ -1,7 +1,11 @@
 """Persistent buttons: all their state is in the custom_id, so they survive restarts.
 
-Each feature subclasses `PersistentButton` with its own template and cog; a click is
+A feature subclasses `PersistentButton` with its own template and cog; a click is
 handed to that cog's `on_button` with the raw custom_id, which the cog parses.
+
+The daily challenge's answer buttons, the busiest, are the exception: each open
+challenge has a registered view (`bot/exts/daily/_buttons.py`), which discord.py finds by
+message id without rebuilding the message's view as it must for a dynamic item.
 """
 
 from __future__ import annotations

@@ -435,6 +435,60 @@ async def test_a_restart_between_post_and_reveal_loses_nothing(
     assert len(posts(fake, server.channel)) == 2
 
 
+def answer_views(runner: BotRunner) -> list[discord.ui.View]:
+    """The daily answer views discord.py holds (extensions are fresh at each start)."""
+    assert runner.bot is not None
+    return [v for v in runner.bot.persistent_views if type(v).__name__ == "AnswerView"]
+
+
+async def test_an_open_challenge_has_one_live_view_and_each_click_one_answer(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    carol = fake.add_member(server.guild.id, "carol")
+    await fake.sync_gateway()
+    await setup(fake, home(server), "09:00", timezone="Europe/Berlin")
+    await run_at(runner, clock, utc(2026, 3, 3, 8, 0))
+    message = posts(fake, server.channel)[0]
+    challenge = await latest(runner, server.guild)
+    right = challenge.question.correct_letter
+    assert challenge.id in daily_cog(runner).open
+    assert len(answer_views(runner)) == 1
+
+    # The view takes the click; the client's fallback for daily buttons must not answer
+    # it a second time (that would show up as a follow-up or a refused callback).
+    first = await click(fake, message, right, server.alice)
+    again = await click(fake, message, right, server.alice)
+    await asyncio.sleep(0.2)  # room for a second answer to either click to arrive
+    assert first.message["embeds"][0]["title"] == "Right! +3 points"
+    assert again.message["content"].startswith("You already answered")
+    for handle in (first, again):
+        assert handle.followups == [] and handle.refusals == []
+
+    # After a restart the open challenge gets its view back from the database.
+    await runner.restart()
+    assert challenge.id in daily_cog(runner).open
+    assert len(answer_views(runner)) == 1
+    # Without its view (never registered, or lost), a click still counts, via the route.
+    daily_cog(runner).open.close(challenge.id)
+    assert answer_views(runner) == []
+    clock.advance(minutes=5)
+    bob = await click(fake, message, right, server.bob)
+    assert bob.message["embeds"][0]["title"] == "Right! +3 points"
+    assert bob.followups == [] and bob.refusals == []
+
+    report = await run_at(runner, clock, utc(2026, 3, 4, 7, 59))
+    assert report.revealed == 1
+    assert challenge.id not in daily_cog(runner).open
+    assert answer_views(runner) == []
+    revealed = fake.message(int(message["id"]))
+    assert revealed is not None
+    late = await click(fake, revealed, right, carol)
+    assert late.message["content"].startswith("This challenge is closed.")
+    assert rows(
+        runner, "SELECT user_id FROM answers WHERE challenge_id = ? ORDER BY id", challenge.id
+    ) == [(server.alice.id,), (server.bob.id,)]
+
+
 class Crash(BaseException):
     """Stands for the process dying: nothing after it runs, nothing catches it."""
 

@@ -30,7 +30,7 @@ from bot.domain.timezones import (
 )
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.daily import _render as render
-from bot.exts.daily._buttons import DailyButton, parse_custom_id
+from bot.exts.daily._buttons import TEMPLATE, OpenChallenges, parse_custom_id
 from bot.exts.daily._live import LiveCounts
 from bot.exts.daily._poster import Poster, PostResult
 from bot.exts.daily._scheduler import DailyScheduler
@@ -74,16 +74,21 @@ class Daily(commands.Cog):
     def __init__(self, bot: QuizBot) -> None:
         self.bot = bot
         self.live = LiveCounts(bot)
-        self.poster = Poster(bot, self.live)
+        self.open = OpenChallenges(bot, self.on_answer_click)
+        self.poster = Poster(bot, self.live, self.open)
         self.scheduler = DailyScheduler(bot, self.poster)
 
     async def cog_load(self) -> None:
-        # Registered at start, so buttons of challenges posted before a restart work.
-        self.bot.add_dynamic_items(DailyButton)
+        # At start (setup_hook loads extensions), so buttons of challenges posted before
+        # a restart work: open ones get their view again, the others the client's route.
+        self.bot.add_route("button", TEMPLATE, self.on_button)
+        for challenge_id, message_id in await self.bot.db.open_challenge_messages():
+            self.open.register(challenge_id, message_id)
         self.scheduler.start()
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(DailyButton)
+        self.bot.remove_route("button", TEMPLATE)
+        self.open.close_all()
         await self.scheduler.stop()
         await self.live.close()
 
@@ -270,8 +275,9 @@ class Daily(commands.Cog):
     # -- answer clicks --------------------------------------------------------------
 
     async def on_button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
+        """A daily click no registered view took (routed by the client)."""
         parsed = parse_custom_id(custom_id)
-        if parsed is not None:  # the button's template matched, so it parses
+        if parsed is not None:  # the route's template matched, so it parses
             await self.on_answer_click(interaction, *parsed)
 
     async def on_answer_click(
@@ -307,9 +313,11 @@ class Daily(commands.Cog):
             challenge_id, answer_for, member=member_name(interaction)
         )
         if recorded is None:
+            self.open.close(challenge_id)
             raise ChallengeGoneError()
         challenge = recorded.challenge
         if recorded.outcome is DailyAnswerOutcome.CLOSED:
+            self.open.close(challenge_id)  # closed without this process seeing it
             await send_ephemeral(interaction, render.closed(challenge))
             return
         if recorded.answer is None or recorded.streak is None:  # answered before

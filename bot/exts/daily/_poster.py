@@ -33,7 +33,7 @@ from bot.domain.questions import build_multiple_choice
 from bot.domain.streaks import record_daily_result
 from bot.domain.timezones import resolve_zone
 from bot.exts.daily import _render as render
-from bot.exts.daily._buttons import marker
+from bot.exts.daily._buttons import OpenChallenges, marker
 from bot.exts.daily._live import LiveCounts
 from bot.storage.daily import DailyChallenge, DailySchedule
 
@@ -90,9 +90,10 @@ def _proves_nothing_sent(error: BaseException) -> bool:
 
 
 class Poster:
-    def __init__(self, bot: QuizBot, live: LiveCounts) -> None:
+    def __init__(self, bot: QuizBot, live: LiveCounts, open_challenges: OpenChallenges) -> None:
         self.bot = bot
         self.live = live
+        self.open = open_challenges
 
     # -- posting ----------------------------------------------------------------------
 
@@ -126,6 +127,7 @@ class Poster:
                     message_id = await self._send(challenge)
                     sending = False
                 await self._mark_posted(schedule, challenge, message_id, day)
+                self.open.register(challenge.id, message_id)
         except Exception as error:
             await self._failed(schedule, challenge, day, error, now, nothing_sent=sending)
             return PostResult.FAILED
@@ -275,6 +277,7 @@ class Poster:
         async with self.live.lock(challenge.id):
             if challenge.state is ChallengeState.POSTED:
                 await db.close_daily_challenge(challenge.id, now)
+            self.open.close(challenge.id)
             for user_id in await db.daily_streaks_to_break(challenge.guild_id, challenge.id):
                 state = await db.get_daily_streak(challenge.guild_id, user_id)
                 broken = record_daily_result(state, challenge.local_date, None)

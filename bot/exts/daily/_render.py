@@ -9,7 +9,7 @@ import discord
 
 from bot.domain.daily import ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState
-from bot.exts.daily._buttons import DailyButton, custom_id
+from bot.exts.daily._buttons import answer_buttons
 from bot.exts.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, plural, write_question
 from bot.storage.daily import DailyChallenge, DailyResults, DailySchedule
 
@@ -112,13 +112,17 @@ def revealed_embed(challenge: DailyChallenge, results: DailyResults) -> discord.
 
 
 def answer_view(challenge: DailyChallenge, *, revealed: bool = False) -> discord.ui.View:
-    """Buttons A-D. After the reveal the right one turns green; clicks then say it is closed."""
+    """Buttons A-D. After the reveal the right one turns green; clicks then say it is closed.
+
+    This view only draws the buttons: it is stopped, so discord.py keeps no copy of it.
+    Clicks go to the challenge's registered view while it is open, or else to the
+    client's route (see `_buttons`).
+    """
     view = discord.ui.View(timeout=None)
-    for i, letter in enumerate(DailyQuestion.LETTERS):
-        style = discord.ButtonStyle.secondary
-        if revealed and i == challenge.question.correct_index:
-            style = discord.ButtonStyle.success
-        view.add_item(DailyButton(custom_id(challenge.id, letter), label=letter, style=style))
+    correct = challenge.question.correct_index if revealed else None
+    for button in answer_buttons(challenge.id, correct_index=correct):
+        view.add_item(button)
+    view.stop()
     return view
 
 
