@@ -221,6 +221,22 @@ async def test_a_close_typed_answer_lets_the_member_judge(
     assert [(r[2], r[3]) for r in answers(small_runner.database)] == [("typed", 0)]
 
 
+async def test_an_answer_box_opened_before_a_restart_is_graded_after_it(
+    fake: FakeDiscord, server: StudyServer, small_runner: BotRunner
+) -> None:
+    it = await start_quiz(fake, server, server.alice, deck="small", mode="typed", topic="logs")
+    opened = await press(fake, it.message, "Answer", server.alice)
+    assert opened.modal is not None
+    # The new process holds no modal object: the client routes the submit by custom_id.
+    await small_runner.restart()
+    submitted = await fake.submit_modal(opened, {"answer": "S3 logs and CloudWatch"})
+    await submitted.wait_response()
+    fields = {f["name"]: f["value"] for f in submitted.message["embeds"][0]["fields"]}
+    assert fields["Result"] == "Right!"
+    assert submitted.followups == [] and submitted.refusals == []
+    assert [(r[2], r[3]) for r in answers(small_runner.database)] == [("typed", 1)]
+
+
 async def test_a_restart_mid_session_loses_nothing_and_counts_nothing_twice(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner
 ) -> None:
