@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import math
 import random
 import re
 import sqlite3
@@ -357,6 +358,7 @@ def run(quick: bool) -> Report:
         sizes={"members per burst": members, "rounds per bot": rounds},
     )
     rows = []
+    spread: list[str] = []
     for scenario in SCENARIOS:
         stats = {}
         for kind in ("bot", "bare"):
@@ -372,6 +374,12 @@ def run(quick: bool) -> Report:
             }
         p99_ratio = ratio(stats["bot"]["p99"], stats["bare"]["p99"])
         report.data[f"{scenario}_p99_ratio"] = p99_ratio
+        per_round = _round_ratios(results["bot"][scenario], results["bare"][scenario])
+        report.data[f"{scenario}_p99_ratio_per_round"] = per_round
+        spread.append(
+            f"{scenario}: p99 vs bare round by round {', '.join(times(r) for r in per_round)}; "
+            f"p50 vs bare over every round {times(ratio(stats['bot']['p50'], stats['bare']['p50']))}"
+        )
         for kind, label in (("bot", "quiz bot"), ("bare", "bare discord.py")):
             s = stats[kind]
             rows.append(
@@ -419,4 +427,19 @@ def run(quick: bool) -> Report:
         "Percentiles are nearest-rank over every round. Both bots share this process and "
         "event loop with the fake, as in the test suite."
     )
+    kth = members - math.ceil(0.99 * members) + 1  # which slowest click is a round's p99
+    nth = {1: "", 2: "second ", 3: "third "}.get(kth, f"{kth}th ")
+    report.notes.append(
+        f"How much the ratio moves between rounds (a round's p99 is its {nth}slowest click "
+        f"of {members}, so a single stall decides it): " + "; ".join(spread) + "."
+    )
     return report
+
+
+def _round_ratios(bot: list[Burst], bare: list[Burst]) -> list[float]:
+    """The p99 ratio of each round, bot against bare (they take turns within a round)."""
+    return [
+        ratio(summary(mine.latencies)["p99"], summary(theirs.latencies)["p99"])
+        for mine, theirs in zip(bot, bare, strict=True)
+        if mine.latencies and theirs.latencies
+    ]
