@@ -11,7 +11,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -50,6 +50,7 @@ APOLOGY = (
 Clock = Callable[[], datetime]
 # A handler the client's one interaction listener routes to, with the raw custom_id.
 Route = Callable[["discord.Interaction[QuizBot]", str], Awaitable[None]]
+RouteKind = Literal["button", "modal"]
 # Set on an interaction by a persistent view that took the click (see `claim`).
 CLAIMED = "quizbot.claimed"
 
@@ -250,14 +251,14 @@ class QuizBot(commands.Bot):
         self._force_global_sync = force_global_sync
         self._server_catalogs: OrderedDict[int, DeckCatalog] = OrderedDict()
         self._server_deck_versions: dict[int, int] = {}
-        self._routes: dict[str, dict[re.Pattern[str], Route]] = {"button": {}, "modal": {}}
+        self._routes: dict[RouteKind, dict[re.Pattern[str], Route]] = {"button": {}, "modal": {}}
 
-    def add_route(self, kind: str, pattern: re.Pattern[str], handler: Route) -> None:
+    def add_route(self, kind: RouteKind, pattern: re.Pattern[str], handler: Route) -> None:
         """Route to `handler` the modal submits (kind "modal"), or the clicks no view
         took (kind "button"), whose custom_id matches `pattern` in full."""
         self._routes[kind][pattern] = handler
 
-    def remove_route(self, kind: str, pattern: re.Pattern[str]) -> None:
+    def remove_route(self, kind: RouteKind, pattern: re.Pattern[str]) -> None:
         self._routes[kind].pop(pattern, None)
 
     async def catalog_for(self, guild_id: int | None) -> DeckCatalog:
@@ -346,7 +347,7 @@ class QuizBot(commands.Bot):
             return
         await self._route("button", interaction)
 
-    async def _route(self, kind: str, interaction: discord.Interaction[QuizBot]) -> None:
+    async def _route(self, kind: RouteKind, interaction: discord.Interaction[QuizBot]) -> None:
         custom_id = _custom_id(interaction)
         for pattern, handler in self._routes[kind].items():
             if pattern.fullmatch(custom_id):
