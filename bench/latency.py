@@ -38,7 +38,7 @@ from tests.fakediscord.patching import patch_discord_endpoints
 from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock, restored_endpoints
 
 NAME = "latency"
-SCENARIOS = ("daily", "quiz")
+SCENARIOS: tuple[str, ...] = ("daily", "quiz")
 DAILY_SPREAD = 1.0  # seconds over which the daily clicks are dispatched
 # Discord's deadline for the first answer is 3 s; a reply this late would leave no margin
 # for a real network, so "well inside" means two thirds of it.
@@ -54,6 +54,8 @@ class Burst:
     """What one burst measured: a latency per shown result, and what went wrong."""
 
     latencies: list[float] = field(default_factory=list)
+    # (dispatched at, latency) per shown result, on the event loop's clock
+    windows: list[tuple[float, float]] = field(default_factory=list)
     unanswered: int = 0
     refused: list[str] = field(default_factory=list)
     odd_replies: int = 0  # answered, but not with a result (an apology, an error)
@@ -120,6 +122,7 @@ def _collect(
         latency = clock.latency(handle)
         if latency is not None:
             burst.latencies.append(latency)
+            burst.windows.append((handle.dispatched_at, latency))
             message = handle.message
             if message is None or not is_result(message):
                 burst.odd_replies += 1

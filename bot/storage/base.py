@@ -82,10 +82,13 @@ class Connection:
                         await self._closing.wait()
                 if self._closing.is_set():
                     return
-                try:
-                    await conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error as error:  # the next round tries again
-                    log.warning("checkpoint of %s failed: %s", self.path.name, error)
+                await self._checkpoint_once(conn)
+
+    async def _checkpoint_once(self, conn: aiosqlite.Connection) -> None:
+        try:
+            await conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as error:  # the next round tries again
+            log.warning("checkpoint of %s failed: %s", self.path.name, error)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
