@@ -541,8 +541,15 @@ async def test_forgetme_deletes_exactly_the_callers_data(
         assert quiz.message is not None
         done = await fake.click(quiz.message, right_letter(quiz.message), user=member)
         await done.wait_response()
-        await seed(runner, member.id, member.user.username, clock.now, guild_id=None, count=2)
-        await seed(runner, member.id, member.user.username, clock.now, guild_id=4242)
+        # More answers on the card the quiz asked (drawn at random), so both members end
+        # with the same rows in every table, review states included.
+        with sqlite3.connect(runner.database) as conn:
+            (card_id,) = conn.execute(
+                "SELECT card_id FROM answers WHERE user_id = ?", (member.id,)
+            ).fetchone()
+        name = member.user.username
+        await seed(runner, member.id, name, clock.now, guild_id=None, card_id=card_id, count=2)
+        await seed(runner, member.id, name, clock.now, guild_id=4242, card_id=card_id)
         await db_of(runner).set_daily_streak(guild, member.id, StreakState(1, 1, None), clock.now)
     await runner.reviews_written()
     bob_before = _data_of(runner.database, server.bob.id)
