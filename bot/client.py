@@ -51,7 +51,7 @@ Clock = Callable[[], datetime]
 # A handler the client's one interaction listener routes to, with the raw custom_id.
 Route = Callable[["discord.Interaction[QuizBot]", str], Awaitable[None]]
 RouteKind = Literal["button", "modal"]
-# Set on an interaction by a persistent view that took the click (see `claim`).
+# Set on an interaction by a persistent view that took the click (see `ClaimingView`).
 CLAIMED = "quizbot.claimed"
 
 # Servers whose merged deck catalog is kept in memory; the least recently used goes first.
@@ -104,24 +104,20 @@ async def answer_errors_of(
             log.warning("could not deliver an error message for interaction %s", interaction.id)
 
 
-def claim(interaction: discord.Interaction[Any]) -> None:
-    """Mark a click as taken by a persistent view, so no fallback answers it too."""
-    interaction.extras[CLAIMED] = True
-
-
 class ClaimingView(discord.ui.View):
     """A persistent view (no timeout) registered for one message with `add_view`.
 
     discord.py starts a view's click in a task it creates before the tasks of the
     `on_interaction` listeners, and the first step of that task runs this check; so by
-    the time the client's listener looks, a click this view took is marked.
+    the time the client's listener looks, a click this view took is marked, and no
+    fallback answers it too.
     """
 
     def __init__(self) -> None:
         super().__init__(timeout=None)
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        claim(interaction)
+        interaction.extras[CLAIMED] = True
         return True
 
 
@@ -332,7 +328,7 @@ class QuizBot(commands.Bot):
         if kind is discord.InteractionType.component:
             await self._unclaimed_click(interaction)
         elif kind is discord.InteractionType.modal_submit:
-            await self._route("modal", interaction)
+            await self._route("modal", interaction, _custom_id(interaction))
 
     async def _unclaimed_click(self, interaction: discord.Interaction[QuizBot]) -> None:
         if interaction.extras.get(CLAIMED):
@@ -340,15 +336,17 @@ class QuizBot(commands.Bot):
         message = interaction.message
         if message is None:
             return
-        if _custom_id(interaction) not in _custom_ids(message.components):
+        custom_id = _custom_id(interaction)
+        if custom_id not in _custom_ids(message.components):
             # A forged or garbled custom_id: discord.py would ignore it, and the member
             # would see a failure.
             await send_ephemeral(interaction, "That button is not on this message any more.")
             return
-        await self._route("button", interaction)
+        await self._route("button", interaction, custom_id)
 
-    async def _route(self, kind: RouteKind, interaction: discord.Interaction[QuizBot]) -> None:
-        custom_id = _custom_id(interaction)
+    async def _route(
+        self, kind: RouteKind, interaction: discord.Interaction[QuizBot], custom_id: str
+    ) -> None:
         for pattern, handler in self._routes[kind].items():
             if pattern.fullmatch(custom_id):
                 await handler(interaction, custom_id)

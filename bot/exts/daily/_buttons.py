@@ -103,9 +103,6 @@ class OpenChallenges:
     def __contains__(self, challenge_id: object) -> bool:
         return challenge_id in self._views
 
-    def __len__(self) -> int:
-        return len(self._views)
-
     def register(self, challenge_id: int, message_id: int) -> None:
         self.close(challenge_id)
         view = AnswerView(challenge_id, self._handler)
