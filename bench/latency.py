@@ -1,6 +1,9 @@
 """Interaction latency under a burst, the real bot against a bare discord.py bot.
 
-Two bursts, each played against both bots on their own loopback Discord in this process:
+Two bursts, each played against three bots, each on its own loopback Discord in this
+process: the real bot; a bare discord.py bot answering constants (the baseline of the
+targets); and that bare bot storing each click with one aiosqlite INSERT before it answers
+(a second baseline, showing what the trip to SQLite costs by itself). The bursts:
 
 - daily: members click an answer on one daily challenge, their clicks spread evenly over
   one second; the result is the ephemeral reply;
@@ -9,7 +12,7 @@ Two bursts, each played against both bots on their own loopback Discord in this 
 
 Latency runs from the interaction's dispatch to the callback that shows the result, both
 stamped by the fake on one clock (a deferred answer would count at its edit). The bots take
-turns, round after round, with the order swapped each round, so drift hits both alike.
+turns, round after round, in an order rotated each round, so drift hits all alike.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import discord
 from bench._barebot import DAILY_REPLY, QUIZ_REPLY, BareBot, question_embed
 from bench._common import Report, Table, Target, ms, ratio, summary, times
 from bench._fake import ResultClock, widen_backlog
+from bench._storingbot import StoringBareBot
 from bot.domain.decks import load_deck_file
 from tests.fakediscord import Channel, FakeDiscord, Guild, InteractionHandle, Member
 from tests.fakediscord.patching import patch_discord_endpoints
@@ -39,6 +43,12 @@ from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock, restored_endpoint
 
 NAME = "latency"
 SCENARIOS: tuple[str, ...] = ("daily", "quiz")
+KINDS = ("bot", "bare", "stored")
+LABELS = {
+    "bot": "quiz bot",
+    "bare": "bare discord.py",
+    "stored": "bare + one aiosqlite INSERT",
+}
 DAILY_SPREAD = 1.0  # seconds over which the daily clicks are dispatched
 # Discord's deadline for the first answer is 3 s; a reply this late would leave no margin
 # for a real network, so "well inside" means two thirds of it.
@@ -265,10 +275,16 @@ class BareArena:
         self._task: asyncio.Task[None] | None = None
         self._endpoints: contextlib.ExitStack | None = None
 
+    def make_bot(self) -> BareBot:
+        return BareBot(question=self.question)
+
+    def check_stored(self, burst: Burst, message_ids: list[int], members: int) -> None:
+        """The bare bot stores nothing."""
+
     async def start(self) -> None:
         self._endpoints = contextlib.ExitStack()
         self._endpoints.enter_context(patch_discord_endpoints(self.fake))
-        self.bot = BareBot(question=self.question)
+        self.bot = self.make_bot()
         self._task = asyncio.create_task(self.bot.start(self.fake.token))
         await self.fake.wait_ready(timeout=30)
         await self.fake.wait_commands_synced(scope=None, timeout=30)
@@ -300,6 +316,7 @@ class BareArena:
         await self.clock.wait(BURST_TIMEOUT)
         burst = Burst()
         _collect(self.clock, handles, burst, _bare_result)
+        self.check_stored(burst, [message_id], len(clicks))
         return burst
 
     async def quiz(self, world: RoundWorld, rng: random.Random) -> Burst:
@@ -310,7 +327,30 @@ class BareArena:
         await self.clock.wait(BURST_TIMEOUT)
         burst = Burst()
         _collect(self.clock, handles, burst, _bare_result)
+        self.check_stored(burst, [int(m["id"]) for m in messages], len(clicks))
         return burst
+
+
+class StoringArena(BareArena):
+    """The bare bot that stores each click with one aiosqlite INSERT, on its own fake."""
+
+    kind = "stored"
+
+    def __init__(self, fake: FakeDiscord, question: discord.Embed, database: Path) -> None:
+        super().__init__(fake, question)
+        self.database = database
+
+    def make_bot(self) -> BareBot:
+        return StoringBareBot(self.database, question=self.question)
+
+    def check_stored(self, burst: Burst, message_ids: list[int], members: int) -> None:
+        marks = ",".join("?" * len(message_ids))
+        with contextlib.closing(sqlite3.connect(self.database)) as conn:
+            (stored,) = conn.execute(
+                f"SELECT COUNT(*) FROM clicks WHERE message_id IN ({marks})", message_ids
+            ).fetchone()
+        burst.stored_ok = stored == members
+        burst.stored_detail = f"{stored} clicks stored of {members}"
 
 
 def _shipped_question() -> discord.Embed:
@@ -322,19 +362,22 @@ def _shipped_question() -> discord.Embed:
 
 async def _measure(members: int, rounds: int) -> dict[str, dict[str, list[Burst]]]:
     results: dict[str, dict[str, list[Burst]]] = {
-        kind: {scenario: [] for scenario in SCENARIOS} for kind in ("bot", "bare")
+        kind: {scenario: [] for scenario in SCENARIOS} for kind in KINDS
     }
     rng = random.Random(20260302)
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp, restored_endpoints():
-        async with FakeDiscord() as real_fake, FakeDiscord() as bare_fake:
-            widen_backlog(real_fake)
-            widen_backlog(bare_fake)
+        async with FakeDiscord() as real_fake, FakeDiscord() as bare_fake, FakeDiscord() as sf:
+            for fake in (real_fake, bare_fake, sf):
+                widen_backlog(fake)
+            question = _shipped_question()
             arenas: list[RealArena | BareArena] = [
                 RealArena(real_fake, Path(tmp) / "bot.sqlite3"),
-                BareArena(bare_fake, _shipped_question()),
+                BareArena(bare_fake, question),
+                StoringArena(sf, question, Path(tmp) / "stored.sqlite3"),
             ]
             for number in range(rounds):
-                order = arenas if number % 2 else arenas[::-1]
+                turn = number % len(arenas)
+                order = arenas[turn:] + arenas[:turn]
                 for arena in order:
                     world = _round_world(arena.fake, number, members)
                     await arena.start()
@@ -362,9 +405,11 @@ def run(quick: bool) -> Report:
     )
     rows = []
     spread: list[str] = []
+    against_stored: list[str] = []
+    baseline_faults: list[str] = []
     for scenario in SCENARIOS:
         stats = {}
-        for kind in ("bot", "bare"):
+        for kind in KINDS:
             bursts = results[kind][scenario]
             latencies = [value for burst in bursts for value in burst.latencies]
             stats[kind] = summary(latencies)
@@ -375,26 +420,39 @@ def run(quick: bool) -> Report:
                 "odd_replies": sum(b.odd_replies for b in bursts),
                 "latencies_ms": [round(v * 1000, 3) for v in latencies],
             }
-        p99_ratio = ratio(stats["bot"]["p99"], stats["bare"]["p99"])
+        p99_ratios = {kind: ratio(stats[kind]["p99"], stats["bare"]["p99"]) for kind in KINDS}
+        p99_ratio = p99_ratios["bot"]
         report.data[f"{scenario}_p99_ratio"] = p99_ratio
+        report.data[f"{scenario}_stored_p99_ratio"] = p99_ratios["stored"]
         per_round = _round_ratios(results["bot"][scenario], results["bare"][scenario])
         report.data[f"{scenario}_p99_ratio_per_round"] = per_round
         spread.append(
             f"{scenario}: p99 vs bare round by round {', '.join(times(r) for r in per_round)}; "
             f"p50 vs bare over every round {times(ratio(stats['bot']['p50'], stats['bare']['p50']))}"
         )
-        for kind, label in (("bot", "quiz bot"), ("bare", "bare discord.py")):
+        against_stored.append(
+            f"{scenario}: p99 {times(ratio(stats['bot']['p99'], stats['stored']['p99']))}, "
+            f"p50 {times(ratio(stats['bot']['p50'], stats['stored']['p50']))}"
+        )
+        stored_bursts = results["stored"][scenario]
+        if not all(b.stored_ok for b in stored_bursts) or any(
+            b.unanswered or b.refused or b.odd_replies for b in stored_bursts
+        ):
+            baseline_faults.append(
+                f"{scenario}: " + "; ".join(b.stored_detail for b in stored_bursts)
+            )
+        for kind in KINDS:
             s = stats[kind]
             rows.append(
                 [
                     scenario,
-                    label,
+                    LABELS[kind],
                     f"{s['n']:,}",
                     ms(s["p50"]),
                     ms(s["p95"]),
                     ms(s["p99"]),
                     ms(s["max"]),
-                    times(p99_ratio) if kind == "bot" else "1.00×",
+                    times(p99_ratios[kind]),
                 ]
             )
         bot_bursts = results["bot"][scenario]
@@ -427,9 +485,20 @@ def run(quick: bool) -> Report:
     report.notes.append(
         f"daily: {members} members click one challenge within {DAILY_SPREAD:.0f} s; quiz: "
         f"{members} members answer question 1 of their own `/quiz` at the same instant. "
-        "Percentiles are nearest-rank over every round. Both bots share this process and "
+        "Percentiles are nearest-rank over every round. The bots share this process and "
         "event loop with the fake, as in the test suite."
     )
+    report.notes.append(
+        "The targets compare the bot with the bare bot. The third bot is the bare bot plus "
+        "one single-row aiosqlite INSERT per click before its answer: what storing an "
+        "answer at all costs. The bot against it: " + "; ".join(against_stored) + "."
+    )
+    if baseline_faults:
+        report.notes.append(
+            "The storing baseline missed clicks, so its row is not a fair floor: "
+            + "; ".join(baseline_faults)
+            + "."
+        )
     kth = members - math.ceil(0.99 * members) + 1  # which slowest click is a round's p99
     nth = {1: "", 2: "second ", 3: "third "}.get(kth, f"{kth}th ")
     report.notes.append(

@@ -1,14 +1,14 @@
 """What the slowest clicks of the latency bench ran into: `python -m bench.tail [rounds]`.
 
 A diagnostic, not a benchmark (`make bench` does not run it). It plays the latency
-bench's daily burst, both bots, and records when the process was busy with something
+bench's daily burst, all three bots, and records when the process was busy with something
 other than one click: Python's garbage collections (by generation), the bot's
 write-ahead-log checkpoints, its background review passes and its live-count edits. Then
 it lists, for each bot, what the slowest 2% of clicks overlapped, and how many
 collections each bot's bursts set off.
 
 It wraps a few of the bot's own methods to time them, so its latencies are a little
-higher than the bench's; compare the two bots within one run, as the bench does.
+higher than the bench's; compare the bots within one run, as the bench does.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def main(rounds: int) -> None:
     latency.SCENARIOS = ("daily",)
     results = asyncio.run(latency._measure(200, rounds))
     print(f"daily burst, 200 clicks in 1 s, {rounds} rounds per bot\n")
-    for kind in ("bot", "bare"):
+    for kind in latency.KINDS:
         clicks = [w for burst in results[kind]["daily"] for w in burst.windows]
         clicks.sort(key=lambda click: click[1], reverse=True)
         slowest = clicks[: max(1, int(len(clicks) * SLOWEST_SHARE))]
@@ -111,7 +111,8 @@ def main(rounds: int) -> None:
         for start, took in slowest:
             hits.update(busy.overlapping(start, start + took) or ["nothing recorded"])
         shape = summary([took for _, took in clicks])
-        print(f"{kind}: {len(clicks)} clicks, p50 {ms(shape['p50'])}, p99 {ms(shape['p99'])}")
+        label = latency.LABELS[kind]
+        print(f"{label}: {len(clicks)} clicks, p50 {ms(shape['p50'])}, p99 {ms(shape['p99'])}")
         print(f"  the slowest {len(slowest)} ({ms(slowest[-1][1])} and more) overlapped:")
         for what, count in hits.most_common():
             print(f"    {what:18s} {count}")
