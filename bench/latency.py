@@ -366,14 +366,17 @@ async def _measure(members: int, rounds: int) -> dict[str, dict[str, list[Burst]
     }
     rng = random.Random(20260302)
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp, restored_endpoints():
-        async with FakeDiscord() as real_fake, FakeDiscord() as bare_fake, FakeDiscord() as sf:
-            for fake in (real_fake, bare_fake, sf):
+        async with contextlib.AsyncExitStack() as stack:
+            real_fake, bare_fake, stored_fake = [
+                await stack.enter_async_context(FakeDiscord()) for _ in KINDS
+            ]
+            for fake in (real_fake, bare_fake, stored_fake):
                 widen_backlog(fake)
             question = _shipped_question()
             arenas: list[RealArena | BareArena] = [
                 RealArena(real_fake, Path(tmp) / "bot.sqlite3"),
                 BareArena(bare_fake, question),
-                StoringArena(sf, question, Path(tmp) / "stored.sqlite3"),
+                StoringArena(stored_fake, question, Path(tmp) / "stored.sqlite3"),
             ]
             for number in range(rounds):
                 turn = number % len(arenas)
