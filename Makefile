@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(PY) -m pytest
 
-# Not part of `make test`: about 11 minutes on 2 cores; `$(PY) -m bench --quick` for a look.
+# Not part of `make test`: about 12 minutes on 2 cores; `$(PY) -m bench --quick` for a look.
 bench: $(STAMP)
 	$(PY) -m bench
 
