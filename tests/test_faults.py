@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -15,10 +16,10 @@ from bot.client import APOLOGY
 from bot.storage import NewAnswer
 from tests.conftest import StudyServer
 from tests.exts.test_quiz import answers, press, right_letter
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, InteractionHandle
 from tests.harness import REPO, SHIPPED_DECKS, BotRunner
 
-UPDATE_MESSAGE = 7
+CHANNEL_MESSAGE, UPDATE_MESSAGE = 4, 7
 
 
 def hold_write_lock(path: Path, seconds: float) -> threading.Thread:
@@ -117,11 +118,8 @@ async def test_a_full_disk_gets_an_apology_and_keeps_what_was_stored(
     assert [row[3] for row in answers(runner.database) if row[0] == server.alice.id] == [1, 1]
 
 
-async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
-    fake: FakeDiscord, server: StudyServer, tmp_path: Path
-) -> None:
-    members = [fake.add_member(server.guild.id, f"member{n}") for n in range(12)]
-    database = tmp_path / "killed.sqlite3"
+async def spawn_bot(fake: FakeDiscord, database: Path, workdir: Path) -> asyncio.subprocess.Process:
+    """`python -m bot` in a process of its own, on ``fake`` and ``database``."""
     api_base, gateway_url = fake.endpoint_urls()
     env = {
         **os.environ,
@@ -132,13 +130,35 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
         "DISCORD_GATEWAY_URL": gateway_url,
         "PYTHONPATH": str(REPO),
     }
+    env.pop("DEV_GUILD_ID", None)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=workdir, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def reviews_missing_or_doubled(database: Path) -> tuple[int, int]:
+    """(answers without a review, answers with more than one)."""
+    with sqlite3.connect(database) as conn:
+        (unreviewed,) = conn.execute(
+            "SELECT COUNT(*) FROM answers a "
+            "WHERE NOT EXISTS (SELECT 1 FROM review_log r WHERE r.answer_id = a.id)"
+        ).fetchone()
+        (reviewed_twice,) = conn.execute(
+            "SELECT COUNT(*) FROM (SELECT answer_id FROM review_log GROUP BY answer_id "
+            "HAVING COUNT(*) > 1)"
+        ).fetchone()
+    return int(unreviewed), int(reviewed_twice)
+
+
+async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
+    fake: FakeDiscord, server: StudyServer, tmp_path: Path
+) -> None:
+    members = [fake.add_member(server.guild.id, f"member{n}") for n in range(12)]
+    database = tmp_path / "killed.sqlite3"
 
     async def spawn() -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        return process
+        return await spawn_bot(fake, database, tmp_path)
 
     process = await spawn()
     await fake.wait_ready(timeout=30)
@@ -180,16 +200,72 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
         await asyncio.wait_for(process.wait(), timeout=20)
     rows = answers(database)
     assert len(rows) == len({(r[0], r[6]) for r in rows})
+    assert reviews_missing_or_doubled(database) == (0, 0), "a review is missing or doubled"
+
+
+def daily_answers(database: Path) -> dict[int, int]:
+    """How many daily answers each member has stored."""
     with sqlite3.connect(database) as conn:
-        unreviewed = conn.execute(
-            "SELECT COUNT(*) FROM answers a "
-            "WHERE NOT EXISTS (SELECT 1 FROM review_log r WHERE r.answer_id = a.id)"
-        ).fetchone()
-        reviewed_twice = conn.execute(
-            "SELECT COUNT(*) FROM (SELECT answer_id FROM review_log GROUP BY answer_id "
-            "HAVING COUNT(*) > 1)"
-        ).fetchone()
-    assert (unreviewed, reviewed_twice) == ((0,), (0,)), "an answer's review is missing or doubled"
+        rows = conn.execute(
+            "SELECT user_id, COUNT(*) FROM answers WHERE mode = 'daily' GROUP BY user_id"
+        ).fetchall()
+    return {int(user): int(count) for user, count in rows}
+
+
+async def test_sigkill_mid_daily_burst_keeps_every_acknowledged_answer_once(
+    fake: FakeDiscord, server: StudyServer, tmp_path: Path
+) -> None:
+    members = [fake.add_member(server.guild.id, f"member{n}") for n in range(30)]
+    database = tmp_path / "killed.sqlite3"
+    process = await spawn_bot(fake, database, tmp_path)
+    await fake.wait_ready(timeout=30)
+    await fake.wait_commands_synced(timeout=30)
+    for command, options in (
+        ("daily setup", {"channel": server.channel, "time": "09:00"}),
+        ("daily post", {}),
+    ):
+        it = await fake.invoke_slash(command, options, user=server.admin, channel=server.channel)
+        await it.wait_final(timeout=10)
+    post = await fake.wait_for_message(server.channel, timeout=10)
+    with sqlite3.connect(database) as conn:
+        (question,) = conn.execute("SELECT question FROM daily_challenges").fetchone()
+    right = "ABCD"[json.loads(question)["correct_index"]]
+
+    clicks = [await fake.click(post, right, user=m) for m in members]
+
+    def shown(click: InteractionHandle) -> bool:
+        return click.response_type == CHANNEL_MESSAGE and bool(click.message["embeds"])
+
+    # Kill the bot as soon as the first answer is acknowledged: the rest are in flight.
+    await fake.wait_until(lambda: any(shown(c) for c in clicks), 10, "a first answer")
+    process.send_signal(signal.SIGKILL)
+    await process.wait()
+    acknowledged = {c.user.id for c in clicks if shown(c)}
+    assert 0 < len(acknowledged) < len(members), "the kill was not in the middle of the burst"
+    stored = daily_answers(database)
+    assert set(stored.values()) <= {1}, "an answer was stored twice"
+    assert acknowledged <= set(stored), "an acknowledged answer was lost"
+
+    await fake.wait_disconnected()
+    process = await spawn_bot(fake, database, tmp_path)
+    try:
+        await fake.wait_ready(timeout=30, count=2)
+        # The challenge goes on: a stored answer is remembered, a lost one can be given again.
+        for member in members:
+            again = await fake.click(post, right, user=member)
+            await again.wait_response(timeout=10)
+            if member.id in stored:
+                assert again.message["content"].startswith("You already answered")
+            else:
+                assert shown(again), again.message
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=20)
+    assert daily_answers(database) == {m.id: 1 for m in members}
+    with sqlite3.connect(database) as conn:
+        streaks = conn.execute("SELECT user_id, current FROM daily_streaks").fetchall()
+    assert dict(streaks) == {m.id: 1 for m in members}, "a day was counted twice or not at all"
+    assert reviews_missing_or_doubled(database) == (0, 0), "a review is missing or doubled"
 
 
 async def test_garbage_and_hostile_custom_ids_are_refused_politely(
