@@ -154,7 +154,7 @@ def reviews_missing_or_doubled(database: Path) -> tuple[int, int]:
 async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
     fake: FakeDiscord, server: StudyServer, tmp_path: Path
 ) -> None:
-    members = [fake.add_member(server.guild.id, f"member{n}") for n in range(12)]
+    members = [fake.add_member(server.guild.id, f"member{n}") for n in range(30)]
     database = tmp_path / "killed.sqlite3"
 
     async def spawn() -> asyncio.subprocess.Process:
@@ -172,10 +172,14 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
         await fake.click(s.message, right_letter(s.message), user=m)
         for s, m in zip(starts, members, strict=True)
     ]
-    await asyncio.sleep(0.05)  # some clicks are being handled right now
+    # Kill the bot as soon as the first answer is acknowledged: the rest are in flight.
+    await fake.wait_until(
+        lambda: any(c.response_type == UPDATE_MESSAGE for c in clicks), 10, "a first answer"
+    )
     process.send_signal(signal.SIGKILL)
     await process.wait()
     acknowledged = [c for c in clicks if c.response_type == UPDATE_MESSAGE]
+    assert 0 < len(acknowledged) < len(members), "the kill was not in the middle of the burst"
 
     rows = answers(database)
     answered_users = [row[0] for row in rows]
