@@ -156,11 +156,7 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
 ) -> None:
     members = [fake.add_member(server.guild.id, f"member{n}") for n in range(30)]
     database = tmp_path / "killed.sqlite3"
-
-    async def spawn() -> asyncio.subprocess.Process:
-        return await spawn_bot(fake, database, tmp_path)
-
-    process = await spawn()
+    process = await spawn_bot(fake, database, tmp_path)
     await fake.wait_ready(timeout=30)
     await fake.wait_commands_synced(timeout=30)
     starts = [
@@ -188,7 +184,7 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
         assert click.user.id in answered_users, "an acknowledged answer was lost"
 
     await fake.wait_disconnected()
-    process = await spawn()
+    process = await spawn_bot(fake, database, tmp_path)
     try:
         await fake.wait_ready(timeout=30, count=2)
         # Every member can go on: a stored answer shows Next, a lost one can be given again.
