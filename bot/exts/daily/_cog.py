@@ -105,7 +105,9 @@ class Daily(commands.Cog):
 
     # -- /daily setup ---------------------------------------------------------------
 
-    @daily.command(name="setup", description="Post a question every day at a set local time")
+    @daily.command(
+        name="setup", description="Post a question every day at a set local time (Manage Server)"
+    )
     @app_commands.describe(
         channel="Where the daily question is posted",
         time="Local time of the post, 24-hour HH:MM (for example 09:00)",
@@ -230,7 +232,7 @@ class Daily(commands.Cog):
             embed=render.status_embed(schedule, zone, last, results), ephemeral=True
         )
 
-    @daily.command(name="disable", description="Stop posting daily challenges here")
+    @daily.command(name="disable", description="Stop posting daily challenges here (Manage Server)")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def disable(self, interaction: discord.Interaction[QuizBot]) -> None:
         assert interaction.guild_id is not None
@@ -244,7 +246,9 @@ class Daily(commands.Cog):
             text = "Daily challenges are not on here. `/daily setup` starts them."
         await interaction.response.send_message(text, ephemeral=True)
 
-    @daily.command(name="post", description="Post today's challenge now, to try the setup")
+    @daily.command(
+        name="post", description="Post today's challenge now, to try the setup (Manage Server)"
+    )
     @app_commands.checks.has_permissions(manage_guild=True)
     async def post(self, interaction: discord.Interaction[QuizBot]) -> None:
         assert interaction.guild_id is not None

@@ -160,7 +160,10 @@ class Decks(commands.Cog):
 
     # -- a server's own decks ------------------------------------------------
 
-    @decks.command(name="import", description="Add a deck file to this server: CSV, Anki, Markdown")
+    @decks.command(
+        name="import",
+        description="Add a deck file to this server: CSV, Anki, Markdown (Manage Server)",
+    )
     @app_commands.describe(
         file="A .csv/.tsv (Quizlet export), .apkg/.colpkg (Anki) or .md/.txt table; 2 MB at most",
         deck_id="The deck's id (default: made from its title)",
@@ -252,7 +255,9 @@ class Decks(commands.Cog):
             ephemeral=True,
         )
 
-    @decks.command(name="remove", description="Remove a deck imported into this server")
+    @decks.command(
+        name="remove", description="Remove a deck imported into this server (Manage Server)"
+    )
     @app_commands.describe(deck="One of this server's own decks")
     @app_commands.check(require_manage_server)
     async def remove_deck(self, interaction: discord.Interaction[QuizBot], deck: str) -> None:
