@@ -301,6 +301,41 @@ async def test_garbage_and_hostile_custom_ids_are_refused_politely(
     assert answered.response_type == UPDATE_MESSAGE
 
 
+async def test_hostile_custom_ids_on_a_daily_post_are_refused_politely(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    for command, options in (
+        ("daily setup", {"channel": server.channel, "time": "09:00"}),
+        ("daily post", {}),
+    ):
+        it = await fake.invoke_slash(command, options, user=server.admin, channel=server.channel)
+        await it.wait_final()
+    post = await fake.wait_for_message(server.channel)
+    challenge_id = int(post["components"][0]["components"][0]["custom_id"].split(":")[1])
+    hostile = [
+        "daily:",
+        f"daily:{challenge_id}:e",
+        f"daily:{challenge_id}:",
+        f"daily:{challenge_id + 1}:a",  # another challenge's button, or none
+        "daily:9999999999999999999:a",  # beyond SQLite's integers
+        "daily:-1:a",
+        f"daily:{challenge_id}:a:extra",
+        "quiz:abcdef123456:0:a",  # a quiz button on a daily post
+    ]
+    for custom_id in hostile:
+        forged = await fake.forge_click(post, custom_id, user=server.alice)
+        await forged.wait_response()
+        assert forged.ephemeral, custom_id
+        assert forged.message["content"] == "That button is not on this message any more."
+    with sqlite3.connect(runner.database) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM answers").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM daily_streaks").fetchone() == (0,)
+    # The real buttons still work afterwards.
+    answered = await fake.click(post, "A", user=server.alice)
+    await answered.wait_response()
+    assert answered.ephemeral and answered.message["embeds"]
+
+
 async def test_options_outside_the_schema_are_refused_and_change_nothing(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner
 ) -> None:
