@@ -39,7 +39,7 @@ from bench._storingbot import StoringBareBot
 from bot.domain.decks import load_deck_file
 from tests.fakediscord import Channel, FakeDiscord, Guild, InteractionHandle, Member
 from tests.fakediscord.patching import patch_discord_endpoints
-from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock, restored_endpoints
+from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock, post_daily_now, restored_endpoints
 
 NAME = "latency"
 SCENARIOS: tuple[str, ...] = ("daily", "quiz")
@@ -201,13 +201,7 @@ class RealArena:
     async def daily(self, world: RoundWorld, rng: random.Random) -> Burst:
         fake = self.fake
         await fake.sync_gateway()
-        for command, options in (
-            ("daily setup", {"channel": world.channel, "time": "09:00"}),
-            ("daily post", {}),
-        ):
-            it = await fake.invoke_slash(command, options, user=world.admin, channel=world.channel)
-            await it.wait_final(timeout=30)
-        message = await fake.wait_for_message(world.channel, timeout=30)
+        message = await post_daily_now(fake, world.channel, world.admin, timeout=30)
         match = BUTTON.match(_custom_ids(message)[0])
         assert match and match["challenge"], "the daily post has no answer buttons"
         letters = _pick(rng, world.daily_members)

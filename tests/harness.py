@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord.gateway import DiscordWebSocket
@@ -20,7 +21,7 @@ from bot.client import QuizBot
 from bot.config import Settings
 from bot.launcher import apply_endpoints, load_catalog
 from bot.storage import Database
-from tests.fakediscord import Channel, FakeDiscord
+from tests.fakediscord import Channel, FakeDiscord, Member
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_DECKS = REPO / "decks"
@@ -153,3 +154,16 @@ async def add_servers_due_for_daily(
             now=now,
         )
     return channels
+
+
+async def post_daily_now(
+    fake: FakeDiscord, channel: Channel, admin: Member, *, timeout: float = 10.0
+) -> dict[str, Any]:
+    """An admin sets up daily challenges in ``channel`` and posts today's: the post."""
+    for command, options in (
+        ("daily setup", {"channel": channel, "time": "09:00"}),
+        ("daily post", {}),
+    ):
+        it = await fake.invoke_slash(command, options, user=admin, channel=channel)
+        await it.wait_final(timeout=timeout)
+    return await fake.wait_for_message(channel, timeout=timeout)

@@ -17,7 +17,7 @@ from bot.storage import NewAnswer
 from tests.conftest import StudyServer
 from tests.exts.test_quiz import answers, press, right_letter
 from tests.fakediscord import FakeDiscord, InteractionHandle
-from tests.harness import REPO, SHIPPED_DECKS, BotRunner
+from tests.harness import REPO, SHIPPED_DECKS, BotRunner, post_daily_now
 
 CHANNEL_MESSAGE, UPDATE_MESSAGE = 4, 7
 
@@ -118,8 +118,11 @@ async def test_a_full_disk_gets_an_apology_and_keeps_what_was_stored(
     assert [row[3] for row in answers(runner.database) if row[0] == server.alice.id] == [1, 1]
 
 
-async def spawn_bot(fake: FakeDiscord, database: Path, workdir: Path) -> asyncio.subprocess.Process:
-    """`python -m bot` in a process of its own, on ``fake`` and ``database``."""
+async def spawn_bot(
+    fake: FakeDiscord, database: Path, workdir: Path, *, start: int = 1
+) -> asyncio.subprocess.Process:
+    """`python -m bot` in a process of its own, on ``fake`` and ``database``; returns once
+    its session is ready (the ``start``-th the fake has seen) and its commands synced."""
     api_base, gateway_url = fake.endpoint_urls()
     env = {
         **os.environ,
@@ -131,10 +134,13 @@ async def spawn_bot(fake: FakeDiscord, database: Path, workdir: Path) -> asyncio
         "PYTHONPATH": str(REPO),
     }
     env.pop("DEV_GUILD_ID", None)
-    return await asyncio.create_subprocess_exec(
+    process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", cwd=workdir, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
+    await fake.wait_ready(timeout=30, count=start)
+    await fake.wait_commands_synced(timeout=30)
+    return process
 
 
 def reviews_missing_or_doubled(database: Path) -> tuple[int, int]:
@@ -157,8 +163,6 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
     members = [fake.add_member(server.guild.id, f"member{n}") for n in range(30)]
     database = tmp_path / "killed.sqlite3"
     process = await spawn_bot(fake, database, tmp_path)
-    await fake.wait_ready(timeout=30)
-    await fake.wait_commands_synced(timeout=30)
     starts = [
         await fake.invoke_slash("quiz", {"questions": 3}, user=m, channel=server.channel)
         for m in members
@@ -184,9 +188,8 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
         assert click.user.id in answered_users, "an acknowledged answer was lost"
 
     await fake.wait_disconnected()
-    process = await spawn_bot(fake, database, tmp_path)
+    process = await spawn_bot(fake, database, tmp_path, start=2)
     try:
-        await fake.wait_ready(timeout=30, count=2)
         # Every member can go on: a stored answer shows Next, a lost one can be given again.
         for start, member in zip(starts, members, strict=True):
             current = fake.message(int(start.message["id"]))
@@ -218,15 +221,7 @@ async def test_sigkill_mid_daily_burst_keeps_every_acknowledged_answer_once(
     members = [fake.add_member(server.guild.id, f"member{n}") for n in range(30)]
     database = tmp_path / "killed.sqlite3"
     process = await spawn_bot(fake, database, tmp_path)
-    await fake.wait_ready(timeout=30)
-    await fake.wait_commands_synced(timeout=30)
-    for command, options in (
-        ("daily setup", {"channel": server.channel, "time": "09:00"}),
-        ("daily post", {}),
-    ):
-        it = await fake.invoke_slash(command, options, user=server.admin, channel=server.channel)
-        await it.wait_final(timeout=10)
-    post = await fake.wait_for_message(server.channel, timeout=10)
+    post = await post_daily_now(fake, server.channel, server.admin)
     with sqlite3.connect(database) as conn:
         (question,) = conn.execute("SELECT question FROM daily_challenges").fetchone()
     right = "ABCD"[json.loads(question)["correct_index"]]
@@ -247,9 +242,8 @@ async def test_sigkill_mid_daily_burst_keeps_every_acknowledged_answer_once(
     assert acknowledged <= set(stored), "an acknowledged answer was lost"
 
     await fake.wait_disconnected()
-    process = await spawn_bot(fake, database, tmp_path)
+    process = await spawn_bot(fake, database, tmp_path, start=2)
     try:
-        await fake.wait_ready(timeout=30, count=2)
         # The challenge goes on: a stored answer is remembered, a lost one can be given again.
         for member in members:
             again = await fake.click(post, right, user=member)
@@ -304,13 +298,7 @@ async def test_garbage_and_hostile_custom_ids_are_refused_politely(
 async def test_hostile_custom_ids_on_a_daily_post_are_refused_politely(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner
 ) -> None:
-    for command, options in (
-        ("daily setup", {"channel": server.channel, "time": "09:00"}),
-        ("daily post", {}),
-    ):
-        it = await fake.invoke_slash(command, options, user=server.admin, channel=server.channel)
-        await it.wait_final()
-    post = await fake.wait_for_message(server.channel)
+    post = await post_daily_now(fake, server.channel, server.admin)
     challenge_id = int(post["components"][0]["components"][0]["custom_id"].split(":")[1])
     hostile = [
         "daily:",
