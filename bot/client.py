@@ -46,6 +46,11 @@ APOLOGY = (
     "Sorry, something went wrong on my side while doing that. It has been logged; "
     "please try again in a moment."
 )
+FORGED_BUTTON = "That button is not on this message any more."
+RETIRED_BUTTON = (
+    "That button is from an older version of me and no longer works. "
+    "Run the command again for a fresh one."
+)
 
 Clock = Callable[[], datetime]
 # A handler the client's one interaction listener routes to, with the raw custom_id.
@@ -248,6 +253,8 @@ class QuizBot(commands.Bot):
         self._server_catalogs: OrderedDict[int, DeckCatalog] = OrderedDict()
         self._server_deck_versions: dict[int, int] = {}
         self._routes: dict[RouteKind, dict[re.Pattern[str], Route]] = {"button": {}, "modal": {}}
+        # The templates of the dynamic items registered, which discord.py dispatches itself.
+        self._dynamic_templates: dict[type[discord.ui.DynamicItem[Any]], re.Pattern[str]] = {}
 
     def add_route(self, kind: RouteKind, pattern: re.Pattern[str], handler: Route) -> None:
         """Route to `handler` the modal submits (kind "modal"), or the clicks no view
@@ -256,6 +263,16 @@ class QuizBot(commands.Bot):
 
     def remove_route(self, kind: RouteKind, pattern: re.Pattern[str]) -> None:
         self._routes[kind].pop(pattern, None)
+
+    def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        super().add_dynamic_items(*items)
+        for item in items:
+            self._dynamic_templates[item] = item.__discord_ui_compiled_template__
+
+    def remove_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        super().remove_dynamic_items(*items)
+        for item in items:
+            self._dynamic_templates.pop(item, None)
 
     async def catalog_for(self, guild_id: int | None) -> DeckCatalog:
         """The decks a server sees: the shipped ones with its own imported decks over them.
@@ -340,17 +357,24 @@ class QuizBot(commands.Bot):
         if custom_id not in _custom_ids(message.components):
             # A forged or garbled custom_id: discord.py would ignore it, and the member
             # would see a failure.
-            await send_ephemeral(interaction, "That button is not on this message any more.")
+            await send_ephemeral(interaction, FORGED_BUTTON)
             return
-        await self._route("button", interaction, custom_id)
+        if await self._route("button", interaction, custom_id):
+            return
+        # discord.py matches dynamic items with `match`, as here.
+        if not any(t.match(custom_id) for t in self._dynamic_templates.values()):
+            # A button of ours that nothing handles any more (a custom_id scheme changed).
+            await send_ephemeral(interaction, RETIRED_BUTTON)
 
     async def _route(
         self, kind: RouteKind, interaction: discord.Interaction[QuizBot], custom_id: str
-    ) -> None:
+    ) -> bool:
+        """Hand the interaction to the route its custom_id matches; False if none does."""
         for pattern, handler in self._routes[kind].items():
             if pattern.fullmatch(custom_id):
                 await handler(interaction, custom_id)
-                return
+                return True
+        return False
 
     async def on_ready(self) -> None:
         # on_ready fires again after a reconnect; it must stay idempotent.

@@ -8,12 +8,13 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.client import APOLOGY, QuizBot, command_tree_hash
+from bot.client import APOLOGY, RETIRED_BUTTON, QuizBot, command_tree_hash
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner
 
 EXPECTED_COMMANDS = {"decks", "quiz"}
+UPDATE_MESSAGE = 7
 
 
 async def test_connects_without_privileged_intents_and_syncs_globally(
@@ -157,6 +158,31 @@ async def test_an_exception_ends_in_an_apology_and_a_log_line(
     record = next(r for r in caplog.records if "command /decks info failed" in r.getMessage())
     assert "aws-mla-c01-deployment" in record.getMessage()
     assert record.exc_info is not None and "disk on fire" in str(record.exc_info[1])
+
+
+async def test_a_button_nothing_handles_any_more_gets_a_polite_answer(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    """A message of an older version, whose custom_ids no handler knows any more."""
+    assert runner.bot is not None
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Show answer", custom_id="flip:2f9c:show"))
+    view.stop()  # drawn only: nothing in this process takes its clicks
+    channel = runner.bot.get_partial_messageable(server.channel.id)
+    sent = await channel.send("Question 3 of 10", view=view)
+    message = fake.message(sent.id)
+    assert message is not None
+    it = await fake.click(message, "Show answer", user=server.alice)
+    await it.wait_response()
+    assert it.ephemeral and it.message["content"] == RETIRED_BUTTON
+    # A live quiz button gets its own answer, not that one as well.
+    start = await fake.invoke_slash(
+        "quiz", {"questions": 2}, user=server.bob, channel=server.channel
+    )
+    await start.wait_response()
+    click = await fake.click(start.message, "A", user=server.bob)
+    await click.wait_response()
+    assert click.response_type == UPDATE_MESSAGE and click.refusals == []
 
 
 async def test_a_dropped_connection_and_a_reconnect_request_are_survived(
