@@ -17,9 +17,8 @@ from bot.storage import NewAnswer
 from tests.conftest import StudyServer
 from tests.exts.test_quiz import answers, press, right_letter
 from tests.fakediscord import FakeDiscord, InteractionHandle
+from tests.fakediscord.interactions import CHANNEL_MESSAGE, UPDATE_MESSAGE
 from tests.harness import REPO, SHIPPED_DECKS, BotRunner, post_daily_now
-
-CHANNEL_MESSAGE, UPDATE_MESSAGE = 4, 7
 
 
 def hold_write_lock(path: Path, seconds: float) -> threading.Thread:

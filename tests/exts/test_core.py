@@ -11,10 +11,10 @@ import pytest
 from bot.client import APOLOGY, RETIRED_BUTTON, QuizBot, command_tree_hash
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
+from tests.fakediscord.interactions import UPDATE_MESSAGE
 from tests.harness import BotRunner
 
 EXPECTED_COMMANDS = {"decks", "quiz"}
-UPDATE_MESSAGE = 7
 
 
 async def test_connects_without_privileged_intents_and_syncs_globally(

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
+from tests.fakediscord.slash import SUB_COMMAND, SUB_COMMAND_GROUP
 from tests.harness import BotRunner
 
 REFUSAL = "You need the manage server permission to use this command."
@@ -45,7 +46,6 @@ def admin_calls(fake: FakeDiscord, server: StudyServer) -> list[tuple[str, dict[
 
 
 ADMIN_MARK = "(Manage Server)"
-SUBCOMMAND, GROUP = 1, 2
 
 
 def marked_admin(fake: FakeDiscord) -> set[str]:
@@ -54,7 +54,9 @@ def marked_admin(fake: FakeDiscord) -> set[str]:
     pending = [(command["name"], command) for command in fake.commands()]
     while pending:
         name, command = pending.pop()
-        children = [o for o in command.get("options", []) if o["type"] in (SUBCOMMAND, GROUP)]
+        children = [
+            o for o in command.get("options", []) if o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)
+        ]
         pending += [(f"{name} {child['name']}", child) for child in children]
         if not children and command["description"].endswith(ADMIN_MARK):
             marked.add(name)
