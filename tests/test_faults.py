@@ -15,10 +15,12 @@ from pathlib import Path
 from bot.client import APOLOGY
 from bot.storage import NewAnswer
 from tests.conftest import StudyServer
-from tests.exts.test_quiz import answers, press, right_letter
+from tests.exts.test_quiz import answers, labels, press, right_letter
 from tests.fakediscord import FakeDiscord, InteractionHandle
 from tests.fakediscord.interactions import CHANNEL_MESSAGE, UPDATE_MESSAGE
 from tests.harness import REPO, SHIPPED_DECKS, BotRunner, post_daily_now
+
+ALREADY_ANSWERED = "You already answered this question; it was counted once."
 
 
 def hold_write_lock(path: Path, seconds: float) -> threading.Thread:
@@ -189,19 +191,28 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
     await fake.wait_disconnected()
     process = await spawn_bot(fake, database, tmp_path, start=2)
     try:
-        # Every member can go on: a stored answer shows Next, a lost one can be given again.
+        # Every member can go on. An answer whose result was shown goes on with Next; a lost
+        # one is given again. One stored while its reply was lost is not counted again: the
+        # member is told so (`/quiz` then brings the quiz back with its Next button).
         for start, member in zip(starts, members, strict=True):
             current = fake.message(int(start.message["id"]))
             assert current is not None
-            target = "Next" if member.id in answered_users else right_letter(current)
+            shown = "Next" in labels(current)
+            stored = member.id in answered_users
+            assert stored or not shown, "a result was shown for no stored answer"
+            target = "Next" if shown else right_letter(current)
             it = await fake.click(current, target, user=member)
             await it.wait_response(timeout=10)
-            assert it.response_type == UPDATE_MESSAGE
+            if stored and not shown:
+                assert it.ephemeral and it.message["content"] == ALREADY_ANSWERED
+            else:
+                assert it.response_type == UPDATE_MESSAGE
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), timeout=20)
     rows = answers(database)
     assert len(rows) == len({(r[0], r[6]) for r in rows})
+    assert sorted(r[0] for r in rows if r[6] == 0) == sorted(m.id for m in members)
     assert reviews_missing_or_doubled(database) == (0, 0), "a review is missing or doubled"
 
 
