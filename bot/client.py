@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.domain.catalog import DeckCatalog
 from bot.domain.decks import Deck, DeckError
 from bot.domain.errors import DomainError
+from bot.options import leaf_options, option_problem
 from bot.storage import Database
 from bot.storage.server_decks import ServerDeck, deck_from_json
 
@@ -139,7 +140,28 @@ class QuizTree(app_commands.CommandTree["QuizBot"]):
             if interaction.type is discord.InteractionType.application_command:
                 await send_ephemeral(interaction, "I'm restarting; try again in a few seconds.")
             return False
+        if interaction.type is discord.InteractionType.application_command:
+            return await self._options_pass(interaction)
         return True
+
+    async def _options_pass(self, interaction: discord.Interaction[QuizBot]) -> bool:
+        """Refuse, naming the option, a command whose options break its own schema."""
+        command = interaction.command
+        if not isinstance(command, app_commands.Command):
+            return True  # a context menu: no options
+        data: dict[str, Any] = dict(interaction.data or {})
+        problem = option_problem(command, leaf_options(data), data.get("resolved") or {})
+        if problem is None:
+            return True
+        log.warning(
+            "refused /%s from user %s: %s (options %s)",
+            command.qualified_name,
+            interaction.user.id,
+            problem,
+            _describe_options(interaction),
+        )
+        await send_ephemeral(interaction, problem)
+        return False
 
     async def on_error(
         self, interaction: discord.Interaction[QuizBot], error: app_commands.AppCommandError

@@ -63,16 +63,31 @@ class UserActions:
         )
 
     async def forge_slash(
-        self, command: str, options: list[JSONDict], *, user: UserLike, channel: ChannelLike
+        self,
+        command: str,
+        options: list[JSONDict],
+        *,
+        user: UserLike,
+        channel: ChannelLike,
+        valid: dict[str, Any] | None = None,
     ) -> InteractionHandle:
         """A hostile client's command: raw ``options`` that skip the schema checks.
+
+        ``valid`` options (checked and resolved as `invoke_slash` does) are sent beside
+        them, so one forged option can ride along with a command's required ones; a
+        forged option replaces the valid one of its name.
 
         Discord validates options itself, so a real client cannot send these; the bot
         must still refuse them politely and change nothing.
         """
         where, who = self._channel(channel), as_user(user)
         target = resolve_command(self.registry, command, where)
-        data = self._command_data(target.command, wrap_options(target, options), {})
+        builder = OptionBuilder(self.world, where, who.id)
+        forged = {option.get("name") for option in options}
+        leaf = [o for o in builder.build(target.schema, valid or {}) if o["name"] not in forged]
+        data = self._command_data(
+            target.command, wrap_options(target, leaf + options), builder.resolved
+        )
         return self.interactions.create(APPLICATION_COMMAND, data, user=who, channel=where)
 
     async def autocomplete(

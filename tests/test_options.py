@@ -1,0 +1,86 @@
+"""`option_problem` against real discord.py commands, case by case."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import discord
+import pytest
+from discord import app_commands
+
+from bot.options import leaf_options, option_problem
+
+
+async def _setup(
+    interaction: discord.Interaction[Any],
+    channel: discord.TextChannel,
+    time: app_commands.Range[str, 1, 5],
+    count: app_commands.Range[int, 1, 23] | None = None,
+    share: float | None = None,
+    mode: Literal["fast", "slow"] | None = None,
+    who: discord.Member | None = None,
+    replace: bool = False,
+) -> None:
+    """Stands in for a command; never called."""
+
+
+SETUP = app_commands.Command(name="setup", description="d", callback=_setup)
+TEXT_CHANNEL, VOICE_CHANNEL = 0, 2
+RESOLVED = {
+    "channels": {"10": {"id": "10", "type": TEXT_CHANNEL}, "11": {"id": "11", "type": 2}},
+    "users": {"20": {"id": "20", "username": "alice"}},
+}
+
+
+def problem(**values: Any) -> str | None:
+    options = {"channel": "10", "time": "09:00", **values}
+    sent = [{"name": name, "value": value} for name, value in options.items() if value != ...]
+    return option_problem(SETUP, sent, RESOLVED)
+
+
+def test_valid_options_pass() -> None:
+    assert problem() is None
+    assert problem(count=23, share=0.5, mode="fast", who="20", replace=True) is None
+    assert problem(share=2) is None  # a whole number is a number too
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"count": 24}, "The `count` option must be between 1 and 23."),
+        ({"count": 0}, "The `count` option must be between 1 and 23."),
+        ({"count": "12"}, "The `count` option must be a whole number."),
+        ({"count": True}, "The `count` option must be a whole number."),
+        ({"count": 1.5}, "The `count` option must be a whole number."),
+        ({"share": "0.5"}, "The `share` option must be a number."),
+        ({"share": float("nan")}, "The `share` option must be a number."),
+        ({"share": 2**60}, f"The `share` option must be between {-(2**53)} and {2**53}."),
+        ({"mode": "medium"}, "The `mode` option must be one of `fast`, `slow`."),
+        ({"time": ""}, "The `time` option must be 1 to 5 characters long."),
+        ({"time": "09:00:00"}, "The `time` option must be 1 to 5 characters long."),
+        ({"time": "9\x00"}, "The `time` option cannot contain control characters."),
+        ({"time": 9}, "The `time` option must be text."),
+        ({"replace": "yes"}, "The `replace` option must be true or false."),
+        ({"who": "21"}, "The `who` option must be a member."),
+        ({"channel": "11"}, "The `channel` option cannot be that kind of channel."),
+        ({"channel": "20"}, "The `channel` option must be a channel."),
+        ({"channel": None}, "The `channel` option must be a channel."),
+        ({"channel": ...}, "The `channel` option is required."),
+        ({"colour": "red"}, "`/setup` has no `colour` option."),
+    ],
+)
+def test_each_kind_of_forgery_is_named(values: dict[str, Any], expected: str) -> None:
+    assert problem(**values) == expected
+
+
+def test_an_option_given_twice_is_refused() -> None:
+    sent = [{"name": "channel", "value": "10"}, {"name": "time", "value": "09:00"}] * 2
+    assert option_problem(SETUP, sent, RESOLVED) == "The `channel` option was given twice."
+
+
+def test_leaf_options_descend_through_subcommands() -> None:
+    leaf = [{"name": "count", "type": 4, "value": 3}]
+    group = {"name": "daily", "type": 2, "options": [{"name": "setup", "type": 1, "options": leaf}]}
+    assert leaf_options({"options": [group]}) == leaf
+    assert leaf_options({"options": leaf}) == leaf
+    assert leaf_options({}) == []
