@@ -48,6 +48,7 @@ APOLOGY = (
     "please try again in a moment."
 )
 FORGED_BUTTON = "That button is not on this message any more."
+UNKNOWN_FORM = "I don't know that form (any more). Run the command again for a fresh one."
 RETIRED_BUTTON = (
     "That button is from an older version of me and no longer works. "
     "Run the command again for a fresh one."
@@ -367,7 +368,7 @@ class QuizBot(commands.Bot):
         if kind is discord.InteractionType.component:
             await self._unclaimed_click(interaction)
         elif kind is discord.InteractionType.modal_submit:
-            await self._route("modal", interaction, _custom_id(interaction))
+            await self._submitted_form(interaction)
 
     async def _unclaimed_click(self, interaction: discord.Interaction[QuizBot]) -> None:
         if interaction.extras.get(CLAIMED):
@@ -387,6 +388,12 @@ class QuizBot(commands.Bot):
         if not any(t.match(custom_id) for t in self._dynamic_templates.values()):
             # A button of ours that nothing handles any more (a custom_id scheme changed).
             await send_ephemeral(interaction, RETIRED_BUTTON)
+
+    async def _submitted_form(self, interaction: discord.Interaction[QuizBot]) -> None:
+        # Every modal's submit is answered through a route (no modal of ours answers in
+        # its own `on_submit`), so one no route takes is forged, or from an older version.
+        if not await self._route("modal", interaction, _custom_id(interaction)):
+            await send_ephemeral(interaction, UNKNOWN_FORM)
 
     async def _route(
         self, kind: RouteKind, interaction: discord.Interaction[QuizBot], custom_id: str

@@ -367,3 +367,46 @@ async def test_a_huge_typed_answer_is_cut_and_graded(
     fields = {f["name"]: f["value"] for f in submitted.message["embeds"][0]["fields"]}
     assert len(fields["You wrote"]) <= 1024
     assert [row[2] for row in answers(runner.database)] in ([], ["typed"])
+
+
+async def test_forged_modal_submits_are_refused_politely(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    it = await fake.invoke_slash(
+        "quiz", {"mode": "typed", "questions": 2}, user=server.alice, channel=server.channel
+    )
+    await it.wait_response()
+    opened = await fake.click(it.message, "Answer", user=server.alice)
+    await opened.wait_response()
+    assert opened.modal is not None
+    modal_id = opened.modal["custom_id"]
+    session_id = modal_id.split(":")[1]
+    forgeries: list[tuple[str, dict[str, str]]] = [
+        ("nonsense", {"answer": "S3"}),
+        ("", {"answer": "S3"}),
+        ("x" * 100, {"answer": "S3"}),
+        (f"quiz:{session_id}:0:a", {"answer": "S3"}),  # a button's id, as a form's
+        (f"quiz:{session_id}:1:modal", {"answer": "S3"}),  # a question not yet shown
+        (f"quiz:{'z' * len(session_id)}:0:modal", {"answer": "S3"}),  # no such session
+        (modal_id, {}),  # the form without its answer
+        (modal_id, {"other": "S3"}),  # an input the form does not have
+    ]
+    failures = []
+    for custom_id, values in forgeries:
+        submitted = await fake.submit_modal(opened, values, forged=True, custom_id=custom_id)
+        try:
+            await submitted.wait_response()
+        except TimeoutError:
+            failures.append(f"{custom_id[:40]!r} {values}: no answer")
+            continue
+        content = (submitted.message or {}).get("content") or ""
+        if not submitted.ephemeral or content in ("", APOLOGY):
+            failures.append(f"{custom_id[:40]!r} {values}: {content!r}")
+        if answers(runner.database):
+            failures.append(f"{custom_id[:40]!r} {values}: an answer was stored")
+            break
+    assert failures == [], "\n".join(failures)
+    # The real form still answers, once.
+    submitted = await fake.submit_modal(opened, {"answer": "Amazon S3"})
+    await submitted.wait_response()
+    assert [row[2] for row in answers(runner.database)] == ["typed"]

@@ -192,21 +192,29 @@ class UserActions:
         *,
         user: UserLike | None = None,
         forged: bool = False,
+        custom_id: str | None = None,
     ) -> InteractionHandle:
-        """Fill and submit the modal an interaction answered with (values by custom_id or label)."""
+        """Fill and submit the modal an interaction answered with (values by custom_id or label).
+
+        ``forged`` plays a hostile client: any inputs, of any length, past Discord's
+        checks, and with ``custom_id`` the submit can even name another modal.
+        """
         if opened.response_type != MODAL or opened.modal is None:
             raise DriverError(f"interaction {opened.id} did not open a modal")
         who = opened.user if user is None else as_user(user)
         if who.id != opened.user.id:
             raise DriverError("only the user a modal was shown to can submit it")
-        if forged:  # a hostile client: any text, of any length, past Discord's checks
+        if custom_id is not None and not forged:
+            raise DriverError("only a forged submit can name another custom_id")
+        if forged:
             components = [
                 {"type": 1, "components": [{"type": 4, "custom_id": key, "value": str(value)}]}
                 for key, value in values.items()
             ]
         else:
             components = modal_submission(opened.modal, values)
-        data = {"custom_id": opened.modal["custom_id"], "components": components}
+        modal_id = opened.modal["custom_id"] if custom_id is None else custom_id
+        data = {"custom_id": modal_id, "components": components}
         source = self.store.get(opened.source_message_id or 0)
         return self.interactions.create(
             MODAL_SUBMIT, data, user=who, channel=opened.channel, message=source

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import QuizBot, answer_errors_of
+from bot.client import UNKNOWN_FORM, QuizBot, answer_errors_of, send_ephemeral
 from bot.domain.catalog import UnknownDeckError
 from bot.domain.errors import DomainError
 from bot.domain.grading import Verdict, grade_typed_answer
@@ -77,6 +77,12 @@ class QuizGoneError(DomainError):
         super().__init__("This quiz no longer exists. Start a new one with `/quiz`.")
 
 
+class EmptyFormError(DomainError):
+    def __init__(self) -> None:
+        # Discord requires the answer box, so only a modified client sends it empty.
+        super().__init__("That form came without an answer. Press `Answer` to type one.")
+
+
 class AnswerModal(discord.ui.Modal):
     """The typed answer box. Its submit is routed to the cog by the client's interaction
     listener, which also works for a modal opened before a restart."""
@@ -94,22 +100,23 @@ class AnswerModal(discord.ui.Modal):
         )
 
 
-def _typed_value(data: Any) -> str:
-    """Find the answer input's value in a modal submit, whatever rows wrap it."""
+def _typed_value(data: Any) -> str | None:
+    """Find the answer input's value in a modal submit, whatever rows wrap it; None if
+    the submit has no answer input."""
     if isinstance(data, dict):
         if data.get("custom_id") == ANSWER_INPUT_ID and "value" in data:
             return str(data["value"])
         for key in ("components", "component"):
             if key in data:
                 found = _typed_value(data[key])
-                if found:
+                if found is not None:
                     return found
     elif isinstance(data, list):
         for item in data:
             found = _typed_value(item)
-            if found:
+            if found is not None:
                 return found
-    return ""
+    return None
 
 
 class Quiz(commands.Cog):
@@ -258,7 +265,8 @@ class Quiz(commands.Cog):
     async def on_modal(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
         """A typed answer's submit, routed here by the client (also after a restart)."""
         parsed = parse_custom_id(custom_id)
-        if parsed is None or parsed[2] != "modal":
+        if parsed is None or parsed[2] != "modal":  # a button's id sent as a form's
+            await send_ephemeral(interaction, UNKNOWN_FORM)
             return
         session_id, index, _ = parsed
         await answer_errors_of(
@@ -322,7 +330,10 @@ class Quiz(commands.Cog):
         now = self.bot.clock()
         await self._check_click(session, user_id=interaction.user.id, index=index, now=now)
         data: dict[str, Any] = dict(interaction.data or {})
-        typed = _typed_value(data.get("components", []))[:MAX_TYPED]
+        typed = _typed_value(data.get("components", []))
+        if not typed:
+            raise EmptyFormError()
+        typed = typed[:MAX_TYPED]
         question = session.current
         result = grade_typed_answer(typed, question.back, question.accept)
         if result.verdict is Verdict.UNSURE:
