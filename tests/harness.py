@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from time import sleep
 from typing import Any
 
 import discord
@@ -20,7 +23,7 @@ from discord.gateway import DiscordWebSocket
 from bot.client import QuizBot
 from bot.config import Settings
 from bot.launcher import apply_endpoints, load_catalog
-from bot.storage import Database
+from bot.storage import Database, NewAnswer
 from tests.fakediscord import Channel, FakeDiscord, Member
 
 REPO = Path(__file__).resolve().parents[1]
@@ -167,3 +170,47 @@ async def post_daily_now(
         it = await fake.invoke_slash(command, options, user=admin, channel=channel)
         await it.wait_final(timeout=timeout)
     return await fake.wait_for_message(channel, timeout=timeout)
+
+
+async def fill_the_disk(db: Database, user_id: int, now: datetime) -> int:
+    """Make the database's disk full: cap the file at its size (``max_page_count``, on the
+    bot's own connection) and fill what is left with a member's answers. Returns how many
+    fitted; `free_the_disk` lifts the cap."""
+    pages = await db._fetchone("PRAGMA page_count")  # noqa: SLF001 - test-only access
+    assert pages is not None
+    await db._conn.execute(f"PRAGMA max_page_count = {pages[0]}")  # noqa: SLF001
+    await db.upsert_user(user_id, "filler", now)
+    filled = 0
+    while True:
+        try:
+            await db.record_answer(
+                NewAnswer(user_id, None, "filler", f"c{filled}", "flashcard", True, now,
+                          session_id=f"fill{filled}", question_index=0)
+            )  # fmt: skip
+        except sqlite3.OperationalError as exc:
+            assert "full" in str(exc), exc
+            return filled
+        filled += 1
+
+
+async def free_the_disk(db: Database) -> None:
+    await db._conn.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001
+
+
+def hold_write_lock(path: Path, seconds: float) -> threading.Thread:
+    """Another process-like writer holding the database's write lock for a while."""
+    started = threading.Event()
+
+    def run() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE bot_state SET value = value")
+        started.set()
+        sleep(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    started.wait(5)
+    return thread

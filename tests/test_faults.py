@@ -8,38 +8,24 @@ import os
 import signal
 import sqlite3
 import sys
-import threading
-import time
 from pathlib import Path
 
 from bot.client import APOLOGY
-from bot.storage import NewAnswer
 from tests.conftest import StudyServer
 from tests.exts.test_quiz import answers, labels, press, right_letter
 from tests.fakediscord import FakeDiscord, InteractionHandle
 from tests.fakediscord.interactions import CHANNEL_MESSAGE, UPDATE_MESSAGE
-from tests.harness import REPO, SHIPPED_DECKS, BotRunner, post_daily_now
+from tests.harness import (
+    REPO,
+    SHIPPED_DECKS,
+    BotRunner,
+    fill_the_disk,
+    free_the_disk,
+    hold_write_lock,
+    post_daily_now,
+)
 
 ALREADY_ANSWERED = "You already answered this question; it was counted once."
-
-
-def hold_write_lock(path: Path, seconds: float) -> threading.Thread:
-    """Another process-like writer holding the database's write lock for a while."""
-    started = threading.Event()
-
-    def run() -> None:
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("UPDATE bot_state SET value = value")
-        started.set()
-        time.sleep(seconds)
-        conn.execute("COMMIT")
-        conn.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    started.wait(5)
-    return thread
 
 
 async def test_a_briefly_locked_database_only_slows_an_answer(
@@ -86,24 +72,8 @@ async def test_a_full_disk_gets_an_apology_and_keeps_what_was_stored(
     first = await press(fake, it.message, right_letter(it.message), server.alice)
     message = (await press(fake, first.message, "Next", server.alice)).message
     assert runner.db is not None
-    # Cap the file at its current size and fill what is left: the disk is now full.
-    pages = await runner.db._fetchone("PRAGMA page_count")  # noqa: SLF001 - test-only access
-    assert pages is not None
-    await runner.db._conn.execute(f"PRAGMA max_page_count = {pages[0]}")  # noqa: SLF001
-    # Fill the answers table and its indexes with another member's rows until nothing fits.
-    await runner.db.upsert_user(server.bob.id, "bob", runner.clock())
-    filled = 0
-    while True:
-        try:
-            await runner.db.record_answer(
-                NewAnswer(server.bob.id, None, "filler", f"c{filled}", "flashcard", True,
-                          runner.clock(), session_id=f"fill{filled}", question_index=0)
-            )  # fmt: skip
-        except sqlite3.OperationalError as exc:
-            assert "full" in str(exc)
-            break
-        filled += 1
-    assert filled > 0
+    # The disk is now full: answers of another member fill what is left.
+    assert await fill_the_disk(runner.db, server.bob.id, runner.clock()) > 0
     letter = right_letter(message)
     refused = await fake.click(message, letter, user=server.alice)
     await refused.wait_response()
@@ -113,7 +83,7 @@ async def test_a_full_disk_gets_an_apology_and_keeps_what_was_stored(
     listing = await fake.invoke_slash("decks list", {}, user=server.bob, channel=server.channel)
     await listing.wait_response()
     assert listing.message["embeds"][0]["title"] == "Flashcard decks"
-    await runner.db._conn.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001
+    await free_the_disk(runner.db)
     answered = await press(fake, message, letter, server.alice)
     assert answered.response_type == UPDATE_MESSAGE
     assert [row[3] for row in answers(runner.database) if row[0] == server.alice.id] == [1, 1]

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import discord
 import pytest
 
+from bot.client import APOLOGY
 from bot.domain.daily import ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState
 from bot.exts.daily import _render as render
@@ -25,10 +26,18 @@ from bot.exts.daily._cog import Daily
 from bot.exts.daily._scheduler import RunReport
 from bot.storage import Database
 from bot.storage.daily import DailyChallenge, DailyResults
+from bot.storage.database import BUSY_TIMEOUT_MS
 from tests.conftest import StudyServer
 from tests.fakediscord import Channel, FakeDiscord, Guild, InteractionHandle, Member
 from tests.fakediscord.limits import check_embeds
-from tests.harness import BotRunner, FakeClock, add_servers_due_for_daily
+from tests.harness import (
+    BotRunner,
+    FakeClock,
+    add_servers_due_for_daily,
+    fill_the_disk,
+    free_the_disk,
+    hold_write_lock,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -529,6 +538,71 @@ async def test_a_crash_between_intent_and_send_never_posts_twice(
     # The recovered message takes answers.
     answered = await click(fake, channel_posts[0], intent.question.correct_letter, server.alice)
     assert answered.message["embeds"][0]["title"] == "Right! +3 points"
+
+
+async def test_a_database_locked_after_the_send_is_recovered_without_a_second_post(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    """Another writer holds the database just after the post is sent, for longer than the
+    bot waits: neither the post nor its failure can be written. The next run finds the
+    message in the channel instead of sending a second one."""
+    await setup(fake, home(server), "09:00", timezone="Europe/Berlin")
+    poster = daily_cog(runner).poster
+    send = poster._send
+    holders = []
+
+    async def send_then_lock(challenge: DailyChallenge) -> int:
+        message_id = await send(challenge)
+        # Longer than two waits for the lock: marking it posted, then recording the failure.
+        holders.append(hold_write_lock(runner.database, 2 * BUSY_TIMEOUT_MS / 1000 + 0.5))
+        return message_id
+
+    poster._send = send_then_lock  # type: ignore[method-assign]
+    await run_at(runner, clock, utc(2026, 3, 3, 8, 0))
+    poster._send = send  # type: ignore[method-assign]
+    assert len(holders) == 1
+    holders[0].join()
+    intent = await latest(runner, server.guild)
+    assert (intent.state, intent.message_id) == (ChallengeState.INTENT, None)
+    assert len(posts(fake, server.channel)) == 1
+
+    await run_at(runner, clock, utc(2026, 3, 3, 8, 1))
+    channel_posts = posts(fake, server.channel)
+    assert len(channel_posts) == 1
+    challenge = await latest(runner, server.guild)
+    assert challenge.id == intent.id and challenge.state is ChallengeState.POSTED
+    assert challenge.message_id == int(channel_posts[0]["id"])
+    answered = await click(fake, channel_posts[0], challenge.question.correct_letter, server.alice)
+    assert answered.message["embeds"][0]["title"] == "Right! +3 points"
+
+
+async def test_a_full_disk_refuses_a_daily_answer_politely_and_it_counts_once_later(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    await setup(fake, home(server), "09:00", timezone="Europe/Berlin")
+    await run_at(runner, clock, utc(2026, 3, 3, 8, 0))
+    (post,) = posts(fake, server.channel)
+    challenge = await latest(runner, server.guild)
+    letter = challenge.question.correct_letter
+    first = await click(fake, post, letter, server.bob)
+    assert first.message["embeds"][0]["title"] == "Right! +3 points"
+
+    assert await fill_the_disk(database(runner), 999, clock.now) > 0
+    refused = await click(fake, post, letter, server.alice)
+    assert refused.ephemeral and refused.message["content"] == APOLOGY
+    answered_by = "SELECT user_id FROM answers WHERE challenge_id = ? ORDER BY id"
+    assert rows(runner, answered_by, challenge.id) == [(server.bob.id,)]
+    unanswered = await database(runner).get_daily_streak(server.guild.id, server.alice.id)
+    assert unanswered.current == 0
+
+    await free_the_disk(database(runner))
+    answered = await click(fake, post, letter, server.alice)
+    assert answered.message["embeds"][0]["title"] == "Right! +3 points"
+    again = await click(fake, post, letter, server.alice)
+    assert again.ephemeral and "already" in again.message["content"]
+    assert rows(runner, answered_by, challenge.id) == [(server.bob.id,), (server.alice.id,)]
+    streak = await database(runner).get_daily_streak(server.guild.id, server.alice.id)
+    assert streak is not None and streak.current == 1
 
 
 async def test_downtime_posts_late_the_same_day_but_never_yesterdays(
