@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.client import APOLOGY
 from tests.conftest import StudyServer
+from tests.exts.test_permissions import snapshot
 from tests.exts.test_quiz import answers, labels, press, right_letter
 from tests.fakediscord import FakeDiscord, InteractionHandle
 from tests.fakediscord.interactions import CHANNEL_MESSAGE, UPDATE_MESSAGE
@@ -25,6 +26,7 @@ from tests.harness import (
     post_daily_now,
 )
 
+SHIPPED = "aws-mla-c01-deployment"
 ALREADY_ANSWERED = "You already answered this question; it was counted once."
 
 
@@ -380,3 +382,48 @@ async def test_forged_modal_submits_are_refused_politely(
     submitted = await fake.submit_modal(opened, {"answer": "Amazon S3"})
     await submitted.wait_response()
     assert [row[2] for row in answers(runner.database)] == ["typed"]
+
+
+PERSONAL_REPLIES = [
+    # (command, options, who runs it), each answered with buttons only its caller sees
+    ("quiz", {"deck": SHIPPED, "questions": 2}, "carol"),
+    ("quiz", {"deck": SHIPPED, "mode": "flashcard", "questions": 2}, "dave"),
+    ("quiz", {"deck": SHIPPED, "mode": "typed", "questions": 2}, "erin"),
+    ("quiz", {"deck": SHIPPED, "questions": 2}, "carol"),  # "You already have a quiz"
+    ("review", {"deck": SHIPPED}, "alice"),
+    ("forgetme", {}, "carol"),
+    ("season start", {}, "admin"),
+    ("decks remove", {"deck": "words"}, "admin"),
+]
+
+
+async def test_every_button_of_a_personal_reply_refuses_another_member(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    """Bob cannot see these replies; a forged click carries their custom_ids anyway."""
+    members = {"alice": server.alice, "admin": server.admin}
+    for name in ("carol", "dave", "erin"):
+        members[name] = fake.add_member(server.guild.id, name)
+    deck_file = fake.upload("words.csv", b"one,1\ntwo,2\nthree,3\nfour,4\n")
+    imported = await fake.invoke_slash(
+        "decks import", {"file": deck_file}, user=server.admin, channel=server.channel
+    )
+    await imported.wait_final()
+    clicked = set()
+    for command, options, name in PERSONAL_REPLIES:
+        it = await fake.invoke_slash(command, options, user=members[name], channel=server.channel)
+        await it.wait_final()
+        assert it.ephemeral and it.message is not None, command
+        shown = it.message
+        before = snapshot(runner.database)
+        for label in labels(shown):
+            forged = await fake.click(shown, label, user=server.bob, forged=True)
+            await forged.wait_response()
+            clicked.add(label)
+            assert forged.ephemeral, (command, label)
+            content = forged.message["content"]
+            assert content and content != APOLOGY, (command, label, content)
+            assert fake.message(int(shown["id"])) == shown, (command, label)  # not moved
+        assert snapshot(runner.database) == before, command
+    assert {"A", "Show answer", "Answer", "Keep the old one", "Delete everything"} <= clicked
+    assert {"Start the new season", "Remove"} <= clicked, clicked
