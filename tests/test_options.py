@@ -7,6 +7,8 @@ from typing import Any, Literal
 import discord
 import pytest
 from discord import app_commands
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.options import leaf_options, option_problem
 
@@ -84,3 +86,26 @@ def test_leaf_options_descend_through_subcommands() -> None:
     assert leaf_options({"options": [group]}) == leaf
     assert leaf_options({"options": leaf}) == leaf
     assert leaf_options({}) == []
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(["10", "11", "20", "09:00", "fast"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=5,
+)
+NAMES = st.sampled_from(["channel", "time", "count", "share", "mode", "who", "replace"]) | st.text(
+    max_size=40
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.fixed_dictionaries({"name": NAMES, "value": JSON}), max_size=9))
+def test_any_options_get_a_verdict_never_an_exception(options: list[dict[str, Any]]) -> None:
+    verdict = option_problem(SETUP, options, RESOLVED)
+    if verdict is not None:
+        assert verdict.endswith(".") and "`" in verdict
