@@ -22,7 +22,8 @@ from discord import app_commands
 # characters.
 LARGEST_NUMBER = 2**53
 LONGEST_TEXT = 6000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters no keyboard types (tabs and line breaks are let through).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SUBCOMMANDS = (Kind.subcommand.value, Kind.subcommand_group.value)
 # Where each kind of object option is found among the interaction's resolved data.
 _RESOLVED_IN = {

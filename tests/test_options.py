@@ -44,6 +44,7 @@ def test_valid_options_pass() -> None:
     assert problem() is None
     assert problem(count=23, share=0.5, mode="fast", who="20", replace=True) is None
     assert problem(share=2) is None  # a whole number is a number too
+    assert problem(time="9\t00") is None  # whitespace is not a control character here
 
 
 @pytest.mark.parametrize(
