@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.client import APOLOGY
 from tests.conftest import StudyServer
 from tests.exts.test_permissions import snapshot
-from tests.exts.test_quiz import answers, labels, press, right_letter
+from tests.exts.test_quiz import ALREADY_ANSWERED, answers, labels, press, right_letter
 from tests.fakediscord import Channel, FakeDiscord, InteractionHandle, Member
 from tests.fakediscord.interactions import CHANNEL_MESSAGE, UPDATE_MESSAGE
 from tests.harness import (
@@ -27,7 +27,6 @@ from tests.harness import (
 )
 
 SHIPPED = "aws-mla-c01-deployment"
-ALREADY_ANSWERED = "You already answered this question; it was counted once."
 
 
 async def test_a_briefly_locked_database_only_slows_an_answer(
@@ -165,7 +164,7 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
     try:
         # Every member can go on. An answer whose result was shown goes on with Next; a lost
         # one is given again. One stored while its reply was lost is not counted again: the
-        # member is told so (`/quiz` then brings the quiz back with its Next button).
+        # member is told so, with the quiz's Next button.
         for start, member in zip(starts, members, strict=True):
             current = fake.message(int(start.message["id"]))
             assert current is not None
@@ -177,6 +176,8 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
             await it.wait_response(timeout=10)
             if stored and not shown:
                 assert it.ephemeral and it.message["content"] == ALREADY_ANSWERED
+                it = await press(fake, it.message, "Next", member)
+                assert it.message["embeds"][0]["title"] == "Question 2 of 3"
             else:
                 assert it.response_type == UPDATE_MESSAGE
     finally:

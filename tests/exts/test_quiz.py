@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
+from bot.client import APOLOGY
 from bot.domain.decks import load_deck_file
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord, InteractionHandle, Member
 from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock
+
+ALREADY_ANSWERED = "You already answered this question; it was counted once."
 
 DECK = load_deck_file(SHIPPED_DECKS / "aws-mla-c01-deployment.yaml")
 BACK_OF = {card.front: card.back for card in DECK.cards}
@@ -265,13 +268,50 @@ async def test_double_and_racing_clicks_record_one_answer(
     notes = [c for c in clicks if c.response_type == CHANNEL_MESSAGE and c.ephemeral]
     assert len(updates) == 1 and len(notes) == 4
     for note in notes:
-        assert note.message["content"] == "You already answered this question; it was counted once."
+        assert note.message["content"] == ALREADY_ANSWERED
+        assert labels(note.message) == ["Next"]  # the quiz waits at this question
     assert len(answers(runner.database)) == 1
-    # A late click on the old question after moving on is refused the same way.
     nxt = await press(fake, updates[0].message, "Next", server.alice)
     assert nxt.message["embeds"][0]["title"] == "Question 2 of 2"
+    # Now that the quiz has moved on, a note's Next shows where it is, and moves nothing.
+    stale_next = await press(fake, notes[0].message, "Next", server.alice)
+    assert stale_next.message["embeds"][0]["title"] == "Question 2 of 2"
     with sqlite3.connect(runner.database) as conn:
         assert conn.execute("SELECT answered, position FROM quiz_sessions").fetchall() == [(1, 1)]
+
+
+@pytest.mark.parametrize("mode", ["multiple-choice", "flashcard", "typed"])
+async def test_an_answer_whose_reply_was_lost_counts_once_and_the_quiz_goes_on(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, mode: str
+) -> None:
+    """The answer is stored, but Discord refuses its reply: the member's message still
+    shows the question. Clicking it again says it was counted, with the quiz's Next."""
+    it = await start_quiz(fake, server, server.alice, mode=mode, questions=2)
+    callback = "/interactions/{interaction_id}/{interaction_token}/callback"
+    if mode == "multiple-choice":
+        target = right_letter(it.message)
+        fake.fail_next("POST", callback, 400)
+        lost = await press(fake, it.message, target, server.alice)
+    elif mode == "flashcard":
+        shown = await press(fake, it.message, "Show answer", server.alice)
+        target = "Good"
+        fake.fail_next("POST", callback, 400)
+        lost = await press(fake, shown.message, target, server.alice)
+    else:
+        target = "Answer"
+        opened = await press(fake, it.message, target, server.alice)
+        fake.fail_next("POST", callback, 400)
+        lost = await fake.submit_modal(opened, {"answer": "nothing like it"})
+        await lost.wait_response()
+    assert lost.ephemeral and lost.message["content"] == APOLOGY  # the second try got through
+    assert len(answers(runner.database)) == 1
+    current = fake.message(int(it.message["id"]))
+    assert current is not None and target in labels(current)  # still the question
+    again = await press(fake, current, target, server.alice)
+    assert again.ephemeral and again.message["content"] == ALREADY_ANSWERED
+    nxt = await press(fake, again.message, "Next", server.alice)
+    assert nxt.message["embeds"][0]["title"] == "Question 2 of 2"
+    assert len(answers(runner.database)) == 1
 
 
 async def test_someone_elses_quiz_button_is_refused(

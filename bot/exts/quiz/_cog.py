@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -259,7 +260,12 @@ class Quiz(commands.Cog):
         await answer_errors_of(
             interaction,
             f"quiz button {action}",
-            self._component(interaction, session_id, index, action),
+            self._counted_once(
+                interaction,
+                session_id,
+                index,
+                self._component(interaction, session_id, index, action),
+            ),
         )
 
     async def on_modal(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
@@ -270,7 +276,11 @@ class Quiz(commands.Cog):
             return
         session_id, index, _ = parsed
         await answer_errors_of(
-            interaction, "quiz answer modal", self._typed_submit(interaction, session_id, index)
+            interaction,
+            "quiz answer modal",
+            self._counted_once(
+                interaction, session_id, index, self._typed_submit(interaction, session_id, index)
+            ),
         )
 
     async def _load(self, session_id: str) -> QuizSession:
@@ -403,6 +413,48 @@ class Quiz(commands.Cog):
                 summary=summary,
             ),
         )
+
+    async def _counted_once(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        session_id: str,
+        index: int,
+        handler: Awaitable[None],
+    ) -> None:
+        """Run a button's or form's handler; a click on an answered question is told, privately,
+        that its answer was counted once.
+
+        While the quiz still waits at that question, the note carries its Next button. A
+        double click does not need it, but when an answer's reply was lost (a crash between
+        its commit and the reply, or Discord refusing the reply) the member's message still
+        shows the question, and this is their way on.
+        """
+        try:
+            await handler
+        except AlreadyAnsweredError as already:
+            await self._already_answered(interaction, session_id, index, already)
+
+    async def _already_answered(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        session_id: str,
+        index: int,
+        already: AlreadyAnsweredError,
+    ) -> None:
+        session = await self.bot.db.get_session(session_id)
+        waiting = (
+            session is not None
+            and session.status is SessionStatus.ACTIVE
+            and session.position == index
+            and session.current_answered
+        )
+        view = (
+            render.next_view(session) if waiting and session is not None else discord.utils.MISSING
+        )
+        if interaction.response.is_done():
+            await interaction.followup.send(str(already), view=view, ephemeral=True)
+        else:
+            await interaction.response.send_message(str(already), view=view, ephemeral=True)
 
     async def _summary(self, session: QuizSession, now: datetime) -> discord.Embed:
         answers = await self.bot.db.session_answers(session.id)

@@ -164,7 +164,7 @@ def answered_screen(
         embed.add_field(name="Why", value=clip(question.explanation, FIELD_LIMIT), inline=False)
     if summary is not None:
         return Screen([embed, summary], None)
-    return Screen([embed], _view(_button(session, "next", "Next", discord.ButtonStyle.primary)))
+    return Screen([embed], next_view(session))
 
 
 def summary_embed(
@@ -207,6 +207,11 @@ def resume_screen(session: QuizSession) -> Screen:
         f"**{session.current.front}**\n\nAnswered. Press **Next** to go on.", DESCRIPTION_LIMIT
     )
     return Screen([embed], _view(_button(session, "next", "Next", discord.ButtonStyle.primary)))
+
+
+def next_view(session: QuizSession) -> discord.ui.View:
+    """Only the Next button of the session's current question."""
+    return _view(_button(session, "next", "Next", discord.ButtonStyle.primary))
 
 
 def review_first_screen(quiz: QuizSession, due: int) -> Screen:
