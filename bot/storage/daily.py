@@ -16,7 +16,15 @@ import aiosqlite
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState, record_daily_result
 from bot.storage.base import insert_answer, write_member
-from bot.storage.models import Answer, MemberName, NewAnswer, from_ms, to_ms
+from bot.storage.models import (
+    ANSWER_COLUMNS,
+    Answer,
+    MemberName,
+    NewAnswer,
+    answer_from_row,
+    from_ms,
+    to_ms,
+)
 from bot.storage.reviews import ReviewQueries
 from bot.storage.stats import read_daily_streak, write_daily_streak
 
@@ -92,8 +100,9 @@ class DailyAnswerOutcome(Enum):
 class DailyAnswerResult:
     outcome: DailyAnswerOutcome
     challenge: DailyChallenge  # as the answer found it
-    answer: Answer | None = None  # these two only when recorded
-    streak: StreakState | None = None
+    # The member's stored answer: this one when recorded, the earlier one on a duplicate.
+    answer: Answer | None = None
+    streak: StreakState | None = None  # only when recorded
 
 
 def question_to_json(question: DailyQuestion) -> str:
@@ -526,7 +535,12 @@ class DailyQueries(ReviewQueries):
             write_member(conn, member, answer.answered_at)
             answer_id = insert_answer(conn, answer)
             if answer_id is None:
-                return DailyAnswerResult(DailyAnswerOutcome.DUPLICATE, challenge)
+                earlier = conn.execute(
+                    f"SELECT {ANSWER_COLUMNS} FROM answers WHERE challenge_id = ? AND user_id = ?",
+                    (challenge.id, answer.user_id),
+                ).fetchone()
+                stored = None if earlier is None else answer_from_row(earlier)
+                return DailyAnswerResult(DailyAnswerOutcome.DUPLICATE, challenge, stored)
             before = read_daily_streak(conn, challenge.guild_id, answer.user_id)
             streak = record_daily_result(before, challenge.local_date, answer.correct)
             write_daily_streak(conn, challenge.guild_id, answer.user_id, streak, answer.answered_at)
@@ -543,14 +557,6 @@ class DailyQueries(ReviewQueries):
             "SELECT COUNT(*) FROM answers WHERE challenge_id = ?", (challenge_id,)
         )
         return 0 if row is None else int(row[0])
-
-    async def daily_answer_of(self, challenge_id: int, user_id: int) -> bool | None:
-        """Whether a member's answer was right; None if they did not answer."""
-        row = await self._fetchone(
-            "SELECT correct FROM answers WHERE challenge_id = ? AND user_id = ?",
-            (challenge_id, user_id),
-        )
-        return None if row is None else bool(row[0])
 
     async def daily_results(self, challenge_id: int, *, first: int = 3) -> DailyResults:
         row = await self._fetchone(

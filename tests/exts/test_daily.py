@@ -327,7 +327,10 @@ async def test_answers_count_once_and_the_reveal_settles_them(
     assert fields(first.message)["Daily streak"] == "1 challenge in a row (best 1)"
     double = await click(fake, message, wrong, server.alice)
     assert double.ephemeral
-    assert double.message["content"].startswith("You already answered this challenge.")
+    assert double.message["content"].startswith(
+        f"You already answered this challenge (right, +3 points); it counted once. "
+        f"The answer is **{right}.** "
+    )
     bob = await click(fake, message, wrong, server.bob)
     assert bob.message["embeds"][0]["title"] == f"Not quite: you picked {wrong}"
     assert fields(bob.message)["Daily streak"] == "0 challenges in a row (best 0)"

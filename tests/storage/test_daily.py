@@ -296,6 +296,10 @@ async def test_answers_once_each_then_closed(db: Database) -> None:
     outcomes = await asyncio.gather(*(_record(db, challenge_id, 1, True, m) for m in range(3)))
     assert sorted(o.outcome.value for o in outcomes) == ["duplicate", "duplicate", "recorded"]
     assert [o.streak for o in outcomes if o.streak] == [StreakState(1, 1, DAY)]
+    # A duplicate carries the answer stored first, not the one it was refused.
+    (first,) = [o.answer for o in outcomes if o.outcome is DailyAnswerOutcome.RECORDED]
+    assert first is not None
+    assert [o.answer for o in outcomes if o.outcome is DailyAnswerOutcome.DUPLICATE] == [first] * 2
     recorded = await _record(db, challenge_id, 2, False, 1)
     assert recorded.outcome is DailyAnswerOutcome.RECORDED
     assert recorded.streak == StreakState(0, 0, DAY)
@@ -303,8 +307,9 @@ async def test_answers_once_each_then_closed(db: Database) -> None:
     assert recorded.outcome is DailyAnswerOutcome.RECORDED
     assert await db.get_daily_streak(GUILD, 1) == StreakState(1, 1, DAY)
     assert await db.count_daily_answers(challenge_id) == 3
-    assert await db.daily_answer_of(challenge_id, 2) is False
-    assert await db.daily_answer_of(challenge_id, 4) is None
+    again = await _record(db, challenge_id, 2, True, 5)
+    assert again.outcome is DailyAnswerOutcome.DUPLICATE and again.streak is None
+    assert again.answer is not None and (again.answer.user_id, again.answer.correct) == (2, False)
     assert await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
     assert not await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
     recorded = await _record(db, challenge_id, 4, True, 3)

@@ -324,9 +324,11 @@ class Daily(commands.Cog):
             self.open.close(challenge_id)  # closed without this process seeing it
             await send_ephemeral(interaction, render.closed(challenge))
             return
-        if recorded.answer is None or recorded.streak is None:  # answered before
-            await send_ephemeral(interaction, render.already_answered(challenge))
+        if recorded.outcome is DailyAnswerOutcome.DUPLICATE:
+            await send_ephemeral(interaction, render.already_answered(challenge, recorded.answer))
             return
+        if recorded.answer is None or recorded.streak is None:
+            raise ValueError("a recorded daily answer came back without its answer and streak")
         await interaction.response.send_message(
             embed=render.answer_reply(
                 challenge,

@@ -12,6 +12,7 @@ from bot.domain.streaks import StreakState
 from bot.exts.daily._buttons import answer_buttons
 from bot.exts.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, plural, write_question
 from bot.storage.daily import DailyChallenge, DailyResults, DailySchedule
+from bot.storage.models import Answer
 
 OPEN_COLOUR = discord.Colour.blurple()
 REVEALED_COLOUR = discord.Colour.green()
@@ -166,11 +167,21 @@ def answer_reply(
     return embed
 
 
-def already_answered(challenge: DailyChallenge) -> str:
+def already_answered(challenge: DailyChallenge, earlier: Answer | None) -> str:
+    """A second click: what the first one scored, shown again to the member alone (its
+    reply may never have arrived)."""
     when = ""
     if challenge.reveal_at is not None:
-        when = f" The answer is revealed <t:{int(challenge.reveal_at.timestamp())}:R>."
-    return f"You already answered this challenge.{when}"
+        when = f" Everyone sees the answer <t:{int(challenge.reveal_at.timestamp())}:R>."
+    if earlier is None:  # deleted meanwhile (/forgetme)
+        return f"You already answered this challenge.{when}"
+    question = challenge.question
+    result = f"right, +{earlier.points} points" if earlier.correct else "not quite"
+    answer = clip(question.correct_option, 1500)
+    return (
+        f"You already answered this challenge ({result}); it counted once. "
+        f"The answer is **{question.correct_letter}.** {answer}{when}"
+    )
 
 
 def closed(challenge: DailyChallenge) -> str:
