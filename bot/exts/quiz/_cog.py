@@ -442,15 +442,14 @@ class Quiz(commands.Cog):
         already: AlreadyAnsweredError,
     ) -> None:
         session = await self.bot.db.get_session(session_id)
-        waiting = (
+        view = discord.utils.MISSING
+        if (
             session is not None
             and session.status is SessionStatus.ACTIVE
             and session.position == index
             and session.current_answered
-        )
-        view = (
-            render.next_view(session) if waiting and session is not None else discord.utils.MISSING
-        )
+        ):
+            view = render.next_view(session)  # the quiz waits at this question
         if interaction.response.is_done():
             await interaction.followup.send(str(already), view=view, ephemeral=True)
         else:

@@ -206,7 +206,7 @@ def resume_screen(session: QuizSession) -> Screen:
     embed.description = clip(
         f"**{session.current.front}**\n\nAnswered. Press **Next** to go on.", DESCRIPTION_LIMIT
     )
-    return Screen([embed], _view(_button(session, "next", "Next", discord.ButtonStyle.primary)))
+    return Screen([embed], next_view(session))
 
 
 def next_view(session: QuizSession) -> discord.ui.View:
