@@ -180,7 +180,7 @@ class RealArena:
     def __init__(self, fake: FakeDiscord, database: Path) -> None:
         self.fake = fake
         self.runner = BotRunner(fake, database, clock=FakeClock())
-        self.clock = ResultClock(fake)
+        self.clock = ResultClock()
         self.synced = False
 
     async def start(self) -> None:
@@ -264,7 +264,7 @@ class BareArena:
     def __init__(self, fake: FakeDiscord, question: discord.Embed) -> None:
         self.fake = fake
         self.question = question
-        self.clock = ResultClock(fake)
+        self.clock = ResultClock()
         self.bot: BareBot | None = None
         self._task: asyncio.Task[None] | None = None
         self._endpoints: contextlib.ExitStack | None = None

@@ -19,6 +19,7 @@ from tests.fakediscord import (
     FakeDiscord,
     Guild,
     InteractionFailed,
+    InteractionHandle,
     Member,
     patch_discord_endpoints,
 )
@@ -432,6 +433,29 @@ async def test_deferred_reply_then_followups_and_edit(scene: Scene) -> None:
     assert [m["content"] for m in it.followups] == ["step 2"]
     assert it.followups[0]["flags"] & 64
     assert [m["content"] for m in scene.fake.messages(scene.chan)] == ["step 1 (edited)"]
+
+
+async def test_observers_see_each_change_to_an_interaction(scene: Scene) -> None:
+    await scene.start()
+    it = await scene.fake.invoke_slash("slow", user=scene.alice, channel=scene.chan)
+    seen: list[tuple[int | None, int]] = []
+    once: list[int] = []
+
+    def only_first(handle: InteractionHandle) -> None:
+        once.append(handle.revision)
+        handle.observers.remove(only_first)  # leaving mid-call skips no other observer
+
+    before = it.revision  # 0 unless the bot deferred already
+    it.observers += [
+        only_first,
+        lambda handle: seen.append((handle.response_type, handle.revision)),
+    ]
+    await it.wait_final()
+    await scene.fake.wait_until(lambda: len(it.followups) == 1)
+    # The defer, the reply filled, its edit, the follow-up: one call each, in order.
+    assert it.revision == 4
+    assert seen == [(5, revision) for revision in range(before + 1, 5)]
+    assert once == [before + 1]
 
 
 async def test_subcommand_with_choices_and_validated_options(scene: Scene) -> None:

@@ -84,6 +84,8 @@ class InteractionHandle:
     choices: list[JSONDict] | None = None
     refusals: list[str] = field(default_factory=list)  # why the fake refused its callbacks
     revision: int = 0
+    # Called after each change to this interaction (a response, a refusal, an edit).
+    observers: list[Callable[[Self], None]] = field(default_factory=list, repr=False)
 
     @property
     def acknowledged(self) -> bool:
@@ -116,6 +118,8 @@ class InteractionHandle:
     def touch(self) -> None:
         self.revision += 1
         self._notifier.pulse()
+        for observer in tuple(self.observers):
+            observer(self)
 
     async def wait_response(self, timeout: float = 5.0) -> Self:
         """Wait for the initial response (message, defer, update, modal or choices).
