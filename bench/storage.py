@@ -33,7 +33,6 @@ from bot.domain.leaderboard import (
     page_of,
     period_window,
     rank,
-    study_streak_standing,
 )
 from bot.storage import Database, NewAnswer
 from bot.storage.models import from_ms, to_ms
@@ -46,7 +45,6 @@ DECK = "aws-mla-c01-deployment"
 NOW = datetime(2026, 3, 28, 18, 0, tzinfo=UTC)
 HISTORY_DAYS = 120  # answers spread over this many days before NOW
 UTC_ZONE = ZoneInfo("UTC")
-STREAK_LOOKBACK = timedelta(hours=50)  # the streak board reads members active this recently
 COLUMNS = (
     "user_id, guild_id, deck_id, card_id, mode, correct, grade, points, answered_at, "
     "response_ms, session_id, question_index, challenge_id"
@@ -187,15 +185,7 @@ async def _queries(db: Database, calls: int, users: int) -> list[tuple[str, str,
             found.append(("/leaderboard", f"{kind.value}, {period.value}", took))
 
     async def streak_board(viewer: int) -> Any:
-        since = NOW - STREAK_LOOKBACK
-        history = await db.recent_study(GUILD, since)
-        zones = await db.recent_members_zones(GUILD, since)
-        standings = []
-        for user_id, instants in history.items():
-            zone = ZoneInfo(zones[user_id]) if user_id in zones else UTC_ZONE
-            standing = study_streak_standing(user_id, instants, zone, NOW)
-            if standing is not None:
-                standings.append(standing)
+        standings = await db.study_streak_standings(GUILD, NOW, UTC_ZONE)
         cut = page_of(rank(standings), 0, viewer)
         return await db.display_names([r.standing.user_id for r in cut.rows])
 

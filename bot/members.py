@@ -8,15 +8,10 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.domain.timezones import zone_or_utc
 from bot.storage import Database, MemberName
 
-
-def zone_or_utc(name: str | None) -> ZoneInfo:
-    """The named zone, or UTC if the stored name is missing or no longer known."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+__all__ = ["member_name", "member_zone", "remember_member", "server_zone", "zone_or_utc"]
 
 
 async def server_zone(db: Database, guild_id: int | None) -> ZoneInfo:

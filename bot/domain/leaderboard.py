@@ -30,7 +30,7 @@ from enum import StrEnum
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from bot.domain.streaks import days_of, study_streak
+from bot.domain.streaks import study_streak
 from bot.domain.timezones import local_date, local_day_bounds
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "Page",
     "Period",
     "Ranked",
+    "RecentStreak",
     "Standing",
     "Window",
     "accuracy",
@@ -52,10 +53,12 @@ __all__ = [
     "qualifies",
     "rank",
     "rank_range",
+    "recent_streak_standing",
     "study_streak_standing",
 ]
 
 PAGE_SIZE = 10
+_ONE_DAY = timedelta(days=1)
 # Below this many graded answers in the period, a ratio says more about luck than knowledge.
 MIN_ACCURACY_ANSWERS = 20
 # The modes in which the bot, not the member, decides whether an answer is right.
@@ -209,6 +212,16 @@ def period_window(
     return Window(start, _period_end(period, now, zone))
 
 
+def _first_moment_of_each_day(instants: Iterable[datetime], zone: ZoneInfo) -> dict[date, datetime]:
+    first: dict[date, datetime] = {}
+    for moment in instants:
+        day = local_date(moment, zone)
+        earlier = first.get(day)
+        if earlier is None or moment < earlier:
+            first[day] = moment
+    return first
+
+
 def study_streak_standing(
     user_id: int, instants: Iterable[datetime], zone: ZoneInfo, now: datetime
 ) -> Standing | None:
@@ -217,11 +230,45 @@ def study_streak_standing(
     ``instants`` are moments the member answered (one per quarter hour is enough); the
     earliest of them on the streak's last day is when the streak reached its length.
     """
-    moments = list(instants)
-    days = days_of(moments, zone)
-    streak = study_streak(days, local_date(now, zone))
+    return recent_streak_standing(user_id, instants, zone, now, since=None).standing
+
+
+@dataclass(frozen=True, slots=True)
+class RecentStreak:
+    """A streak standing read from a member's recent answers only.
+
+    ``settled`` is False when answers from before the recent ones could change it (the
+    run reaches back that far): then it needs the member's whole history.
+    """
+
+    standing: Standing | None
+    settled: bool
+
+
+# Far more than any zone's offset from UTC can shift a local date: an answer before
+# ``since`` falls on a local day no later than the day ``since`` plus this is on.
+_OFFSET_SLACK = timedelta(days=2)
+
+
+def recent_streak_standing(
+    user_id: int,
+    instants: Iterable[datetime],
+    zone: ZoneInfo,
+    now: datetime,
+    since: datetime | None,
+) -> RecentStreak:
+    """The current study streak from the member's answers at or after ``since`` (all of
+    them when None), and whether older answers could not change it."""
+    first = _first_moment_of_each_day(instants, zone)
+    today = local_date(now, zone)
+    streak = study_streak(first.keys(), today)
+    # The latest local day an older answer could fall on (None: there are none).
+    older_up_to = None if since is None else local_date(since + _OFFSET_SLACK, zone)
     if streak.current == 0 or streak.last_day is None:
-        return None
-    last_day = streak.last_day
-    reached = min(m for m in moments if local_date(m, zone) == last_day)
-    return Standing(user_id, Fraction(streak.current), reached)
+        settled = older_up_to is None or older_up_to < today - _ONE_DAY
+        return RecentStreak(None, settled)
+    run_start = streak.last_day - timedelta(days=streak.current - 1)
+    if older_up_to is not None and older_up_to >= run_start - _ONE_DAY:
+        return RecentStreak(None, settled=False)
+    standing = Standing(user_id, Fraction(streak.current), first[streak.last_day])
+    return RecentStreak(standing, settled=True)

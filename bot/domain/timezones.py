@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from rapidfuzz import fuzz, process, utils
 
 __all__ = [
+    "zone_or_utc",
     "COMMON_ZONES",
     "InvalidTimeOfDayError",
     "UnknownTimeZoneError",
@@ -186,6 +187,14 @@ def search_zones(query: str, limit: int = 25) -> list[str]:
 def _require_aware(value: datetime, what: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} must be timezone-aware")
+
+
+def zone_or_utc(name: str | None) -> ZoneInfo:
+    """The named zone, or UTC if the stored name is missing or no longer known."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def local_date(instant: datetime, zone: ZoneInfo) -> date:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -21,10 +23,14 @@ from bot.domain.leaderboard import (
     MIN_ACCURACY_ANSWERS,
     PAGE_SIZE,
     Board,
+    Standing,
     Window,
     rank_range,
+    recent_streak_standing,
+    study_streak_standing,
 )
 from bot.domain.streaks import StreakState
+from bot.domain.timezones import zone_or_utc
 from bot.storage.base import Connection
 from bot.storage.models import from_ms, to_ms
 
@@ -104,10 +110,18 @@ SEASON_POINTS_AHEAD_SQL = (
 )
 
 RECENT_STUDY_SQL = (
-    "SELECT user_id, MIN(answered_at) FROM answers WHERE guild_id = :guild AND user_id IN "
+    "SELECT user_id, MIN(answered_at) FROM answers WHERE guild_id = :guild "
+    "AND answered_at >= :answered_from AND user_id IN "
     "(SELECT user_id FROM answers WHERE guild_id = :guild AND answered_at >= :since) "
     f"GROUP BY user_id, answered_at / {QUARTER_MS}"
 )
+# Only members who answered since the start of yesterday in their zone can have a current
+# study streak; that start is less than 50 hours ago in every zone, even on a 25-hour day.
+STREAK_ACTIVE_WITHIN = timedelta(hours=50)
+# Their answers of this many days settle most streaks; a run that reaches back so far is
+# read again from the member's whole history in the server.
+STREAK_RECENT = timedelta(days=15)
+_USERS_PER_QUERY = 500
 RECENT_ZONES_SQL = (
     "SELECT id, timezone FROM users WHERE timezone IS NOT NULL AND id IN "
     "(SELECT user_id FROM answers WHERE guild_id = :guild AND answered_at >= :since)"
@@ -119,6 +133,16 @@ def _scope(user_id: int, guild_id: int | None) -> tuple[str, dict[str, Any]]:
     if guild_id is None:
         return "user_id = :user", {"user": user_id}
     return "guild_id = :guild AND user_id = :user", {"user": user_id, "guild": guild_id}
+
+
+def study_history_sql(members: int) -> str:
+    """Quarter hours studied in a server by members ``:user_1`` to ``:user_<members>``."""
+    marks = ", ".join(f":user_{i}" for i in range(1, members + 1))
+    return (
+        "SELECT user_id, MIN(answered_at) FROM answers "
+        f"WHERE guild_id = :guild AND user_id IN ({marks}) "
+        f"GROUP BY user_id, answered_at / {QUARTER_MS}"
+    )
 
 
 def member_totals_sql(guild_id: int | None) -> str:
@@ -370,18 +394,61 @@ class StatsQueries(Connection):
                 own = _points_row(int(ahead[0]) + 1, mine[0])
         return BoardRows(found, own, int(count[0]))
 
-    async def recent_study(self, guild_id: int, since: datetime) -> dict[int, list[datetime]]:
-        """For every member who answered in the server since ``since``: the first instant
-        of each quarter hour in which they ever answered there.
+    async def study_streak_standings(
+        self, guild_id: int, now: datetime, server_zone: ZoneInfo
+    ) -> list[Standing]:
+        """Every current study streak in the server, each in its member's own zone (the
+        server's when they set none), unranked.
 
-        Only those members can have a current study streak. The cost grows with their
-        answers in this server, not with the server's whole history.
+        Reads the recent answers of the recently active members; only those whose run
+        reaches back beyond them are read again in full. The cost grows with the recent
+        answers and the long streaks, not with the server's whole history.
         """
-        rows = await self._named_rows(RECENT_STUDY_SQL, {"guild": guild_id, "since": to_ms(since)})
-        found: dict[int, list[datetime]] = defaultdict(list)
-        for user_id, first in rows:
-            found[int(user_id)].append(from_ms(int(first)))
-        return dict(found)
+        recent_from = now - STREAK_RECENT
+        active_since = now - STREAK_ACTIVE_WITHIN
+        recent = await self.recent_study(guild_id, active_since, answered_from=recent_from)
+        own_zones = await self.recent_members_zones(guild_id, active_since)
+
+        def zone_of(user_id: int) -> ZoneInfo:
+            own = own_zones.get(user_id)
+            return server_zone if own is None else zone_or_utc(own)
+
+        standings: list[Standing] = []
+        unsettled: list[int] = []
+        for user_id, instants in recent.items():
+            found = recent_streak_standing(user_id, instants, zone_of(user_id), now, recent_from)
+            if not found.settled:
+                unsettled.append(user_id)
+            elif found.standing is not None:
+                standings.append(found.standing)
+        for user_id, instants in (await self.study_history(guild_id, unsettled)).items():
+            standing = study_streak_standing(user_id, instants, zone_of(user_id), now)
+            if standing is not None:
+                standings.append(standing)
+        return standings
+
+    async def recent_study(
+        self, guild_id: int, since: datetime, *, answered_from: datetime | None = None
+    ) -> dict[int, list[datetime]]:
+        """For every member who answered in the server since ``since``: the first instant
+        of each quarter hour in which they answered there (since ``answered_from``, or
+        ever when None)."""
+        params = {
+            "guild": guild_id,
+            "since": to_ms(since),
+            "answered_from": 0 if answered_from is None else to_ms(answered_from),
+        }
+        return _quarters_by_member(await self._named_rows(RECENT_STUDY_SQL, params))
+
+    async def study_history(self, guild_id: int, user_ids: list[int]) -> dict[int, list[datetime]]:
+        """For each of these members, the first instant of each quarter hour in which they
+        ever answered in the server."""
+        rows: list[Any] = []
+        for first in range(0, len(user_ids), _USERS_PER_QUERY):
+            chunk = user_ids[first : first + _USERS_PER_QUERY]
+            params = {"guild": guild_id} | {f"user_{i}": u for i, u in enumerate(chunk, 1)}
+            rows += await self._named_rows(study_history_sql(len(chunk)), params)
+        return _quarters_by_member(rows)
 
     async def recent_members_zones(self, guild_id: int, since: datetime) -> dict[int, str]:
         """Own time zones of the members who answered in the server since ``since``."""
@@ -474,6 +541,13 @@ class StatsQueries(Connection):
             daily_streaks=await count("SELECT COUNT(*) FROM daily_streaks WHERE user_id = ?"),
             profile=bool(await count("SELECT COUNT(*) FROM users WHERE id = ?")),
         )
+
+
+def _quarters_by_member(rows: Iterable[Sequence[Any]]) -> dict[int, list[datetime]]:
+    found: dict[int, list[datetime]] = defaultdict(list)
+    for user_id, first in rows:
+        found[int(user_id)].append(from_ms(int(first)))
+    return dict(found)
 
 
 def read_daily_streak(conn: sqlite3.Connection, guild_id: int, user_id: int) -> StreakState:

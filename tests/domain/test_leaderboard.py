@@ -15,6 +15,7 @@ from bot.domain.leaderboard import (
     PAGE_SIZE,
     Board,
     Period,
+    RecentStreak,
     Standing,
     Window,
     accuracy,
@@ -26,8 +27,11 @@ from bot.domain.leaderboard import (
     qualifies,
     rank,
     rank_range,
+    recent_streak_standing,
     study_streak_standing,
 )
+from bot.domain.streaks import days_of, study_streak
+from bot.domain.timezones import local_date
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -283,3 +287,87 @@ def test_a_streak_across_a_daylight_saving_change_counts_each_day_once() -> None
 
 def test_no_answers_no_standing() -> None:
     assert study_streak_standing(1, [], UTC_ZONE, T0) is None
+
+
+# Zones whose offsets or clock changes are unusual: quarter and half hours, ±12 to +14 h,
+# daylight saving that started or ended at midnight (São Paulo until 2019).
+ODD_ZONES = [
+    UTC_ZONE,
+    BERLIN,
+    NEW_YORK,
+    ZoneInfo("Asia/Kathmandu"),
+    ZoneInfo("Pacific/Chatham"),
+    ZoneInfo("Pacific/Kiritimati"),
+    ZoneInfo("Etc/GMT+12"),
+    ZoneInfo("America/Sao_Paulo"),
+    ZoneInfo("Australia/Lord_Howe"),
+]
+# Forty days from a start near São Paulo's midnight clock changes, or Europe's spring one.
+STARTS = [utc(2017, 10, 1), utc(2018, 2, 1), utc(2026, 3, 10)]
+SPAN_MINUTES = 60 * 24 * 40
+# Answers at any minute of those days, often enough that runs of days are common.
+minutes = st.lists(st.integers(0, SPAN_MINUTES), max_size=60)
+
+
+def reference_standing(
+    user_id: int, instants: list[datetime], zone: ZoneInfo, now: datetime
+) -> Standing | None:
+    """The streak board's rule, said plainly: every day studied, the run ending at the
+    last one, reached with that day's first answer."""
+    streak = study_streak(days_of(instants, zone), local_date(now, zone))
+    if streak.current == 0 or streak.last_day is None:
+        return None
+    reached = min(m for m in instants if local_date(m, zone) == streak.last_day)
+    return Standing(user_id, Fraction(streak.current), reached)
+
+
+@given(st.sampled_from(STARTS), minutes, st.sampled_from(ODD_ZONES), st.integers(0, SPAN_MINUTES))
+def test_a_streak_standing_follows_the_plain_rule(
+    start: datetime, offsets: list[int], zone: ZoneInfo, now_minutes: int
+) -> None:
+    instants = [start + timedelta(minutes=m) for m in offsets]
+    now = start + timedelta(minutes=now_minutes)
+    assert study_streak_standing(7, instants, zone, now) == reference_standing(
+        7, instants, zone, now
+    )
+
+
+@given(
+    st.sampled_from(STARTS),
+    minutes,
+    st.sampled_from(ODD_ZONES),
+    st.integers(0, SPAN_MINUTES),
+    st.integers(0, 60 * 24 * 20),
+)
+def test_a_streak_settled_from_recent_answers_is_the_whole_historys(
+    start: datetime,
+    offsets: list[int],
+    zone: ZoneInfo,
+    now_minutes: int,
+    window_minutes: int,
+) -> None:
+    instants = [start + timedelta(minutes=m) for m in offsets]
+    now = start + timedelta(minutes=now_minutes)
+    since = now - timedelta(minutes=window_minutes)
+    recent = [m for m in instants if m >= since]
+    got = recent_streak_standing(7, recent, zone, now, since)
+    if got.settled:
+        assert got.standing == reference_standing(7, instants, zone, now)
+    else:
+        assert got.standing is None
+
+
+def test_recent_answers_settle_a_short_streak_and_not_one_that_reaches_back() -> None:
+    now = utc(2026, 3, 20, 12)
+    since = now - timedelta(days=15)
+    short = [utc(2026, 3, 19, 8), utc(2026, 3, 20, 7)]
+    assert recent_streak_standing(1, short, UTC_ZONE, now, since).settled
+    assert recent_streak_standing(1, short, UTC_ZONE, now, since).standing == Standing(
+        1, Fraction(2), utc(2026, 3, 20, 7)
+    )
+    every_day = [since + timedelta(days=d, hours=1) for d in range(16)]
+    assert recent_streak_standing(1, every_day, UTC_ZONE, now, since) == RecentStreak(
+        None, settled=False
+    )
+    # No recent study at all: settled, nothing older can be current.
+    assert recent_streak_standing(1, [], UTC_ZONE, now, since) == RecentStreak(None, True)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -333,6 +334,30 @@ async def test_recent_study_finds_only_members_active_lately(db: Database) -> No
     assert await db.recent_members_zones(GUILD, NOW - timedelta(hours=50)) == {ALICE: "Asia/Tokyo"}
 
 
+async def test_streak_standings_read_a_long_run_whole_and_a_short_one_from_recent_days(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "STREAK_RECENT", timedelta(days=10))
+    # Alice: every day for 40 days, so her run reaches far past the recent days read first.
+    for days_ago in range(40):
+        await answer(db, ALICE, NOW - timedelta(days=days_ago, hours=1))
+    # Bob: a run of 3 days, after a break; in Tokyo his days end at 15:00 UTC.
+    for days_ago in (30, 2, 1, 0):
+        await answer(db, BOB, NOW - timedelta(days=days_ago, hours=2))
+    await db.set_user_timezone(BOB, "Asia/Tokyo", NOW)
+    # Carol: studied every day until four days ago: no current streak.
+    for days_ago in range(4, 20):
+        await answer(db, CAROL, NOW - timedelta(days=days_ago))
+    await answer(db, CAROL, NOW, guild_id=OTHER_GUILD)  # elsewhere: not this server's
+
+    found = await db.study_streak_standings(GUILD, NOW, ZoneInfo("UTC"))
+
+    assert sorted(found, key=lambda s: s.user_id) == [
+        Standing(ALICE, Fraction(40), NOW - timedelta(hours=1)),
+        Standing(BOB, Fraction(3), NOW - timedelta(hours=2)),
+    ]
+
+
 # --- forgetting ---------------------------------------------------------------------------
 
 
@@ -416,6 +441,9 @@ PARAMS: dict[str, Any] = {
     "start": 0,
     "end": 2**40,
     "since": 0,
+    "answered_from": 0,
+    "user_1": ALICE,
+    "user_2": BOB,
     "deck": "aws",
     "limit": 10,
     "offset": 0,
@@ -436,6 +464,7 @@ PLANNED = {
     "season points ahead": (queries.SEASON_POINTS_AHEAD_SQL, None),
     "recent study": (queries.RECENT_STUDY_SQL, "answers_by_member"),
     "recent zones": (queries.RECENT_ZONES_SQL, "answers_by_guild_time"),
+    "study history": (queries.study_history_sql(2), "answers_by_member"),
     "member totals": (queries.member_totals_sql(GUILD), "answers_by_member"),
     "member cards": (queries.card_results_sql(GUILD), "answers_by_member"),
     "member activity": (queries.activity_sql(GUILD), "answers_by_member"),

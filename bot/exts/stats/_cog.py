@@ -17,13 +17,11 @@ from bot.domain.leaderboard import (
     Board,
     Period,
     Ranked,
-    Standing,
     clamp_page,
     page_count,
     page_of,
     period_window,
     rank,
-    study_streak_standing,
 )
 from bot.domain.streaks import days_of, streak_breaks_at, study_streak
 from bot.domain.timezones import local_date, local_day_bounds
@@ -36,16 +34,11 @@ from bot.exts.stats._buttons import (
     StatsButton,
 )
 from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, activity_days, topic_results
-from bot.members import member_zone, remember_member, server_zone, zone_or_utc
+from bot.members import member_zone, remember_member, server_zone
 from bot.storage.models import from_ms, to_ms
 from bot.storage.stats import BoardRow
 
 log = logging.getLogger(__name__)
-
-# Only members who answered since the start of yesterday in their zone can have a
-# current streak; that start is less than 50 hours ago in every zone, even on a
-# 25-hour day.
-STREAK_LOOKBACK = timedelta(hours=50)
 
 
 class NotYourButtonError(DomainError):
@@ -179,21 +172,9 @@ class Stats(commands.Cog):
         zone: ZoneInfo,
         now: datetime,
     ) -> render.BoardView:
-        """Current study streaks in this server, each in the member's own zone.
-
-        Computed here from the study quarters of recently active members; the cost
-        grows with those members' answers in this server.
-        """
+        """Current study streaks in this server, each in the member's own zone."""
         db = self.bot.db
-        since = now - STREAK_LOOKBACK
-        history = await db.recent_study(guild_id, since)
-        own_zones = await db.recent_members_zones(guild_id, since)
-        standings: list[Standing] = []
-        for user_id, instants in history.items():
-            own = zone_or_utc(own_zones[user_id]) if user_id in own_zones else zone
-            standing = study_streak_standing(user_id, instants, own, now)
-            if standing is not None:
-                standings.append(standing)
+        standings = await db.study_streak_standings(guild_id, now, zone)
         cut = page_of(rank(standings), page, viewer_id)
         shown = [r.standing.user_id for r in cut.rows]
         if cut.own is not None:
