@@ -143,6 +143,8 @@ class QuizTree(app_commands.CommandTree["QuizBot"]):
             return False
         if interaction.type is discord.InteractionType.application_command:
             return await self._options_pass(interaction)
+        if interaction.type is discord.InteractionType.autocomplete:
+            return await self._typed_options_pass(interaction)
         return True
 
     async def _options_pass(self, interaction: discord.Interaction[QuizBot]) -> bool:
@@ -162,6 +164,28 @@ class QuizTree(app_commands.CommandTree["QuizBot"]):
             _describe_options(interaction),
         )
         await send_ephemeral(interaction, problem)
+        return False
+
+    async def _typed_options_pass(self, interaction: discord.Interaction[QuizBot]) -> bool:
+        """Offer no choices to an autocomplete whose other options no client could send
+        (discord.py's namespace could not even read some of them)."""
+        command = interaction.command
+        if not isinstance(command, app_commands.Command):
+            return True
+        data: dict[str, Any] = dict(interaction.data or {})
+        problem = option_problem(
+            command, leaf_options(data), data.get("resolved") or {}, typing=True
+        )
+        if problem is None:
+            return True
+        log.warning(
+            "no choices for /%s from user %s: %s (options %s)",
+            command.qualified_name,
+            interaction.user.id,
+            problem,
+            _describe_options(interaction),
+        )
+        await interaction.response.autocomplete([])
         return False
 
     async def on_error(

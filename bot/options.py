@@ -58,8 +58,17 @@ def option_problem(
     command: app_commands.Command[Any, ..., Any],
     options: Sequence[Mapping[str, Any]],
     resolved: Mapping[str, Any],
+    *,
+    typing: bool = False,
 ) -> str | None:
-    """What is wrong with the options sent for ``command``, for the member; None if nothing."""
+    """What is wrong with the options sent for ``command``, for the member; None if nothing.
+
+    ``typing``: the options of an autocomplete, sent while the member is still filling the
+    command in. Its focused option is partial text by design, required options may not be
+    there yet, and Discord checks choices, ranges and lengths only when the command is
+    sent; so only what no client could send is a problem: unknown or repeated options,
+    values of the wrong type, objects that are not among the resolved ones.
+    """
     parameters = {parameter.display_name: parameter for parameter in command.parameters}
     seen: set[str] = set()
     for option in options:
@@ -70,9 +79,13 @@ def option_problem(
         if name in seen:
             return f"The `{name}` option was given twice."
         seen.add(name)
-        problem = _value_problem(parameter, option.get("value"), resolved)
+        if typing and option.get("focused"):
+            continue
+        problem = _value_problem(parameter, option.get("value"), resolved, typing=typing)
         if problem is not None:
             return f"The `{name}` option {problem}."
+    if typing:
+        return None
     for name, parameter in parameters.items():
         if parameter.required and name not in seen:
             return f"The `{name}` option is required."
@@ -80,13 +93,15 @@ def option_problem(
 
 
 def _value_problem(
-    parameter: app_commands.Parameter, value: Any, resolved: Mapping[str, Any]
+    parameter: app_commands.Parameter, value: Any, resolved: Mapping[str, Any], *, typing: bool
 ) -> str | None:
     kind = parameter.type
     if kind in _RESOLVED_IN:
         return _object_problem(parameter, value, resolved)
     if not _is_kind(kind, value):
         return f"must be {_WHAT.get(kind, 'something else')}"
+    if typing:
+        return None
     if parameter.choices:
         allowed = [choice.value for choice in parameter.choices]
         if value not in allowed:

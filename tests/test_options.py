@@ -110,3 +110,24 @@ def test_any_options_get_a_verdict_never_an_exception(options: list[dict[str, An
     verdict = option_problem(SETUP, options, RESOLVED)
     if verdict is not None:
         assert verdict.endswith(".") and "`" in verdict
+
+
+def typing_problem(*sent: dict[str, Any]) -> str | None:
+    return option_problem(SETUP, list(sent), RESOLVED, typing=True)
+
+
+def test_while_typing_only_what_no_client_could_send_is_a_problem() -> None:
+    # Partial text in the focused option, required options not there yet, a count out
+    # of range and a choice half typed: a member is still filling the command in.
+    assert typing_problem({"name": "share", "value": "0.", "focused": True}) is None
+    assert typing_problem({"name": "count", "value": 99}, {"name": "mode", "value": "fa"}) is None
+    assert (
+        typing_problem({"name": "count", "value": "12abc"}, {"name": "time", "value": "0"})
+        == "The `count` option must be a whole number."
+    )
+    assert (
+        typing_problem({"name": "share", "value": "x"}, {"name": "time", "focused": True})
+        == "The `share` option must be a number."
+    )
+    assert typing_problem({"name": "who", "value": "99"}) is not None  # not resolved
+    assert typing_problem({"name": "nope", "value": 1}) == "`/setup` has no `nope` option."

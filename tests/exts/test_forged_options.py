@@ -1,4 +1,5 @@
-"""Every command refuses options outside its own schema, and changes nothing.
+"""Every command refuses options outside its own schema, and changes nothing; every
+autocomplete offers nothing beside options of the wrong type.
 
 Discord checks options against the schema a bot syncs, so a real client cannot send
 these; a hostile one can. The cases are made from the synced schema itself, so a new
@@ -134,3 +135,61 @@ async def test_every_command_refuses_forged_options_and_changes_nothing(
 @pytest.mark.parametrize("kind", [STRING, INTEGER, NUMBER, BOOLEAN, USER, CHANNEL, ATTACHMENT])
 def test_every_option_type_has_forged_values(kind: int) -> None:
     assert forged_values({"type": kind, "name": "x"})
+
+
+def type_breaking_values(option: JSONDict) -> list[Any]:
+    """Values whose very type is wrong for the option (what its namespace cannot take)."""
+    kind = option["type"]
+    if kind == STRING:
+        return [12345]
+    if kind in (INTEGER, NUMBER):
+        return ["12abc"]
+    if kind == BOOLEAN:
+        return ["yes"]
+    if kind in (USER, CHANNEL, ROLE, MENTIONABLE, ATTACHMENT):
+        return [UNKNOWN_SNOWFLAKE]
+    raise AssertionError(f"no type-breaking values for option type {kind}: add them here")
+
+
+async def test_autocomplete_with_forged_options_offers_nothing_and_logs_no_error(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    cases = []
+    for name, schema in sorted(leaf_commands(fake)):
+        for focused in (o for o in schema if o.get("autocomplete")):
+            typed = {"name": focused["name"], "type": STRING, "value": "a", "focused": True}
+            for option in schema:
+                if option is focused:
+                    continue
+                for value in type_breaking_values(option):
+                    forged = {"name": option["name"], "type": option["type"], "value": value}
+                    cases.append((name, focused["name"], [forged, typed]))
+    assert len({(name, options[0]["name"]) for name, _, options in cases}) >= 10
+    failures = []
+    for name, focused_name, options in cases:
+        it = await fake.forge_autocomplete(name, options, user=server.admin, channel=server.channel)
+        where = f"/{name} {focused_name} with {options[0]['name']}={options[0]['value']!r}"
+        try:
+            await it.wait_response()
+        except TimeoutError:
+            failures.append(f"{where}: no answer")
+            continue
+        if it.choices != []:
+            failures.append(f"{where}: offered {it.choices}")
+    assert failures == [], "\n".join(failures)
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert errors == [], [r.getMessage() for r in errors]
+
+
+async def test_autocomplete_still_helps_while_another_option_is_out_of_range(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    # A member may type 99 questions, then pick a deck: Discord refuses the 99 only when
+    # the command is sent, so the deck list must still come.
+    options = [
+        {"name": "questions", "type": INTEGER, "value": 99},
+        {"name": "deck", "type": STRING, "value": "aws", "focused": True},
+    ]
+    it = await fake.forge_autocomplete("quiz", options, user=server.alice, channel=server.channel)
+    await it.wait_response()
+    assert [choice["value"] for choice in it.choices or []] == [DECK]

@@ -110,6 +110,16 @@ class UserActions:
         await handle.wait_response(timeout)
         return list(handle.choices or [])
 
+    async def forge_autocomplete(
+        self, command: str, options: list[JSONDict], *, user: UserLike, channel: ChannelLike
+    ) -> InteractionHandle:
+        """A hostile client typing into an autocomplete: raw ``options`` (one of them
+        ``"focused": True``) that skip the schema checks. The bot should offer no choices."""
+        where, who = self._channel(channel), as_user(user)
+        target = resolve_command(self.registry, command, where)
+        data = self._command_data(target.command, wrap_options(target, options), {})
+        return self.interactions.create(AUTOCOMPLETE, data, user=who, channel=where)
+
     async def invoke_context_menu(
         self, name: str, target: UserLike | JSONDict, *, user: UserLike, channel: ChannelLike
     ) -> InteractionHandle:
