@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import json
 import logging
 import pkgutil
@@ -49,6 +50,10 @@ APOLOGY = (
 )
 FORGED_BUTTON = "That button is not on this message any more."
 UNKNOWN_FORM = "I don't know that form (any more). Run the command again for a fresh one."
+RESTARTING = "I'm restarting; try again in a few seconds."
+# On a stop, the interactions already being handled get this long (seconds) to finish, so
+# an answer stored is also shown: Discord wants a first answer within 3 s.
+DRAIN_SECONDS = 5.0
 RETIRED_BUTTON = (
     "That button is from an older version of me and no longer works. "
     "Run the command again for a fresh one."
@@ -92,23 +97,65 @@ async def answer_errors_of(
     discord.py only logs exceptions raised by buttons and modals, so without this
     a member would see "This interaction failed" instead of a reason.
     """
+    bot = interaction.client
+    if bot.shutting_down:  # no new work while stopping; the member tries again in a moment
+        if inspect.iscoroutine(handler):
+            handler.close()
+        await send_ephemeral(interaction, RESTARTING)
+        return
+    bot.handling.add(interaction.id)
     try:
         await handler
     except Exception as error:
-        message = user_message_for(error)
-        if message is None:
-            log.error(
-                "%s failed for user %s (custom_id %s)",
-                what,
-                interaction.user.id,
-                dict(interaction.data or {}).get("custom_id"),
-                exc_info=error,
-            )
-            message = APOLOGY
+        await _apologise(interaction, what, error)
+    finally:
+        bot.handling.discard(interaction.id)
+
+
+async def _apologise(interaction: discord.Interaction[Any], what: str, error: Exception) -> None:
+    message = user_message_for(error)
+    if message is None:
+        log.error(
+            "%s failed for user %s (custom_id %s)",
+            what,
+            interaction.user.id,
+            dict(interaction.data or {}).get("custom_id"),
+            exc_info=error,
+        )
+        message = APOLOGY
+    try:
+        await send_ephemeral(interaction, message)
+    except discord.HTTPException:
+        log.warning("could not deliver an error message for interaction %s", interaction.id)
+
+
+class InFlight:
+    """The interactions whose handler is running, by id."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, interaction_id: int) -> None:
+        self._ids.add(interaction_id)
+        self._idle.clear()
+
+    def discard(self, interaction_id: int) -> None:
+        self._ids.discard(interaction_id)
+        if not self._ids:
+            self._idle.set()
+
+    async def idle(self, timeout: float) -> bool:
+        """Wait until none is running; False if some still are after ``timeout`` seconds."""
         try:
-            await send_ephemeral(interaction, message)
-        except discord.HTTPException:
-            log.warning("could not deliver an error message for interaction %s", interaction.id)
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
 
 class ClaimingView(discord.ui.View):
@@ -139,10 +186,13 @@ class QuizTree(app_commands.CommandTree["QuizBot"]):
     async def interaction_check(self, interaction: discord.Interaction[QuizBot]) -> bool:
         if interaction.client.shutting_down:
             if interaction.type is discord.InteractionType.application_command:
-                await send_ephemeral(interaction, "I'm restarting; try again in a few seconds.")
+                await send_ephemeral(interaction, RESTARTING)
             return False
         if interaction.type is discord.InteractionType.application_command:
-            return await self._options_pass(interaction)
+            passed = await self._options_pass(interaction)
+            if passed:  # handled until on_app_command_completion or on_error
+                interaction.client.handling.add(interaction.id)
+            return passed
         if interaction.type is discord.InteractionType.autocomplete:
             return await self._typed_options_pass(interaction)
         return True
@@ -189,6 +239,14 @@ class QuizTree(app_commands.CommandTree["QuizBot"]):
         return False
 
     async def on_error(
+        self, interaction: discord.Interaction[QuizBot], error: app_commands.AppCommandError
+    ) -> None:
+        try:
+            await self._apologise(interaction, error)
+        finally:
+            interaction.client.handling.discard(interaction.id)
+
+    async def _apologise(
         self, interaction: discord.Interaction[QuizBot], error: app_commands.AppCommandError
     ) -> None:
         message = user_message_for(error)
@@ -293,6 +351,7 @@ class QuizBot(commands.Bot):
         self.catalog = catalog
         self.clock = clock
         self.shutting_down = False
+        self.handling = InFlight()
         self._warming: asyncio.Task[None] | None = None
         self.synced: str | None = None  # "guild", "global" or "unchanged", for logs and tests
         self._extensions = walk_extensions() if extensions is None else tuple(extensions)
@@ -433,8 +492,20 @@ class QuizBot(commands.Bot):
         # on_ready fires again after a reconnect; it must stay idempotent.
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
 
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction[QuizBot], command: object
+    ) -> None:
+        self.handling.discard(interaction.id)
+
     async def close(self) -> None:
         self.shutting_down = True
         if self._warming is not None:
             self._warming.cancel()
+        await self._drain()
         await super().close()
+
+    async def _drain(self) -> None:
+        """Let the handlers already running finish, so that an answer stored is shown
+        too, before the connection closes (new interactions are told to try again)."""
+        if not await self.handling.idle(DRAIN_SECONDS):
+            log.warning("stopping with %d interactions still being handled", len(self.handling))

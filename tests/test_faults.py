@@ -10,7 +10,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from bot.client import APOLOGY
+from bot.client import APOLOGY, RESTARTING
 from tests.conftest import StudyServer
 from tests.exts.test_permissions import snapshot
 from tests.exts.test_quiz import ALREADY_ANSWERED, answers, labels, press, right_letter
@@ -91,10 +91,11 @@ async def test_a_full_disk_gets_an_apology_and_keeps_what_was_stored(
 
 
 async def spawn_bot(
-    fake: FakeDiscord, database: Path, workdir: Path, *, start: int = 1
+    fake: FakeDiscord, database: Path, workdir: Path, *, start: int = 1, log: Path | None = None
 ) -> asyncio.subprocess.Process:
     """`python -m bot` in a process of its own, on ``fake`` and ``database``; returns once
-    its session is ready (the ``start``-th the fake has seen) and its commands synced."""
+    its session is ready (the ``start``-th the fake has seen) and its commands synced. Its
+    output goes to ``log`` (nowhere when None)."""
     api_base, gateway_url = fake.endpoint_urls()
     env = {
         **os.environ,
@@ -106,10 +107,14 @@ async def spawn_bot(
         "PYTHONPATH": str(REPO),
     }
     env.pop("DEV_GUILD_ID", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=workdir, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    output = asyncio.subprocess.DEVNULL if log is None else log.open("ab")
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=workdir, env=env, stdout=output, stderr=output,
+        )  # fmt: skip
+    finally:
+        if log is not None:
+            output.close()  # type: ignore[union-attr]
     await fake.wait_ready(timeout=30, count=start)
     await fake.wait_commands_synced(timeout=30)
     return process
@@ -186,6 +191,45 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
     rows = answers(database)
     assert len(rows) == len({(r[0], r[6]) for r in rows})
     assert sorted(r[0] for r in rows if r[6] == 0) == sorted(m.id for m in members)
+    assert reviews_missing_or_doubled(database) == (0, 0), "a review is missing or doubled"
+
+
+async def test_sigterm_mid_burst_finishes_or_refuses_each_click_and_exits_cleanly(
+    fake: FakeDiscord, server: StudyServer, tmp_path: Path
+) -> None:
+    members = [fake.add_member(server.guild.id, f"member{n}") for n in range(30)]
+    database, log = tmp_path / "stopped.sqlite3", tmp_path / "bot.log"
+    process = await spawn_bot(fake, database, tmp_path, log=log)
+    starts = [
+        await fake.invoke_slash("quiz", {"questions": 3}, user=m, channel=server.channel)
+        for m in members
+    ]
+    await asyncio.gather(*(s.wait_response(timeout=10) for s in starts))
+    clicks = [
+        await fake.click(s.message, right_letter(s.message), user=m)
+        for s, m in zip(starts, members, strict=True)
+    ]
+    await fake.wait_until(
+        lambda: any(c.response_type == UPDATE_MESSAGE for c in clicks), 10, "a first answer"
+    )
+    process.send_signal(signal.SIGTERM)
+    answered_at_stop = sum(c.response_type is not None for c in clicks)
+    await asyncio.wait_for(process.wait(), timeout=30)
+    assert answered_at_stop < len(clicks), "the stop was not in the middle of the burst"
+    output = log.read_text()
+    assert process.returncode == 0, output
+    assert "Traceback" not in output and "ERROR" not in output, output
+
+    stored = [row[0] for row in answers(database)]
+    assert len(stored) == len(set(stored)), "an answer was stored twice"
+    shown = [c for c in clicks if c.response_type == UPDATE_MESSAGE]
+    assert len(shown) > 0, "no answer was shown before the stop"
+    # Each answer stored was also shown: the handlers running at the stop were let finish.
+    assert sorted(c.user.id for c in shown) == sorted(stored)
+    # The clicks read after the stop began were told to try again; none failed otherwise.
+    for click in clicks:
+        if click.response_type not in (None, UPDATE_MESSAGE):
+            assert click.ephemeral and click.content == RESTARTING, click.content
     assert reviews_missing_or_doubled(database) == (0, 0), "a review is missing or doubled"
 
 

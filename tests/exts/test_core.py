@@ -8,8 +8,9 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.client import APOLOGY, RETIRED_BUTTON, QuizBot, command_tree_hash
+from bot.client import APOLOGY, RESTARTING, RETIRED_BUTTON, QuizBot, command_tree_hash
 from tests.conftest import StudyServer
+from tests.exts.test_quiz import answers, press, right_letter, start_quiz
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.interactions import UPDATE_MESSAGE
 from tests.harness import BotRunner
@@ -213,12 +214,21 @@ async def test_a_dropped_connection_and_a_reconnect_request_are_survived(
     assert it.message["embeds"][0]["title"] == "Flashcard decks"
 
 
-async def test_shutdown_refuses_new_commands_politely(
+async def test_shutdown_refuses_new_commands_and_clicks_politely(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner
 ) -> None:
     bot: QuizBot | None = runner.bot
     assert bot is not None
+    question = await start_quiz(fake, server, server.alice)
     bot.shutting_down = True
     it = await fake.invoke_slash("decks list", {}, user=server.alice, channel=server.channel)
     await it.wait_response()
-    assert it.ephemeral and "restarting" in it.message["content"]
+    assert it.ephemeral and it.message["content"] == RESTARTING
+    # A click too: no answer is stored, the question stays, and it can be answered later.
+    click = await press(fake, question.message, right_letter(question.message), server.alice)
+    assert click.ephemeral and click.message["content"] == RESTARTING
+    assert answers(runner.database) == []
+    bot.shutting_down = False
+    click = await press(fake, question.message, right_letter(question.message), server.alice)
+    assert click.response_type == UPDATE_MESSAGE
+    assert len(answers(runner.database)) == 1

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 import discord
@@ -264,7 +265,7 @@ class Quiz(commands.Cog):
                 interaction,
                 session_id,
                 index,
-                self._component(interaction, session_id, index, action),
+                partial(self._component, interaction, session_id, index, action),
             ),
         )
 
@@ -279,7 +280,10 @@ class Quiz(commands.Cog):
             interaction,
             "quiz answer modal",
             self._counted_once(
-                interaction, session_id, index, self._typed_submit(interaction, session_id, index)
+                interaction,
+                session_id,
+                index,
+                partial(self._typed_submit, interaction, session_id, index),
             ),
         )
 
@@ -419,7 +423,7 @@ class Quiz(commands.Cog):
         interaction: discord.Interaction[QuizBot],
         session_id: str,
         index: int,
-        handler: Awaitable[None],
+        handler: Callable[[], Awaitable[None]],
     ) -> None:
         """Run a button's or form's handler; a click on an answered question is told, privately,
         that its answer was counted once.
@@ -430,7 +434,7 @@ class Quiz(commands.Cog):
         shows the question, and this is their way on.
         """
         try:
-            await handler
+            await handler()
         except AlreadyAnsweredError as already:
             await self._already_answered(interaction, session_id, index, already)
 
