@@ -134,12 +134,13 @@ def reviews_missing_or_doubled(database: Path) -> tuple[int, int]:
     return int(unreviewed), int(reviewed_twice)
 
 
-async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
-    fake: FakeDiscord, server: StudyServer, tmp_path: Path
-) -> None:
+async def answer_burst(
+    fake: FakeDiscord, server: StudyServer
+) -> tuple[list[Member], list[InteractionHandle], list[InteractionHandle]]:
+    """30 members each start a 3-question quiz and click the right answer to its first
+    question at once; returns (members, their /quiz, their clicks) as soon as the first
+    answer is shown, the others still in flight."""
     members = [fake.add_member(server.guild.id, f"member{n}") for n in range(30)]
-    database = tmp_path / "killed.sqlite3"
-    process = await spawn_bot(fake, database, tmp_path)
     starts = [
         await fake.invoke_slash("quiz", {"questions": 3}, user=m, channel=server.channel)
         for m in members
@@ -149,10 +150,19 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
         await fake.click(s.message, right_letter(s.message), user=m)
         for s, m in zip(starts, members, strict=True)
     ]
-    # Kill the bot as soon as the first answer is acknowledged: the rest are in flight.
     await fake.wait_until(
         lambda: any(c.response_type == UPDATE_MESSAGE for c in clicks), 10, "a first answer"
     )
+    return members, starts, clicks
+
+
+async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
+    fake: FakeDiscord, server: StudyServer, tmp_path: Path
+) -> None:
+    database = tmp_path / "killed.sqlite3"
+    process = await spawn_bot(fake, database, tmp_path)
+    members, starts, clicks = await answer_burst(fake, server)
+    # Kill the bot as soon as the first answer is acknowledged: the rest are in flight.
     process.send_signal(signal.SIGKILL)
     await process.wait()
     acknowledged = [c for c in clicks if c.response_type == UPDATE_MESSAGE]
@@ -197,21 +207,9 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
 async def test_sigterm_mid_burst_finishes_or_refuses_each_click_and_exits_cleanly(
     fake: FakeDiscord, server: StudyServer, tmp_path: Path
 ) -> None:
-    members = [fake.add_member(server.guild.id, f"member{n}") for n in range(30)]
     database, log = tmp_path / "stopped.sqlite3", tmp_path / "bot.log"
     process = await spawn_bot(fake, database, tmp_path, log=log)
-    starts = [
-        await fake.invoke_slash("quiz", {"questions": 3}, user=m, channel=server.channel)
-        for m in members
-    ]
-    await asyncio.gather(*(s.wait_response(timeout=10) for s in starts))
-    clicks = [
-        await fake.click(s.message, right_letter(s.message), user=m)
-        for s, m in zip(starts, members, strict=True)
-    ]
-    await fake.wait_until(
-        lambda: any(c.response_type == UPDATE_MESSAGE for c in clicks), 10, "a first answer"
-    )
+    _, _, clicks = await answer_burst(fake, server)
     process.send_signal(signal.SIGTERM)
     answered_at_stop = sum(c.response_type is not None for c in clicks)
     await asyncio.wait_for(process.wait(), timeout=30)
