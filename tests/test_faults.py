@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot.client import APOLOGY, RESTARTING
 from tests.conftest import StudyServer
@@ -204,19 +205,26 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_answer_once(
     assert reviews_missing_or_doubled(database) == (0, 0), "a review is missing or doubled"
 
 
+async def stop_cleanly_mid_burst(
+    process: asyncio.subprocess.Process, clicks: list[InteractionHandle], log: Path
+) -> None:
+    """SIGTERM while some clicks are unanswered; the bot exits 0 and logs no error."""
+    process.send_signal(signal.SIGTERM)
+    answered_at_stop = sum(c.response_type is not None for c in clicks)
+    await asyncio.wait_for(process.wait(), timeout=30)
+    assert answered_at_stop < len(clicks), "the stop was not in the middle of the burst"
+    output = await asyncio.to_thread(log.read_text)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output and "ERROR" not in output, output
+
+
 async def test_sigterm_mid_burst_finishes_or_refuses_each_click_and_exits_cleanly(
     fake: FakeDiscord, server: StudyServer, tmp_path: Path
 ) -> None:
     database, log = tmp_path / "stopped.sqlite3", tmp_path / "bot.log"
     process = await spawn_bot(fake, database, tmp_path, log=log)
     _, _, clicks = await answer_burst(fake, server)
-    process.send_signal(signal.SIGTERM)
-    answered_at_stop = sum(c.response_type is not None for c in clicks)
-    await asyncio.wait_for(process.wait(), timeout=30)
-    assert answered_at_stop < len(clicks), "the stop was not in the middle of the burst"
-    output = log.read_text()
-    assert process.returncode == 0, output
-    assert "Traceback" not in output and "ERROR" not in output, output
+    await stop_cleanly_mid_burst(process, clicks, log)
 
     stored = [row[0] for row in answers(database)]
     assert len(stored) == len(set(stored)), "an answer was stored twice"
@@ -240,24 +248,34 @@ def daily_answers(database: Path) -> dict[int, int]:
     return {int(user): int(count) for user, count in rows}
 
 
-async def test_sigkill_mid_daily_burst_keeps_every_acknowledged_answer_once(
-    fake: FakeDiscord, server: StudyServer, tmp_path: Path
-) -> None:
+def shown(click: InteractionHandle) -> bool:
+    """A daily click answered with its result (an embed), not a note or an apology."""
+    return click.response_type == CHANNEL_MESSAGE and bool(click.message["embeds"])
+
+
+async def daily_answer_burst(
+    fake: FakeDiscord, server: StudyServer, database: Path
+) -> tuple[list[Member], dict[str, Any], str, list[InteractionHandle]]:
+    """Today's challenge is posted and 30 members click its right answer at once; returns
+    (members, the post, the right letter, their clicks) as soon as the first result is
+    shown, the others still in flight."""
     members = [fake.add_member(server.guild.id, f"member{n}") for n in range(30)]
-    database = tmp_path / "killed.sqlite3"
-    process = await spawn_bot(fake, database, tmp_path)
     post = await post_daily_now(fake, server.channel, server.admin)
     with sqlite3.connect(database) as conn:
         (question,) = conn.execute("SELECT question FROM daily_challenges").fetchone()
     right = "ABCD"[json.loads(question)["correct_index"]]
-
     clicks = [await fake.click(post, right, user=m) for m in members]
-
-    def shown(click: InteractionHandle) -> bool:
-        return click.response_type == CHANNEL_MESSAGE and bool(click.message["embeds"])
-
-    # Kill the bot as soon as the first answer is acknowledged: the rest are in flight.
     await fake.wait_until(lambda: any(shown(c) for c in clicks), 10, "a first answer")
+    return members, post, right, clicks
+
+
+async def test_sigkill_mid_daily_burst_keeps_every_acknowledged_answer_once(
+    fake: FakeDiscord, server: StudyServer, tmp_path: Path
+) -> None:
+    database = tmp_path / "killed.sqlite3"
+    process = await spawn_bot(fake, database, tmp_path)
+    members, post, right, clicks = await daily_answer_burst(fake, server, database)
+    # Kill the bot as soon as the first answer is acknowledged: the rest are in flight.
     process.send_signal(signal.SIGKILL)
     await process.wait()
     acknowledged = {c.user.id for c in clicks if shown(c)}
@@ -284,6 +302,22 @@ async def test_sigkill_mid_daily_burst_keeps_every_acknowledged_answer_once(
     with sqlite3.connect(database) as conn:
         streaks = conn.execute("SELECT user_id, current FROM daily_streaks").fetchall()
     assert dict(streaks) == {m.id: 1 for m in members}, "a day was counted twice or not at all"
+    assert reviews_missing_or_doubled(database) == (0, 0), "a review is missing or doubled"
+
+
+async def test_sigterm_mid_daily_burst_shows_every_answer_stored_and_exits_cleanly(
+    fake: FakeDiscord, server: StudyServer, tmp_path: Path
+) -> None:
+    database, log = tmp_path / "stopped.sqlite3", tmp_path / "bot.log"
+    process = await spawn_bot(fake, database, tmp_path, log=log)
+    _, _, _, clicks = await daily_answer_burst(fake, server, database)
+    await stop_cleanly_mid_burst(process, clicks, log)
+    stored = daily_answers(database)
+    assert set(stored.values()) <= {1}, "an answer was stored twice"
+    assert {c.user.id for c in clicks if shown(c)} == set(stored)
+    for click in clicks:
+        if click.response_type is not None and not shown(click):
+            assert click.ephemeral and click.content == RESTARTING, click.content
     assert reviews_missing_or_doubled(database) == (0, 0), "a review is missing or doubled"
 
 
