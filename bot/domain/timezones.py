@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo, available_timezones
 from rapidfuzz import fuzz, process, utils
 
 __all__ = [
-    "zone_or_utc",
     "COMMON_ZONES",
     "InvalidTimeOfDayError",
     "UnknownTimeZoneError",
@@ -24,6 +23,7 @@ __all__ = [
     "parse_hhmm",
     "resolve_zone",
     "search_zones",
+    "zone_or_utc",
 ]
 
 # Offered when the autocomplete box is still empty: a spread of the zones most users live in.
