@@ -248,7 +248,7 @@ def daily_answers(database: Path) -> dict[int, int]:
     return {int(user): int(count) for user, count in rows}
 
 
-def shown(click: InteractionHandle) -> bool:
+def daily_result_shown(click: InteractionHandle) -> bool:
     """A daily click answered with its result (an embed), not a note or an apology."""
     return click.response_type == CHANNEL_MESSAGE and bool(click.message["embeds"])
 
@@ -265,7 +265,7 @@ async def daily_answer_burst(
         (question,) = conn.execute("SELECT question FROM daily_challenges").fetchone()
     right = "ABCD"[json.loads(question)["correct_index"]]
     clicks = [await fake.click(post, right, user=m) for m in members]
-    await fake.wait_until(lambda: any(shown(c) for c in clicks), 10, "a first answer")
+    await fake.wait_until(lambda: any(daily_result_shown(c) for c in clicks), 10, "a first answer")
     return members, post, right, clicks
 
 
@@ -278,7 +278,7 @@ async def test_sigkill_mid_daily_burst_keeps_every_acknowledged_answer_once(
     # Kill the bot as soon as the first answer is acknowledged: the rest are in flight.
     process.send_signal(signal.SIGKILL)
     await process.wait()
-    acknowledged = {c.user.id for c in clicks if shown(c)}
+    acknowledged = {c.user.id for c in clicks if daily_result_shown(c)}
     assert 0 < len(acknowledged) < len(members), "the kill was not in the middle of the burst"
     stored = daily_answers(database)
     assert set(stored.values()) <= {1}, "an answer was stored twice"
@@ -294,7 +294,7 @@ async def test_sigkill_mid_daily_burst_keeps_every_acknowledged_answer_once(
             if member.id in stored:
                 assert again.message["content"].startswith("You already answered")
             else:
-                assert shown(again), again.message
+                assert daily_result_shown(again), again.message
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), timeout=20)
@@ -314,9 +314,9 @@ async def test_sigterm_mid_daily_burst_shows_every_answer_stored_and_exits_clean
     await stop_cleanly_mid_burst(process, clicks, log)
     stored = daily_answers(database)
     assert set(stored.values()) <= {1}, "an answer was stored twice"
-    assert {c.user.id for c in clicks if shown(c)} == set(stored)
+    assert {c.user.id for c in clicks if daily_result_shown(c)} == set(stored)
     for click in clicks:
-        if click.response_type is not None and not shown(click):
+        if click.response_type is not None and not daily_result_shown(click):
             assert click.ephemeral and click.content == RESTARTING, click.content
     assert reviews_missing_or_doubled(database) == (0, 0), "a review is missing or doubled"
 
