@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -101,13 +102,27 @@ async def answer_errors_of(
     if bot.shutting_down:  # no new work while stopping; the member tries again in a moment
         if inspect.iscoroutine(handler):
             handler.close()
-        await send_ephemeral(interaction, RESTARTING)
+        await refuse_while_stopping(interaction)
         return
     bot.handling.add(interaction.id)
     try:
         await handler
     except Exception as error:
         await _apologise(interaction, what, error)
+    finally:
+        bot.handling.discard(interaction.id)
+
+
+async def refuse_while_stopping(interaction: discord.Interaction[Any]) -> None:
+    """Tell the member to try again in a moment. The stop waits for this reply too, but
+    one that started as the connection closed cannot get out any more: that is noted."""
+    bot = interaction.client
+    bot.handling.add(interaction.id)
+    try:
+        await send_ephemeral(interaction, RESTARTING)
+    except (discord.HTTPException, aiohttp.ClientError, RuntimeError) as error:
+        # RuntimeError: aiohttp's "Session is closed", once discord.py has closed it.
+        log.warning("could not ask for a retry on interaction %s: %r", interaction.id, error)
     finally:
         bot.handling.discard(interaction.id)
 
@@ -186,7 +201,7 @@ class QuizTree(app_commands.CommandTree["QuizBot"]):
     async def interaction_check(self, interaction: discord.Interaction[QuizBot]) -> bool:
         if interaction.client.shutting_down:
             if interaction.type is discord.InteractionType.application_command:
-                await send_ephemeral(interaction, RESTARTING)
+                await refuse_while_stopping(interaction)
             return False
         if interaction.type is discord.InteractionType.application_command:
             passed = await self._options_pass(interaction)
