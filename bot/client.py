@@ -353,6 +353,10 @@ class QuizBot(commands.Bot):
         force_global_sync: bool = False,
         guild_ready_timeout: float = 2.0,
     ) -> None:
+        # A text-only bot: discord.py's warnings at start that voice needs PyNaCl and
+        # davey would only worry whoever reads the log.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             guild_ready_timeout=guild_ready_timeout,
             command_prefix=commands.when_mentioned,

@@ -73,3 +73,4 @@ async def test_the_process_serves_commands_and_stops_cleanly_on_sigterm(
     assert "stopped cleanly" in log
     assert fake.token not in log  # not even at DEBUG level
     assert "Traceback" not in log
+    assert "voice will NOT be supported" not in log  # a text-only bot needs no voice
