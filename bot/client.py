@@ -363,7 +363,9 @@ class QuizBot(commands.Bot):
             intents=bot_intents(),
             help_command=None,
             tree_cls=QuizTree,
-            allowed_mentions=discord.AllowedMentions(everyone=False, users=True, roles=True),
+            # Replies quote deck text and names: nothing the bot sends pings anyone, but
+            # the daily post its own role (see the daily extension's `post_content`).
+            allowed_mentions=discord.AllowedMentions.none(),
         )
         self.settings = settings
         self.db = db

@@ -866,6 +866,32 @@ async def test_channel_messages_send_edit_fetch_delete_and_upload(scene: Scene) 
         await channel.fetch_message(sent.id)
 
 
+async def test_a_message_notifies_only_whom_its_allowed_mentions_let_through(
+    scene: Scene,
+) -> None:
+    bot = await scene.start(sync=False)
+    channel = bot.client.get_channel(scene.chan.id)
+    assert isinstance(channel, discord.TextChannel)
+    role = scene.fake.add_role(scene.guild.id, "quizzers")
+    text = f"<@{scene.alice.id}> <@&{role.id}> @everyone"
+
+    async def notified(content: str, allowed: discord.AllowedMentions) -> tuple[Any, ...]:
+        sent = await channel.send(content, allowed_mentions=allowed)
+        stored = scene.fake.message(sent.id)
+        assert stored is not None
+        users = [int(user["id"]) for user in stored["mentions"]]
+        return users, [int(r) for r in stored["mention_roles"]], stored["mention_everyone"]
+
+    everything = discord.AllowedMentions.all()
+    assert await notified(text, everything) == ([scene.alice.id], [role.id], True)
+    assert await notified(text, discord.AllowedMentions.none()) == ([], [], False)
+    only_role = discord.AllowedMentions.none()
+    only_role.roles = [role]
+    assert await notified(text, only_role) == ([], [role.id], False)
+    escaped = f"\\<@{scene.alice.id}> \\<@&{role.id}> \\@everyone"  # shown as text
+    assert await notified(escaped, everything) == ([], [], False)
+
+
 async def test_fetch_guild_channel_member_user_and_dm(scene: Scene) -> None:
     bot = await scene.start(sync=False)
     client = bot.client

@@ -20,8 +20,10 @@ _SETTABLE_FLAGS = SUPPRESS_EMBEDS | EPHEMERAL | SUPPRESS_NOTIFICATIONS | COMPONE
 DEFAULT_MESSAGE = 0
 CHAT_INPUT_COMMAND_MESSAGE = 20
 
-_USER_MENTION = re.compile(r"<@!?(\d+)>")
-_ROLE_MENTION = re.compile(r"<@&(\d+)>")
+# A backslash before a mention shows it as text: it mentions nobody.
+_USER_MENTION = re.compile(r"(?<!\\)<@!?(\d+)>")
+_ROLE_MENTION = re.compile(r"(?<!\\)<@&(\d+)>")
+_EVERYONE = re.compile(r"(?<!\\)@(?:everyone|here)")
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,8 @@ class MessageStore:
         payload = message.payload
         if "content" in body:
             payload["content"] = str(body["content"] or "")
-            self._fill_mentions(payload)
+            allowed = body.get("allowed_mentions")
+            self._fill_mentions(payload, allowed, reply=message.interaction_id is not None)
         if "embeds" in body:
             payload["embeds"] = [{"type": "rich", **embed} for embed in body["embeds"] or []]
         if "components" in body:
@@ -200,13 +203,29 @@ class MessageStore:
             "content_type": upload.content_type,
         }
 
-    def _fill_mentions(self, payload: JSONDict) -> None:
+    def _fill_mentions(self, payload: JSONDict, allowed: JSONDict | None, *, reply: bool) -> None:
+        """Who the content notifies: the mentions in it that ``allowed_mentions`` lets
+        through. Without it, a channel post notifies all it mentions, and an interaction's
+        reply only users (Discord's documented defaults)."""
+        if allowed is None:
+            allowed = {"parse": ["users"] if reply else ["users", "roles", "everyone"]}
+        parse = set(allowed.get("parse") or [])
+        users_named = {str(user_id) for user_id in allowed.get("users") or []}
+        roles_named = {str(role_id) for role_id in allowed.get("roles") or []}
         content = payload["content"]
         users = self._world.users
-        mentioned = [int(uid) for uid in _USER_MENTION.findall(content) if int(uid) in users]
+        mentioned = [
+            int(uid)
+            for uid in _USER_MENTION.findall(content)
+            if int(uid) in users and ("users" in parse or uid in users_named)
+        ]
         payload["mentions"] = [users[uid].payload() for uid in dict.fromkeys(mentioned)]
-        payload["mention_roles"] = list(dict.fromkeys(_ROLE_MENTION.findall(content)))
-        payload["mention_everyone"] = "@everyone" in content
+        payload["mention_roles"] = [
+            role_id
+            for role_id in dict.fromkeys(_ROLE_MENTION.findall(content))
+            if "roles" in parse or role_id in roles_named
+        ]
+        payload["mention_everyone"] = "everyone" in parse and bool(_EVERYONE.search(content))
 
 
 def walk_components(components: list[JSONDict]) -> Iterator[JSONDict]:
