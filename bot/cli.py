@@ -19,6 +19,7 @@ from bot.domain.decks import (
     load_decks,
     parse_deck,
 )
+from bot.domain.words import plural
 from bot.storage import Database, MigrationError
 
 
@@ -122,7 +123,7 @@ def check_decks(paths: Sequence[Path]) -> int:
             except DeckError as exc:
                 errors.append(exc)
         for deck in decks:
-            print(f"ok  {deck.id}: {len(deck.cards)} cards  ({deck.path})")
+            print(f"ok  {deck.id}: {plural(len(deck.cards), 'card')}  ({deck.path})")
             for topic, count in deck.topic_counts().items():
                 print(f"      {count:4d}  {topic}")
             untagged = sum(1 for card in deck.cards if card.topic is None)
@@ -182,14 +183,10 @@ def import_deck_file(
     for skipped in result.skipped:
         print(f"skipped {skipped}")
     print(
-        f"wrote {target}: {_count(len(deck.cards), 'card')}, "
-        f"{_count(len(deck.topics), 'topic')} ({result.format}, {len(result.skipped)} skipped)"
+        f"wrote {target}: {plural(len(deck.cards), 'card')}, "
+        f"{plural(len(deck.topics), 'topic')} ({result.format}, {len(result.skipped)} skipped)"
     )
     return 0
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _write_atomically(target: Path, text: str) -> None:

@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.domain.catalog import DeckCatalog
 from bot.domain.decks import Deck, DeckError
 from bot.domain.errors import DomainError
+from bot.domain.words import plural
 from bot.options import leaf_options, option_problem
 from bot.storage import Database
 from bot.storage.server_decks import ServerDeck, deck_from_json
@@ -452,7 +453,7 @@ class QuizBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             self.synced = "guild"
-            log.info("synced %d commands to the dev guild %s", len(synced), dev_guild_id)
+            log.info("synced %s to the dev guild %s", plural(len(synced), "command"), dev_guild_id)
             return
         fingerprint = command_tree_hash(self.tree)
         previous = await self.db.get_state(GLOBAL_COMMANDS_HASH_KEY)
@@ -463,7 +464,7 @@ class QuizBot(commands.Bot):
         synced = await self.tree.sync()
         await self.db.set_state(GLOBAL_COMMANDS_HASH_KEY, fingerprint, self.clock())
         self.synced = "global"
-        log.info("synced %d commands globally", len(synced))
+        log.info("synced %s globally", plural(len(synced), "command"))
 
     async def on_interaction(self, interaction: discord.Interaction[QuizBot]) -> None:
         """The bot's one interaction listener (each listener costs every interaction a
@@ -511,7 +512,7 @@ class QuizBot(commands.Bot):
 
     async def on_ready(self) -> None:
         # on_ready fires again after a reconnect; it must stay idempotent.
-        log.info("ready as %s in %d servers", self.user, len(self.guilds))
+        log.info("ready as %s in %s", self.user, plural(len(self.guilds), "server"))
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction[QuizBot], command: object

@@ -15,6 +15,7 @@ from bot.client import QuizBot
 from bot.config import ConfigError, Settings
 from bot.domain.catalog import DeckCatalog
 from bot.domain.decks import load_decks
+from bot.domain.words import plural
 from bot.storage import Database
 
 log = logging.getLogger("bot")
@@ -42,7 +43,7 @@ def load_catalog(settings: Settings) -> DeckCatalog:
     for error in result.errors:
         # One broken deck must not keep the others from being served.
         log.error("deck skipped: %s", error)
-    log.info("loaded %d decks from %s", len(result.decks), settings.decks_dir)
+    log.info("loaded %s from %s", plural(len(result.decks), "deck"), settings.decks_dir)
     return DeckCatalog(dict(result.decks))
 
 

@@ -11,6 +11,7 @@ from typing import TextIO
 from bot.config import Settings
 from bot.domain.decks import Deck, load_decks
 from bot.domain.questions import build_multiple_choice, draw_cards
+from bot.domain.words import plural
 from bot.storage import Database, NewAnswer
 
 LOCAL_USER_ID = 0  # Discord ids are never 0, so the terminal user cannot collide with a member
@@ -68,9 +69,10 @@ async def run_practice(
 
     session_id = f"practice:{seed or secrets.token_hex(8)}:{secrets.token_hex(4)}"
     cards = draw_cards(deck, count=count, topic=topic, seed=seed or session_id)
-    print(f"{deck.title} - {len(cards)} cards, {mode}. Type q to stop.", file=out)
+    print(f"{deck.title} - {plural(len(cards), 'card')}, {mode}. Type q to stop.", file=out)
     if len(cards) < count:
-        print(f"(only {len(cards)} cards match, so the session is shorter)", file=out)
+        matching = plural(len(cards), "card matches", "cards match")
+        print(f"(only {matching}, so the session is shorter)", file=out)
 
     right = answered = 0
     async with await Database.open(settings.database_path) as db:

@@ -66,6 +66,14 @@ def test_decks_check_counts_cards_per_topic(tmp_path: Path) -> None:
     assert "SageMaker endpoints & scaling" in result.stdout
 
 
+def test_decks_check_counts_one_card_as_one(tmp_path: Path) -> None:
+    deck = tmp_path / "one.yaml"
+    deck.write_text("id: one\ntitle: One\ndescription: d\ncards:\n  - front: Q\n    back: A\n")
+    result = run_bot_cli("decks", "check", str(deck), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"ok  one: 1 card  ({deck})" in result.stdout
+
+
 def test_decks_check_lists_every_error_and_fails(tmp_path: Path) -> None:
     bad = tmp_path / "broken.yaml"
     bad.write_text(

@@ -22,6 +22,8 @@ from typing import Any, Final
 
 import yaml
 
+from bot.domain.words import plural
+
 # Checked before parsing: a deck is hand-written text, anything bigger is a mistake
 # (or an attempt to make the bot chew on a huge document at start-up).
 MAX_DECK_FILE_BYTES: Final = 5 * 1024 * 1024
@@ -154,7 +156,8 @@ class DeckError(Exception):
     def _render(self) -> str:
         lines = [str(problem) for problem in self.problems]
         if self.omitted and self.problems:
-            lines.append(f"{self.problems[-1].file}: {self.omitted} more problem(s) not shown")
+            more = plural(self.omitted, "more problem")
+            lines.append(f"{self.problems[-1].file}: {more} not shown")
         return "\n".join(lines)
 
     def __str__(self) -> str:

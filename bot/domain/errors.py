@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.domain.words import plural
+
 
 class DomainError(Exception):
     """A rule was broken; `message` is written for the person who asked."""
@@ -19,6 +21,6 @@ class NotEnoughOptionsError(DomainError):
         self.available = available
         self.needed = needed
         super().__init__(
-            f"Deck `{deck_id}` has only {available} different answer(s); "
+            f"Deck `{deck_id}` has only {plural(available, 'different answer')}; "
             f"multiple choice needs at least {needed}. Try typed answers instead."
         )

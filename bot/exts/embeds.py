@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
+from bot.domain.words import plural as plural  # kept importable from here
+
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 FIELD_LIMIT = 1024
@@ -15,10 +17,6 @@ LETTERS = ("A", "B", "C", "D")
 def clip(text: str, limit: int) -> str:
     """Shorten to `limit` characters, marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def write_question(

@@ -19,6 +19,7 @@ from bot.domain.decks import (
     front_key,
     parse_deck_mapping,
 )
+from bot.domain.words import plural
 from bot.importers.model import (
     DeckImportError,
     ImportLimits,
@@ -144,14 +145,14 @@ def assemble(
     if len(cards) > limits.max_cards:
         raise DeckImportError.single(
             filename,
-            f"it has {len(cards):,} cards; a deck holds at most {limits.max_cards:,}. "
+            f"it has {plural(len(cards), 'card')}; a deck holds at most {limits.max_cards:,}. "
             "Split it into several files.",
         )
     name = shown_name(filename)
     mapping = {
         "id": chosen_id,
         "title": chosen_title,
-        "description": f"Imported from {name} ({raw.format}): {len(cards):,} cards.",
+        "description": f"Imported from {name} ({raw.format}): {plural(len(cards), 'card')}.",
         "source": _clip(f"{raw.format} file {name}", MAX_SOURCE),
         "topics": list(topics.values()),
         "cards": cards,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from bot.domain.errors import DomainError
+from bot.domain.words import plural
 
 # Discord refuses messages over 2,000 characters; the reply quotes this text as is.
 MAX_MESSAGE: Final = 1900
@@ -110,7 +111,7 @@ class DeckImportError(DomainError):
         """One line per problem, for a terminal."""
         lines = [str(problem) for problem in self.problems]
         if self.omitted:
-            lines.append(f"{self.omitted} more problem(s) not shown")
+            lines.append(f"{plural(self.omitted, 'more problem')} not shown")
         return lines
 
     def _render(self) -> str:

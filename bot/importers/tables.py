@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from bot.domain.words import plural
 from bot.importers.model import DeckImportError, ImportProblem, RawCard, RawDeck, Skipped
 from bot.importers.text import split_lines
 
@@ -120,7 +121,8 @@ def read_delimited(text: str, filename: str, *, delimiter: str | None = None) ->
             if len(record) < needed:
                 problems.append(
                     ImportProblem(
-                        where, f"has {len(record)} fields; the header row asks for {needed}"
+                        where,
+                        f"has {plural(len(record), 'field')}; the header row asks for {needed}",
                     )
                 )
             else:
@@ -205,13 +207,15 @@ def read_markdown(text: str, filename: str) -> RawDeck:
             columns = Columns()
         if len(cells) <= max(columns.front, columns.back):
             problems.append(
-                ImportProblem(where, f"has {len(cells)} cell(s); a card needs | front | back |")
+                ImportProblem(
+                    where, f"has {plural(len(cells), 'cell')}; a card needs | front | back |"
+                )
             )
         elif not columns.from_header and len(cells) > 2:
             problems.append(
                 ImportProblem(
                     where,
-                    f"has {len(cells)} cells; without a header row naming the columns a row "
+                    f"has {plural(len(cells), 'cell')}; without a header row naming the columns a row "
                     "needs exactly two (| front | back |). Write a literal | as \\|.",
                 )
             )

@@ -459,7 +459,7 @@ def test_problem_list_is_capped() -> None:
         parse_deck(text, filename="foo.yaml", expected_id="foo")
     lines = str(caught.value).splitlines()
     assert len(lines) == 101
-    assert lines[-1] == "foo.yaml: 50 more problem(s) not shown"
+    assert lines[-1] == "foo.yaml: 50 more problems not shown"
 
 
 def test_parse_deck_mapping_validates_data_built_in_code() -> None:

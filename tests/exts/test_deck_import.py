@@ -252,7 +252,7 @@ async def test_a_stored_deck_that_no_longer_validates_is_left_out_and_logged(
     with caplog.at_level(logging.ERROR, logger="bot.client"):
         listed = await run(fake, "decks list", {}, server.alice, server.channel)
     values = [f["value"] for f in listed["embeds"][0]["fields"]]
-    assert any(v.startswith("`good` · 1 cards") for v in values)
+    assert any(v.startswith("`good` · 1 card ·") for v in values)
     assert all("`bad`" not in v for v in values)
     assert any("deck bad skipped" in r.getMessage() for r in caplog.records)
 

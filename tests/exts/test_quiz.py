@@ -152,7 +152,7 @@ async def test_a_flashcard_session_stores_self_grades(
     message = (await press(fake, message, "Show answer", server.alice)).message
     message = (await press(fake, message, "Again", server.alice)).message
     summary = message["embeds"][1]
-    assert summary["description"] == "You studied **2** cards and knew **1** of them."
+    assert summary["description"] == "You studied **2 cards** and knew **1** of them."
     rows = answers(runner.database)
     assert [(r[2], r[3], r[4], r[5]) for r in rows] == [
         ("flashcard", 1, "good", 0),
@@ -195,7 +195,7 @@ async def test_typed_answers_are_graded(
     stored: int,
 ) -> None:
     it = await start_quiz(fake, server, server.alice, deck="small", mode="typed", topic=topic)
-    assert "Only 1 cards match topic" in it.message["content"]
+    assert "Only 1 card matches topic" in it.message["content"]
     opened = await press(fake, it.message, "Answer", server.alice)
     assert opened.modal is not None
     submitted = await fake.submit_modal(opened, {"answer": typed})

@@ -54,13 +54,13 @@ async def test_review_learns_new_cards_and_brings_them_back_when_due(
     alice = server.alice
     setting = await slash(fake, server, alice, "settings new-cards-per-day", count=3)
     assert setting.message["content"] == (
-        "`/review` now starts up to **3** new cards a day, counted from midnight in your time zone."
+        "`/review` now starts up to **3 new cards** a day, counted from midnight in your time zone."
     )
 
     it = await slash(fake, server, alice, "review")
     assert it.message["embeds"][0]["title"] == "Question 1 of 3"
     done = await grade_cards(fake, it.message, alice, ["Good", "Good", "Again"])
-    assert done["embeds"][1]["description"] == "You studied **3** cards and knew **2** of them."
+    assert done["embeds"][1]["description"] == "You studied **3 cards** and knew **2** of them."
     await runner.reviews_written()
     assert review_log(runner.database) == [
         (alice.id, 3, "review", "good"),

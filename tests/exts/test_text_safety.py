@@ -75,3 +75,10 @@ async def test_only_the_daily_post_may_ping_and_only_its_own_role(
     others = [(r.method, r.route, body) for r, body in sent if body is not daily_posts[0]]
     assert len(others) >= 3
     assert [o for o in others if not pings_nobody(o[2])] == []
+
+
+async def test_one_of_a_thing_is_written_as_one(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    reply = await slash(fake, "settings new-cards-per-day", server.alice, server, count=1)
+    assert reply["content"].startswith("`/review` now starts up to **1 new card** a day,")

@@ -40,6 +40,8 @@ def test_the_deck_says_where_it_came_from() -> None:
     assert deck.title == "My `deck`"
     assert deck.description == "Imported from My 'deck'.csv (CSV): 2 cards."
     assert deck.source == "CSV file My 'deck'.csv"
+    one = assemble(raw(1), filename="one.csv", limits=SERVER_LIMITS).deck
+    assert one.description == "Imported from one.csv (CSV): 1 card."
 
 
 def test_an_invalid_id_or_title_given_is_refused() -> None:
@@ -67,4 +69,4 @@ def test_a_long_list_of_problems_fits_one_discord_message() -> None:
     assert len(text) <= 2000
     assert text.startswith("`big.tsv` was not imported:\n- line 0: no tab")
     assert text.endswith("more.")
-    assert len(error.lines()) == 101 and error.lines()[-1] == "400 more problem(s) not shown"
+    assert len(error.lines()) == 101 and error.lines()[-1] == "400 more problems not shown"

@@ -159,7 +159,7 @@ def test_markdown_with_a_heading_separator_row_escaped_pipes_and_br() -> None:
 def test_markdown_rows_of_the_wrong_shape_are_errors_with_line_numbers() -> None:
     error = refused("| a | b |\n| only one |\n| x | y | z |\n", "bad.md")
     assert [str(p) for p in error.problems] == [
-        "line 2: has 1 cell(s); a card needs | front | back |",
+        "line 2: has 1 cell; a card needs | front | back |",
         "line 3: has 3 cells; without a header row naming the columns a row needs exactly two "
         "(| front | back |). Write a literal | as \\|.",
     ]

@@ -28,6 +28,7 @@ from bot.domain.timezones import (
     resolve_zone,
     search_zones,
 )
+from bot.domain.words import plural
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.daily import _render as render
 from bot.exts.daily._buttons import TEMPLATE, OpenChallenges, parse_custom_id
@@ -257,7 +258,7 @@ class Daily(commands.Cog):
             raise DailySetupError("Daily challenges are not on here. Run `/daily setup` first.")
         if schedule.paused:
             raise DailySetupError(
-                f"The daily challenge is paused after {schedule.failures} failed posts: "
+                f"The daily challenge is paused after {plural(schedule.failures, 'failed post')}: "
                 f"{schedule.last_error} Run `/daily setup` again to resume."
             )
         # Posting talks to Discord and may wait on its rate limits: acknowledge first.

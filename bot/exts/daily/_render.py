@@ -9,8 +9,9 @@ import discord
 
 from bot.domain.daily import ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState
+from bot.domain.words import plural
 from bot.exts.daily._buttons import answer_buttons
-from bot.exts.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, plural, write_question
+from bot.exts.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, write_question
 from bot.storage.daily import DailyChallenge, DailyResults, DailySchedule
 from bot.storage.models import Answer
 
@@ -152,7 +153,7 @@ def answer_reply(
 ) -> discord.Embed:
     question = challenge.question
     if correct:
-        embed = discord.Embed(title=f"Right! +{points} points", colour=RIGHT_COLOUR)
+        embed = discord.Embed(title=f"Right! +{plural(points, 'point')}", colour=RIGHT_COLOUR)
     else:
         chosen_letter = DailyQuestion.LETTERS[chosen]
         embed = discord.Embed(title=f"Not quite: you picked {chosen_letter}", colour=WRONG_COLOUR)
@@ -176,7 +177,7 @@ def already_answered(challenge: DailyChallenge, earlier: Answer | None) -> str:
     if earlier is None:  # deleted meanwhile (/forgetme)
         return f"You already answered this challenge.{when}"
     question = challenge.question
-    result = f"right, +{earlier.points} points" if earlier.correct else "not quite"
+    result = f"right, +{plural(earlier.points, 'point')}" if earlier.correct else "not quite"
     answer = clip(question.correct_option, 1500)
     return (
         f"You already answered this challenge ({result}); it counted once. "

@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.client import QuizBot, answer_errors_of
 from bot.domain.decks import Deck, deck_to_yaml
 from bot.domain.errors import DomainError
+from bot.domain.words import plural
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.decks._remove import TEMPLATE as REMOVE_TEMPLATE
 from bot.exts.decks._remove import RemoveDeckButton, confirm_view
@@ -41,7 +42,7 @@ def deck_list_embed(
         own = f" · {SERVER_DECK_NOTE}" if deck.id in server_deck_ids else ""
         embed.add_field(
             name=clip(f"{deck.title}", 256),
-            value=clip(f"`{deck.id}` · {len(deck.cards)} cards{own}\n{topics}", 1024),
+            value=clip(f"`{deck.id}` · {plural(len(deck.cards), 'card')}{own}\n{topics}", 1024),
             inline=False,
         )
     if len(decks) > MAX_LISTED:
@@ -62,7 +63,7 @@ def deck_info_embed(
     if untagged:
         lines.append(f"{untagged} · (no topic)")
     embed.add_field(
-        name=f"Topics ({len(deck.cards)} cards)",
+        name=f"Topics ({plural(len(deck.cards), 'card')})",
         value=clip("\n".join(lines) or "none", 1024),
         inline=False,
     )
@@ -81,7 +82,7 @@ def import_embed(result: ImportResult, *, replaced: bool, shadows_shipped: bool)
     deck = result.deck
     topics = ", ".join(deck.topics) or "no topics"
     lines = [
-        f"`{deck.id}` · {len(deck.cards)} cards, read as {result.format}",
+        f"`{deck.id}` · {plural(len(deck.cards), 'card')}, read as {result.format}",
         f"Topics: {topics}",
         f"Study it with `/quiz deck:{deck.id}`; only this server sees it.",
     ]
@@ -152,8 +153,8 @@ class Decks(commands.Cog):
         line = None
         if progress.answered:
             line = (
-                f"{progress.answered} answers, {progress.accuracy:.0%} right; "
-                f"{progress.distinct_cards} of {len(found.cards)} cards seen"
+                f"{plural(progress.answered, 'answer')}, {progress.accuracy:.0%} right; "
+                f"{progress.distinct_cards} of {plural(len(found.cards), 'card')} seen"
             )
         embed = deck_info_embed(found, line, server_deck=catalog.is_server_deck(found.id))
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -250,7 +251,7 @@ class Decks(commands.Cog):
         text = await asyncio.to_thread(deck_to_yaml, found)
         attachment = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"{found.id}.yaml")
         await interaction.followup.send(
-            f"`{found.id}`: {len(found.cards)} cards, in the deck file format.",
+            f"`{found.id}`: {plural(len(found.cards), 'card')}, in the deck file format.",
             file=attachment,
             ephemeral=True,
         )
@@ -272,8 +273,9 @@ class Decks(commands.Cog):
                 "can be removed."
             )
         await interaction.response.send_message(
-            f"Remove **{clip(stored.title, 200)}** (`{stored.deck_id}`, {stored.card_count} "
-            "cards) from this server? Answers given to it stay in everyone's stats.",
+            f"Remove **{clip(stored.title, 200)}** (`{stored.deck_id}`, "
+            f"{plural(stored.card_count, 'card')}) from this server? Answers given to it stay "
+            "in everyone's stats.",
             view=confirm_view(stored.deck_id),
             ephemeral=True,
         )

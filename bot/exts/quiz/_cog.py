@@ -38,6 +38,7 @@ from bot.domain.quiz import (
 )
 from bot.domain.streaks import days_of, study_streak
 from bot.domain.timezones import local_date
+from bot.domain.words import plural
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
@@ -198,9 +199,8 @@ class Quiz(commands.Cog):
         note = None
         if len(built) < questions:
             where = f"topic `{topic_name}`" if topic_name else f"deck `{chosen.id}`"
-            note = (
-                f"Only {len(built)} cards match {where}, so this quiz has {len(built)} questions."
-            )
+            matching = plural(len(built), "card matches", "cards match")
+            note = f"Only {matching} {where}, so this quiz has {plural(len(built), 'question')}."
         await self.send_screen(interaction, render.question_screen(session, note=note))
 
     async def new_review(

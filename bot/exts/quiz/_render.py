@@ -10,6 +10,7 @@ import discord
 
 from bot.domain.grading import GradeResult
 from bot.domain.quiz import LETTERS, SELF_GRADES, QuizSession
+from bot.domain.words import plural
 from bot.exts.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, write_question
 from bot.exts.quiz._buttons import QuizButton, custom_id
 
@@ -178,7 +179,9 @@ def summary_embed(
     embed = discord.Embed(title="Quiz complete", colour=QUESTION_COLOUR)
     if session.mode in SELF_GRADED:
         known = session.correct
-        embed.description = f"You studied **{answered}** cards and knew **{known}** of them."
+        embed.description = (
+            f"You studied **{plural(answered, 'card')}** and knew **{known}** of them."
+        )
     else:
         accuracy = session.correct / answered if answered else 0.0
         embed.description = (
@@ -186,9 +189,7 @@ def summary_embed(
         )
     seconds = max(0, int((finished_at - session.started_at).total_seconds()))
     embed.add_field(name="Time", value=f"{seconds // 60} min {seconds % 60} s")
-    embed.add_field(
-        name="Study streak", value=f"{streak_days} day{'s' if streak_days != 1 else ''}"
-    )
+    embed.add_field(name="Study streak", value=plural(streak_days, "day"))
     if missed:
         shown = [f"• {clip(front, 180)}" for front in missed[:8]]
         if len(missed) > 8:
@@ -215,7 +216,7 @@ def next_view(session: QuizSession) -> discord.ui.View:
 
 
 def review_first_screen(quiz: QuizSession, due: int) -> Screen:
-    cards = f"{due} card{'s' if due != 1 else ''}"
+    cards = plural(due, "card")
     embed = discord.Embed(
         title="Cards are due for review",
         description=(
@@ -242,7 +243,7 @@ def confirm_replace_screen(new: QuizSession, old: QuizSession) -> Screen:
         title="You already have a quiz running",
         description=(
             f"Your `{old.deck_id}` quiz is at question {old.position + 1} of {old.total}. "
-            f"Abandon it and start this `{new.deck_id}` quiz ({new.total} questions)?"
+            f"Abandon it and start this `{new.deck_id}` quiz ({plural(new.total, 'question')})?"
         ),
         colour=QUESTION_COLOUR,
     )

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.client import QuizBot
 from bot.domain.errors import DomainError
 from bot.domain.review import new_cards_left, summarise_due
+from bot.domain.words import plural
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
@@ -68,7 +69,7 @@ class Review(commands.Cog):
         if limit == 0:
             text += ". New cards are off: `/settings new-cards-per-day` turns them on"
         else:
-            text += f". You have started today's {limit} new cards; more come at midnight"
+            text += f". You have started today's {plural(limit, 'new card')}; more come at midnight"
         return text + "."
 
     @app_commands.command(name="due", description="How many cards are due for review, per deck")

@@ -20,6 +20,7 @@ from bot.domain.review import (
     check_retention,
 )
 from bot.domain.timezones import UnknownTimeZoneError, resolve_zone, search_zones
+from bot.domain.words import plural
 from bot.members import remember_member
 
 FOLLOW_SERVER = "server"  # the `zone` value that clears a member's own zone
@@ -148,7 +149,7 @@ class Settings(commands.Cog):
             text = "`/review` now shows only cards you have already started."
         else:
             text = (
-                f"`/review` now starts up to **{count}** new cards a day, "
+                f"`/review` now starts up to **{plural(count, 'new card')}** a day, "
                 "counted from midnight in your time zone."
             )
         await interaction.response.send_message(text, ephemeral=True)

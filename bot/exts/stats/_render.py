@@ -11,7 +11,8 @@ import discord
 
 from bot.domain.leaderboard import MIN_ACCURACY_ANSWERS, Board, Period
 from bot.domain.streaks import StreakState
-from bot.exts.embeds import FIELD_LIMIT, clip, plural
+from bot.domain.words import plural
+from bot.exts.embeds import FIELD_LIMIT, clip
 from bot.exts.stats._buttons import StatsButton, forget_id, leaderboard_id, season_id
 from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, sparkline
 from bot.storage.stats import MemberTotals, Season, UserData
@@ -249,7 +250,8 @@ def stats_embed(view: StatsView) -> discord.Embed:
     if view.daily is not None:
         embed.add_field(name="Daily streak", value=f"{view.daily.current} · best {view.daily.best}")
     if view.reviewed:
-        retention = f"{percent(Fraction(view.recalled, view.reviewed))} of {view.reviewed} reviews"
+        recalled = percent(Fraction(view.recalled, view.reviewed))
+        retention = f"{recalled} of {plural(view.reviewed, 'review')}"
     else:
         retention = "no reviews in 30 days"
     embed.add_field(name="Retention (30 days)", value=retention)
