@@ -9,6 +9,7 @@ from rapidfuzz import fuzz, process
 
 from bot.domain.decks import Deck
 from bot.domain.errors import DomainError
+from bot.domain.markdown import code
 
 # Discord shows at most 25 autocomplete choices.
 MAX_CHOICES = 25
@@ -23,8 +24,8 @@ class UnknownDeckError(DomainError):
         self.query = query
         self.suggestions = suggestions
         hint = f" Did you mean {', '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
-        shown = query if len(query) <= 100 else query[:99] + "…"
-        super().__init__(f"There is no deck called `{shown}`.{hint} `/decks list` shows them all.")
+        shown = code(query if len(query) <= 100 else query[:99] + "…")
+        super().__init__(f"There is no deck called {shown}.{hint} `/decks list` shows them all.")
 
 
 class UnknownTopicError(DomainError):
@@ -32,9 +33,9 @@ class UnknownTopicError(DomainError):
 
     def __init__(self, deck: Deck, topic: str) -> None:
         self.topic = topic
-        listed = ", ".join(f"`{t}`" for t in deck.topics) or "none"
-        shown = topic if len(topic) <= 100 else topic[:99] + "…"
-        super().__init__(f"Deck `{deck.id}` has no topic `{shown}`. Its topics: {listed}.")
+        listed = ", ".join(code(t) for t in deck.topics) or "none"
+        shown = code(topic if len(topic) <= 100 else topic[:99] + "…")
+        super().__init__(f"Deck `{deck.id}` has no topic {shown}. Its topics: {listed}.")
 
 
 @dataclass(frozen=True)

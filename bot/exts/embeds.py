@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
+from bot.domain.markdown import literal
 from bot.domain.words import plural as plural  # kept importable from here
 
 TITLE_LIMIT = 256
@@ -32,16 +33,18 @@ def write_question(
     """
     marks = marks or {}
     lines = [
-        f"{marks.get(i, '')}**{letter}.** {option}"
+        f"{marks.get(i, '')}**{letter}.** {literal(option)}"
         for i, (letter, option) in enumerate(zip(LETTERS, options, strict=False))
     ]
-    text = f"**{prompt}**\n\n" + "\n".join(lines)
+    text = f"**{literal(prompt)}**\n\n" + "\n".join(lines)
     if len(text) <= DESCRIPTION_LIMIT:
         embed.description = text
         return
     # Very long options do not fit one description; fields hold 1,024 characters each.
-    embed.description = clip(f"**{prompt}**", DESCRIPTION_LIMIT)
+    embed.description = clip(f"**{literal(prompt)}**", DESCRIPTION_LIMIT)
     for i, (letter, option) in enumerate(zip(LETTERS, options, strict=False)):
         embed.add_field(
-            name=f"{marks.get(i, '')}{letter}.", value=clip(option, FIELD_LIMIT), inline=False
+            name=f"{marks.get(i, '')}{letter}.",
+            value=clip(literal(option), FIELD_LIMIT),
+            inline=False,
         )

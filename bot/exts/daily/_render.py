@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.domain.daily import ChallengeState, DailyQuestion
+from bot.domain.markdown import literal
 from bot.domain.streaks import StreakState
 from bot.domain.words import plural
 from bot.exts.daily._buttons import answer_buttons
@@ -109,7 +110,8 @@ def revealed_embed(challenge: DailyChallenge, results: DailyResults) -> discord.
         # Prompt and options can take most of the 6,000 characters an embed may hold.
         room = min(FIELD_LIMIT, EMBED_LIMIT - len(embed) - len("Why"))
         if room > 20:
-            embed.add_field(name="Why", value=clip(question.explanation, room), inline=False)
+            why = clip(literal(question.explanation), room)
+            embed.add_field(name="Why", value=why, inline=False)
     return embed
 
 
@@ -158,11 +160,12 @@ def answer_reply(
         chosen_letter = DailyQuestion.LETTERS[chosen]
         embed = discord.Embed(title=f"Not quite: you picked {chosen_letter}", colour=WRONG_COLOUR)
     embed.description = clip(
-        f"The answer is **{question.correct_letter}.** {question.correct_option}",
+        f"The answer is **{question.correct_letter}.** {literal(question.correct_option)}",
         DESCRIPTION_LIMIT,
     )
     if question.explanation:
-        embed.add_field(name="Why", value=clip(question.explanation, FIELD_LIMIT), inline=False)
+        why = clip(literal(question.explanation), FIELD_LIMIT)
+        embed.add_field(name="Why", value=why, inline=False)
     embed.add_field(name="Daily streak", value=streak_line(streak), inline=False)
     embed.set_footer(text="Everyone else sees only the count until the reveal.")
     return embed
@@ -178,7 +181,7 @@ def already_answered(challenge: DailyChallenge, earlier: Answer | None) -> str:
         return f"You already answered this challenge.{when}"
     question = challenge.question
     result = f"right, +{plural(earlier.points, 'point')}" if earlier.correct else "not quite"
-    answer = clip(question.correct_option, 1500)
+    answer = clip(literal(question.correct_option), 1500)
     return (
         f"You already answered this challenge ({result}); it counted once. "
         f"The answer is **{question.correct_letter}.** {answer}{when}"
@@ -190,7 +193,7 @@ def closed(challenge: DailyChallenge) -> str:
         return "This challenge is just being posted; try again in a moment."
     question = challenge.question
     if challenge.state is ChallengeState.REVEALED:
-        answer = clip(question.correct_option, 1500)
+        answer = clip(literal(question.correct_option), 1500)
         return f"This challenge is closed. The answer was **{question.correct_letter}.** {answer}"
     return "This challenge is closed."
 
@@ -201,7 +204,7 @@ def closed(challenge: DailyChallenge) -> str:
 def setup_reply(schedule: DailySchedule, zone: ZoneInfo, next_post: datetime) -> str:
     extras = [f"deck `{schedule.deck_id}`"]
     if schedule.topic:
-        extras.append(f"topic {schedule.topic}")
+        extras.append(f"topic {literal(schedule.topic)}")
     if schedule.role_id is not None:
         extras.append(f"mentioning <@&{schedule.role_id}>")
     if schedule.reveal_after is not None:
@@ -264,7 +267,7 @@ def status_embed(
         )
     embed.add_field(name="Channel", value=f"<#{schedule.channel_id}>")
     embed.add_field(name="Time", value=f"{format_time(schedule.post_time)} {zone.key}")
-    deck = f"`{schedule.deck_id}`" + (f" · {schedule.topic}" if schedule.topic else "")
+    deck = f"`{schedule.deck_id}`" + (f" · {literal(schedule.topic)}" if schedule.topic else "")
     embed.add_field(name="Deck", value=clip(deck, FIELD_LIMIT))
     if schedule.role_id is not None:
         embed.add_field(name="Mentions", value=f"<@&{schedule.role_id}>")

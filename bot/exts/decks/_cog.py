@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.client import QuizBot, answer_errors_of
 from bot.domain.decks import Deck, deck_to_yaml
 from bot.domain.errors import DomainError
+from bot.domain.markdown import literal
 from bot.domain.words import plural
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.decks._remove import TEMPLATE as REMOVE_TEMPLATE
@@ -38,10 +39,10 @@ def deck_list_embed(
         return embed
     embed.description = "Start one with `/quiz deck:<id>`; `/decks info` tells more."
     for deck in decks[:MAX_LISTED]:
-        topics = ", ".join(deck.topics) or "no topics"
+        topics = literal(", ".join(deck.topics)) or "no topics"
         own = f" · {SERVER_DECK_NOTE}" if deck.id in server_deck_ids else ""
         embed.add_field(
-            name=clip(f"{deck.title}", 256),
+            name=clip(literal(deck.title), 256),
             value=clip(f"`{deck.id}` · {plural(len(deck.cards), 'card')}{own}\n{topics}", 1024),
             inline=False,
         )
@@ -54,11 +55,11 @@ def deck_info_embed(
     deck: Deck, progress_line: str | None, *, server_deck: bool = False
 ) -> discord.Embed:
     embed = discord.Embed(
-        title=clip(deck.title, 256),
-        description=clip(deck.description, 4000),
+        title=clip(literal(deck.title), 256),
+        description=clip(literal(deck.description), 4000),
         colour=EMBED_COLOUR,
     )
-    lines = [f"{count} · {topic}" for topic, count in deck.topic_counts().items()]
+    lines = [f"{count} · {literal(topic)}" for topic, count in deck.topic_counts().items()]
     untagged = sum(1 for card in deck.cards if card.topic is None)
     if untagged:
         lines.append(f"{untagged} · (no topic)")
@@ -80,7 +81,7 @@ def deck_info_embed(
 
 def import_embed(result: ImportResult, *, replaced: bool, shadows_shipped: bool) -> discord.Embed:
     deck = result.deck
-    topics = ", ".join(deck.topics) or "no topics"
+    topics = literal(", ".join(deck.topics)) or "no topics"
     lines = [
         f"`{deck.id}` · {plural(len(deck.cards), 'card')}, read as {result.format}",
         f"Topics: {topics}",
@@ -91,14 +92,14 @@ def import_embed(result: ImportResult, *, replaced: bool, shadows_shipped: bool)
     if shadows_shipped:
         lines.append(f"In this server it takes the place of the shipped deck `{deck.id}`.")
     embed = discord.Embed(
-        title=clip(f"Imported: {deck.title}", 256),
+        title=clip(f"Imported: {literal(deck.title)}", 256),
         description=clip("\n".join(lines), 4000),
         colour=EMBED_COLOUR,
     )
     if result.skipped:
         shown: list[str] = []
         for skipped in result.skipped:
-            line = clip(str(skipped), 200)
+            line = clip(literal(str(skipped)), 200)
             if sum(len(s) + 1 for s in shown) + len(line) > 960:
                 shown.append(f"…and {len(result.skipped) - len(shown)} more")
                 break
@@ -273,7 +274,7 @@ class Decks(commands.Cog):
                 "can be removed."
             )
         await interaction.response.send_message(
-            f"Remove **{clip(stored.title, 200)}** (`{stored.deck_id}`, "
+            f"Remove **{clip(literal(stored.title), 400)}** (`{stored.deck_id}`, "
             f"{plural(stored.card_count, 'card')}) from this server? Answers given to it stay "
             "in everyone's stats.",
             view=confirm_view(stored.deck_id),

@@ -16,6 +16,7 @@ from bot.client import UNKNOWN_FORM, QuizBot, answer_errors_of, send_ephemeral
 from bot.domain.catalog import UnknownDeckError
 from bot.domain.errors import DomainError
 from bot.domain.grading import Verdict, grade_typed_answer
+from bot.domain.markdown import code
 from bot.domain.questions import draw_cards
 from bot.domain.quiz import (
     DEFAULT_QUESTIONS,
@@ -198,7 +199,7 @@ class Quiz(commands.Cog):
             return
         note = None
         if len(built) < questions:
-            where = f"topic `{topic_name}`" if topic_name else f"deck `{chosen.id}`"
+            where = f"topic {code(topic_name)}" if topic_name else f"deck `{chosen.id}`"
             matching = plural(len(built), "card matches", "cards match")
             note = f"Only {matching} {where}, so this quiz has {plural(len(built), 'question')}."
         await self.send_screen(interaction, render.question_screen(session, note=note))

@@ -9,6 +9,7 @@ from typing import Any
 import discord
 
 from bot.domain.grading import GradeResult
+from bot.domain.markdown import literal
 from bot.domain.quiz import LETTERS, SELF_GRADES, QuizSession
 from bot.domain.words import plural
 from bot.exts.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, write_question
@@ -79,10 +80,12 @@ def question_screen(session: QuizSession, *, note: str | None = None) -> Screen:
             )
         )
     elif session.mode == "typed":
-        embed.description = f"**{question.front}**\n\nPress **Answer** and type what you know."
+        embed.description = (
+            f"**{literal(question.front)}**\n\nPress **Answer** and type what you know."
+        )
         view = _view(_button(session, "type", "Answer", discord.ButtonStyle.primary))
     else:
-        embed.description = f"**{question.front}**\n\nThink of the answer, then reveal it."
+        embed.description = f"**{literal(question.front)}**\n\nThink of the answer, then reveal it."
         view = _view(_button(session, "show", "Show answer", discord.ButtonStyle.primary))
     return Screen([embed], view, note)
 
@@ -91,9 +94,13 @@ def revealed_flashcard_screen(session: QuizSession) -> Screen:
     """The flashcard's back, waiting for the member's own grade."""
     question = session.current
     embed = _base_embed(session, QUESTION_COLOUR)
-    embed.description = clip(f"**{question.front}**\n\n{question.back}", DESCRIPTION_LIMIT)
+    embed.description = clip(
+        f"**{literal(question.front)}**\n\n{literal(question.back)}", DESCRIPTION_LIMIT
+    )
     if question.explanation:
-        embed.add_field(name="Why", value=clip(question.explanation, FIELD_LIMIT), inline=False)
+        embed.add_field(
+            name="Why", value=clip(literal(question.explanation), FIELD_LIMIT), inline=False
+        )
     embed.add_field(name="How well did you know it?", value="Be honest: it only helps you.")
     styles = {
         "again": discord.ButtonStyle.danger,
@@ -109,13 +116,16 @@ def unsure_screen(session: QuizSession, typed: str, result: GradeResult) -> Scre
     """A typed answer the grader could not decide: the member judges it."""
     question = session.current
     embed = _base_embed(session, QUESTION_COLOUR)
-    embed.description = clip(f"**{question.front}**", DESCRIPTION_LIMIT)
-    embed.add_field(name="You wrote", value=clip(typed, FIELD_LIMIT) or "(nothing)", inline=False)
-    embed.add_field(name="The answer", value=clip(question.back, FIELD_LIMIT), inline=False)
+    embed.description = clip(f"**{literal(question.front)}**", DESCRIPTION_LIMIT)
+    wrote = clip(literal(typed), FIELD_LIMIT) or "(nothing)"
+    embed.add_field(name="You wrote", value=wrote, inline=False)
+    embed.add_field(
+        name="The answer", value=clip(literal(question.back), FIELD_LIMIT), inline=False
+    )
     if result.missing_terms:
         embed.add_field(
             name="Not found in yours",
-            value=clip(", ".join(result.missing_terms), FIELD_LIMIT),
+            value=clip(literal(", ".join(result.missing_terms)), FIELD_LIMIT),
             inline=False,
         )
     view = _view(
@@ -151,10 +161,14 @@ def answered_screen(
         )
         embed.add_field(name="Result", value=verdict, inline=False)
     else:
-        embed.description = clip(f"**{question.front}**\n\n{question.back}", DESCRIPTION_LIMIT)
+        embed.description = clip(
+            f"**{literal(question.front)}**\n\n{literal(question.back)}", DESCRIPTION_LIMIT
+        )
         if typed is not None:
             embed.add_field(
-                name="You wrote", value=clip(typed, FIELD_LIMIT) or "(nothing)", inline=False
+                name="You wrote",
+                value=clip(literal(typed), FIELD_LIMIT) or "(nothing)",
+                inline=False,
             )
             embed.add_field(
                 name="Result", value="Right!" if correct else "Not quite.", inline=False
@@ -162,7 +176,9 @@ def answered_screen(
         if grade is not None:
             embed.add_field(name="You said", value=grade.capitalize(), inline=False)
     if question.explanation:
-        embed.add_field(name="Why", value=clip(question.explanation, FIELD_LIMIT), inline=False)
+        embed.add_field(
+            name="Why", value=clip(literal(question.explanation), FIELD_LIMIT), inline=False
+        )
     if summary is not None:
         return Screen([embed, summary], None)
     return Screen([embed], next_view(session))
@@ -191,7 +207,7 @@ def summary_embed(
     embed.add_field(name="Time", value=f"{seconds // 60} min {seconds % 60} s")
     embed.add_field(name="Study streak", value=plural(streak_days, "day"))
     if missed:
-        shown = [f"• {clip(front, 180)}" for front in missed[:8]]
+        shown = [f"• {clip(literal(front), 180)}" for front in missed[:8]]
         if len(missed) > 8:
             shown.append(f"…and {len(missed) - 8} more")
         embed.add_field(name="To review", value=clip("\n".join(shown), FIELD_LIMIT), inline=False)
@@ -205,7 +221,8 @@ def resume_screen(session: QuizSession) -> Screen:
         return question_screen(session)
     embed = _base_embed(session, QUESTION_COLOUR)
     embed.description = clip(
-        f"**{session.current.front}**\n\nAnswered. Press **Next** to go on.", DESCRIPTION_LIMIT
+        f"**{literal(session.current.front)}**\n\nAnswered. Press **Next** to go on.",
+        DESCRIPTION_LIMIT,
     )
     return Screen([embed], next_view(session))
 

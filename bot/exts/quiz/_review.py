@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.client import QuizBot
 from bot.domain.errors import DomainError
+from bot.domain.markdown import literal
 from bot.domain.review import new_cards_left, summarise_due
 from bot.domain.words import plural
 from bot.exts.autocomplete import deck_autocomplete
@@ -94,7 +95,7 @@ class Review(commands.Cog):
             if summary.next_due is not None:
                 lines.append(f"next {_when(int(summary.next_due.timestamp()))}")
             embed.add_field(
-                name=clip(f"{deck.title} ({deck.id})", 256),
+                name=clip(f"{literal(deck.title)} ({deck.id})", 256),
                 value="\n".join(lines),
                 inline=False,
             )

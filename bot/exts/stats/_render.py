@@ -10,6 +10,7 @@ from typing import Any
 import discord
 
 from bot.domain.leaderboard import MIN_ACCURACY_ANSWERS, Board, Period
+from bot.domain.markdown import literal, plain_name
 from bot.domain.streaks import StreakState
 from bot.domain.words import plural
 from bot.exts.embeds import FIELD_LIMIT, clip
@@ -25,8 +26,7 @@ TOPIC_LINES = 12
 
 def safe_name(name: str | None) -> str:
     """A stored name, harmless in markdown and short enough for one line."""
-    shown = clip(" ".join((name or "unknown member").split()), NAME_LIMIT)
-    return discord.utils.escape_markdown(shown)
+    return literal(clip(plain_name(name or "") or "unknown member", NAME_LIMIT))
 
 
 def percent(share: Fraction) -> str:
@@ -258,7 +258,7 @@ def stats_embed(view: StatsView) -> discord.Embed:
     embed.add_field(name="Mature cards", value=str(view.mature))
     if view.deck_title is not None:
         embed.add_field(
-            name=clip(f"Topics of {view.deck_title}, weakest first", 256),
+            name=clip(f"Topics of {literal(view.deck_title)}, weakest first", 256),
             value=_topics_text(view),
             inline=False,
         )
@@ -271,13 +271,13 @@ def stats_embed(view: StatsView) -> discord.Embed:
 
 def _topics_text(view: StatsView) -> str:
     lines = [
-        f"{percent(t.accuracy)} · {clip(t.topic, 120)} ({t.correct}/{t.graded})"
+        f"{percent(t.accuracy)} · {clip(literal(t.topic), 120)} ({t.correct}/{t.graded})"
         for t in view.topics[:TOPIC_LINES]
     ]
     if len(view.topics) > TOPIC_LINES:
         lines.append(f"…and {len(view.topics) - TOPIC_LINES} more")
     if view.untouched:
-        lines.append("Not quizzed yet: " + ", ".join(view.untouched))
+        lines.append("Not quizzed yet: " + literal(", ".join(view.untouched)))
     return clip("\n".join(lines) or "No answers in this deck yet.", FIELD_LIMIT)
 
 
