@@ -339,6 +339,18 @@ def test_names_are_cut_in_the_middle_and_texts_at_the_end() -> None:
     assert len(fitted.footer.text) == 2048
 
 
+def test_a_text_cut_twice_is_marked_once() -> None:
+    embed = discord.Embed()
+    for i in range(25):
+        embed.add_field(name="N" * 300 + f" (deck-{i})", value="V" * 1024)
+    [fitted] = fit_message({"embeds": [embed]})["embeds"]
+    assert len(fitted) <= 6000
+    for i, field in enumerate(fitted.fields):
+        assert field.name is not None and field.name.count(ELLIPSIS) == 1
+        assert field.name.endswith(f" (deck-{i})")
+        assert field.value is not None and field.value.count(ELLIPSIS) == 1
+
+
 def test_content_is_cut_to_2000_characters() -> None:
     assert fit_message({"content": "x" * 2500})["content"] == "x" * 1999 + ELLIPSIS
     assert fit_message({"content": None, "embed": None}) == {"content": None, "embed": None}

@@ -60,16 +60,21 @@ class _Text:
     holder: dict[str, Any]
     key: str
     kind: str  # "title", "description", "name", "value", "footer" or "author"
+    original: str = ""
+
+    def __post_init__(self) -> None:
+        self.original = str(self.holder[self.key])
 
     @property
     def text(self) -> str:
         return str(self.holder[self.key])
 
     def cut(self, limit: int) -> None:
+        """Shorten the text as written to `limit`, so a second cut marks one place."""
         shorten: Callable[[str, int], str] = (
             clip if self.kind in ("description", "value") else clip_middle
         )
-        self.holder[self.key] = shorten(self.text, limit)
+        self.holder[self.key] = shorten(self.original, limit)
 
 
 _LIMITS = {
