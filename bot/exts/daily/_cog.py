@@ -29,6 +29,7 @@ from bot.domain.timezones import (
     search_zones,
 )
 from bot.domain.words import plural
+from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.daily import _render as render
 from bot.exts.daily._buttons import TEMPLATE, OpenChallenges, parse_custom_id
@@ -183,8 +184,8 @@ class Daily(commands.Cog):
             zone.key,
             channel.id,
         )
-        await interaction.response.send_message(
-            render.setup_reply(schedule, zone, next_post), ephemeral=True
+        await replies.reply(
+            interaction, render.setup_reply(schedule, zone, next_post), ephemeral=True
         )
 
     @staticmethod
@@ -229,8 +230,8 @@ class Daily(commands.Cog):
         zone = None if schedule is None else resolve_zone(schedule.timezone)
         last = await db.latest_daily_challenge(interaction.guild_id)
         results = None if last is None else await db.daily_results(last.id)
-        await interaction.response.send_message(
-            embed=render.status_embed(schedule, zone, last, results), ephemeral=True
+        await replies.reply(
+            interaction, embed=render.status_embed(schedule, zone, last, results), ephemeral=True
         )
 
     @daily.command(name="disable", description="Stop posting daily challenges here (Manage Server)")
@@ -245,7 +246,7 @@ class Daily(commands.Cog):
             )
         else:
             text = "Daily challenges are not on here. `/daily setup` starts them."
-        await interaction.response.send_message(text, ephemeral=True)
+        await replies.reply(interaction, text, ephemeral=True)
 
     @daily.command(
         name="post", description="Post today's challenge now, to try the setup (Manage Server)"
@@ -330,7 +331,8 @@ class Daily(commands.Cog):
             return
         if recorded.answer is None or recorded.streak is None:
             raise ValueError("a recorded daily answer came back without its answer and streak")
-        await interaction.response.send_message(
+        await replies.reply(
+            interaction,
             embed=render.answer_reply(
                 challenge,
                 chosen=chosen,

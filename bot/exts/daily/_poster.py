@@ -32,6 +32,7 @@ from bot.domain.errors import DomainError
 from bot.domain.questions import build_multiple_choice
 from bot.domain.streaks import record_daily_result
 from bot.domain.timezones import resolve_zone
+from bot.exts import replies
 from bot.exts.daily import _render as render
 from bot.exts.daily._buttons import OpenChallenges, marker
 from bot.exts.daily._live import LiveCounts
@@ -191,8 +192,9 @@ class Poster:
             challenge.channel_id, guild_id=challenge.guild_id
         )
         content, mentions = render.post_content(challenge)
-        message = await channel.send(
-            content=content,
+        message = await replies.post(
+            channel,
+            content,
             embed=render.challenge_embed(challenge, answered=0),
             view=render.answer_view(challenge),
             allowed_mentions=mentions,
@@ -291,7 +293,8 @@ class Poster:
                 message = channel.get_partial_message(challenge.message_id)
                 try:
                     async with asyncio.timeout(POST_TIMEOUT):
-                        await message.edit(
+                        await replies.edit(
+                            message,
                             embed=render.revealed_embed(challenge, results),
                             view=render.answer_view(challenge, revealed=True),
                         )

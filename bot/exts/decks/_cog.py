@@ -15,7 +15,8 @@ from bot.domain.decks import Deck, deck_to_yaml
 from bot.domain.errors import DomainError
 from bot.domain.markdown import literal
 from bot.domain.words import plural
-from bot.exts.autocomplete import deck_autocomplete
+from bot.exts import replies
+from bot.exts.autocomplete import deck_autocomplete, deck_choice
 from bot.exts.decks._remove import TEMPLATE as REMOVE_TEMPLATE
 from bot.exts.decks._remove import RemoveDeckButton, confirm_view
 from bot.exts.embeds import clip
@@ -140,8 +141,10 @@ class Decks(commands.Cog):
     @decks.command(name="list", description="List the flashcard decks you can study")
     async def list_decks(self, interaction: discord.Interaction[QuizBot]) -> None:
         catalog = await self.bot.catalog_for(interaction.guild_id)
-        await interaction.response.send_message(
-            embed=deck_list_embed(catalog.all(), catalog.server_deck_ids), ephemeral=True
+        await replies.reply(
+            interaction,
+            embed=deck_list_embed(catalog.all(), catalog.server_deck_ids),
+            ephemeral=True,
         )
 
     @decks.command(name="info", description="Describe a deck, its topics and your progress")
@@ -158,7 +161,7 @@ class Decks(commands.Cog):
                 f"{progress.distinct_cards} of {plural(len(found.cards), 'card')} seen"
             )
         embed = deck_info_embed(found, line, server_deck=catalog.is_server_deck(found.id))
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await replies.reply(interaction, embed=embed, ephemeral=True)
 
     # -- a server's own decks ------------------------------------------------
 
@@ -240,7 +243,7 @@ class Decks(commands.Cog):
             replaced=outcome is SaveOutcome.REPLACED,
             shadows_shipped=deck.id in self.bot.catalog.decks,
         )
-        await interaction.followup.send(embed=embed, ephemeral=True)
+        await replies.reply(interaction, embed=embed, ephemeral=True)
 
     @decks.command(name="export", description="Get a deck as a YAML deck file")
     @app_commands.describe(deck="The deck's id or title")
@@ -251,7 +254,8 @@ class Decks(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         text = await asyncio.to_thread(deck_to_yaml, found)
         attachment = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"{found.id}.yaml")
-        await interaction.followup.send(
+        await replies.reply(
+            interaction,
             f"`{found.id}`: {plural(len(found.cards), 'card')}, in the deck file format.",
             file=attachment,
             ephemeral=True,
@@ -273,7 +277,8 @@ class Decks(commands.Cog):
                 f"`{shipped.id}` comes with the bot; only decks imported into this server "
                 "can be removed."
             )
-        await interaction.response.send_message(
+        await replies.reply(
+            interaction,
             f"Remove **{clip(literal(stored.title), 400)}** (`{stored.deck_id}`, "
             f"{plural(stored.card_count, 'card')}) from this server? Answers given to it stay "
             "in everyone's stats.",
@@ -287,10 +292,7 @@ class Decks(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         catalog = await self.bot.catalog_for(interaction.guild_id)
         own = [i for i in catalog.search(current, limit=len(catalog)) if catalog.is_server_deck(i)]
-        return [
-            app_commands.Choice(name=clip(f"{catalog.decks[i].title} ({i})", 100), value=i)
-            for i in own[:25]
-        ]
+        return [deck_choice(catalog.decks[i]) for i in own[:25]]
 
     async def on_button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
         match = REMOVE_TEMPLATE.fullmatch(custom_id)
@@ -311,7 +313,7 @@ class Decks(commands.Cog):
         guild_id = interaction.guild_id
         assert guild_id is not None
         if action != "yes":
-            await interaction.response.edit_message(content=f"Kept `{deck_id}`.", view=None)
+            await replies.update(interaction, content=f"Kept `{deck_id}`.", view=None)
             return
         removed = await self.bot.db.remove_server_deck(guild_id, deck_id)
         self.bot.server_decks_changed(guild_id)
@@ -323,4 +325,4 @@ class Decks(commands.Cog):
             )
         else:
             text = f"This server has no deck `{deck_id}` any more; nothing to remove."
-        await interaction.response.edit_message(content=text, view=None)
+        await replies.update(interaction, content=text, view=None)

@@ -13,6 +13,7 @@ from bot.domain.errors import DomainError
 from bot.domain.markdown import literal
 from bot.domain.review import new_cards_left, summarise_due
 from bot.domain.words import plural
+from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
@@ -103,4 +104,4 @@ class Review(commands.Cog):
             "Start with `/review`." if total_due else "Nothing is due. `/quiz` to learn more."
         )
         embed.set_footer(text=f"New cards left today: {allowance}")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await replies.reply(interaction, embed=embed, ephemeral=True)

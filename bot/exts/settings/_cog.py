@@ -21,6 +21,7 @@ from bot.domain.review import (
 )
 from bot.domain.timezones import UnknownTimeZoneError, resolve_zone, search_zones
 from bot.domain.words import plural
+from bot.exts import replies
 from bot.members import remember_member
 
 FOLLOW_SERVER = "server"  # the `zone` value that clears a member's own zone
@@ -108,7 +109,7 @@ class Settings(commands.Cog):
                 f"Your time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "
                 "Your study streak counts days there."
             )
-        await interaction.response.send_message(text, ephemeral=True)
+        await replies.reply(interaction, text, ephemeral=True)
 
     @settings.command(
         name="server-timezone",
@@ -126,7 +127,8 @@ class Settings(commands.Cog):
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
         await self.bot.db.set_guild_timezone(interaction.guild_id, resolved.key)
-        await interaction.response.send_message(
+        await replies.reply(
+            interaction,
             f"This server's time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "
             "Days for streaks and leaderboard periods follow it; members who set their own "
             "zone keep it for their study streak.",
@@ -152,7 +154,7 @@ class Settings(commands.Cog):
                 f"`/review` now starts up to **{plural(count, 'new card')}** a day, "
                 "counted from midnight in your time zone."
             )
-        await interaction.response.send_message(text, ephemeral=True)
+        await replies.reply(interaction, text, ephemeral=True)
 
     @settings.command(
         name="retention",
@@ -172,7 +174,8 @@ class Settings(commands.Cog):
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
         await self.bot.db.set_desired_retention(interaction.guild_id, check_retention(value))
-        await interaction.response.send_message(
+        await replies.reply(
+            interaction,
             f"Reviews in this server now aim at **{value:.0%}** retention: higher means "
             "shorter intervals and more reviews. It applies from each card's next review.",
             ephemeral=True,

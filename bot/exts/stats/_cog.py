@@ -25,6 +25,7 @@ from bot.domain.leaderboard import (
 )
 from bot.domain.streaks import days_of, streak_breaks_at, study_streak
 from bot.domain.timezones import local_date, local_day_bounds
+from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.stats import _render as render
 from bot.exts.stats._buttons import (
@@ -99,7 +100,7 @@ class Stats(commands.Cog):
             zone=zone.key,
             in_server=guild_id is not None,
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await replies.reply(interaction, embed=embed, ephemeral=True)
 
     # -- /leaderboard ---------------------------------------------------------------
 
@@ -123,8 +124,10 @@ class Stats(commands.Cog):
         await interaction.response.defer(thinking=True)
         owner = interaction.user.id
         view = await self._board(interaction.guild_id, Board(board), Period(period), 0, owner)
-        await interaction.followup.send(
-            embed=render.leaderboard_embed(view), view=render.leaderboard_buttons(view, owner)
+        await replies.reply(
+            interaction,
+            embed=render.leaderboard_embed(view),
+            view=render.leaderboard_buttons(view, owner),
         )
 
     async def _board(
@@ -256,7 +259,7 @@ class Stats(commands.Cog):
             reviewed=reviewed,
             mature=await db.mature_cards(target.id),
         )
-        await interaction.response.send_message(embed=render.stats_embed(view), ephemeral=True)
+        await replies.reply(interaction, embed=render.stats_embed(view), ephemeral=True)
 
     # -- /season start --------------------------------------------------------------
 
@@ -268,7 +271,7 @@ class Stats(commands.Cog):
         await remember_member(self.bot.db, interaction, now)
         current = await self.bot.db.current_season(interaction.guild_id)
         embed, view = render.season_prompt(current, interaction.user.id, to_ms(now))
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        await replies.reply(interaction, embed=embed, view=view, ephemeral=True)
 
     # -- /forgetme ------------------------------------------------------------------
 
@@ -279,12 +282,14 @@ class Stats(commands.Cog):
         # No _remember here: storing the name of someone asking to be forgotten is wrong.
         data = await self.bot.db.user_data(interaction.user.id)
         if data.empty:
-            await interaction.response.send_message(
-                "I store nothing about you: there is nothing to delete.", ephemeral=True
+            await replies.reply(
+                interaction,
+                "I store nothing about you: there is nothing to delete.",
+                ephemeral=True,
             )
             return
         embed, view = render.forget_prompt(data, interaction.user.id)
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        await replies.reply(interaction, embed=embed, view=view, ephemeral=True)
 
     # -- buttons --------------------------------------------------------------------
 
@@ -329,13 +334,16 @@ class Stats(commands.Cog):
         if viewer == owner:
             await interaction.response.defer()
             view = await self._board(guild_id, board, period, page, viewer)
-            await interaction.edit_original_response(
-                embed=render.leaderboard_embed(view), view=render.leaderboard_buttons(view, owner)
+            await replies.update(
+                interaction,
+                embed=render.leaderboard_embed(view),
+                view=render.leaderboard_buttons(view, owner),
             )
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         view = await self._board(guild_id, board, period, page, viewer)
-        await interaction.followup.send(
+        await replies.reply(
+            interaction,
             embed=render.leaderboard_embed(view),
             view=render.leaderboard_buttons(view, viewer),
             ephemeral=True,
@@ -352,8 +360,11 @@ class Stats(commands.Cog):
         if not interaction.permissions.manage_guild:  # it may have been taken away since
             raise app_commands.MissingPermissions(["manage_guild"])
         if action == "no":
-            await interaction.response.edit_message(
-                content="No new season: the current one goes on.", embed=None, view=None
+            await replies.update(
+                interaction,
+                content="No new season: the current one goes on.",
+                embed=None,
+                view=None,
             )
             return
         now = self.bot.clock()
@@ -367,7 +378,7 @@ class Stats(commands.Cog):
         else:
             log.info("season %d started in guild %s by %s", started.number, guild_id, owner)
             text = render.season_started(started)
-        await interaction.response.edit_message(content=text, embed=None, view=None)
+        await replies.update(interaction, content=text, embed=None, view=None)
 
     async def _confirm_forget(
         self, interaction: discord.Interaction[QuizBot], action: str, owner: int
@@ -375,11 +386,7 @@ class Stats(commands.Cog):
         if interaction.user.id != owner:
             raise NotYourButtonError("forgetme")
         if action == "no":
-            await interaction.response.edit_message(
-                content="Nothing was deleted.", embed=None, view=None
-            )
+            await replies.update(interaction, content="Nothing was deleted.", embed=None, view=None)
             return
         deleted = await self.bot.db.forget_user(owner)
-        await interaction.response.edit_message(
-            content=render.forgotten(deleted), embed=None, view=None
-        )
+        await replies.update(interaction, content=render.forgotten(deleted), embed=None, view=None)
