@@ -20,7 +20,7 @@ from bot.domain.daily import (
 )
 from bot.domain.decks import Deck
 from bot.domain.errors import DomainError
-from bot.domain.questions import build_multiple_choice
+from bot.domain.playable import UnplayableError, check_playable
 from bot.domain.timezones import (
     InvalidTimeOfDayError,
     UnknownTimeZoneError,
@@ -197,11 +197,10 @@ class Daily(commands.Cog):
 
     @staticmethod
     def _check_questions(deck: Deck, topic: str | None) -> None:
-        pool = deck.cards_in_topic(topic) if topic else deck.cards
-        if not pool:
-            raise DailySetupError(f"Deck `{deck.id}` has no cards to ask.")
-        # Raises NotEnoughOptionsError (shown as is) when four options cannot be made.
-        build_multiple_choice(deck, pool[0], seed="setup-check")
+        try:
+            check_playable(deck, "daily", topic=topic)
+        except UnplayableError as error:
+            raise error.suggesting("Choose another `deck` or `topic`.") from None
 
     async def _check_channel(self, guild: discord.Guild, channel: discord.TextChannel) -> None:
         me: discord.Member | None = guild.me
