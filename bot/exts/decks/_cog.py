@@ -16,7 +16,8 @@ from bot.domain.errors import DomainError
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.decks._remove import TEMPLATE as REMOVE_TEMPLATE
 from bot.exts.decks._remove import RemoveDeckButton, confirm_view
-from bot.exts.embeds import clip
+from bot.exts.embeds import clip, plural
+from bot.exts.stats._render import judged_accuracy
 from bot.importers import SERVER_LIMITS, ImportResult, check_upload, import_deck
 from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_to_json
 
@@ -152,7 +153,8 @@ class Decks(commands.Cog):
         line = None
         if progress.answered:
             line = (
-                f"{progress.answered} answers, {progress.accuracy:.0%} right; "
+                f"{plural(progress.answered, 'answer')} · accuracy "
+                f"{judged_accuracy(progress.correct, progress.judged)} · "
                 f"{progress.distinct_cards} of {len(found.cards)} cards seen"
             )
         embed = deck_info_embed(found, line, server_deck=catalog.is_server_deck(found.id))

@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 
-from bot.domain.leaderboard import MIN_ACCURACY_ANSWERS, Board, Period
+from bot.domain.leaderboard import MIN_ACCURACY_ANSWERS, Board, Period, accuracy
 from bot.domain.streaks import StreakState
 from bot.exts.embeds import FIELD_LIMIT, clip, plural
 from bot.exts.stats._buttons import StatsButton, forget_id, leaderboard_id, season_id
@@ -31,6 +31,14 @@ def safe_name(name: str | None) -> str:
 def percent(share: Fraction) -> str:
     value = float(share) * 100
     return f"{value:.0f}%" if value in (0.0, 100.0) else f"{value:.1f}%"
+
+
+def judged_accuracy(correct: int, judged: int) -> str:
+    """Accuracy as every reply shows it: the share right of the answers the bot judged
+    (multiple choice, typed, daily), never of self-graded cards."""
+    if not judged:
+        return "no judged answers yet"
+    return f"{percent(accuracy(correct, judged))} ({correct}/{judged} judged)"
 
 
 def stamp(instant: datetime, style: str = "f") -> str:
@@ -232,12 +240,7 @@ def stats_embed(view: StatsView) -> discord.Embed:
     totals = view.totals
     embed.description = f"In {view.place}."
     embed.add_field(name="Answers", value=str(totals.answers))
-    if totals.graded:
-        share = Fraction(totals.correct, totals.graded)
-        accuracy = f"{percent(share)} ({totals.correct}/{totals.graded} judged)"
-    else:
-        accuracy = "no judged answers yet"
-    embed.add_field(name="Accuracy", value=accuracy)
+    embed.add_field(name="Accuracy", value=judged_accuracy(totals.correct, totals.graded))
     points = str(totals.points)
     if view.season is not None and view.season_points is not None:
         points = f"{view.season_points} in season {view.season.number} · {totals.points} in all"
