@@ -233,12 +233,15 @@ class StatsView:
     recalled: int = 0  # reviews over the last 30 days that were remembered (not Again)
     reviewed: int = 0
     mature: int = 0  # cards whose review interval reached 21 days
+    deck_note: str | None = None  # which deck the topics are of, when none was named
 
 
 def stats_embed(view: StatsView) -> discord.Embed:
     embed = discord.Embed(title=clip(f"Stats of {safe_name(view.name)}", 256), colour=COLOUR)
     totals = view.totals
     embed.description = f"In {view.place}."
+    if view.deck_note:
+        embed.description += f" {view.deck_note}"
     embed.add_field(name="Answers", value=str(totals.answers))
     embed.add_field(name="Accuracy", value=judged_accuracy(totals.correct, totals.graded))
     points = str(totals.points)
