@@ -13,7 +13,7 @@ import pytest
 from bot.cli import check_decks
 from bot.client import APOLOGY
 from tests.conftest import StudyServer
-from tests.exts.test_daily import home, setup, text_of
+from tests.exts.test_daily import home, posts, run_at, setup, slash, text_of, utc
 from tests.exts.test_quiz import labels, press, start_quiz
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner, FakeClock
@@ -142,3 +142,34 @@ async def test_daily_setup_checks_every_card_it_may_post(
     )
     assert odd_runner.db is not None
     assert await odd_runner.db.get_daily_schedule(server.guild.id) is None
+
+
+async def test_a_daily_post_from_a_deck_changed_since_setup_says_why_it_failed(
+    fake: FakeDiscord, server: StudyServer, odd_runner: BotRunner, clock: FakeClock
+) -> None:
+    where = home(server)
+    decks = odd_runner.decks_dir
+    # First every card has its own three wrong answers, so the deck can be posted.
+    full = (
+        FIRST_HAS_DISTRACTORS.replace("lopsided", "changing")
+        .replace("    back: EBS\n", "    back: EBS\n    distractors: [S3, EFS, FSx]\n")
+        .replace("    back: EFS\n", "    back: EFS\n    distractors: [S3, EBS, FSx]\n")
+    )
+    (decks / "changing.yaml").write_text(full)
+    await odd_runner.restart()
+    await fake.wait_commands_synced(scope=None)
+    assert text_of(await setup(fake, where, "10:00", deck="changing")).startswith(
+        "Daily challenge set:"
+    )
+    # Then the deck loses them, and the bot restarts with it.
+    (decks / "changing.yaml").write_text(FIRST_HAS_DISTRACTORS.replace("lopsided", "changing"))
+    await odd_runner.restart()
+    await run_at(odd_runner, clock, utc(2026, 3, 2, 10, 0))
+    assert posts(fake, server.channel) == []
+    status = await slash(fake, "daily status", where)
+    assert status.message is not None
+    shown = "\n".join(f["value"] for f in status.message["embeds"][0]["fields"])
+    assert (
+        "Deck `changing` has only 3 different answers, and 2 cards have too few wrong answers "
+        "of their own: multiple choice needs 4 different answers per question."
+    ) in shown
