@@ -439,13 +439,14 @@ async def test_a_restart_between_post_and_reveal_loses_nothing(
     again = await click(fake, message, right, server.alice)
     assert again.message["content"].startswith("You already answered")
 
-    report = await run_at(runner, clock, utc(2026, 3, 4, 7, 59))  # just before the next post
-    assert report.revealed == 1 and report.posted == 0
+    # The scheduler's own loop may do a run as the clock moves; run_at waits for it, so
+    # what is checked is what was done, not which run did it.
+    await run_at(runner, clock, utc(2026, 3, 4, 7, 59))  # just before the next post
+    assert len(posts(fake, server.channel)) == 1
     revealed = fake.message(int(message["id"]))
     assert revealed is not None
     assert fields(revealed)["Results"] == "2 members answered · 100% right"
-    report = await run_at(runner, clock, utc(2026, 3, 4, 8, 0))
-    assert report.posted == 1
+    await run_at(runner, clock, utc(2026, 3, 4, 8, 0))
     assert len(posts(fake, server.channel)) == 2
 
 
