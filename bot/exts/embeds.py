@@ -13,7 +13,6 @@ from typing import Any
 import discord
 
 from bot.domain.markdown import literal
-from bot.domain.words import plural as plural  # kept importable from here
 
 # Discord's documented limits, in characters unless said otherwise.
 CONTENT_LIMIT = 2000

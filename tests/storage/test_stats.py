@@ -488,3 +488,14 @@ async def test_leaderboard_and_stats_queries_search_indexes(db: Database, name: 
         assert "USING" in step and "INDEX" in step or "PRIMARY KEY" in step, plan
     if index is not None:
         assert any(f"INDEX {index} " in step for step in touching), plan
+
+
+async def test_decks_by_recency_puts_the_deck_studied_last_first_per_server(db: Database) -> None:
+    await answer(db, ALICE, NOW, deck_id="old")
+    await answer(db, ALICE, NOW + timedelta(hours=1), deck_id="new")
+    await answer(db, ALICE, NOW + timedelta(hours=2), deck_id="elsewhere", guild_id=OTHER_GUILD)
+    await answer(db, ALICE, NOW + timedelta(hours=3), deck_id="dm", guild_id=None)
+    await answer(db, BOB, NOW + timedelta(hours=4), deck_id="bobs")
+    assert await db.decks_by_recency(ALICE, GUILD) == ["new", "old"]
+    assert await db.decks_by_recency(ALICE, None) == ["dm", "elsewhere", "new", "old"]
+    assert await db.decks_by_recency(CAROL, GUILD) == []

@@ -29,6 +29,7 @@ from bot.domain.daily import (
     reveal_time,
 )
 from bot.domain.errors import DomainError
+from bot.domain.playable import check_playable
 from bot.domain.questions import build_multiple_choice
 from bot.domain.streaks import record_daily_result
 from bot.domain.timezones import resolve_zone
@@ -148,9 +149,9 @@ class Poster:
         deck = (await self.bot.catalog_for(schedule.guild_id)).decks.get(schedule.deck_id)
         if deck is None:
             raise DeckGoneError(schedule.deck_id)
+        # A server deck replaced since the setup may have lost its cards or its answers.
+        check_playable(deck, "daily", topic=schedule.topic)
         pool = list(deck.cards_in_topic(schedule.topic) if schedule.topic else deck.cards)
-        if not pool:
-            raise DeckGoneError(schedule.deck_id)
         history = await db.daily_card_history(schedule.guild_id, deck.id)
         records = await db.daily_card_records(schedule.guild_id, deck.id)
         seed = f"{schedule.guild_id}:{day.isoformat()}"

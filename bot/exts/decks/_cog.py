@@ -20,6 +20,7 @@ from bot.exts.autocomplete import deck_autocomplete, deck_choice
 from bot.exts.decks._remove import TEMPLATE as REMOVE_TEMPLATE
 from bot.exts.decks._remove import RemoveDeckButton, confirm_view
 from bot.exts.embeds import clip
+from bot.exts.stats._render import judged_accuracy
 from bot.importers import SERVER_LIMITS, ImportResult, check_upload, import_deck
 from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_to_json
 
@@ -157,7 +158,8 @@ class Decks(commands.Cog):
         line = None
         if progress.answered:
             line = (
-                f"{plural(progress.answered, 'answer')}, {progress.accuracy:.0%} right; "
+                f"{plural(progress.answered, 'answer')} · accuracy "
+                f"{judged_accuracy(progress.correct, progress.judged)} · "
                 f"{progress.distinct_cards} of {plural(len(found.cards), 'card')} seen"
             )
         embed = deck_info_embed(found, line, server_deck=catalog.is_server_deck(found.id))

@@ -17,6 +17,7 @@ from bot.domain.catalog import UnknownDeckError
 from bot.domain.errors import DomainError
 from bot.domain.grading import Verdict, grade_typed_answer
 from bot.domain.markdown import code
+from bot.domain.playable import UnplayableError, check_playable
 from bot.domain.questions import draw_cards
 from bot.domain.quiz import (
     DEFAULT_QUESTIONS,
@@ -168,6 +169,10 @@ class Quiz(commands.Cog):
         now = self.bot.clock()
         session_id = new_session_id()
         quiz_mode = mode or "multiple-choice"
+        try:
+            check_playable(chosen, quiz_mode, topic=topic_name)
+        except UnplayableError as error:
+            raise error.suggesting("Try `mode:flashcard` or `mode:typed`.") from None
         cards = draw_cards(chosen, count=questions, topic=topic_name, seed=session_id)
         built = tuple(
             build_question(chosen, card, mode=quiz_mode, seed=session_id) for card in cards

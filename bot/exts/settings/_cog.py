@@ -75,6 +75,11 @@ async def _own_zone_autocomplete(
     return [follow, *zones] if offer_follow else zones
 
 
+def retention_percent(value: float) -> str:
+    """A desired retention as a percentage, with every digit it was given: 0.925 is 92.5%."""
+    return f"{round(value * 100, 6):g}%"
+
+
 def _clock_line(zone: ZoneInfo, now: datetime) -> str:
     local = now.astimezone(zone)
     return f"It is {local:%H:%M} on {local:%A} there now."
@@ -174,9 +179,11 @@ class Settings(commands.Cog):
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
         await self.bot.db.set_desired_retention(interaction.guild_id, check_retention(value))
+        stored = await self.bot.db.desired_retention(interaction.guild_id)
         await replies.reply(
             interaction,
-            f"Reviews in this server now aim at **{value:.0%}** retention: higher means "
-            "shorter intervals and more reviews. It applies from each card's next review.",
+            f"Reviews in this server now aim at **{retention_percent(stored)}** retention: "
+            "higher means shorter intervals and more reviews. It applies from each card's "
+            "next review.",
             ephemeral=True,
         )

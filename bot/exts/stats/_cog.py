@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import QuizBot, answer_errors_of
+from bot.domain.decks import Deck
 from bot.domain.errors import DomainError
 from bot.domain.leaderboard import (
     Board,
@@ -208,7 +209,7 @@ class Stats(commands.Cog):
     @app_commands.command(name="stats", description="Answers, accuracy, points and streaks")
     @app_commands.describe(
         user="Whose statistics to show (default: yours)",
-        deck="The deck whose topics to break down (default: the first deck)",
+        deck="The deck whose topics to break down (default: the one studied last)",
     )
     @app_commands.autocomplete(deck=deck_autocomplete)
     async def stats(
@@ -219,11 +220,20 @@ class Stats(commands.Cog):
     ) -> None:
         now = self.bot.clock()
         catalog = await self.bot.catalog_for(interaction.guild_id)
-        chosen = catalog.get(deck) if deck else catalog.default()
         await remember_member(self.bot.db, interaction, now)
         target = user or interaction.user
         guild_id = interaction.guild_id
         db = self.bot.db
+        deck_note = None
+        chosen: Deck | None
+        if deck:
+            chosen = catalog.get(deck)
+        else:
+            chosen = catalog.studied_last(await db.decks_by_recency(target.id, guild_id))
+            if chosen is None:
+                deck_note = "Name a deck with `deck` to see its topics."
+            elif len(catalog.decks) > 1:
+                deck_note = "Topics are of the deck studied last; `deck` shows another."
         zone = await member_zone(self.bot.db, target.id, guild_id)
         today = local_date(now, zone)
         totals = await db.member_totals(target.id, guild_id)
@@ -251,6 +261,7 @@ class Stats(commands.Cog):
             study=study_streak(days_of(await db.study_quarters(target.id, guild_id), zone), today),
             daily=await db.get_daily_streak(guild_id, target.id) if guild_id is not None else None,
             deck_title=chosen.title if chosen is not None else None,
+            deck_note=deck_note,
             topics=topics,
             untouched=untouched,
             activity=activity_days(await db.activity(target.id, guild_id, since), zone, today),
