@@ -390,6 +390,8 @@ def test_unknown_zone_message_lists_suggestions_and_cuts_a_long_name() -> None:
         ("", "UTC"),
         ("Mars/Olympus_Mons", "UTC"),  # a name the tz database no longer knows
         ("../etc/passwd", "UTC"),
+        ("America", "UTC"),  # a folder of the tz database, not a zone
+        ("x" * 300, "UTC"),  # longer than a file name may be
     ],
 )
 def test_zone_or_utc_falls_back_to_utc_for_missing_or_unknown_names(
