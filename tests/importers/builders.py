@@ -160,3 +160,45 @@ def understate_size(package: bytes, declared: int) -> bytes:
     data[local + 22 : local + 26] = declared.to_bytes(4, "little")
     data[central + 24 : central + 28] = declared.to_bytes(4, "little")
     return bytes(data)
+
+
+def altered(collection: bytes, *statements: str) -> bytes:
+    """The collection after running `statements` on it, as a hostile author could."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "collection.sqlite3"
+        path.write_bytes(collection)
+        conn = sqlite3.connect(path)
+        conn.create_collation("unicase", _unicase)
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+        conn.execute("VACUUM")
+        conn.close()
+        return path.read_bytes()
+
+
+def identical_notes(count: int) -> bytes:
+    """An Anki 2.1.50+ package of `count` copies of one small note: a few MB of collection
+    that zstd packs into a small file (2,000,000 notes: 56 MB in 1.6 MB)."""
+    note = apkg(Package("Copies", [Note("same front", "same back")]))
+    collection = altered(
+        collection_of(note),
+        "DROP INDEX ix_notes_usn",
+        "DROP INDEX ix_notes_csum",
+        "INSERT INTO notes (id, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data) "
+        f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT {count - 1}) "
+        "SELECT notes.id + i, 'g', mid, 0, 0, '', 'a' || char(31) || 'b', 0, 0, 0, '' "
+        "FROM notes, n",
+    )
+    return rezip({"collection.anki21b": zstandard.ZstdCompressor(level=3).compress(collection)})
+
+
+def wide_window_zstd(data: bytes, window_log: int) -> bytes:
+    """`data` as one zstd frame that asks the reader for a 2**window_log byte window."""
+    params = zstandard.ZstdCompressionParameters(window_log=window_log, write_content_size=False)
+    out = io.BytesIO()
+    with zstandard.ZstdCompressor(compression_params=params).stream_writer(
+        out, closefd=False
+    ) as writer:
+        writer.write(data)
+    return out.getvalue()
