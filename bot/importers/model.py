@@ -29,8 +29,9 @@ class ImportLimits:
     max_ratio: int = 100
     # Notes an Anki package may hold: reading stops past it, whatever they turn out to be.
     max_notes: int = 50_000
-    # Bytes of note text (HTML) an Anki package's notes may hold in all.
-    max_note_bytes: int = 16 * MB
+    # Bytes of HTML the fronts and backs of an Anki package's notes may hold in all: turning
+    # it into text takes about a second per 2 MB. 5,000 cards of 800 bytes a side fit.
+    max_note_bytes: int = 8 * MB
 
 
 # Decks uploaded in Discord are stored in the database and parsed when a server is served.

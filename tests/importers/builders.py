@@ -202,3 +202,23 @@ def wide_window_zstd(data: bytes, window_log: int) -> bytes:
     ) as writer:
         writer.write(data)
     return out.getvalue()
+
+
+def distinct_notes(count: int, *, note_bytes: int) -> bytes:
+    """An Anki 2.1.50+ package of `count` different notes of about `note_bytes` of HTML each,
+    two cards a note: as much as an import reads, in a small file."""
+    note = apkg(Package("Distinct", [Note("first front", "first back")]))
+    padding = max(note_bytes - 60, 1)
+    collection = altered(
+        collection_of(note),
+        "INSERT INTO notes (id, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data) "
+        f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT {count - 1}) "
+        "SELECT notes.id + i, 'g' || i, mid, 0, 0, ' topic_' || (i % 50) || ' ', "
+        f"'<div>front <b>' || i || '</b> ' || printf('%.{padding // 2}c', 'f') || '</div>' "
+        f"|| char(31) || 'back ' || i || ' ' || printf('%.{padding // 2}c', 'b'), "
+        "'', 0, 0, '' FROM notes, n",
+        "INSERT INTO cards SELECT notes.id * 2 + k, notes.id, did, k, 0, 0, 0, 0, 0, 0, 0, 0, "
+        "0, 0, 0, 0, 0, '' FROM notes, (SELECT did FROM cards LIMIT 1), "
+        "(SELECT 0 AS k UNION ALL SELECT 1)",
+    )
+    return rezip({"collection.anki21b": zstandard.ZstdCompressor(level=3).compress(collection)})

@@ -13,6 +13,7 @@ import pytest
 import zstandard
 
 from bot.importers import SERVER_LIMITS, DeckImportError, ImportLimits, ImportResult, import_deck
+from bot.importers.model import MB
 from tests.importers.builders import (
     Note,
     Package,
@@ -20,6 +21,7 @@ from tests.importers.builders import (
     anki21b,
     apkg,
     collection_of,
+    distinct_notes,
     identical_notes,
     rezip,
     understate_size,
@@ -257,13 +259,14 @@ def test_a_package_of_many_copies_of_one_note_is_refused_at_the_cap() -> None:
     )
 
 
-def test_the_text_read_from_notes_is_capped() -> None:
+def test_the_html_read_from_fronts_and_backs_is_capped() -> None:
     limits = ImportLimits(
-        max_file_bytes=2_000_000, max_cards=10, max_unpacked_bytes=2**26, max_note_bytes=100
+        max_file_bytes=2 * MB, max_cards=5000, max_unpacked_bytes=64 * MB, max_note_bytes=MB
     )
-    assert refused(apkg(SPANISH), limits=limits) == (
-        "`bad.apkg` was not imported: its notes hold more than 0 MB of text, more than an "
-        "import reads. Export a smaller deck from Anki."
+    assert len(imported(distinct_notes(2_000, note_bytes=400), limits=limits).deck.cards) == 2_000
+    assert refused(distinct_notes(3_000, note_bytes=400), limits=limits) == (
+        "`bad.apkg` was not imported: its fronts and backs hold more than 1 MB of text, more "
+        "than an import reads. Export a smaller deck from Anki."
     )
 
 
