@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -167,6 +168,22 @@ async def test_hostile_anki_packages_get_a_polite_refusal_and_store_nothing(
         "reads. Export a smaller deck from Anki."
     )
     assert runner.db is not None and await runner.db.server_decks(server.guild.id) == []
+
+
+async def test_imports_sent_at_once_are_read_in_turn_and_all_answered(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    package = apkg(Package("Capitals", [Note("France", "Paris"), Note("Peru", "Lima")]))
+    replies = await asyncio.gather(
+        *(upload(fake, server, f"deck{n}.apkg", package, id=f"deck-{n}") for n in range(3))
+    )
+    assert [reply["embeds"][0]["title"] for reply in replies] == ["Imported: Capitals"] * 3
+    assert runner.db is not None
+    assert sorted(d.deck_id for d in await runner.db.server_decks(server.guild.id)) == [
+        "deck-0",
+        "deck-1",
+        "deck-2",
+    ]
 
 
 async def test_many_skipped_rows_are_listed_within_discords_limits(
