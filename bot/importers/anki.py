@@ -57,8 +57,10 @@ _SQLITE_LIMITS: Final = (
 )
 # The page cache, in KiB; temporary tables and sorts spill to a file past it.
 _CACHE_KIB: Final = 4096
-# Anki's schema has about thirty tables and indexes.
+# Anki's schema has about thirty tables and indexes in about 10 KB, on a page or two.
 _MAX_SCHEMA_OBJECTS: Final = 200
+_MAX_SCHEMA_BYTES: Final = 1 * MB
+_MAX_SCHEMA_PAGES: Final = 1000
 _PLAIN_TABLE: Final = re.compile(r"\s*CREATE\s+TABLE\s", re.IGNORECASE)
 _PLAIN_INDEX: Final = re.compile(r"\s*CREATE\s+(UNIQUE\s+)?INDEX\s", re.IGNORECASE)
 _VIRTUAL_TABLE: Final = re.compile(r"\s*CREATE\s+VIRTUAL\s", re.IGNORECASE)
@@ -197,7 +199,86 @@ def _bounded(conn: sqlite3.Connection, limits: ImportLimits) -> None:
     conn.execute("PRAGMA mmap_size = 0")
 
 
+class _DamagedSchema(Exception):
+    pass
+
+
+def _varint(page: bytes, at: int) -> tuple[int, int]:
+    """SQLite's variable-length integer at `at`: its value and where the next field starts."""
+    value = 0
+    for i in range(8):
+        byte = page[at + i]
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, at + i + 1
+    return (value << 8) | page[at + 8], at + 9
+
+
+def _schema_fits(path: Path) -> bool:
+    """Whether the schema table lists at most a few hundred objects in at most a megabyte,
+    read from the file's own b-tree: SQLite parses every statement of a schema as soon as
+    the file is used, so 200,000 views would cost half a gigabyte before any check ran.
+
+    True for a file that is not an SQLite database at all: SQLite says so itself.
+    """
+    with path.open("rb") as file:
+        header = file.read(100)
+        if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+            return True
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        if page_size < 512 or page_size & (page_size - 1):
+            raise _DamagedSchema
+        pages = [1]
+        seen: set[int] = set()
+        objects = size = 0
+        while pages:
+            number = pages.pop()
+            if number in seen or number < 1:
+                raise _DamagedSchema
+            if len(seen) >= _MAX_SCHEMA_PAGES:
+                return False
+            seen.add(number)
+            file.seek((number - 1) * page_size)
+            page = file.read(page_size)
+            start = 100 if number == 1 else 0
+            if len(page) < page_size:
+                raise _DamagedSchema
+            kind, cells = page[start], int.from_bytes(page[start + 3 : start + 5], "big")
+            if kind == 0x05:  # interior: a child page left of each cell, and one on the right
+                pages.append(int.from_bytes(page[start + 8 : start + 12], "big"))
+                pointers = start + 12
+            elif kind == 0x0D:  # leaf: one row a cell, its payload size first
+                pointers = start + 8
+            else:
+                raise _DamagedSchema
+            for cell in range(cells):
+                at = int.from_bytes(page[pointers + 2 * cell : pointers + 2 * cell + 2], "big")
+                if kind == 0x05:
+                    pages.append(int.from_bytes(page[at : at + 4], "big"))
+                else:
+                    objects += 1
+                    size += _varint(page, at)[0]
+            if objects > _MAX_SCHEMA_OBJECTS or size > _MAX_SCHEMA_BYTES:
+                return False
+    return True
+
+
+def _check_schema_size(path: Path, filename: str) -> None:
+    try:
+        fits = _schema_fits(path)
+    except (_DamagedSchema, IndexError):
+        raise _not_a_collection(filename, "its schema is damaged") from None
+    if not fits:
+        raise _not_anki(
+            filename,
+            f"its schema lists over {_MAX_SCHEMA_OBJECTS} tables and indexes, or over "
+            f"{megabytes(_MAX_SCHEMA_BYTES)} of them; Anki's lists about 30",
+        )
+
+
 def _read_collection(path: Path, filename: str, limits: ImportLimits) -> RawDeck:
+    _check_schema_size(path, filename)
     # immutable: no locks, no journal or WAL files; query_only: no statement may write.
     uri = f"{path.as_uri()}?mode=ro&immutable=1"
     try:
@@ -232,7 +313,7 @@ def _read_collection(path: Path, filename: str, limits: ImportLimits) -> RawDeck
         conn.close()
 
 
-def _not_a_collection(filename: str, error: Exception) -> DeckImportError:
+def _not_a_collection(filename: str, error: Exception | str) -> DeckImportError:
     return DeckImportError.single(
         filename, f"the collection inside is not a readable Anki database ({error})."
     )

@@ -222,3 +222,20 @@ def distinct_notes(count: int, *, note_bytes: int) -> bytes:
         "(SELECT 0 AS k UNION ALL SELECT 1)",
     )
     return rezip({"collection.anki21b": zstandard.ZstdCompressor(level=3).compress(collection)})
+
+
+def many_views(count: int) -> bytes:
+    """An Anki 2.1.50+ package whose schema lists `count` views besides Anki's tables,
+    written straight into the schema table (200,000: 36 MB of schema in a small file)."""
+    view = (
+        "'CREATE VIEW v' || i || '(a, b, c, d) AS SELECT 1, 2, 3, 4 FROM notes, notes, "
+        "notes, notes WHERE 1 = 1 AND 2 = 2 AND 3 = 3 AND 4 = 4 AND 5 = 5 AND 6 = 6'"
+    )
+    collection = altered(
+        collection_of(apkg(Package("Views", [Note("q", "a")]))),
+        "PRAGMA writable_schema = ON",
+        "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) "
+        f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT {count}) "
+        f"SELECT 'view', 'v' || i, 'v' || i, 0, {view} FROM n",
+    )
+    return rezip({"collection.anki21b": zstandard.ZstdCompressor(level=3).compress(collection)})

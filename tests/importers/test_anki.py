@@ -23,6 +23,7 @@ from tests.importers.builders import (
     collection_of,
     distinct_notes,
     identical_notes,
+    many_views,
     rezip,
     understate_size,
     wide_window_zstd,
@@ -233,6 +234,24 @@ def test_notes_as_a_recursive_view_are_refused_before_they_are_read() -> None:
 def test_code_in_the_schema_is_refused(statement: str, why: str) -> None:
     assert refused(spanish_with(statement)) == (
         f"`bad.apkg` was not imported: the database inside is not an Anki collection ({why})."
+    )
+
+
+def test_a_schema_of_hundreds_of_objects_is_refused_before_sqlite_reads_it() -> None:
+    assert refused(many_views(150)).endswith("(it defines the view `v1`).")
+    assert refused(many_views(200)) == (
+        "`bad.apkg` was not imported: the database inside is not an Anki collection (its "
+        "schema lists over 200 tables and indexes, or over 1 MB of them; Anki's lists "
+        "about 30)."
+    )
+
+
+def test_a_damaged_schema_table_is_refused() -> None:
+    collection = bytearray(collection_of(apkg(SPANISH)))
+    collection[100] = 0x42  # the schema table's first page is neither leaf nor interior
+    assert refused(rezip({"collection.anki2": bytes(collection)})) == (
+        "`bad.apkg` was not imported: the collection inside is not a readable Anki database "
+        "(its schema is damaged)."
     )
 
 

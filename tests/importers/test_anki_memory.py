@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.importers import SERVER_LIMITS
-from tests.importers.builders import distinct_notes, identical_notes
+from tests.importers.builders import distinct_notes, identical_notes, many_views
 
 REPO = Path(__file__).resolve().parents[2]
 # What an import may add to the bot's peak memory, whatever the package holds.
@@ -63,11 +63,11 @@ def test_two_million_copies_of_a_note_are_refused_within_the_bound(
     tmp_path: Path, two_million_copies: bytes
 ) -> None:
     outcome, added = measured(tmp_path, two_million_copies)
+    assert added < BOUND_MB
     assert outcome == (
         "`deck.apkg` was not imported: it holds more than 50,000 notes, more than an import "
         "reads. Export a smaller deck from Anki."
     )
-    assert added < BOUND_MB
 
 
 def test_as_many_notes_and_as_much_text_as_an_import_reads_stay_within_the_bound(
@@ -79,8 +79,20 @@ def test_as_many_notes_and_as_much_text_as_an_import_reads_stay_within_the_bound
     package = distinct_notes(notes, note_bytes=SERVER_LIMITS.max_note_bytes // notes - 10)
     assert len(package) < SERVER_LIMITS.max_file_bytes
     outcome, added = measured(tmp_path, package)
+    assert added < BOUND_MB
     assert outcome == (
         "`deck.apkg` was not imported: it has 50,000 cards; a deck holds at most 5,000. "
         "Split it into several files."
     )
+
+
+def test_a_schema_of_200000_views_is_refused_within_the_bound(tmp_path: Path) -> None:
+    package = many_views(200_000)
+    assert len(package) < SERVER_LIMITS.max_file_bytes
+    outcome, added = measured(tmp_path, package)
     assert added < BOUND_MB
+    assert outcome == (
+        "`deck.apkg` was not imported: the database inside is not an Anki collection (its "
+        "schema lists over 200 tables and indexes, or over 1 MB of them; Anki's lists "
+        "about 30)."
+    )
