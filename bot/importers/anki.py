@@ -3,8 +3,9 @@
 A package is a zip holding the collection as `collection.anki21b` (zstd-compressed, Anki
 2.1.50+), `collection.anki21` or `collection.anki2`; newer packages also carry a stub
 `collection.anki2` asking to upgrade, so the newest name wins. Nothing in the package is
-trusted: sizes are checked before and while unpacking, and the database is opened read-only
-with a bounded amount of work.
+trusted: sizes are checked before and while unpacking; the schema must be Anki's plain
+tables, its size checked before SQLite parses it; and the database is opened read-only
+with bounded memory and work, and read up to a number of notes and bytes of text.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ _TITLE_DECKS: Final = 100
 # Anki compresses with zstd's default level, a 2 MB window; a frame may ask for 16 MB.
 _MAX_ZSTD_WINDOW: Final = 16 * MB
 # Anki writes its zips stored or deflated; other methods only cost memory to unpack.
-_ZIP_METHODS: Final = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
+_ZIP_METHODS: Final = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 _CLOZE: Final = re.compile(r"\{\{c\d+::")
 # Tags Anki itself sets; they say nothing about a card's topic.
 _ANKI_TAGS: Final = frozenset({"leech", "marked"})
@@ -399,7 +400,7 @@ def _title(conn: sqlite3.Connection, limits: ImportLimits) -> str | None:
         (int(deck_id), int(notes))
         for deck_id, notes in conn.execute(
             "SELECT did, COUNT(DISTINCT nid) FROM (SELECT did, nid FROM cards LIMIT ?) "
-            "GROUP BY did ORDER BY 2 DESC LIMIT ?",
+            "GROUP BY did ORDER BY 2 DESC, 1 LIMIT ?",
             (limits.max_notes * _CARDS_PER_NOTE, _TITLE_DECKS),
         )
     ]
