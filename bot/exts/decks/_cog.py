@@ -30,6 +30,7 @@ EMBED_COLOUR = discord.Colour.blurple()
 MAX_LISTED = 25  # an embed holds at most 25 fields
 MAX_SERVER_DECKS = 50
 SERVER_DECK_NOTE = "this server's own deck"
+IMPORTS_AT_ONCE = 1
 
 
 def deck_list_embed(
@@ -127,6 +128,8 @@ def require_manage_server(interaction: discord.Interaction[QuizBot]) -> bool:
 class Decks(commands.Cog):
     def __init__(self, bot: QuizBot) -> None:
         self.bot = bot
+        # One file is read at a time: an import's memory is bounded, so the sum is too.
+        self._reading = asyncio.Semaphore(IMPORTS_AT_ONCE)
 
     async def cog_load(self) -> None:
         # Registered at start, so a confirm button sent before a restart still works.
@@ -197,14 +200,15 @@ class Decks(commands.Cog):
             log.warning("could not download attachment %s: %s", file.id, error)
             raise DomainError("I could not download that file from Discord; try again.") from None
         # Unpacking and parsing blocks; the event loop must keep answering meanwhile.
-        result = await asyncio.to_thread(
-            import_deck,
-            data,
-            file.filename,
-            limits=SERVER_LIMITS,
-            deck_id=deck_id,
-            title=title,
-        )
+        async with self._reading:
+            result = await asyncio.to_thread(
+                import_deck,
+                data,
+                file.filename,
+                limits=SERVER_LIMITS,
+                deck_id=deck_id,
+                title=title,
+            )
         deck = result.deck
         now = self.bot.clock()
         guild_name = interaction.guild.name if interaction.guild else ""
