@@ -115,14 +115,15 @@ EXAMPLES: list[tuple[str, str, tuple[str, ...], Verdict]] = [
     ("route a little traffic to the new model version to test it", CANARY, (), U),
     ("serverless inference automation", SERVERLESS, (), U),
     ("dedicated chips for ML at low cost", INFERENTIA, (), U),
-    # Opposites of a key term.
+    # Opposites of a key term: where the back names both sides, taking one is a part answer;
+    # where it names one side, the other side is wrong.
     ("offline retraining updates a model incrementally with new data", RETRAINING, (), U),
     ("asynchronous processes requests one at a time", SYNC, (), U),
     (
         "decreased costs and possible inconsistencies in system state between replicas",
         SCALING_COSTS,
         (),
-        U,
+        W,
     ),
     # Too little of the back.
     ("logs", LOGGING, (), W),
