@@ -103,7 +103,7 @@ def _words(*lines: str) -> frozenset[str]:
 # "AWS CloudWatch" are the same answer. Words of _NEGATIONS and _OPPOSITES that are here
 # ("in", "out", "up", "before") are still read for what they oppose.
 _STOPWORDS = _words(
-    "a an the and or but nor of to for in on at by with from into onto via as per",
+    "a an the and or but of to for in on at by with from into onto via as per",
     "is are was were be been being am it its this that these those there their them they",
     "which who whom what when where how why while whereas so such than then also both each",
     "either can could will would should shall may might must do does did done has have had",
@@ -277,6 +277,8 @@ class _Match(Enum):
 
 def _stem(word: str) -> str:
     """Strip simple English plurals so "logs"/"log" and "batches"/"batch" compare equal."""
+    if word in _KNOWN_NAMES:
+        return word  # "kubernetes", "ecs"
     if word.endswith("s") and word[:-1] in _KNOWN_NAMES:
         return word[:-1]  # "GPUs", "APIs": the -us/-is rule below would keep them
     if len(word) < 4 or word[-1] != "s" or word.endswith(("ss", "us", "is")):
