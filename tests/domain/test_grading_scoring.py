@@ -136,8 +136,12 @@ def test_only_the_first_characters_of_an_answer_are_read() -> None:
 # --- Blank backs ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("back", ["", "   ", "!!!", " - ", "\u200b"])
-@pytest.mark.parametrize("answer", ["", "!!!", "scalability", "   "])
+@pytest.mark.parametrize(
+    "back", ["", "   ", "!!!", " - ", "\u200b"], ids=["empty", "spaces", "marks", "dash", "zwsp"]
+)
+@pytest.mark.parametrize(
+    "answer", ["", "!!!", "scalability", "   "], ids=["empty", "marks", "word", "spaces"]
+)
 def test_a_blank_back_judges_every_answer_wrong(back: str, answer: str) -> None:
     result = grade_typed_answer(answer, back)
     assert result == GradeResult(W, 0.0, None, ())
