@@ -25,7 +25,6 @@ of a "while" comparison goes unnoticed, and synonyms count as missing terms.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -103,18 +102,18 @@ def _words(*lines: str) -> frozenset[str]:
 # "AWS CloudWatch" are the same answer. Words of _NEGATIONS and _OPPOSITES that are here
 # ("in", "out", "up", "before") are still read for what they oppose.
 _STOPWORDS = _words(
-    "a an the and or but of to for in on at by with from into onto via as per",
-    "is are was were be been being am it its this that these those there their them they",
-    "which who whom what when where how why while whereas so such than then also both each",
-    "either can could will would should shall may might must do does did done has have had",
-    "having i you your we our us my me he she his her very just about above across after",
-    "along among around before between during over through under within up out off",
-    "use uses used using aws amazon",
+    "a an the and or but of to for in on at by with from into onto via as per is are was",
+    "were be been being am it its this that these those there their them they which who",
+    "whom what when where how why while whereas so such than then also both each either can",
+    "could will would should shall may might must do does did done has have had having i",
+    "you your we our us my me he she his her very just about above across after along among",
+    "around before between during over through under within up out off use uses used using",
+    "aws amazon",
 )
 
 # Generic words that appear across many backs in an ML deck; missing one costs less.
 _WEAK_TERMS = _words(
-    "model ml machine learning data provide ensure allow help implement enable based",
+    "model ml machine learning data provide ensure allow help implement enable based"
 )
 
 # Names of AWS services and technical acronyms. In a back they are always critical; in an
@@ -151,37 +150,28 @@ _NEGATIONS = _words(
 )
 
 
-def _opposites(*pairs: str) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
-    """Parse "one,form/other,form" pairs into the forms of each side."""
-    parsed = []
-    for pair in pairs:
-        left, right = pair.split("/")
-        parsed.append((frozenset(left.split(",")), frozenset(right.split(","))))
-    return tuple(parsed)
-
-
 # Words whose other side reverses the meaning. A form of five letters or more also stands for
 # longer words it begins ("increas" for "increased", "increasing"); shorter forms match whole
 # words only, so "min" is not "minute" and "out" is not "output".
-_OPPOSITES = _opposites(
-    "in/out",
-    "up/down",
-    "min,minim/max,maxim",
-    "before/after",
-    "enabl/disabl",
-    "increas/decreas,reduc",
-    "synchron/asynchron",
-    "public/privat",
-    "horizontal/vertical",
-    "online/offline",
-    "inbound/outbound",
-    "encrypt/decrypt",
-    "allow/deny",
+_OPPOSITES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("in",), ("out",)),
+    (("up",), ("down",)),
+    (("min", "minim"), ("max", "maxim")),
+    (("before",), ("after",)),
+    (("enabl",), ("disabl",)),
+    (("increas",), ("decreas", "reduc")),
+    (("synchron",), ("asynchron",)),
+    (("public",), ("privat",)),
+    (("horizontal",), ("vertical",)),
+    (("online",), ("offline",)),
+    (("inbound",), ("outbound",)),
+    (("encrypt",), ("decrypt",)),
+    (("allow",), ("deny",)),
     # "low cost" answers "lower costs" even where the back says "high" too; "higher" does not.
-    "high,higher/low,lower",
-    "higher/lower",
-    "more/less,fewer",
-    "stateful/stateless",
+    (("high", "higher"), ("low", "lower")),
+    (("higher",), ("lower",)),
+    (("more",), ("less", "fewer")),
+    (("stateful",), ("stateless",)),
 )
 _PREFIX_FORM_LEN = 5
 
@@ -348,7 +338,7 @@ def _negated_base(token: _Token) -> str | None:
     return None
 
 
-def _has_form(words: frozenset[str], forms: frozenset[str]) -> bool:
+def _has_form(words: frozenset[str], forms: tuple[str, ...]) -> bool:
     return any(
         word in forms
         or any(len(form) >= _PREFIX_FORM_LEN and word.startswith(form) for form in forms)
@@ -414,7 +404,6 @@ def _looks_like_name(token: _Token) -> bool:
     return surface[0].isupper() and not token.sentence_start
 
 
-@functools.lru_cache(maxsize=2048)
 def _analyse_target(text: str) -> _Target:
     tokens = _tokenize(text)
     # A back made only of function words ("It is") is graded on all of its words.
@@ -524,9 +513,10 @@ def _match_term(term: _Term, answer: _Answer) -> _Match:
 
 
 def _names_something_else(name: str, target: _Target) -> bool:
-    """Whether a service name in the answer matches none of the target's terms."""
+    """Whether a service name in the answer matches none of the target's terms, nor two
+    adjacent ones written as one ("CloudWatch" for "Cloud Watch")."""
     norms = {term.norm for term in target.terms}
-    if name in norms:
+    if name in norms or name in {joined for joined, _first, _second in target.compounds}:
         return False
     expansion = _ACRONYM_EXPANSIONS.get(name)
     if expansion is not None and norms.issuperset(expansion):

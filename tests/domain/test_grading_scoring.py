@@ -380,6 +380,9 @@ SAME_WORD = [
     ("distinct", "distinctly"),
     ("repeat", "repeatedly"),
     ("configure", "configured"),
+    ("try", "tries"),
+    ("tie", "ties"),
+    ("box", "boxes"),
     ("cost-efficiency", "cost efficiency"),
     ("re-training", "retraining"),
 ]
@@ -391,3 +394,99 @@ def test_plurals_and_derived_forms_are_the_same_term(on_card: str, typed: str) -
     result = grade_typed_answer(f"weighted routing and {typed}", back)
     assert result.verdict is C, result
     assert result.missing_terms == ()
+
+
+# --- Compounds, typos and near misses ---------------------------------------------------------
+
+
+def test_words_written_together_cover_a_three_word_compound() -> None:
+    back = "One-by-one predictions"
+    assert grade_typed_answer("one by one predictions", back).verdict is C
+    assert grade_typed_answer("predictions, one by one", back).verdict is C
+
+
+def test_a_two_word_name_written_as_one_word_covers_both() -> None:
+    result = grade_typed_answer("orchestrate with stepfunctions", "Orchestrate with Step Functions")
+    assert result.verdict is C
+
+
+def test_a_name_written_as_one_word_is_the_two_word_name_of_the_back() -> None:
+    result = grade_typed_answer("set up cloudwatch alarms", "Set up Cloud Watch alarms")
+    assert result == GradeResult(C, 100.0, "Set up Cloud Watch alarms", ())
+
+
+def test_a_function_word_does_not_supply_a_key_term_it_begins() -> None:
+    # "through" is a function word; "throughput" is not a typo of it.
+    result = grade_typed_answer("higher through", "Higher throughput")
+    assert result.verdict is U
+    assert result.missing_terms == ("throughput",)
+
+
+def test_one_slip_in_a_five_letter_word_is_a_typo() -> None:
+    assert grade_typed_answer(
+        "betch processes data in chunks", "Batch processes data in chunks"
+    ) == (GradeResult(C, 100.0, "Batch processes data in chunks", ()))
+
+
+def test_a_five_letter_word_with_another_first_letter_is_a_near_miss() -> None:
+    back = "Batch processes data in chunks quickly"
+    result = grade_typed_answer("patch processes data in chunks quickly", back)
+    assert result.score >= CORRECT_SCORE
+    assert result.verdict is U
+
+
+def test_words_joined_across_a_space_are_no_near_miss() -> None:
+    # "to scale" joined is close to "autoscale" but is no attempt at it: just a missing term.
+    back = "Autoscale endpoints by traffic demand quickly"
+    result = grade_typed_answer("to scale endpoints by traffic demand quickly", back)
+    assert result.verdict is C
+    assert result.missing_terms == ("Autoscale",)
+
+
+def test_words_of_three_letters_only_match_exactly() -> None:
+    result = grade_typed_answer("scalability and cot efficiency", ADVANTAGE)
+    assert result.verdict is U
+    assert result.missing_terms == ("cost",)
+
+
+def test_a_word_with_a_digit_is_no_typo_but_another_spelling_still_counts() -> None:
+    # "efficiency2" is not taken for "efficiency" (and names a number the back lacks), while
+    # "eficiency" further on is a typo of it: every term is found.
+    result = grade_typed_answer("scalability, cost, efficiency2 or eficiency", ADVANTAGE)
+    assert result.score == 100.0
+    assert result.verdict is U
+
+
+def test_a_name_on_the_card_misspelt_up_to_the_similarity_limit_is_that_name() -> None:
+    # Cards carry typos too. "lakeformation" is 88% like the card's "Lakefornatin".
+    back = "Use Lakefornatin blueprints"
+    assert grade_typed_answer("use lakeformation blueprints", back).verdict is C
+    assert (
+        grade_typed_answer(
+            "deploy with sagemaker endpoints", "Deploy with Sagemker endpoints"
+        ).verdict
+        is C
+    )
+
+
+def test_a_name_without_the_version_of_the_back_is_another_name() -> None:
+    result = grade_typed_answer("inferentia chips for inference", "Inferentia2 chips for inference")
+    assert result.verdict is W
+    assert result.missing_terms == ("Inferentia2",)
+
+
+def test_a_negating_prefix_needs_five_letters_after_it() -> None:
+    # "import" is not "port" negated: it is just another word, and "port" is missing.
+    assert grade_typed_answer("open the import", "Open the port").verdict is U
+    # "invalid" is "valid" negated.
+    assert grade_typed_answer("the data is invalid", "The data is valid").verdict is W
+
+
+def test_a_hyphenated_part_takes_a_side_of_an_opposite_pair() -> None:
+    assert grade_typed_answer("scale in horizontally", "Scale-out horizontally").verdict is W
+    assert grade_typed_answer("scale out horizontally", "Scale-out horizontally").verdict is C
+
+
+def test_the_unit_after_a_decimal_number_matches_exactly() -> None:
+    assert grade_typed_answer("timeout of 1.5 minutes", "Timeout of 1.5 seconds").verdict is W
+    assert grade_typed_answer("a 1.5 second timeout", "Timeout of 1.5 seconds").verdict is C
