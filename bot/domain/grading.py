@@ -395,11 +395,10 @@ def _looks_like_name(token: _Token) -> bool:
     surface = _JOINERS_RE.sub("", token.surface)
     if len(surface) < 2:
         return False
-    singular = surface[:-1] if surface.endswith("s") else surface
-    if len(singular) >= 2 and singular.isupper():
-        return True  # IAM, GPUs
+    if surface.isupper():
+        return True  # IAM
     if any(ch.isupper() for ch in surface[1:]) and any(ch.islower() for ch in surface):
-        return True  # CamelCase: CloudWatch, DynamoDB
+        return True  # CamelCase: CloudWatch, DynamoDB, and plurals of capitals: GPUs, LLMs
     # Any other capitalised word except the first of a sentence: Lambda, Step Functions.
     return surface[0].isupper() and not token.sentence_start
 

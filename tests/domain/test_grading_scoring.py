@@ -169,6 +169,15 @@ def test_a_capitalised_word_after_a_full_stop_is_not_a_name() -> None:
     assert result.missing_terms == ("Orchestrates",)
 
 
+def test_a_capitalised_word_in_a_later_sentence_is_a_name() -> None:
+    back = "Serverless workflow. Orchestrates multiple services and tasks with Glue"
+    result = grade_typed_answer(
+        "serverless workflow orchestrates multiple services and tasks", back
+    )
+    assert result.verdict is U
+    assert result.missing_terms == ("Glue",)
+
+
 def test_a_capitalised_first_word_is_not_a_name() -> None:
     result = grade_typed_answer(WORKFLOW, "Glue " + WORKFLOW)
     assert result.verdict is C
@@ -182,10 +191,11 @@ def test_an_all_capitals_word_is_a_name_even_first(acronym: str) -> None:
     assert result.missing_terms == (acronym,)
 
 
-def test_a_camel_case_word_is_a_name_even_first() -> None:
-    result = grade_typed_answer(WORKFLOW, "DataBrew " + WORKFLOW)
+@pytest.mark.parametrize("name", ["DataBrew", "iPython"])
+def test_a_camel_case_word_is_a_name_even_first(name: str) -> None:
+    result = grade_typed_answer(WORKFLOW, f"{name} {WORKFLOW}")
     assert result.verdict is U
-    assert result.missing_terms == ("DataBrew",)
+    assert result.missing_terms == (name,)
 
 
 def test_a_single_capital_letter_is_not_a_name() -> None:
@@ -403,6 +413,9 @@ def test_words_written_together_cover_a_three_word_compound() -> None:
     back = "One-by-one predictions"
     assert grade_typed_answer("one by one predictions", back).verdict is C
     assert grade_typed_answer("predictions, one by one", back).verdict is C
+    # Three words joined, not four, even where the back joins its neighbours too.
+    back = "Predictions arrive one-by-one"
+    assert grade_typed_answer("one by one quickly, predictions arrive", back).verdict is C
 
 
 def test_a_two_word_name_written_as_one_word_covers_both() -> None:
