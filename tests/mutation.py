@@ -7,7 +7,9 @@ mutants the tests killed, and writes every survivor with its diff to mutants/sur
 
 Counting: any failing test run kills the mutant, including one that cannot even import or
 collect the tests (pytest exit code 2) and one stopped for running too long (a mutant that
-loops forever). A mutant that no domain test reaches survives. A survivor that no test can
+loops forever). A mutant that no domain test reaches survives. mutmut does not mutate
+module-level code nor functions with a decorator other than @staticmethod or @classmethod
+(properties, cached functions): the report names those functions per file. A survivor that no test can
 ever kill, because it does not change what the code does, may be listed in
 tests/domain/equivalent_mutants.txt, one a line: the mutant's name, then why it is
 equivalent. The scores are printed both raw and with those listed equivalents left out.
@@ -19,6 +21,7 @@ the files of this run. `--report` prints the report of the last run without runn
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -127,8 +130,22 @@ def score_file(path: Path) -> FileScore | None:
     return score
 
 
+def unmutated_functions(path: Path) -> list[str]:
+    """Functions mutmut leaves alone: those with a decorator other than a lone
+    @staticmethod or @classmethod (properties, caches), since it mutates through the
+    function object the decorator receives at import."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.decorator_list:
+            only = node.decorator_list[0] if len(node.decorator_list) == 1 else None
+            if not (isinstance(only, ast.Name) and only.id in ("staticmethod", "classmethod")):
+                names.append(node.name)
+    return names
+
+
 def percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}%" if whole else "-"
+    # Rounded down, so 99.6% never shows as a perfect 100%.
+    return f"{100 * part // whole}%" if whole else "-"
 
 
 def diff_of(name: str) -> str:
@@ -170,6 +187,9 @@ def report(files: list[Path]) -> int:
             extras.append(f"{s.timeouts} killed by the time limit")
         if s.not_run:
             extras.append(f"{len(s.not_run)} NOT RUN (incomplete run)")
+        skipped = unmutated_functions(Path(s.path))
+        if skipped:
+            extras.append(f"not mutated (decorated): {', '.join(skipped)}")
         if extras:
             print(f"{'':<28} ({'; '.join(extras)})")
         for name in s.survived:
