@@ -3,8 +3,9 @@
 Card backs are short sentences, so an answer is judged on the back's *key terms* (its content
 words) rather than on the sentence as a whole: word order, case, punctuation, articles,
 hyphens, simple plurals and small typos in ordinary words do not matter, but names of services
-and other proper nouns have to be right, and numbers, versions ("3.11"), identifiers ("ml.m5",
-"us-east-1") and the unit written after a number ("15 minutes") have to match exactly.
+and other proper nouns have to be right, and numbers, versions ("3.11"), identifiers
+("p3.2xlarge", "us-east-1") and the unit written after a number ("15 minutes") have to match
+exactly.
 
 The score is the weighted share of key terms the answer contains (names and numbers count
 double, generic words half). At ``CORRECT_SCORE`` it is CORRECT and at ``UNSURE_SCORE`` UNSURE,
