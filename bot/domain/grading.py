@@ -2,14 +2,23 @@
 
 Card backs are short sentences, so an answer is judged on the back's *key terms* (its content
 words) rather than on the sentence as a whole: word order, case, punctuation, articles,
-hyphens, simple plurals and small typos do not matter, but names of services and other proper
-nouns have to be right.
+hyphens, simple plurals and small typos in ordinary words do not matter, but names of services
+and other proper nouns have to be right, and numbers, versions ("3.11"), identifiers
+("p3.2xlarge", "us-east-1") and the unit written after a number ("15 minutes") have to match
+exactly.
 
-The score is the weighted share of key terms the answer contains (names count double, generic
-words half). At ``CORRECT_SCORE`` it is CORRECT and at ``UNSURE_SCORE`` UNSURE, except that a
-missing name, a near miss such as "offline" for "online", or a rambling answer is at most
-UNSURE, and naming a service the back does not mention costs one level. UNSURE answers are
-meant to be shown next to the back so the user can judge them.
+The score is the weighted share of key terms the answer contains (names and numbers count
+double, generic words half). At ``CORRECT_SCORE`` it is CORRECT and at ``UNSURE_SCORE`` UNSURE,
+except that a missing name or number, a near miss (a badly garbled word), or a rambling answer
+is at most UNSURE, and naming a service, number or unit the back does not mention costs one
+level: "port 80" for "port 443" is WRONG.
+
+An answer that says the opposite of the back is WRONG however many terms it shares: it
+negates where the back does not, or the other way round ("not", "no", "without", "don't"); it
+uses the other side of an opposite pair ("in" for "out", "decrease" for "increase",
+"asynchronous" for "synchronous"); or it puts a negating prefix on a word of the back
+("non-blocking", "unencrypted", "inconsistent"). UNSURE answers are meant to be shown next to
+the back so the user can judge them.
 
 Being a bag of terms, grading cannot tell which clause a term sits in: swapping the two sides
 of a "while" comparison goes unnoticed, and synonyms count as missing terms.
@@ -17,7 +26,6 @@ of a "while" comparison goes unnoticed, and synonyms count as missing terms.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -61,8 +69,8 @@ CRITICAL_TERM_SIMILARITY = 88.0
 NEAR_MISS_SIMILARITY = 75.0
 _NEAR_MISS_MIN_LEN = 5
 
-# Tokens this short, and tokens containing digits ("s3", "ec2"), only match exactly: a single
-# edit turns them into another word or another service.
+# Tokens this short, and tokens containing digits ("s3", "ec2", "443", "3.11"), only match
+# exactly: a single edit turns them into another word, number or service.
 _EXACT_ONLY_MAX_LEN = 3
 
 # Weighted share of the back's key terms (0..100) an answer must cover to be CORRECT. Three of
@@ -92,20 +100,21 @@ def _words(*lines: str) -> frozenset[str]:
 
 
 # Function words carry no answer content. Vendor prefixes are here too: "CloudWatch" and
-# "AWS CloudWatch" are the same answer. "not"/"no" are deliberately absent.
+# "AWS CloudWatch" are the same answer. Words of _NEGATIONS and _OPPOSITES that are here
+# ("in", "out", "up", "before") are still read for what they oppose.
 _STOPWORDS = _words(
-    "a an the and or but nor of to for in on at by with from into onto via as per",
-    "is are was were be been being am it its this that these those there their them they",
-    "which who whom what when where how why while whereas so such than then also both each",
-    "either can could will would should shall may might must do does did done has have had",
-    "having i you your we our us my me he she his her very just about above across after",
-    "along among around before between during over through under within up out off",
-    "use uses used using aws amazon",
+    "a an the and or but of to for in on at by with from into onto via as per is are was",
+    "were be been being am it its this that these those there their them they which who",
+    "whom what when where how why while whereas so such than then also both each either can",
+    "could will would should shall may might must do does did done has have had having i",
+    "you your we our us my me he she his her very just about above across after along among",
+    "around before between during over through under within up out off use uses used using",
+    "aws amazon",
 )
 
 # Generic words that appear across many backs in an ML deck; missing one costs less.
 _WEAK_TERMS = _words(
-    "model ml machine learning data provide ensure allow help implement enable based",
+    "model ml machine learning data provide ensure allow help implement enable based"
 )
 
 # Names of AWS services and technical acronyms. In a back they are always critical; in an
@@ -134,15 +143,53 @@ _ACRONYM_EXPANSIONS: dict[str, tuple[str, ...]] = {
 # Upper-case words that are not names worth insisting on in an ML deck.
 _NOT_CRITICAL = _words("ml ai")
 
-# Prefixes that negate a word; "non-blocking" must not supply "blocking" on its own.
-_NEGATING_PREFIXES = _words("a an anti de dis il im in ir non un")
+# Words that negate what they go with. An answer with one where the back has none, or the
+# other way round, says the opposite of the back. They are not key terms themselves.
+_NEGATIONS = _words(
+    "not no never none nothing neither nor cannot without dont doesnt didnt isnt arent",
+    "wasnt werent cant couldnt wont wouldnt shouldnt hasnt havent hadnt mustnt",
+)
+
+
+# Words whose other side reverses the meaning. A form of five letters or more also stands for
+# longer words it begins ("increas" for "increased", "increasing"); shorter forms match whole
+# words only, so "min" is not "minute" and "out" is not "output".
+_OPPOSITES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("in",), ("out",)),
+    (("up",), ("down",)),
+    (("min", "minim"), ("max", "maxim")),
+    (("before",), ("after",)),
+    (("enabl",), ("disabl",)),
+    (("increas",), ("decreas", "reduc")),
+    (("synchron",), ("asynchron",)),
+    (("public",), ("privat",)),
+    (("horizontal",), ("vertical",)),
+    (("online",), ("offline",)),
+    (("inbound",), ("outbound",)),
+    (("encrypt",), ("decrypt",)),
+    (("allow",), ("deny",)),
+    # "low cost" answers "lower costs" even where the back says "high" too; "higher" does not.
+    (("high", "higher"), ("low", "lower")),
+    (("higher",), ("lower",)),
+    (("more",), ("less", "fewer")),
+    (("stateful",), ("stateless",)),
+)
+_PREFIX_FORM_LEN = 5
+
+# Prefixes that negate the word they start: "non-blocking", "unencrypted", "inconsistent". The
+# rest of the word must be at least _NEGATED_BASE_LEN letters ("import" is not "port" negated),
+# and "in-" with a hyphen makes a compound, not a negation ("in-memory").
+_NEGATING_PREFIXES = _words("anti de dis il im in ir non un")
+_NEGATED_BASE_LEN = 5
+_COMPOUND_PREFIX = "in"
 
 # Longest first, so "ation" wins over "ion". The fuzzy comparison absorbs what is left over
 # ("distribut" vs "distribute"), so this only has to be roughly right.
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ions", "ion", "edly", "ed", "ly")
 _MIN_ROOT_LEN = 4
 
-_WORD_RE = re.compile(r"[^\W_]+(?:['’\-‐‑][^\W_]+)*")
+# A word, with hyphens and apostrophes inside it, and dots between digits: "3.11", "p3.2xlarge".
+_WORD_RE = re.compile(r"[^\W_]+(?:(?:['’\-‐‑]|(?<=\d)\.(?=\d))[^\W_]+)*")
 _JOINERS_RE = re.compile(r"['’\-‐‑]")
 _SENTENCE_END_RE = re.compile(r"[.;:!?]")
 
@@ -174,6 +221,8 @@ class _Token:
     sentence_start: bool
     # The pieces of a hyphenated word ("cost-efficiency" -> "cost", "efficiency").
     parts: tuple[str, ...]
+    # The word right after a number: its unit ("15 minutes", "5 GB").
+    unit: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +231,7 @@ class _Term:
     surface: str
     weight: float
     critical: bool
+    exact: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +242,7 @@ class _Target:
     # Adjacent key terms joined, with the terms they stand for ("stepfunction").
     compounds: tuple[tuple[str, str, str], ...]
     token_count: int
+    polarity: frozenset[tuple[str, bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +255,7 @@ class _Answer:
     roots: tuple[str, ...]
     named: frozenset[str]
     token_count: int
+    polarity: frozenset[tuple[str, bool]]
 
 
 class _Match(Enum):
@@ -216,6 +268,8 @@ class _Match(Enum):
 
 def _stem(word: str) -> str:
     """Strip simple English plurals so "logs"/"log" and "batches"/"batch" compare equal."""
+    if word in _KNOWN_NAMES:
+        return word  # "kubernetes", "ecs"
     if word.endswith("s") and word[:-1] in _KNOWN_NAMES:
         return word[:-1]  # "GPUs", "APIs": the -us/-is rule below would keep them
     if len(word) < 4 or word[-1] != "s" or word.endswith(("ss", "us", "is")):
@@ -240,6 +294,7 @@ def _tokenize(text: str) -> list[_Token]:
     text = unicodedata.normalize("NFKC", text[:MAX_ANSWER_CHARS])
     tokens: list[_Token] = []
     previous_end = 0
+    after_number = False
     for match in _WORD_RE.finditer(text):
         gap = text[previous_end : match.start()]
         sentence_start = not tokens or _SENTENCE_END_RE.search(gap) is not None
@@ -250,46 +305,105 @@ def _tokenize(text: str) -> list[_Token]:
         joined = _JOINERS_RE.sub("", folded)
         norm = _stem(joined)
         parts = tuple(_stem(part) for part in _JOINERS_RE.split(folded))
+        number = _is_number(norm)
         tokens.append(
             _Token(
                 norm=norm,
                 surface=surface,
-                stop=joined in _STOPWORDS or norm in _STOPWORDS,
+                stop=joined in _STOPWORDS or norm in _STOPWORDS or norm in _NEGATIONS,
                 sentence_start=sentence_start,
                 parts=parts if len(parts) > 1 else (),
+                unit=after_number and not number,
             )
         )
+        after_number = number
     return tokens
 
 
-def _is_alphanumeric(norm: str) -> bool:
-    return any(ch.isdigit() for ch in norm) and any(ch.isalpha() for ch in norm)
+def _is_number(norm: str) -> bool:
+    return norm.replace(".", "").isdigit()
+
+
+def _has_digit(norm: str) -> bool:
+    return any(ch.isdigit() for ch in norm)
+
+
+def _negated_base(token: _Token) -> str | None:
+    """The root of the word a token negates with a prefix ("nonblocking" -> "block")."""
+    if token.parts[:1] == (_COMPOUND_PREFIX,):
+        return None
+    root = _root(token.norm)
+    for prefix in _NEGATING_PREFIXES:
+        if root.startswith(prefix) and len(root) - len(prefix) >= _NEGATED_BASE_LEN:
+            return root[len(prefix) :]
+    return None
+
+
+def _has_form(words: frozenset[str], forms: tuple[str, ...]) -> bool:
+    return any(
+        word in forms
+        or any(len(form) >= _PREFIX_FORM_LEN and word.startswith(form) for form in forms)
+        for word in words
+    )
+
+
+def _polarity(tokens: Sequence[_Token]) -> frozenset[tuple[str, bool]]:
+    """What a text says on each question of polarity, as (question, side) marks.
+
+    Questions are "not/" (does it negate), each opposite pair ("in/out": which side), and each
+    word root ("block": said plainly, or negated as in "non-blocking"). Keys of pairs hold a
+    "/", which no word does, so they never meet a word's root.
+    """
+    words = frozenset(
+        [t.norm for t in tokens]
+        + [part for t in tokens if _negated_base(t) is None for part in t.parts]
+    )
+    marks = {("not/", any(word in _NEGATIONS for word in words))}
+    for index, (left, right) in enumerate(_OPPOSITES):
+        for side, forms in ((False, left), (True, right)):
+            if _has_form(words, forms):
+                marks.add((f"{index}/", side))
+    for token in tokens:
+        base = _negated_base(token)
+        marks.add((_root(token.norm), False) if base is None else (base, True))
+    return frozenset(marks)
+
+
+def _contradicts(answer: frozenset[tuple[str, bool]], back: frozenset[tuple[str, bool]]) -> bool:
+    """Whether the answer takes only the other side of something the back takes one side of.
+
+    A back that names both sides ("warm starts ... cold starts") can be answered with either
+    in part, so only the sides a back takes alone are held against the answer.
+    """
+    return any(
+        (key, not side) not in back and (key, side) not in answer and (key, not side) in answer
+        for key, side in back
+    )
 
 
 def _is_exact_only(norm: str) -> bool:
-    return len(norm) <= _EXACT_ONLY_MAX_LEN or any(ch.isdigit() for ch in norm)
+    return len(norm) <= _EXACT_ONLY_MAX_LEN or _has_digit(norm)
 
 
 def _looks_like_name(token: _Token) -> bool:
-    """Whether a back token is a service or proper name that an answer has to get right."""
+    """Whether a back token is a service or proper name, a number or a unit that an answer has
+    to get right."""
     norm = token.norm
     if norm in _NOT_CRITICAL:
         return False
-    if norm in _KNOWN_NAMES or _is_alphanumeric(norm):
-        return True  # SageMaker, S3, EC2
+    if norm in _KNOWN_NAMES or _has_digit(norm) or token.unit:
+        return True  # SageMaker, S3, EC2, 443, 3.11, "minutes" in "15 minutes"
     surface = _JOINERS_RE.sub("", token.surface)
     if len(surface) < 2:
         return False
-    singular = surface[:-1] if surface.endswith("s") else surface
-    if len(singular) >= 2 and singular.isupper():
-        return True  # IAM, GPUs
+    if surface.isupper():
+        return True  # IAM
     if any(ch.isupper() for ch in surface[1:]) and any(ch.islower() for ch in surface):
-        return True  # CamelCase: CloudWatch, DynamoDB
+        return True  # CamelCase: CloudWatch, DynamoDB, and plurals of capitals: GPUs, LLMs
     # Any other capitalised word except the first of a sentence: Lambda, Step Functions.
     return surface[0].isupper() and not token.sentence_start
 
 
-@functools.lru_cache(maxsize=2048)
 def _analyse_target(text: str) -> _Target:
     tokens = _tokenize(text)
     # A back made only of function words ("It is") is graded on all of its words.
@@ -305,7 +419,8 @@ def _analyse_target(text: str) -> _Target:
             weight = _WEAK_WEIGHT
         else:
             weight = _ORDINARY_WEIGHT
-        terms[token.norm] = _Term(token.norm, token.surface, weight, critical)
+        exact = token.unit or _is_exact_only(token.norm)
+        terms[token.norm] = _Term(token.norm, token.surface, weight, critical, exact)
     compounds = tuple(
         (first.norm + second.norm, first.norm, second.norm)
         for first, second in zip(chosen, chosen[1:], strict=False)
@@ -316,6 +431,7 @@ def _analyse_target(text: str) -> _Target:
         terms=tuple(terms.values()),
         compounds=compounds,
         token_count=len(tokens),
+        polarity=_polarity(tokens),
     )
 
 
@@ -323,10 +439,11 @@ def _analyse_answer(text: str) -> _Answer:
     tokens = _tokenize(text)
     norms = [t.norm for t in tokens]
     content = [t.norm for t in tokens if not t.stop]
+    # "non-blocking" must not supply "blocking" on its own.
     pieces = [
         part
         for t in tokens
-        if t.parts and t.parts[0] not in _NEGATING_PREFIXES
+        if _negated_base(t) is None
         for part in t.parts
         if part not in _STOPWORDS
     ]
@@ -337,10 +454,12 @@ def _analyse_answer(text: str) -> _Answer:
     candidates = tuple(singles + [j for j in dict.fromkeys(pairs + triples) if j not in singles])
     # An acronym in the answer stands for its written-out words too ("CDN").
     expanded = [w for c in content for w in _ACRONYM_EXPANSIONS.get(c, ())]
-    # Service names the answer mentions, to spot one the back does not contain. Joined pairs
-    # only count when they spell a known name ("cloud trail"), not for any digit they carry.
+    # Service names, numbers and units the answer mentions, to spot one the back does not
+    # contain. Joined pairs only count when they spell a known name ("cloud trail"), not for
+    # any digit they carry.
     named = frozenset(
-        [n for n in content if n in _KNOWN_NAMES or _is_alphanumeric(n)]
+        [t.norm for t in tokens if not t.stop and (t.norm in _KNOWN_NAMES or _has_digit(t.norm))]
+        + [t.norm for t in tokens if t.unit and not t.stop]
         + [n for n in pairs if n in _KNOWN_NAMES]
     )
     return _Answer(
@@ -351,6 +470,7 @@ def _analyse_answer(text: str) -> _Answer:
         roots=tuple(_root(c) for c in candidates),
         named=named,
         token_count=len(tokens),
+        polarity=_polarity(tokens),
     )
 
 
@@ -361,7 +481,7 @@ def _match_term(term: _Term, answer: _Answer) -> _Match:
     expansion = _ACRONYM_EXPANSIONS.get(term.norm)
     if expansion is not None and all(word in answer.words for word in expansion):
         return _Match.FOUND
-    if _is_exact_only(term.norm):
+    if term.exact:
         return _Match.MISSING
     if term.critical:
         # Names do not inflect, so only their spelling is compared.
@@ -393,9 +513,10 @@ def _match_term(term: _Term, answer: _Answer) -> _Match:
 
 
 def _names_something_else(name: str, target: _Target) -> bool:
-    """Whether a service name in the answer matches none of the target's terms."""
+    """Whether a service name in the answer matches none of the target's terms, nor two
+    adjacent ones written as one ("CloudWatch" for "Cloud Watch")."""
     norms = {term.norm for term in target.terms}
-    if name in norms:
+    if name in norms or name in {joined for joined, _first, _second in target.compounds}:
         return False
     expansion = _ACRONYM_EXPANSIONS.get(name)
     if expansion is not None and norms.issuperset(expansion):
@@ -453,6 +574,8 @@ def _grade_against(answer: _Answer, target: _Target) -> GradeResult:
         # Naming a service the back does not mention costs one level, so substituting one
         # ("CloudTrail" for "CloudWatch") is WRONG while an extra aside is at most UNSURE.
         rank = max(rank - 1, _RANK[Verdict.WRONG])
+    if _contradicts(answer.polarity, target.polarity):
+        rank = _RANK[Verdict.WRONG]
     verdict = _BY_RANK[rank]
     matched = None if verdict is Verdict.WRONG else target.text
     return GradeResult(verdict, round(score, 1), matched, tuple(missing))
@@ -472,7 +595,7 @@ def grade_typed_answer(answer: str, back: str, accept: Sequence[str] = ()) -> Gr
         missing = tuple(t.surface for t in targets[0].terms) if targets else ()
         return GradeResult(Verdict.WRONG, 0.0, None, missing)
     for target in targets:
-        if parsed.key == target.key:
+        if parsed.key == target.key and not _contradicts(parsed.polarity, target.polarity):
             return GradeResult(Verdict.CORRECT, 100.0, target.text, ())
     results = [_grade_against(parsed, target) for target in targets]
     return max(results, key=lambda r: (_RANK[r.verdict], r.score))

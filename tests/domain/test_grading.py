@@ -115,14 +115,15 @@ EXAMPLES: list[tuple[str, str, tuple[str, ...], Verdict]] = [
     ("route a little traffic to the new model version to test it", CANARY, (), U),
     ("serverless inference automation", SERVERLESS, (), U),
     ("dedicated chips for ML at low cost", INFERENTIA, (), U),
-    # Opposites of a key term.
+    # Opposites of a key term: where the back names both sides, taking one is a part answer;
+    # where it names one side, the other side is wrong.
     ("offline retraining updates a model incrementally with new data", RETRAINING, (), U),
     ("asynchronous processes requests one at a time", SYNC, (), U),
     (
         "decreased costs and possible inconsistencies in system state between replicas",
         SCALING_COSTS,
         (),
-        U,
+        W,
     ),
     # Too little of the back.
     ("logs", LOGGING, (), W),
@@ -143,7 +144,9 @@ EXAMPLES: list[tuple[str, str, tuple[str, ...], Verdict]] = [
 @pytest.mark.parametrize(
     ("answer", "back", "accept", "expected"),
     EXAMPLES,
-    ids=[f"{i:02d}-{row[0][:40]}" for i, row in enumerate(EXAMPLES)],
+    # Control characters in an id are escaped, and escaped again when pytest collects twice in
+    # one process (as mutation testing does): ids keep to plain words.
+    ids=[f"{i:02d}-{' '.join(row[0][:40].split())}" for i, row in enumerate(EXAMPLES)],
 )
 def test_examples(answer: str, back: str, accept: tuple[str, ...], expected: Verdict) -> None:
     result = grade_typed_answer(answer, back, accept)
