@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.domain.answers import Letter
 from bot.domain.decks import Card
 from bot.domain.questions import MultipleChoiceQuestion
 from bot.domain.timezones import local_date, local_day_bounds, next_local_occurrence
@@ -24,7 +25,6 @@ __all__ = [
     "MAX_FAILURES",
     "MAX_REVEAL_HOURS",
     "MIN_REVEAL_HOURS",
-    "POINTS_RIGHT",
     "RETRY_DELAY",
     "REVEAL_MARGIN",
     "CardRecord",
@@ -41,7 +41,6 @@ __all__ = [
     "reveal_time",
 ]
 
-POINTS_RIGHT = 3
 MIN_REVEAL_HOURS = 1
 MAX_REVEAL_HOURS = 23
 # "Just before the next day's post": the reveal must land first, so members who look at
@@ -72,8 +71,6 @@ class ChallengeState(StrEnum):
 class DailyQuestion:
     """A day's question frozen at posting time, so deck edits never change it afterwards."""
 
-    LETTERS = ("A", "B", "C", "D")
-
     card_id: str
     prompt: str
     options: tuple[str, str, str, str]
@@ -91,8 +88,8 @@ class DailyQuestion:
         )
 
     @property
-    def correct_letter(self) -> str:
-        return self.LETTERS[self.correct_index]
+    def correct_letter(self) -> Letter:
+        return Letter.at(self.correct_index)
 
     @property
     def correct_option(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.answers import Mode
 from bot.domain.quiz import (
     AlreadyAnsweredError,
     Question,
@@ -409,7 +410,7 @@ def _session(row: Sequence[Any], questions: tuple[Question, ...]) -> QuizSession
         channel_id=None if row[3] is None else int(row[3]),
         deck_id=str(row[4]),
         topic=row[5],
-        mode=str(row[6]),
+        mode=Mode(row[6]),
         questions=questions,
         requested=int(row[7]),
         position=int(row[8]),

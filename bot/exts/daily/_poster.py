@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.domain.answers import Mode
 from bot.domain.daily import (
     RETRY_DELAY,
     ChallengeState,
@@ -150,7 +151,7 @@ class Poster:
         if deck is None:
             raise DeckGoneError(schedule.deck_id)
         # A server deck replaced since the setup may have lost its cards or its answers.
-        check_playable(deck, "daily", topic=schedule.topic)
+        check_playable(deck, Mode.DAILY, topic=schedule.topic)
         pool = list(deck.cards_in_topic(schedule.topic) if schedule.topic else deck.cards)
         history = await db.daily_card_history(schedule.guild_id, deck.id)
         records = await db.daily_card_records(schedule.guild_id, deck.id)
