@@ -414,7 +414,8 @@ async def test_an_open_challenge_has_one_live_view_and_each_click_one_answer(
     # it a second time (that would show up as a follow-up or a refused callback).
     first = await click(fake, message, right, server.alice)
     again = await click(fake, message, right, server.alice)
-    await asyncio.sleep(0.2)  # room for a second answer to either click to arrive
+    for handle in (first, again):
+        await handle.wait_final()  # a second answer to either click would arrive by then
     assert first.message["embeds"][0]["title"] == "Right! +3 points"
     assert again.message["content"].startswith("You already answered")
     for handle in (first, again):
