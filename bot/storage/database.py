@@ -373,6 +373,22 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
             await cursor.close()
         return await self.get_session(session_id) if moved else None
 
+    async def keep_typed_answer(self, session_id: str, index: int, typed: str) -> None:
+        """Hold what a member typed for question `index` while they judge it themselves."""
+        await self._execute(
+            "INSERT INTO quiz_typed_answers (session_id, question_index, typed) VALUES (?, ?, ?) "
+            "ON CONFLICT (session_id, question_index) DO UPDATE SET typed = excluded.typed",
+            (session_id, index, typed),
+        )
+
+    async def typed_answer(self, session_id: str, index: int) -> str | None:
+        """What `keep_typed_answer` holds for the question; None if nothing."""
+        row = await self._fetchone(
+            "SELECT typed FROM quiz_typed_answers WHERE session_id = ? AND question_index = ?",
+            (session_id, index),
+        )
+        return None if row is None else str(row[0])
+
     async def session_answers(self, session_id: str) -> list[Answer]:
         rows = await self._fetchall(
             f"SELECT {ANSWER_COLUMNS} FROM answers WHERE session_id = ? ORDER BY question_index",

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,6 +98,10 @@ async def test_a_flashcard_session_stores_self_grades(
     ]
 
 
+def fields_of(message: dict[str, Any]) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}
+
+
 @pytest.fixture
 async def small_runner(
     fake: FakeDiscord, server: StudyServer, tmp_path: Path, clock: FakeClock
@@ -159,6 +164,24 @@ async def test_a_close_typed_answer_lets_the_member_judge(
     judged = await press(fake, message, "I was wrong", server.alice)
     assert judged.message["embeds"][1]["title"] == "Quiz complete"
     assert [(r[2], r[3]) for r in answers(small_runner.database)] == [("typed", 0)]
+
+
+async def test_a_judged_close_call_shows_what_the_member_wrote_as_written(
+    fake: FakeDiscord, server: StudyServer, small_runner: BotRunner
+) -> None:
+    typed = "*CloudWatch* <#1>"  # markup, shown escaped: the text itself, not its rendering
+    it = await start_quiz(fake, server, server.alice, deck="small", mode="typed", topic="logs")
+    opened = await press(fake, it.message, "Answer", server.alice)
+    submitted = await fake.submit_modal(opened, {"answer": typed})
+    await submitted.wait_response()
+    assert submitted.message["content"] == "Close call: compare and judge it yourself."
+    wrote = fields_of(submitted.message)["You wrote"]
+    # Another process judges it: what was written comes from the database.
+    await small_runner.restart()
+    judged = await press(fake, submitted.message, "I was right", server.alice)
+    assert fields_of(judged.message)["You wrote"] == wrote
+    assert fields_of(judged.message)["Result"] == "Right!"
+    assert [(r[2], r[3]) for r in answers(small_runner.database)] == [("typed", 1)]
 
 
 async def test_an_answer_box_opened_before_a_restart_is_graded_after_it(

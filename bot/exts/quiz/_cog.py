@@ -314,7 +314,9 @@ class Quiz(commands.Cog):
         now = self.bot.clock()
         if action in ANSWER_ACTIONS:
             # The hot path: the session is read inside the answer's own transaction.
-            typed = _embed_field(interaction, "You wrote") if action in TYPED_VERDICTS else None
+            typed = None
+            if action in TYPED_VERDICTS:  # the member's verdict on what they typed
+                typed = await self.bot.db.typed_answer(session_id, index)
             await self._record(interaction, session_id, index, now, action=action, typed=typed)
             return
         session = await self._load(session_id)
@@ -366,6 +368,7 @@ class Quiz(commands.Cog):
         question = session.current
         result = grade_typed_answer(typed, question.back, question.accept)
         if result.verdict is Verdict.UNSURE:
+            await self.bot.db.keep_typed_answer(session_id, index, typed)
             await self._show(interaction, render.unsure_screen(session, typed, result))
             return
         verdict = "right" if result.verdict is Verdict.CORRECT else "wrong"
@@ -537,17 +540,6 @@ class Quiz(commands.Cog):
             return
         # Bring the running quiz here, so the member need not scroll for it.
         await self._show(interaction, render.resume_screen(active))
-
-
-def _embed_field(interaction: discord.Interaction[QuizBot], name: str) -> str | None:
-    message = interaction.message
-    if message is None:
-        return None
-    for embed in message.embeds:
-        for field in embed.fields:
-            if field.name == name:
-                return field.value
-    return None
 
 
 __all__ = ["Quiz", "UnknownDeckError"]
