@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_practice(
                     settings,
                     deck_id=args.deck,
-                    mode=args.mode,
+                    mode=Mode(args.mode),
                     count=args.count,
                     topic=args.topic,
                     seed=args.seed,

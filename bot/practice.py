@@ -47,7 +47,7 @@ async def run_practice(
     settings: Settings,
     *,
     deck_id: str | None,
-    mode: str,
+    mode: Mode,
     count: int,
     topic: str | None,
     seed: str | None,
@@ -69,7 +69,7 @@ async def run_practice(
         print(f"Deck {deck.id} has no topic {topic!r}. Topics: {', '.join(deck.topics)}", file=out)
         return 2
     try:
-        check_playable(deck, Mode(mode), topic=topic)
+        check_playable(deck, mode, topic=topic)
     except UnplayableError as error:
         if mode == Mode.MULTIPLE_CHOICE:
             error = error.suggesting("Try --mode flashcard.")
@@ -128,7 +128,7 @@ async def run_practice(
                     guild_id=None,
                     deck_id=deck.id,
                     card_id=card.id,
-                    mode=Mode(mode),
+                    mode=mode,
                     correct=correct,
                     grade=grade,
                     points=points_for(mode, correct),
