@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +11,21 @@ from bot.domain.review import replay
 from tests.conftest import StudyServer
 from tests.fakediscord import DriverError, FakeDiscord
 from tests.harness import BotRunner, FakeClock
+from tests.helpers.database import rows
 from tests.helpers.quiz import grade_cards, labels, press, right_letter, slash, wrong_letter
 
 
 def review_log(db_path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(
-            "SELECT l.user_id, l.grade, a.mode, a.grade FROM review_log l "
-            "JOIN answers a ON a.id = l.answer_id ORDER BY l.id"
-        ).fetchall()
+    return rows(
+        db_path,
+        "SELECT l.user_id, l.grade, a.mode, a.grade FROM review_log l "
+        "JOIN answers a ON a.id = l.answer_id ORDER BY l.id",
+    )
 
 
 def states(db_path: Path) -> dict[str, tuple[int, int]]:
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT card_id, reviews, due FROM review_states").fetchall()
-    return {row[0]: (row[1], row[2]) for row in rows}
+    found = rows(db_path, "SELECT card_id, reviews, due FROM review_states")
+    return {row[0]: (row[1], row[2]) for row in found}
 
 
 async def test_review_learns_new_cards_and_brings_them_back_when_due(

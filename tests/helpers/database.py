@@ -7,12 +7,17 @@ from pathlib import Path
 from typing import Any
 
 
-def answers(db_path: Path) -> list[tuple[Any, ...]]:
+def rows(db_path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db_path) as conn:
-        return conn.execute(
-            "SELECT user_id, guild_id, mode, correct, grade, points, question_index, card_id "
-            "FROM answers ORDER BY question_index"
-        ).fetchall()
+        return conn.execute(sql, params).fetchall()
+
+
+def answers(db_path: Path) -> list[tuple[Any, ...]]:
+    return rows(
+        db_path,
+        "SELECT user_id, guild_id, mode, correct, grade, points, question_index, card_id "
+        "FROM answers ORDER BY question_index",
+    )
 
 
 def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
