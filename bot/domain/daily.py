@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.domain.answers import Letter
 from bot.domain.decks import Card
 from bot.domain.questions import MultipleChoiceQuestion
 from bot.domain.timezones import local_date, local_day_bounds, next_local_occurrence
@@ -68,32 +67,16 @@ class ChallengeState(StrEnum):
 
 
 @dataclass(frozen=True)
-class DailyQuestion:
+class DailyQuestion(MultipleChoiceQuestion):
     """A day's question frozen at posting time, so deck edits never change it afterwards."""
 
-    card_id: str
-    prompt: str
-    options: tuple[str, str, str, str]
-    correct_index: int
     explanation: str | None = None
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.correct_index < len(self.options):
-            raise ValueError(f"correct_index must be 0-3, got {self.correct_index}")
 
     @classmethod
     def of(cls, question: MultipleChoiceQuestion, explanation: str | None) -> DailyQuestion:
         return cls(
             question.card_id, question.prompt, question.options, question.correct_index, explanation
         )
-
-    @property
-    def correct_letter(self) -> Letter:
-        return Letter.at(self.correct_index)
-
-    @property
-    def correct_option(self) -> str:
-        return self.options[self.correct_index]
 
 
 # -- when to post -------------------------------------------------------------------------
