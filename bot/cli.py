@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, load_settings
+from bot.domain.answers import Mode
 from bot.domain.decks import (
     MAX_DECK_FILE_BYTES,
     DeckError,
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     practice = sub.add_parser("practice", help="a terminal quiz, no Discord needed")
     practice.add_argument("--deck", help="deck id (default: the only deck, or the first)")
     practice.add_argument(
-        "--mode", choices=("multiple-choice", "flashcard"), default="multiple-choice"
+        "--mode", choices=(Mode.MULTIPLE_CHOICE, Mode.FLASHCARD), default=Mode.MULTIPLE_CHOICE
     )
     practice.add_argument("--count", type=int, default=10, help="number of questions (1-50)")
     practice.add_argument("--topic", help="only cards of this topic")
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_practice(
                     settings,
                     deck_id=args.deck,
-                    mode=args.mode,
+                    mode=Mode(args.mode),
                     count=args.count,
                     topic=args.topic,
                     seed=args.seed,

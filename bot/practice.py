@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.config import Settings
+from bot.domain.answers import Letter, Mode, SelfGrade, is_correct, points_for
 from bot.domain.decks import Deck, load_decks
 from bot.domain.playable import UnplayableError, check_playable
 from bot.domain.questions import build_multiple_choice, draw_cards
@@ -17,7 +18,7 @@ from bot.storage import Database, NewAnswer
 
 LOCAL_USER_ID = 0  # Discord ids are never 0, so the terminal user cannot collide with a member
 LOCAL_USER_NAME = "local practice"
-GRADES = {"1": "again", "2": "hard", "3": "good", "4": "easy"}
+GRADES = {str(number): grade for number, grade in enumerate(SelfGrade, start=1)}
 
 
 def _pick_deck(decks: dict[str, Deck], deck_id: str | None, out: TextIO) -> Deck | None:
@@ -46,7 +47,7 @@ async def run_practice(
     settings: Settings,
     *,
     deck_id: str | None,
-    mode: str,
+    mode: Mode,
     count: int,
     topic: str | None,
     seed: str | None,
@@ -70,7 +71,7 @@ async def run_practice(
     try:
         check_playable(deck, mode, topic=topic)
     except UnplayableError as error:
-        if mode == "multiple-choice":
+        if mode == Mode.MULTIPLE_CHOICE:
             error = error.suggesting("Try --mode flashcard.")
         print(error.message, file=out)
         return 2
@@ -88,20 +89,20 @@ async def run_practice(
         for index, card in enumerate(cards):
             print(f"\nQ{index + 1}/{len(cards)}  {card.front}", file=out)
             started = time.monotonic()
-            grade: str | None = None
-            if mode == "multiple-choice":
+            grade: SelfGrade | None = None
+            if mode == Mode.MULTIPLE_CHOICE:
                 question = build_multiple_choice(deck, card, seed=seed or session_id)
-                for letter, option in zip(question.letters, question.options, strict=True):
+                for letter, option in zip(Letter, question.options, strict=True):
                     print(f"  {letter}. {option}", file=out)
                 reply = None
-                while reply is None or reply not in question.letters:
+                while reply is None or reply not in tuple(Letter):
                     reply = _ask("Your answer (A-D): ", stdin, out)
                     if reply is None or reply.lower() == "q":
                         break
                     reply = reply.upper()
                 if reply is None or reply.lower() == "q":
                     break
-                correct = reply == question.correct_letter
+                correct = is_correct(Letter(reply), correct_index=question.correct_index)
                 verdict = "Right!" if correct else "Wrong."
                 print(f"{verdict} The answer is {question.correct_letter}. {card.back}", file=out)
             else:
@@ -118,7 +119,7 @@ async def run_practice(
                 if reply is None or reply.lower() == "q":
                     break
                 grade = GRADES[reply]
-                correct = grade != "again"
+                correct = is_correct(grade)
             if card.explanation:
                 print(f"  {card.explanation}", file=out)
             await db.record_answer(
@@ -130,7 +131,7 @@ async def run_practice(
                     mode=mode,
                     correct=correct,
                     grade=grade,
-                    points=1 if correct and mode == "multiple-choice" else 0,
+                    points=points_for(mode, correct),
                     answered_at=datetime.now(UTC),
                     response_ms=int((time.monotonic() - started) * 1000),
                     session_id=session_id,

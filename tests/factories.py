@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from bot.domain.answers import Mode
 from bot.domain.quiz import QuizSession, SessionStatus
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -19,7 +20,7 @@ def quiz_session(**changes: object) -> QuizSession:
         channel_id=20,
         deck_id="d",
         topic=None,
-        mode="multiple-choice",
+        mode=Mode.MULTIPLE_CHOICE,
         questions=(),
         requested=1,
         position=0,

@@ -15,16 +15,6 @@ from typing import Any
 
 from bot.client import APOLOGY, RESTARTING
 from tests.conftest import StudyServer
-from tests.exts.test_permissions import snapshot
-from tests.exts.test_quiz import (
-    ALREADY_ANSWERED,
-    BACK_OF,
-    answers,
-    front_of,
-    labels,
-    press,
-    right_letter,
-)
 from tests.fakediscord import Channel, FakeDiscord, InteractionHandle, Member
 from tests.fakediscord.interactions import CHANNEL_MESSAGE, UPDATE_MESSAGE
 from tests.harness import (
@@ -36,6 +26,8 @@ from tests.harness import (
     hold_write_lock,
     post_daily_now,
 )
+from tests.helpers.database import answers, snapshot
+from tests.helpers.quiz import ALREADY_ANSWERED, BACK_OF, front_of, labels, press, right_letter
 
 SHIPPED = "aws-mla-c01-deployment"
 

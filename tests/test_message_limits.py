@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bot
+from bot.domain.answers import Letter, Mode, SelfGrade
 from bot.domain.daily import ChallengeState, DailyQuestion
 from bot.domain.decks import (
     MAX_CARD_TEXT,
@@ -126,7 +127,7 @@ def screen_fits(screen: quiz.Screen) -> dict[str, Any]:
     return assert_fits(content=screen.content, embeds=screen.embeds, view=screen.view)
 
 
-def session_of(deck: Deck, mode: str, *, position: int) -> QuizSession:
+def session_of(deck: Deck, mode: Mode, *, position: int) -> QuizSession:
     questions = tuple(build_question(deck, card, mode=mode, seed=card.id) for card in deck.cards)
     position = min(position, len(questions) - 1)
     return quiz_session(
@@ -143,7 +144,7 @@ def session_of(deck: Deck, mode: str, *, position: int) -> QuizSession:
 
 
 def check_quiz(deck: Deck, typed: str, position: int) -> None:
-    for mode in ("multiple-choice", "typed", "flashcard", "review"):
+    for mode in (Mode.MULTIPLE_CHOICE, Mode.TYPED, Mode.FLASHCARD, Mode.REVIEW):
         session = session_of(deck, mode, position=position)
         summary = quiz.summary_embed(
             session,
@@ -167,10 +168,10 @@ def check_quiz(deck: Deck, typed: str, position: int) -> None:
                 screen = quiz.answered_screen(
                     session,
                     correct=correct,
-                    chosen_index=(session.current.correct_index + 1) % 4
+                    chosen=Letter.at((session.current.correct_index + 1) % 4)
                     if mode == "multiple-choice"
                     else None,
-                    grade="good" if mode in ("flashcard", "review") else None,
+                    grade=SelfGrade.GOOD if mode in ("flashcard", "review") else None,
                     typed=typed if mode == "typed" else None,
                     summary=summary if last else None,
                 )

@@ -24,7 +24,6 @@ __all__ = [
     "MAX_FAILURES",
     "MAX_REVEAL_HOURS",
     "MIN_REVEAL_HOURS",
-    "POINTS_RIGHT",
     "RETRY_DELAY",
     "REVEAL_MARGIN",
     "CardRecord",
@@ -41,7 +40,6 @@ __all__ = [
     "reveal_time",
 ]
 
-POINTS_RIGHT = 3
 MIN_REVEAL_HOURS = 1
 MAX_REVEAL_HOURS = 23
 # "Just before the next day's post": the reveal must land first, so members who look at
@@ -69,34 +67,16 @@ class ChallengeState(StrEnum):
 
 
 @dataclass(frozen=True)
-class DailyQuestion:
+class DailyQuestion(MultipleChoiceQuestion):
     """A day's question frozen at posting time, so deck edits never change it afterwards."""
 
-    LETTERS = ("A", "B", "C", "D")
-
-    card_id: str
-    prompt: str
-    options: tuple[str, str, str, str]
-    correct_index: int
     explanation: str | None = None
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.correct_index < len(self.options):
-            raise ValueError(f"correct_index must be 0-3, got {self.correct_index}")
 
     @classmethod
     def of(cls, question: MultipleChoiceQuestion, explanation: str | None) -> DailyQuestion:
         return cls(
             question.card_id, question.prompt, question.options, question.correct_index, explanation
         )
-
-    @property
-    def correct_letter(self) -> str:
-        return self.LETTERS[self.correct_index]
-
-    @property
-    def correct_option(self) -> str:
-        return self.options[self.correct_index]
 
 
 # -- when to post -------------------------------------------------------------------------

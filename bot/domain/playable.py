@@ -7,6 +7,7 @@ either played or refused with one line saying why, never with a traceback.
 
 from __future__ import annotations
 
+from bot.domain.answers import Mode
 from bot.domain.decks import Card, Deck, answer_key
 from bot.domain.errors import DomainError
 from bot.domain.questions import OPTION_COUNT
@@ -15,7 +16,7 @@ from bot.domain.words import plural
 __all__ = ["OPTION_MODES", "UnplayableError", "check_playable", "different_answers"]
 
 # The modes whose questions offer the card's back among wrong answers.
-OPTION_MODES = frozenset({"multiple-choice", "daily"})
+OPTION_MODES = frozenset(mode for mode in Mode if mode.has_options)
 
 
 class UnplayableError(DomainError):
@@ -25,7 +26,7 @@ class UnplayableError(DomainError):
     """
 
     def __init__(
-        self, message: str, *, deck_id: str, mode: str, too_few_answers: bool = False
+        self, message: str, *, deck_id: str, mode: Mode, too_few_answers: bool = False
     ) -> None:
         super().__init__(message)
         self.deck_id = deck_id
@@ -52,7 +53,7 @@ def different_answers(deck: Deck, card: Card) -> int:
     return len(keys)
 
 
-def check_playable(deck: Deck, mode: str, *, topic: str | None = None) -> None:
+def check_playable(deck: Deck, mode: Mode, *, topic: str | None = None) -> None:
     """Raise UnplayableError when `deck` (or its `topic`) cannot be played in `mode`.
 
     Any mode needs a card to ask. Multiple choice (and the daily challenge) needs

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
-from typing import ClassVar
 
+from bot.domain.answers import Letter, is_correct
 from bot.domain.decks import Card, Deck, answer_key
 from bot.domain.errors import NotEnoughOptionsError
 
@@ -34,8 +34,6 @@ def _rng(material: str) -> random.Random:
 class MultipleChoiceQuestion:
     """A card's front with four answers, exactly one of them the card's back."""
 
-    letters: ClassVar[tuple[str, str, str, str]] = ("A", "B", "C", "D")
-
     card_id: str
     prompt: str
     options: tuple[str, str, str, str]
@@ -46,15 +44,16 @@ class MultipleChoiceQuestion:
             raise ValueError(f"correct_index must be 0-3, got {self.correct_index}")
 
     @property
-    def correct_letter(self) -> str:
-        return self.letters[self.correct_index]
+    def correct_letter(self) -> Letter:
+        return Letter.at(self.correct_index)
 
     @property
     def correct_option(self) -> str:
         return self.options[self.correct_index]
 
     def is_correct(self, index: int) -> bool:
-        return index == self.correct_index
+        in_range = 0 <= index < OPTION_COUNT
+        return in_range and is_correct(Letter.at(index), correct_index=self.correct_index)
 
 
 def build_multiple_choice(deck: Deck, card: Card, *, seed: int | str) -> MultipleChoiceQuestion:

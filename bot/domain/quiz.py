@@ -12,18 +12,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.domain.answers import QUIZ_MODES, Letter, Mode
 from bot.domain.decks import Card, Deck
 from bot.domain.errors import DomainError
 from bot.domain.questions import build_multiple_choice
 
-QUIZ_MODES = ("multiple-choice", "flashcard", "typed")
 MIN_QUESTIONS = 1
 MAX_QUESTIONS = 50
 DEFAULT_QUESTIONS = 10
 # A session nobody touched for a day is closed: its buttons then say so politely.
 SESSION_TTL = timedelta(hours=24)
-LETTERS = ("A", "B", "C", "D")
-SELF_GRADES = ("again", "hard", "good", "easy")
 
 
 class SessionStatus(StrEnum):
@@ -79,8 +77,8 @@ class Question:
     correct_index: int  # -1 when there are no options
 
     @property
-    def correct_letter(self) -> str | None:
-        return LETTERS[self.correct_index] if self.options else None
+    def correct_letter(self) -> Letter | None:
+        return Letter.at(self.correct_index) if self.options else None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -124,11 +122,11 @@ def questions_from_json(text: str) -> tuple[Question, ...]:
     return tuple(Question.from_json(item) for item in data)
 
 
-def build_question(deck: Deck, card: Card, *, mode: str, seed: str) -> Question:
+def build_question(deck: Deck, card: Card, *, mode: Mode, seed: str) -> Question:
     """Freeze one card into a question; multiple choice gets its four options."""
     options: tuple[str, ...] = ()
     correct_index = -1
-    if mode == "multiple-choice":
+    if mode == Mode.MULTIPLE_CHOICE:
         mc = build_multiple_choice(deck, card, seed=seed)
         options = tuple(mc.options)
         correct_index = mc.correct_index
@@ -152,7 +150,7 @@ class QuizSession:
     channel_id: int | None
     deck_id: str
     topic: str | None
-    mode: str
+    mode: Mode
     questions: tuple[Question, ...]
     requested: int
     position: int  # index of the current question
@@ -211,18 +209,6 @@ def check_click(session: QuizSession, *, user_id: int, index: int, now: datetime
 def check_owner(session: QuizSession, *, user_id: int) -> None:
     if user_id != session.user_id:
         raise NotYourSessionError()
-
-
-def points_for(mode: str, correct: bool) -> int:
-    """1 point for a right multiple-choice or typed answer; self-graded cards are study only."""
-    return 1 if correct and mode in ("multiple-choice", "typed") else 0
-
-
-def grade_is_correct(grade: str) -> bool:
-    """A flashcard self-grade: Again counts as wrong, the others as right."""
-    if grade not in SELF_GRADES:
-        raise ValueError(f"unknown self-grade {grade!r}")
-    return grade != "again"
 
 
 def response_ms(session: QuizSession, now: datetime) -> int:

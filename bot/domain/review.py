@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
+from bot.domain.answers import Mode, SelfGrade
 from bot.domain.timezones import local_date
 
 DEFAULT_RETENTION = 0.9
@@ -40,17 +41,13 @@ class Grade(IntEnum):
     GOOD = 3
     EASY = 4
 
-
-SELF_GRADES: dict[str, Grade] = {
-    "again": Grade.AGAIN,
-    "hard": Grade.HARD,
-    "good": Grade.GOOD,
-    "easy": Grade.EASY,
-}
+    @classmethod
+    def of(cls, self_grade: SelfGrade) -> Grade:
+        return cls[SelfGrade(self_grade).name]
 
 
 def grade_for_answer(
-    *, mode: str, correct: bool, self_grade: str | None, response_ms: int | None
+    *, mode: Mode, correct: bool, self_grade: SelfGrade | None, response_ms: int | None
 ) -> Grade:
     """What an answer tells about recall.
 
@@ -58,11 +55,11 @@ def grade_for_answer(
     wrong, Hard when right but slow, Good otherwise.
     """
     if self_grade is not None:
-        return SELF_GRADES[self_grade]
+        return Grade.of(self_grade)
     if not correct:
         return Grade.AGAIN
     # A daily challenge is timed from its post, not from when the member read it.
-    if mode != "daily" and response_ms is not None and response_ms > SLOW_ANSWER_MS:
+    if mode != Mode.DAILY and response_ms is not None and response_ms > SLOW_ANSWER_MS:
         return Grade.HARD
     return Grade.GOOD
 

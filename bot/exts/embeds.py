@@ -12,6 +12,7 @@ from typing import Any
 
 import discord
 
+from bot.domain.answers import Letter
 from bot.domain.markdown import literal
 
 # Discord's documented limits, in characters unless said otherwise.
@@ -29,7 +30,6 @@ CHOICE_LIMIT = 100  # an autocomplete choice's name and value
 # When a message's embeds are too long together, long field values (explanations, option
 # texts, lists) are cut first, down to this many characters; then long descriptions.
 SPARE_FLOOR = 200
-LETTERS = ("A", "B", "C", "D")
 ELLIPSIS = "…"
 BLANK = "\u200b"  # a field's name and value must not be empty
 
@@ -182,7 +182,7 @@ def write_question(
     marks = marks or {}
     lines = [
         f"{marks.get(i, '')}**{letter}.** {literal(option)}"
-        for i, (letter, option) in enumerate(zip(LETTERS, options, strict=False))
+        for i, (letter, option) in enumerate(zip(Letter, options, strict=False))
     ]
     text = f"**{literal(prompt)}**\n\n" + "\n".join(lines)
     if len(text) <= DESCRIPTION_LIMIT:
@@ -190,7 +190,7 @@ def write_question(
         return
     # Very long options do not fit one description; fields hold 1,024 characters each.
     embed.description = clip(f"**{literal(prompt)}**", DESCRIPTION_LIMIT)
-    for i, (letter, option) in enumerate(zip(LETTERS, options, strict=False)):
+    for i, (letter, option) in enumerate(zip(Letter, options, strict=False)):
         embed.add_field(
             name=f"{marks.get(i, '')}{letter}.",
             value=clip(literal(option), FIELD_LIMIT),

@@ -541,9 +541,9 @@ class DailyQueries(ReviewQueries):
                 ).fetchone()
                 stored = None if earlier is None else answer_from_row(earlier)
                 return DailyAnswerResult(DailyAnswerOutcome.DUPLICATE, challenge, stored)
-            before = read_daily_streak(conn, challenge.guild_id, answer.user_id)
-            streak = record_daily_result(before, challenge.local_date, answer.correct)
-            write_daily_streak(conn, challenge.guild_id, answer.user_id, streak, answer.answered_at)
+            streak = _settle_daily_streak(
+                conn, challenge, answer.user_id, answer.correct, answer.answered_at
+            )
             stored = answer.stored_as(answer_id)
             return DailyAnswerResult(DailyAnswerOutcome.RECORDED, challenge, stored, streak)
 
@@ -602,12 +602,42 @@ class DailyQueries(ReviewQueries):
         )
         return [_challenge(row) for row in rows]
 
-    async def daily_streaks_to_break(self, guild_id: int, challenge_id: int) -> list[int]:
-        """Members of a server with a running daily streak who did not answer this challenge."""
-        rows = await self._fetchall(
-            "SELECT s.user_id FROM daily_streaks AS s WHERE s.guild_id = ? AND s.current > 0 "
-            "AND NOT EXISTS (SELECT 1 FROM answers AS a "
-            "WHERE a.challenge_id = ? AND a.user_id = s.user_id) ORDER BY s.user_id",
-            (guild_id, challenge_id),
-        )
-        return [int(row[0]) for row in rows]
+    async def break_missed_daily_streaks(
+        self, challenge: DailyChallenge, now: datetime
+    ) -> list[int]:
+        """Settle the challenge as unanswered for the members of its server with a running
+        daily streak who did not answer it, in one transaction; returns whose streak broke.
+
+        Repeating it (after a crash) changes nothing: a streak that already counts the
+        challenge's day is left as it is.
+        """
+
+        def work(conn: sqlite3.Connection) -> list[int]:
+            rows = conn.execute(
+                "SELECT s.user_id FROM daily_streaks AS s WHERE s.guild_id = ? "
+                "AND s.current > 0 AND NOT EXISTS (SELECT 1 FROM answers AS a "
+                "WHERE a.challenge_id = ? AND a.user_id = s.user_id) ORDER BY s.user_id",
+                (challenge.guild_id, challenge.id),
+            ).fetchall()
+            broken = []
+            for (user_id,) in rows:
+                if _settle_daily_streak(conn, challenge, int(user_id), None, now).current == 0:
+                    broken.append(int(user_id))
+            return broken
+
+        return await self._write(work)
+
+
+def _settle_daily_streak(
+    conn: sqlite3.Connection,
+    challenge: DailyChallenge,
+    user_id: int,
+    correct: bool | None,
+    now: datetime,
+) -> StreakState:
+    """Fold a member's result of one challenge (None: unanswered) into their daily streak."""
+    before = read_daily_streak(conn, challenge.guild_id, user_id)
+    after = record_daily_result(before, challenge.local_date, correct)
+    if after != before:
+        write_daily_streak(conn, challenge.guild_id, user_id, after, now)
+    return after

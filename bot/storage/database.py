@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.answers import Mode
 from bot.domain.quiz import (
     AlreadyAnsweredError,
     Question,
@@ -372,6 +373,22 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
             await cursor.close()
         return await self.get_session(session_id) if moved else None
 
+    async def keep_typed_answer(self, session_id: str, index: int, typed: str) -> None:
+        """Hold what a member typed for question `index` while they judge it themselves."""
+        await self._execute(
+            "INSERT INTO quiz_typed_answers (session_id, question_index, typed) VALUES (?, ?, ?) "
+            "ON CONFLICT (session_id, question_index) DO UPDATE SET typed = excluded.typed",
+            (session_id, index, typed),
+        )
+
+    async def typed_answer(self, session_id: str, index: int) -> str | None:
+        """What `keep_typed_answer` holds for the question; None if nothing."""
+        row = await self._fetchone(
+            "SELECT typed FROM quiz_typed_answers WHERE session_id = ? AND question_index = ?",
+            (session_id, index),
+        )
+        return None if row is None else str(row[0])
+
     async def session_answers(self, session_id: str) -> list[Answer]:
         rows = await self._fetchall(
             f"SELECT {ANSWER_COLUMNS} FROM answers WHERE session_id = ? ORDER BY question_index",
@@ -409,7 +426,7 @@ def _session(row: Sequence[Any], questions: tuple[Question, ...]) -> QuizSession
         channel_id=None if row[3] is None else int(row[3]),
         deck_id=str(row[4]),
         topic=row[5],
-        mode=str(row[6]),
+        mode=Mode(row[6]),
         questions=questions,
         requested=int(row[7]),
         position=int(row[8]),

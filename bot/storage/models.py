@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-# The self-grades a flashcard answer can carry, in the order the buttons show them.
-GRADES = ("again", "hard", "good", "easy")
-MODES = ("multiple-choice", "flashcard", "typed", "daily", "review")
+from bot.domain.answers import Mode, SelfGrade
 
 
 def to_ms(instant: datetime) -> int:
@@ -58,20 +56,20 @@ class NewAnswer:
     guild_id: int | None
     deck_id: str
     card_id: str
-    mode: str
+    mode: Mode
     correct: bool
     answered_at: datetime
     points: int = 0
-    grade: str | None = None
+    grade: SelfGrade | None = None
     response_ms: int | None = None
     session_id: str | None = None
     question_index: int | None = None
     challenge_id: int | None = None
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
+        if self.mode not in tuple(Mode):
             raise ValueError(f"unknown answer mode {self.mode!r}")
-        if self.grade is not None and self.grade not in GRADES:
+        if self.grade is not None and self.grade not in tuple(SelfGrade):
             raise ValueError(f"unknown grade {self.grade!r}")
         if self.session_id is not None and self.question_index is None:
             raise ValueError("an answer in a session needs its question index")
@@ -103,9 +101,9 @@ class Answer:
     guild_id: int | None
     deck_id: str
     card_id: str
-    mode: str
+    mode: Mode
     correct: bool
-    grade: str | None
+    grade: SelfGrade | None
     points: int
     answered_at: datetime
     response_ms: int | None
@@ -145,9 +143,9 @@ def answer_from_row(row: Sequence[Any]) -> Answer:
         guild_id=None if row[2] is None else int(row[2]),
         deck_id=str(row[3]),
         card_id=str(row[4]),
-        mode=str(row[5]),
+        mode=Mode(row[5]),
         correct=bool(row[6]),
-        grade=row[7],
+        grade=None if row[7] is None else SelfGrade(row[7]),
         points=int(row[8]),
         answered_at=from_ms(int(row[9])),
         response_ms=None if row[10] is None else int(row[10]),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.answers import Letter
 from bot.domain.decks import Card, Deck, default_card_id, load_deck_file
 from bot.domain.errors import DomainError
 from bot.domain.questions import (
@@ -173,7 +174,7 @@ def test_question_rejects_an_impossible_index() -> None:
     with pytest.raises(ValueError):
         MultipleChoiceQuestion("c", "Q", ("a", "b", "c", "d"), 4)
     question = MultipleChoiceQuestion("c", "Q", ("a", "b", "c", "d"), 2)
-    assert question.letters == ("A", "B", "C", "D")
+    assert tuple(Letter) == ("A", "B", "C", "D")
     assert question.correct_letter == "C"
     assert question.is_correct(2)
     assert not question.is_correct(0)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.domain.answers import Letter, SelfGrade, is_correct, points_for
 from bot.domain.quiz import (
     AlreadyAnsweredError,
     NotYourSessionError,
@@ -16,8 +17,6 @@ from bot.domain.quiz import (
     StaleQuestionError,
     advanced,
     check_click,
-    grade_is_correct,
-    points_for,
     questions_from_json,
     questions_to_json,
     response_ms,
@@ -94,14 +93,24 @@ def test_points_and_grades() -> None:
     assert points_for("typed", True) == 1
     assert points_for("multiple-choice", False) == 0
     assert points_for("flashcard", True) == 0
-    assert [grade_is_correct(g) for g in ("again", "hard", "good", "easy")] == [
+    assert points_for("review", True) == 0
+    assert points_for("daily", True) == 3
+    assert points_for("daily", False) == 0
+    assert [is_correct(SelfGrade(g)) for g in ("again", "hard", "good", "easy")] == [
         False,
         True,
         True,
         True,
     ]
     with pytest.raises(ValueError):
-        grade_is_correct("perfect")
+        SelfGrade("perfect")
+    assert [is_correct(letter, correct_index=2) for letter in Letter] == [
+        False,
+        False,
+        True,
+        False,
+    ]
+    assert is_correct(True) and not is_correct(False)
 
 
 def test_response_time_and_advance() -> None:

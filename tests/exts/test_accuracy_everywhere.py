@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import StudyServer
-from tests.exts.test_quiz import press, right_letter, start_quiz, wrong_letter
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner
+from tests.helpers.quiz import press, right_letter, start_quiz, wrong_letter
 
 DECK = "aws-mla-c01-deployment"
 

@@ -10,10 +10,11 @@ import pytest
 
 from bot.client import APOLOGY, RESTARTING, RETIRED_BUTTON, QuizBot, command_tree_hash
 from tests.conftest import StudyServer
-from tests.exts.test_quiz import answers, press, right_letter, start_quiz
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.interactions import UPDATE_MESSAGE
 from tests.harness import BotRunner
+from tests.helpers.database import answers
+from tests.helpers.quiz import press, right_letter, start_quiz
 
 EXPECTED_COMMANDS = {"decks", "quiz"}
 

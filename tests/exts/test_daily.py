@@ -12,7 +12,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
@@ -22,13 +22,10 @@ from bot.client import APOLOGY
 from bot.domain.daily import ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState
 from bot.exts.daily import _render as render
-from bot.exts.daily._cog import Daily
-from bot.exts.daily._scheduler import RunReport
-from bot.storage import Database
 from bot.storage.daily import DailyChallenge, DailyResults
 from bot.storage.database import BUSY_TIMEOUT_MS
 from tests.conftest import StudyServer
-from tests.fakediscord import Channel, FakeDiscord, Guild, InteractionHandle, Member
+from tests.fakediscord import FakeDiscord, Guild, InteractionHandle, Member
 from tests.fakediscord.limits import check_embeds
 from tests.harness import (
     BotRunner,
@@ -38,81 +35,25 @@ from tests.harness import (
     free_the_disk,
     hold_write_lock,
 )
+from tests.helpers.daily import (
+    Server,
+    add_server,
+    daily_cog,
+    database,
+    home,
+    posts,
+    run_at,
+    setup,
+    slash,
+    text_of,
+    utc,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 OPTION = re.compile(r"^(?:✅ )?\*\*([ABCD])\.\*\* (.+)$", re.MULTILINE)
 # The fake clock starts on Monday 2 March 2026 at 09:00 UTC (10:00 in Berlin).
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class Server:
-    guild: Guild
-    channel: Channel  # where the challenges go
-    admin: Member
-    lobby: Channel  # where commands are typed, which survives the channel's deletion
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-def daily_cog(runner: BotRunner) -> Daily:
-    # Extensions are imported afresh at each start, so classes are compared by name.
-    assert runner.bot is not None
-    cog = runner.bot.get_cog("Daily")
-    assert type(cog).__name__ == "Daily"
-    return cast(Daily, cog)
-
-
-def database(runner: BotRunner) -> Database:
-    assert runner.db is not None
-    return runner.db
-
-
-async def run_at(runner: BotRunner, clock: FakeClock, when: datetime) -> RunReport:
-    clock.now = when
-    return await daily_cog(runner).scheduler.run_due()
-
-
-async def add_server(fake: FakeDiscord, name: str, **channel_options: Any) -> Server:
-    guild = fake.add_guild(name)
-    lobby = fake.add_text_channel(guild.id, "lobby")
-    channel = fake.add_text_channel(guild.id, "daily", **channel_options)
-    admin = fake.add_member(
-        guild.id, f"{name.lower()}-admin", permissions=discord.Permissions(manage_guild=True)
-    )
-    await fake.sync_gateway()  # the bot knows the guild before anyone talks to it
-    return Server(guild, channel, admin, lobby)
-
-
-def home(server: StudyServer) -> Server:
-    return Server(server.guild, server.channel, server.admin, server.channel)
-
-
-async def slash(
-    fake: FakeDiscord, command: str, where: Server, user: Member | None = None, **options: Any
-) -> InteractionHandle:
-    it = await fake.invoke_slash(command, options, user=user or where.admin, channel=where.lobby)
-    return await it.wait_final()
-
-
-async def setup(
-    fake: FakeDiscord, where: Server, time_text: str = "09:00", **options: Any
-) -> InteractionHandle:
-    options = {"channel": where.channel, "time": time_text, **options}
-    return await slash(fake, "daily setup", where, **options)
-
-
-def text_of(it: InteractionHandle) -> str:
-    message = it.message or (it.followups[-1] if it.followups else None)
-    assert message is not None
-    return str(message["content"])
-
-
-def posts(fake: FakeDiscord, channel: Channel) -> list[dict[str, Any]]:
-    return [m for m in fake.messages(channel) if m["author"]["id"] == str(fake.bot.id)]
 
 
 def buttons(message: dict[str, Any]) -> list[tuple[str, str, int]]:
@@ -473,7 +414,8 @@ async def test_an_open_challenge_has_one_live_view_and_each_click_one_answer(
     # it a second time (that would show up as a follow-up or a refused callback).
     first = await click(fake, message, right, server.alice)
     again = await click(fake, message, right, server.alice)
-    await asyncio.sleep(0.2)  # room for a second answer to either click to arrive
+    for handle in (first, again):
+        await handle.wait_final()  # a second answer to either click would arrive by then
     assert first.message["embeds"][0]["title"] == "Right! +3 points"
     assert again.message["content"].startswith("You already answered")
     for handle in (first, again):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tests.conftest import StudyServer
-from tests.exts.test_daily import add_server, database, setup, slash, text_of, utc
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner
+from tests.helpers.daily import add_server, database, setup, slash, text_of, utc
 
 
 async def test_the_zone_given_to_daily_setup_becomes_the_servers_and_stays(

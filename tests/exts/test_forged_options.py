@@ -15,7 +15,6 @@ import pytest
 
 from bot.client import APOLOGY
 from tests.conftest import StudyServer
-from tests.exts.test_permissions import snapshot
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.errors import JSONDict
 from tests.fakediscord.slash import (
@@ -32,6 +31,7 @@ from tests.fakediscord.slash import (
     USER,
 )
 from tests.harness import BotRunner
+from tests.helpers.database import snapshot
 
 DECK = "aws-mla-c01-deployment"
 DISCORD_MAX_STRING = 6000

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import StudyServer
-from tests.exts.test_review import grade_cards, slash
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner, FakeClock
+from tests.helpers.quiz import grade_cards, slash
 
 FIVE = "id: five\ntitle: Five cards\ndescription: d\ntopics: []\ncards:\n" + "".join(
     f"  - front: Question {n}\n    back: Answer {n}\n" for n in range(1, 6)

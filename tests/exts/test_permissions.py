@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,20 +10,9 @@ from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.slash import SUB_COMMAND, SUB_COMMAND_GROUP
 from tests.harness import BotRunner
+from tests.helpers.database import snapshot
 
 REFUSAL = "You need the manage server permission to use this command."
-
-
-def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table: what a refused command must leave as it was."""
-    with sqlite3.connect(db_path) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
 
 
 def admin_calls(fake: FakeDiscord, server: StudyServer) -> list[tuple[str, dict[str, Any]]]:

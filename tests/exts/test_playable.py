@@ -13,10 +13,10 @@ import pytest
 from bot.cli import check_decks
 from bot.client import APOLOGY
 from tests.conftest import StudyServer
-from tests.exts.test_daily import home, posts, run_at, setup, slash, text_of, utc
-from tests.exts.test_quiz import labels, press, start_quiz
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner, FakeClock
+from tests.helpers.daily import home, posts, run_at, setup, slash, text_of, utc
+from tests.helpers.quiz import labels, press, start_quiz
 
 ONE_CARD = """\
 id: one

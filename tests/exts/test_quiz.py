@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,85 +11,24 @@ from typing import Any
 import pytest
 
 from bot.client import APOLOGY
-from bot.domain.decks import load_deck_file
 from tests.conftest import StudyServer
-from tests.fakediscord import FakeDiscord, InteractionHandle, Member
-from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock
+from tests.fakediscord import FakeDiscord
+from tests.harness import BotRunner, FakeClock
+from tests.helpers.database import answers
+from tests.helpers.quiz import (
+    ALREADY_ANSWERED,
+    BACK_OF,
+    SMALL_DECK,
+    front_of,
+    labels,
+    options_of,
+    press,
+    right_letter,
+    start_quiz,
+    wrong_letter,
+)
 
-ALREADY_ANSWERED = "You already answered this question; it was counted once."
-
-DECK = load_deck_file(SHIPPED_DECKS / "aws-mla-c01-deployment.yaml")
-BACK_OF = {card.front: card.back for card in DECK.cards}
 CHANNEL_MESSAGE, UPDATE_MESSAGE = 4, 7  # interaction callback types
-OPTION = re.compile(r"^(?:✅ |❌ )?\*\*([ABCD])\.\*\* (.+)$", re.MULTILINE)
-
-SMALL_DECK = """\
-id: small
-title: Small deck
-description: Four cards with one topic each, so a topic picks one card.
-topics: [logs, cdn, drift, storage]
-cards:
-  - front: Key logging tools for monitoring ML models on AWS
-    back: AWS CloudWatch and Amazon S3 logs
-    topic: logs
-  - front: Benefits of using Amazon CloudFront in ML deployments
-    back: Speeds up content delivery and reduces latency with a global CDN
-    topic: cdn
-  - front: Common challenge in deploying ML models and its solution
-    back: Model drift; implement regular re-training and monitoring
-    topic: drift
-    explanation: Data changes over time, so a model's accuracy decays unless it is retrained.
-  - front: Role of Amazon S3 in model deployment
-    back: Storing model artifacts and data for inference
-    topic: storage
-    accept: [model artifacts]
-"""
-
-
-def front_of(message: dict[str, Any]) -> str:
-    description = message["embeds"][0]["description"]
-    return description.split("\n")[0].strip("*")
-
-
-def options_of(message: dict[str, Any]) -> dict[str, str]:
-    return dict(OPTION.findall(message["embeds"][0]["description"]))
-
-
-def right_letter(message: dict[str, Any]) -> str:
-    back = BACK_OF[front_of(message)]
-    return next(letter for letter, text in options_of(message).items() if text == back)
-
-
-def wrong_letter(message: dict[str, Any]) -> str:
-    return next(letter for letter in "ABCD" if letter != right_letter(message))
-
-
-def labels(message: dict[str, Any]) -> list[str]:
-    return [c["label"] for row in message.get("components", []) for c in row["components"]]
-
-
-def answers(db_path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(
-            "SELECT user_id, guild_id, mode, correct, grade, points, question_index, card_id "
-            "FROM answers ORDER BY question_index"
-        ).fetchall()
-
-
-async def start_quiz(
-    fake: FakeDiscord, server: StudyServer, user: Member, **options: Any
-) -> InteractionHandle:
-    it = await fake.invoke_slash("quiz", options, user=user, channel=server.channel)
-    await it.wait_response()
-    return it
-
-
-async def press(
-    fake: FakeDiscord, message: dict[str, Any], target: str, user: Member
-) -> InteractionHandle:
-    it = await fake.click(message, target, user=user)
-    await it.wait_response()
-    return it
 
 
 async def test_a_multiple_choice_session_scores_like_the_clicks(
@@ -160,6 +98,10 @@ async def test_a_flashcard_session_stores_self_grades(
     ]
 
 
+def fields_of(message: dict[str, Any]) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}
+
+
 @pytest.fixture
 async def small_runner(
     fake: FakeDiscord, server: StudyServer, tmp_path: Path, clock: FakeClock
@@ -222,6 +164,24 @@ async def test_a_close_typed_answer_lets_the_member_judge(
     judged = await press(fake, message, "I was wrong", server.alice)
     assert judged.message["embeds"][1]["title"] == "Quiz complete"
     assert [(r[2], r[3]) for r in answers(small_runner.database)] == [("typed", 0)]
+
+
+async def test_a_judged_close_call_shows_what_the_member_wrote_as_written(
+    fake: FakeDiscord, server: StudyServer, small_runner: BotRunner
+) -> None:
+    typed = "*CloudWatch* <#1>"  # markup, shown escaped: the text itself, not its rendering
+    it = await start_quiz(fake, server, server.alice, deck="small", mode="typed", topic="logs")
+    opened = await press(fake, it.message, "Answer", server.alice)
+    submitted = await fake.submit_modal(opened, {"answer": typed})
+    await submitted.wait_response()
+    assert submitted.message["content"] == "Close call: compare and judge it yourself."
+    wrote = fields_of(submitted.message)["You wrote"]
+    # Another process judges it: what was written comes from the database.
+    await small_runner.restart()
+    judged = await press(fake, submitted.message, "I was right", server.alice)
+    assert fields_of(judged.message)["You wrote"] == wrote
+    assert fields_of(judged.message)["Result"] == "Right!"
+    assert [(r[2], r[3]) for r in answers(small_runner.database)] == [("typed", 1)]
 
 
 async def test_an_answer_box_opened_before_a_restart_is_graded_after_it(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import StudyServer
-from tests.exts.test_review import slash
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner
+from tests.helpers.quiz import slash
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -10,42 +9,23 @@ import pytest
 
 from bot.domain.review import replay
 from tests.conftest import StudyServer
-from tests.exts.test_quiz import labels, press
-from tests.fakediscord import DriverError, FakeDiscord, InteractionHandle, Member
+from tests.fakediscord import DriverError, FakeDiscord
 from tests.harness import BotRunner, FakeClock
+from tests.helpers.database import rows
+from tests.helpers.quiz import grade_cards, labels, press, right_letter, slash, wrong_letter
 
 
 def review_log(db_path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(
-            "SELECT l.user_id, l.grade, a.mode, a.grade FROM review_log l "
-            "JOIN answers a ON a.id = l.answer_id ORDER BY l.id"
-        ).fetchall()
+    return rows(
+        db_path,
+        "SELECT l.user_id, l.grade, a.mode, a.grade FROM review_log l "
+        "JOIN answers a ON a.id = l.answer_id ORDER BY l.id",
+    )
 
 
 def states(db_path: Path) -> dict[str, tuple[int, int]]:
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT card_id, reviews, due FROM review_states").fetchall()
-    return {row[0]: (row[1], row[2]) for row in rows}
-
-
-async def slash(
-    fake: FakeDiscord, server: StudyServer, user: Member, name: str, **options: Any
-) -> InteractionHandle:
-    it = await fake.invoke_slash(name, options, user=user, channel=server.channel)
-    await it.wait_response()
-    return it
-
-
-async def grade_cards(
-    fake: FakeDiscord, message: dict[str, Any], user: Member, grades: list[str]
-) -> dict[str, Any]:
-    for number, grade in enumerate(grades):
-        if number:
-            message = (await press(fake, message, "Next", user)).message
-        message = (await press(fake, message, "Show answer", user)).message
-        message = (await press(fake, message, grade, user)).message
-    return message
+    found = rows(db_path, "SELECT card_id, reviews, due FROM review_states")
+    return {row[0]: (row[1], row[2]) for row in found}
 
 
 async def test_review_learns_new_cards_and_brings_them_back_when_due(
@@ -144,8 +124,6 @@ async def test_quiz_offers_due_reviews_first(
 async def test_quiz_answers_feed_the_schedule(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner
 ) -> None:
-    from tests.exts.test_quiz import right_letter, wrong_letter
-
     it = await slash(fake, server, server.bob, "quiz", questions=2)
     first = await press(fake, it.message, right_letter(it.message), server.bob)
     message = (await press(fake, first.message, "Next", server.bob)).message

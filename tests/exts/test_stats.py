@@ -15,9 +15,9 @@ from bot.domain.decks import load_deck_file
 from bot.domain.streaks import StreakState
 from bot.storage import Database, NewAnswer
 from tests.conftest import StudyServer
-from tests.exts.test_quiz import right_letter, wrong_letter
 from tests.fakediscord import DriverError, FakeDiscord, InteractionHandle, Member
 from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock
+from tests.helpers.quiz import right_letter, wrong_letter
 
 DECK = load_deck_file(SHIPPED_DECKS / "aws-mla-c01-deployment.yaml")
 TOPIC_CARDS = {

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import StudyServer
-from tests.exts.test_quiz import SMALL_DECK, press, start_quiz
 from tests.fakediscord import FakeDiscord, Member
 from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock
+from tests.helpers.quiz import SMALL_DECK, press, start_quiz
 
 SHIPPED = "aws-mla-c01-deployment"
 SHIPPED_TITLE = "Topics of AWS MLA-C01: Deployment and Operationalization, weakest first"

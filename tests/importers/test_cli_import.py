@@ -8,6 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.domain.decks import load_deck_file
+from tests.helpers.cli import run_bot_cli
 from tests.importers.builders import (
     Note,
     Package,
@@ -17,7 +18,6 @@ from tests.importers.builders import (
     identical_notes,
     rezip,
 )
-from tests.test_cli import run_bot_cli
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "tests" / "data" / "seed_flashcards.txt"

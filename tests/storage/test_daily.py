@@ -422,7 +422,7 @@ async def test_setup_pulls_an_open_reveal_before_the_next_post(db: Database) -> 
     assert challenge.reveal_at == NOW + timedelta(hours=4) - timedelta(minutes=1)
 
 
-async def test_streaks_to_break_are_holders_who_did_not_answer(db: Database) -> None:
+async def test_breaking_streaks_settles_holders_who_did_not_answer_once(db: Database) -> None:
     challenge_id = await _intent(db)
     await _post(db, challenge_id, reveal_at=NOW)
     running = StreakState(current=2, best=2, last_day=DAY - timedelta(days=1))
@@ -431,7 +431,16 @@ async def test_streaks_to_break_are_holders_who_did_not_answer(db: Database) -> 
     await db.set_daily_streak(GUILD, 4, StreakState(0, 5, DAY - timedelta(days=1)), NOW)
     await db.set_daily_streak(OTHER_GUILD, 2, running, NOW)
     await _record(db, challenge_id, 1, True)
-    assert await db.daily_streaks_to_break(GUILD, challenge_id) == [2, 3]
+    challenge = await db.get_daily_challenge(challenge_id)
+    assert challenge is not None
+    assert await db.break_missed_daily_streaks(challenge, NOW) == [2, 3]
+    assert await db.get_daily_streak(GUILD, 1) == StreakState(3, 3, DAY)
+    for user_id in (2, 3):
+        assert await db.get_daily_streak(GUILD, user_id) == StreakState(0, 2, DAY)
+    assert await db.get_daily_streak(GUILD, 4) == StreakState(0, 5, DAY - timedelta(days=1))
+    assert await db.get_daily_streak(OTHER_GUILD, 2) == running
+    # Settled once: a second run (after a crash) finds nothing left to break.
+    assert await db.break_missed_daily_streaks(challenge, NOW) == []
 
 
 async def test_card_history_and_records(db: Database) -> None:

@@ -171,8 +171,10 @@ async def test_answers_left_without_their_review_get_it_when_the_database_opens(
     assert state is not None and state.reviews == 2 and state.lapses == 0
 
 
-async def _names(db: Database) -> dict[int, str]:
-    rows = await db._fetchall("SELECT id, display_name FROM users")  # noqa: SLF001 - test-only
+def _names(db: Database) -> dict[int, str]:
+    """Every stored name, read from the file as another process would."""
+    with sqlite3.connect(db.path) as conn:
+        rows = conn.execute("SELECT id, display_name FROM users").fetchall()
     return {int(row[0]): str(row[1]) for row in rows}
 
 
@@ -183,7 +185,7 @@ async def test_concurrent_writes_share_one_commit(db: Database) -> None:
     )
     # The first goes to the thread at once; the other 19 queue behind it and share one.
     assert db.commits - before == 2
-    assert await _names(db) == {uid: f"member {uid}" for uid in range(20)}
+    assert _names(db) == {uid: f"member {uid}" for uid in range(20)}
 
 
 async def test_a_failing_write_undoes_only_itself(db: Database) -> None:
@@ -200,7 +202,7 @@ async def test_a_failing_write_undoes_only_itself(db: Database) -> None:
     assert db.commits - before == 2  # the first alone, the other four together
     assert isinstance(outcomes[2], sqlite3.IntegrityError)
     assert [o for i, o in enumerate(outcomes) if i != 2] == [None] * 4
-    assert sorted(await _names(db)) == [1, 100, 101, 103, 104]
+    assert sorted(_names(db)) == [1, 100, 101, 103, 104]
 
 
 async def test_a_full_disk_fails_exactly_the_writes_it_reports(db: Database) -> None:

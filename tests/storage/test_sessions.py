@@ -185,3 +185,16 @@ async def test_study_instants_keep_the_local_day(db: Database) -> None:
         )
     instants = await db.study_instants(1)
     assert sorted(instants) == [T0, datetime(2026, 5, 1, 23, 45, tzinfo=UTC)]
+
+
+async def test_a_typed_answer_is_kept_per_question_and_forgotten_with_its_member(
+    db: Database,
+) -> None:
+    session = await db.create_session(_session(), replace_active=False)
+    assert await db.typed_answer(session.id, 0) is None
+    await db.keep_typed_answer(session.id, 0, "*first* try")
+    await db.keep_typed_answer(session.id, 0, "*second* try")  # the box opened again
+    assert await db.typed_answer(session.id, 0) == "*second* try"
+    assert await db.typed_answer(session.id, 1) is None
+    await db.forget_user(session.user_id)
+    assert await db.typed_answer(session.id, 0) is None

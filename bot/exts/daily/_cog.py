@@ -11,11 +11,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import QuizBot, answer_errors_of, send_ephemeral
+from bot.domain.answers import Letter, Mode, is_correct, points_for
 from bot.domain.catalog import DeckCatalog
 from bot.domain.daily import (
     MAX_REVEAL_HOURS,
     MIN_REVEAL_HOURS,
-    POINTS_RIGHT,
     REVEAL_MARGIN,
     first_post_at,
 )
@@ -216,7 +216,7 @@ class Daily(commands.Cog):
     @staticmethod
     def _check_questions(deck: Deck, topic: str | None) -> None:
         try:
-            check_playable(deck, "daily", topic=topic)
+            check_playable(deck, Mode.DAILY, topic=topic)
         except UnplayableError as error:
             raise error.suggesting("Choose another `deck` or `topic`.") from None
 
@@ -316,16 +316,16 @@ class Daily(commands.Cog):
 
         def answer_for(challenge: DailyChallenge) -> NewAnswer:
             # Runs on the database thread, inside the answer's transaction: pure.
-            correct = chosen == challenge.question.correct_index
+            correct = is_correct(Letter.at(chosen), correct_index=challenge.question.correct_index)
             return NewAnswer(
                 user_id=user_id,
                 guild_id=challenge.guild_id,
                 deck_id=challenge.deck_id,
                 card_id=challenge.card_id,
-                mode="daily",
+                mode=Mode.DAILY,
                 correct=correct,
                 answered_at=now,
-                points=POINTS_RIGHT if correct else 0,
+                points=points_for(Mode.DAILY, correct),
                 response_ms=_response_ms(challenge.posted_at, now),
                 challenge_id=challenge.id,
             )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.domain.answers import Mode
 from bot.domain.daily import (
     RETRY_DELAY,
     ChallengeState,
@@ -31,7 +32,6 @@ from bot.domain.daily import (
 from bot.domain.errors import DomainError
 from bot.domain.playable import check_playable
 from bot.domain.questions import build_multiple_choice
-from bot.domain.streaks import record_daily_result
 from bot.domain.timezones import resolve_zone
 from bot.exts import replies
 from bot.exts.daily import _render as render
@@ -150,7 +150,7 @@ class Poster:
         if deck is None:
             raise DeckGoneError(schedule.deck_id)
         # A server deck replaced since the setup may have lost its cards or its answers.
-        check_playable(deck, "daily", topic=schedule.topic)
+        check_playable(deck, Mode.DAILY, topic=schedule.topic)
         pool = list(deck.cards_in_topic(schedule.topic) if schedule.topic else deck.cards)
         history = await db.daily_card_history(schedule.guild_id, deck.id)
         records = await db.daily_card_records(schedule.guild_id, deck.id)
@@ -281,11 +281,7 @@ class Poster:
             if challenge.state is ChallengeState.POSTED:
                 await db.close_daily_challenge(challenge.id, now)
             self.open.close(challenge.id)
-            for user_id in await db.daily_streaks_to_break(challenge.guild_id, challenge.id):
-                state = await db.get_daily_streak(challenge.guild_id, user_id)
-                broken = record_daily_result(state, challenge.local_date, None)
-                if broken != state:
-                    await db.set_daily_streak(challenge.guild_id, user_id, broken, now)
+            await db.break_missed_daily_streaks(challenge, now)
             results = await db.daily_results(challenge.id)
             if challenge.message_id is not None:
                 channel = self.bot.get_partial_messageable(

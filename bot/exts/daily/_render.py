@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.domain.answers import Letter
 from bot.domain.daily import ChallengeState, DailyQuestion
 from bot.domain.markdown import literal
 from bot.domain.streaks import StreakState
@@ -157,8 +158,9 @@ def answer_reply(
     if correct:
         embed = discord.Embed(title=f"Right! +{plural(points, 'point')}", colour=RIGHT_COLOUR)
     else:
-        chosen_letter = DailyQuestion.LETTERS[chosen]
-        embed = discord.Embed(title=f"Not quite: you picked {chosen_letter}", colour=WRONG_COLOUR)
+        embed = discord.Embed(
+            title=f"Not quite: you picked {Letter.at(chosen)}", colour=WRONG_COLOUR
+        )
     embed.description = clip(
         f"The answer is **{question.correct_letter}.** {literal(question.correct_option)}",
         DESCRIPTION_LIMIT,

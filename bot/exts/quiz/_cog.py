@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import UNKNOWN_FORM, QuizBot, answer_errors_of, send_ephemeral
+from bot.domain.answers import Letter, Mode, SelfGrade, is_correct, points_for
 from bot.domain.catalog import UnknownDeckError
 from bot.domain.errors import DomainError
 from bot.domain.grading import Verdict, grade_typed_answer
@@ -21,10 +22,8 @@ from bot.domain.playable import UnplayableError, check_playable
 from bot.domain.questions import draw_cards
 from bot.domain.quiz import (
     DEFAULT_QUESTIONS,
-    LETTERS,
     MAX_QUESTIONS,
     MIN_QUESTIONS,
-    SELF_GRADES,
     AlreadyAnsweredError,
     QuizSession,
     SessionClosedError,
@@ -34,8 +33,6 @@ from bot.domain.quiz import (
     check_click,
     check_owner,
     check_quiz_options,
-    grade_is_correct,
-    points_for,
     response_ms,
 )
 from bot.domain.streaks import days_of, study_streak
@@ -59,17 +56,28 @@ from bot.storage import NewAnswer
 log = logging.getLogger(__name__)
 
 ANSWER_INPUT_ID = "answer"
-MODE_ACTIONS = {
-    "multiple-choice": frozenset({"a", "b", "c", "d"}),
-    "flashcard": frozenset({"show", *SELF_GRADES}),
-    "review": frozenset({"show", *SELF_GRADES}),
-    "typed": frozenset({"type", "right", "wrong"}),
-}
 MAX_TYPED = 400
-CHOICE_ACTIONS = frozenset({"a", "b", "c", "d"})
-TYPED_VERDICTS = frozenset({"right", "wrong"})
+# A button's action names the answer it gives: a letter in lower case, a self-grade, or the
+# member's own verdict on a typed answer the grader could not decide.
+CHOICE_ACTIONS = frozenset(letter.lower() for letter in Letter)
+TYPED_VERDICTS = {"right": True, "wrong": False}
+MODE_ACTIONS = {
+    Mode.MULTIPLE_CHOICE: CHOICE_ACTIONS,
+    Mode.FLASHCARD: frozenset({"show", *SelfGrade}),
+    Mode.REVIEW: frozenset({"show", *SelfGrade}),
+    Mode.TYPED: frozenset({"type", *TYPED_VERDICTS}),
+}
 # The clicks that store an answer.
-ANSWER_ACTIONS = CHOICE_ACTIONS | frozenset(SELF_GRADES) | TYPED_VERDICTS
+ANSWER_ACTIONS = CHOICE_ACTIONS | frozenset(SelfGrade) | frozenset(TYPED_VERDICTS)
+
+
+def _answer_of(action: str) -> Letter | SelfGrade | bool:
+    """The answer an answering click gives."""
+    if action in TYPED_VERDICTS:
+        return TYPED_VERDICTS[action]
+    if action in CHOICE_ACTIONS:
+        return Letter(action.upper())
+    return SelfGrade(action)
 
 
 class NoDeckChosenError(DomainError):
@@ -168,7 +176,7 @@ class Quiz(commands.Cog):
         topic_name = catalog.topic_of(chosen, topic)
         now = self.bot.clock()
         session_id = new_session_id()
-        quiz_mode = mode or "multiple-choice"
+        quiz_mode = Mode(mode or Mode.MULTIPLE_CHOICE)
         try:
             check_playable(chosen, quiz_mode, topic=topic_name)
         except UnplayableError as error:
@@ -231,7 +239,7 @@ class Quiz(commands.Cog):
             session_id=new_session_id(),
             deck=deck,
             topic=None,
-            mode="review",
+            mode=Mode.REVIEW,
             questions=questions,
             requested=len(questions),
             now=now,
@@ -306,7 +314,9 @@ class Quiz(commands.Cog):
         now = self.bot.clock()
         if action in ANSWER_ACTIONS:
             # The hot path: the session is read inside the answer's own transaction.
-            typed = _embed_field(interaction, "You wrote") if action in TYPED_VERDICTS else None
+            typed = None
+            if action in TYPED_VERDICTS:  # the member's verdict on what they typed
+                typed = await self.bot.db.typed_answer(session_id, index)
             await self._record(interaction, session_id, index, now, action=action, typed=typed)
             return
         session = await self._load(session_id)
@@ -358,6 +368,7 @@ class Quiz(commands.Cog):
         question = session.current
         result = grade_typed_answer(typed, question.back, question.accept)
         if result.verdict is Verdict.UNSURE:
+            await self.bot.db.keep_typed_answer(session_id, index, typed)
             await self._show(interaction, render.unsure_screen(session, typed, result))
             return
         verdict = "right" if result.verdict is Verdict.CORRECT else "wrong"
@@ -375,18 +386,14 @@ class Quiz(commands.Cog):
     ) -> None:
         """Store the answer once and show the result; a lost race gets a polite note."""
         user_id = interaction.user.id
+        given = _answer_of(action)
 
         def answer_for(session: QuizSession) -> NewAnswer:
             # Runs on the database thread, inside the answer's transaction: pure checks.
             check_click(session, user_id=user_id, index=index, now=now)
             if action not in MODE_ACTIONS[session.mode]:
                 raise StaleQuestionError()  # a hand-made custom_id; nothing to do
-            if action in TYPED_VERDICTS:
-                correct = action == "right"
-            elif action in SELF_GRADES:
-                correct = grade_is_correct(action)
-            else:
-                correct = LETTERS.index(action.upper()) == session.current.correct_index
+            correct = is_correct(given, correct_index=session.current.correct_index)
             return NewAnswer(
                 user_id=session.user_id,
                 guild_id=session.guild_id,
@@ -394,7 +401,7 @@ class Quiz(commands.Cog):
                 card_id=session.current.card_id,
                 mode=session.mode,
                 correct=correct,
-                grade=action if action in SELF_GRADES else None,
+                grade=given if isinstance(given, SelfGrade) else None,
                 points=points_for(session.mode, correct),
                 answered_at=now,
                 response_ms=response_ms(session, now),
@@ -418,7 +425,7 @@ class Quiz(commands.Cog):
             render.answered_screen(
                 updated,
                 correct=answer.correct,
-                chosen_index=LETTERS.index(action.upper()) if action in CHOICE_ACTIONS else None,
+                chosen=given if isinstance(given, Letter) else None,
                 grade=answer.grade,
                 typed=typed,
                 summary=summary,
@@ -533,17 +540,6 @@ class Quiz(commands.Cog):
             return
         # Bring the running quiz here, so the member need not scroll for it.
         await self._show(interaction, render.resume_screen(active))
-
-
-def _embed_field(interaction: discord.Interaction[QuizBot], name: str) -> str | None:
-    message = interaction.message
-    if message is None:
-        return None
-    for embed in message.embeds:
-        for field in embed.fields:
-            if field.name == name:
-                return field.value
-    return None
 
 
 __all__ = ["Quiz", "UnknownDeckError"]

@@ -8,9 +8,10 @@ from typing import Any
 
 import discord
 
+from bot.domain.answers import Letter, Mode, SelfGrade
 from bot.domain.grading import GradeResult
 from bot.domain.markdown import literal
-from bot.domain.quiz import LETTERS, SELF_GRADES, QuizSession
+from bot.domain.quiz import QuizSession
 from bot.domain.words import plural
 from bot.exts.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, write_question
 from bot.exts.quiz._buttons import QuizButton, custom_id
@@ -19,8 +20,6 @@ QUESTION_COLOUR = discord.Colour.blurple()
 RIGHT_COLOUR = discord.Colour.green()
 WRONG_COLOUR = discord.Colour.red()
 STUDY_COLOUR = discord.Colour.gold()
-
-SELF_GRADED = ("flashcard", "review")
 
 
 def _header(session: QuizSession) -> str:
@@ -31,7 +30,7 @@ def _base_embed(session: QuizSession, colour: discord.Colour) -> discord.Embed:
     embed = discord.Embed(title=_header(session), colour=colour)
     topic = session.current.topic or session.topic
     footer = session.deck_id + (f" · {topic}" if topic else "")
-    if session.mode in ("multiple-choice", "typed"):
+    if session.mode.judged:
         footer += f" · score {session.points}"
     embed.set_footer(text=clip(footer, 2048))
     return embed
@@ -71,15 +70,15 @@ def question_screen(session: QuizSession, *, note: str | None = None) -> Screen:
     """The current question, waiting for an answer."""
     question = session.current
     embed = _base_embed(session, QUESTION_COLOUR)
-    if session.mode == "multiple-choice":
+    if session.mode is Mode.MULTIPLE_CHOICE:
         _options_embed(embed, session)
         view = _view(
             *(
                 _button(session, letter.lower(), letter, discord.ButtonStyle.secondary)
-                for letter in LETTERS
+                for letter in Letter
             )
         )
-    elif session.mode == "typed":
+    elif session.mode is Mode.TYPED:
         embed.description = (
             f"**{literal(question.front)}**\n\nPress **Answer** and type what you know."
         )
@@ -103,12 +102,12 @@ def revealed_flashcard_screen(session: QuizSession) -> Screen:
         )
     embed.add_field(name="How well did you know it?", value="Be honest: it only helps you.")
     styles = {
-        "again": discord.ButtonStyle.danger,
-        "hard": discord.ButtonStyle.secondary,
-        "good": discord.ButtonStyle.primary,
-        "easy": discord.ButtonStyle.success,
+        SelfGrade.AGAIN: discord.ButtonStyle.danger,
+        SelfGrade.HARD: discord.ButtonStyle.secondary,
+        SelfGrade.GOOD: discord.ButtonStyle.primary,
+        SelfGrade.EASY: discord.ButtonStyle.success,
     }
-    view = _view(*(_button(session, g, g.capitalize(), styles[g]) for g in SELF_GRADES))
+    view = _view(*(_button(session, g, g.capitalize(), styles[g]) for g in SelfGrade))
     return Screen([embed], view)
 
 
@@ -139,22 +138,21 @@ def answered_screen(
     session: QuizSession,
     *,
     correct: bool,
-    chosen_index: int | None = None,
-    grade: str | None = None,
+    chosen: Letter | None = None,
+    grade: SelfGrade | None = None,
     typed: str | None = None,
     summary: discord.Embed | None = None,
 ) -> Screen:
     """The current question after its answer, with Next or the summary after the last."""
     question = session.current
-    if session.mode in SELF_GRADED:
+    colour = RIGHT_COLOUR if correct else WRONG_COLOUR
+    if session.mode.self_graded:
         colour = STUDY_COLOUR
-    else:
-        colour = RIGHT_COLOUR if correct else WRONG_COLOUR
     embed = _base_embed(session, colour)
-    if session.mode == "multiple-choice":
+    if session.mode is Mode.MULTIPLE_CHOICE:
         marks = {question.correct_index: "✅ "}
-        if chosen_index is not None and chosen_index != question.correct_index:
-            marks[chosen_index] = "❌ "
+        if chosen is not None and chosen.position != question.correct_index:
+            marks[chosen.position] = "❌ "
         _options_embed(embed, session, marks)
         verdict = (
             "Right!" if correct else f"Not quite: the answer is **{question.correct_letter}**."
@@ -193,7 +191,7 @@ def summary_embed(
 ) -> discord.Embed:
     answered = session.answered
     embed = discord.Embed(title="Quiz complete", colour=QUESTION_COLOUR)
-    if session.mode in SELF_GRADED:
+    if session.mode.self_graded:
         known = session.correct
         embed.description = (
             f"You studied **{plural(answered, 'card')}** and knew **{known}** of them."

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.client import QuizBot
+from bot.domain.answers import Mode
 from bot.domain.decks import Deck
 from bot.domain.quiz import MAX_QUESTIONS, Question, QuizSession, SessionStatus, build_question
 from bot.domain.review import (
@@ -33,7 +34,7 @@ def make_session(
     session_id: str,
     deck: Deck,
     topic: str | None,
-    mode: str,
+    mode: Mode,
     questions: tuple[Question, ...],
     requested: int,
     now: datetime,
@@ -121,5 +122,5 @@ async def review_questions(
     )
     cards = {card.id: card for card in deck.cards}
     return tuple(
-        build_question(deck, cards[card_id], mode="review", seed=card_id) for card_id in chosen
+        build_question(deck, cards[card_id], mode=Mode.REVIEW, seed=card_id) for card_id in chosen
     )

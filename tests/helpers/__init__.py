@@ -1,0 +1,2 @@
+"""What several test modules share: driving the bot through the fake Discord and reading
+its database."""
