@@ -169,7 +169,7 @@ async def test_a_close_typed_answer_lets_the_member_judge(
 async def test_a_judged_close_call_shows_what_the_member_wrote_as_written(
     fake: FakeDiscord, server: StudyServer, small_runner: BotRunner
 ) -> None:
-    typed = "*CloudWatch* <#1>"  # markup, shown escaped: the text itself, not its rendering
+    typed = "*CloudWatch* @everyone"  # markup, shown escaped: the text itself, not its rendering
     it = await start_quiz(fake, server, server.alice, deck="small", mode="typed", topic="logs")
     opened = await press(fake, it.message, "Answer", server.alice)
     submitted = await fake.submit_modal(opened, {"answer": typed})
