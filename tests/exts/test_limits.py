@@ -7,6 +7,7 @@ sent anything refused. Each test here also checks what the member still sees.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -113,10 +114,26 @@ def fields_of(embed: dict[str, Any]) -> dict[str, str]:
     return {field["name"]: field["value"] for field in embed.get("fields", [])}
 
 
+def wrong_letter(message: dict[str, Any]) -> str:
+    """A letter whose option is not the back of the card asked (cards are "Front i" and
+    "Back i"), so the reply carries the full right answer as well as the explanation."""
+    embed = message["embeds"][0]
+    asked = re.search(r"Front (\d+)", embed["description"])
+    assert asked is not None
+    right = f"Back {asked.group(1)}"
+    options = {field["name"][-2]: field["value"] for field in embed.get("fields", [])}
+    for line in embed["description"].splitlines():
+        if written := re.match(r"\*\*([A-D])\.\*\* (.*)", line):
+            options[written.group(1)] = written.group(2)
+    assert len(options) == 4
+    return next(letter for letter, text in sorted(options.items()) if right not in text)
+
+
 async def play_to_the_end(
-    fake: FakeDiscord, server: StudyServer, deck_id: str, questions: int
+    fake: FakeDiscord, server: StudyServer, deck_id: str, questions: int, *, wrong: bool = False
 ) -> list[InteractionHandle]:
-    """A multiple-choice quiz answered with A every time; each answer's interaction."""
+    """A multiple-choice quiz answered with A every time, or with a wrong letter every
+    time; each answer's interaction."""
     it = await fake.invoke_slash(
         "quiz", {"deck": deck_id, "questions": questions}, user=server.alice, channel=server.channel
     )
@@ -127,7 +144,8 @@ async def play_to_the_end(
         assert message is not None and message["embeds"][0]["title"] == (
             f"Question {number} of {questions}"
         )
-        answer = await fake.click(message, "A", user=server.alice)
+        letter = wrong_letter(message) if wrong else "A"
+        answer = await fake.click(message, letter, user=server.alice)
         await answer.wait_response()
         answered.append(answer)
         if number < questions:
@@ -142,14 +160,15 @@ async def test_the_last_answer_of_long_cards_shows_its_result_and_the_summary(
 ) -> None:
     deck = long_deck("long-cards", front=600)
     await started([deck])
-    answered = await play_to_the_end(fake, server, deck.id, questions=4)
+    # Wrong answers: the reply then holds the 1,000-character back too, the longest case.
+    answered = await play_to_the_end(fake, server, deck.id, questions=4, wrong=True)
     last = answered[-1].message
     assert last is not None and answered[-1].refusals == []
     assert embed_size(last) <= 6000
     result, summary = last["embeds"]
     assert summary["title"] == "Quiz complete"
     fields = fields_of(result)
-    assert fields["Result"] == "Right!" or fields["Result"].startswith("Not quite: the answer is")
+    assert fields["Result"].startswith("Not quite: the answer is")
     # The question stays whole; the explanation gave way, visibly.
     assert any(card.front in result["description"] for card in deck.cards)
     assert fields["Why"].endswith(ELLIPSIS)
