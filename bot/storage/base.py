@@ -1,232 +1,127 @@
-"""The connection every query mixin shares, and its transaction discipline."""
+"""The database's two connections, and the one way to write and the one way to read.
+
+Each connection is a standard-library `sqlite3` connection used only from a thread of its
+own, so the event loop never waits on SQLite. A write is a function run on the write
+connection's thread inside one IMMEDIATE transaction: it happens whole or not at all, and
+writes run one after another in the order they were asked for. A read is a function run on
+the read connection's thread inside one read transaction: in write-ahead-log mode it sees
+the database as the last commit left it, never a write that is half done, and never waits
+for a writer.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, cast
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from bot.storage.models import MemberName, NewAnswer, to_ms
 
-log = logging.getLogger(__name__)
-
-CHECKPOINT_BUSY_MS = 100
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]
+Row = tuple[Any, ...]
+
+
+class Worker:
+    """One sqlite3 connection and the one thread that uses it."""
+
+    def __init__(self, name: str) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._conn: sqlite3.Connection | None = None
+
+    async def open(self, path: Path, pragmas: tuple[str, ...]) -> None:
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(path, isolation_level=None)
+            try:
+                for pragma in pragmas:
+                    conn.execute(pragma)
+            except BaseException:
+                conn.close()
+                raise
+            return conn
+
+        self._conn = await self._on_thread(connect)
+
+    async def run(self, work: Work[T]) -> T:
+        """Run `work` with the connection on its thread (one trip there and back)."""
+        conn = self._conn
+        if conn is None:
+            raise sqlite3.ProgrammingError("the database is closed")
+        return await self._on_thread(partial(work, conn))
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        try:
+            if conn is not None:
+                await self._on_thread(conn.close)
+        finally:
+            self._thread.shutdown(wait=False)
+
+    async def _on_thread(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
+
+
+def in_transaction(begin: str, work: Work[T], conn: sqlite3.Connection) -> T:
+    """`work` between `begin` and COMMIT; anything it raises rolls all of it back."""
+    conn.execute(begin)
+    try:
+        result = work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+            conn.execute("ROLLBACK")
+        raise
+    return result
 
 
 class Connection:
-    """One aiosqlite connection.
+    """The write connection and the read connection every query mixin shares."""
 
-    aiosqlite runs a connection on one worker thread, so coroutines sharing it
-    share its transaction: every write takes `_write_lock`, and multi-statement
-    writes run inside `_transaction()` or, on the hot paths, `_write()`.
-
-    Each awaited statement is a round trip to that thread (about 60 µs when the
-    bot is idle, far more while a burst keeps the event loop busy), so reads use
-    one round trip each, and the answer paths run their whole transaction in one.
-    """
-
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._conn = conn
+    def __init__(self, writer: Worker, reader: Worker, path: Path) -> None:
+        self._writer = writer
+        self._reader = reader
         self.path = path
-        self._write_lock = asyncio.Lock()
-        self._checkpoints: asyncio.Task[None] | None = None
-        self._closing = asyncio.Event()
-        self._queued: list[tuple[Work[Any], asyncio.Future[Any]]] = []
-        self._committer: asyncio.Task[None] | None = None
-        self._writing = False  # a `_write` transaction is on its way to the thread
-        self.commits = 0  # transactions `_write` ran, however many works each
 
     async def close(self) -> None:
-        if self._committer is not None:
-            await self._committer
-        if self._checkpoints is not None:
-            # Not cancelled: a cancel while its connection opens would leave that
-            # connection's thread to finish after the event loop is gone.
-            self._closing.set()
-            await self._checkpoints
-            self._checkpoints = None
-        async with self._write_lock:
-            await self._conn.close()
-
-    # -- checkpoints ----------------------------------------------------------
-
-    def start_checkpoints(self, every: float) -> None:
-        """Copy the write-ahead log into the database file every `every` seconds, on a
-        connection (and thread) of its own, so no answer ever waits for it.
-
-        A PASSIVE checkpoint takes no write lock: answers go on being written while it
-        runs, and SQLite releases the GIL while it copies.
-        """
-        if self._checkpoints is None:
-            self._checkpoints = asyncio.create_task(
-                self._checkpoint_loop(every), name=f"checkpoints {self.path.name}"
-            )
-
-    async def _checkpoint_loop(self, every: float) -> None:
-        async with aiosqlite.connect(self.path, isolation_level=None) as conn:
-            await conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_BUSY_MS}")
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(every):
-                        await self._closing.wait()
-                if self._closing.is_set():
-                    return
-                await self._checkpoint_once(conn)
-
-    async def _checkpoint_once(self, conn: aiosqlite.Connection) -> None:
         try:
-            await conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error as error:  # the next round tries again
-            log.warning("checkpoint of %s failed: %s", self.path.name, error)
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                await self._conn.rollback()
-                raise
-            else:
-                await self._conn.commit()
-
-    async def _on_thread(self, work: Work[T]) -> T:
-        """Run `work` with the sqlite3 connection on aiosqlite's own thread, in one trip.
-
-        aiosqlite has no public call for this; its `_execute` queues a callable on
-        the connection's thread, as its own `execute` does (aiosqlite is pinned below
-        0.23 in pyproject.toml, and every answer test goes through here).
-        """
-        conn = self._conn
-        run: Callable[[Callable[[], T]], Awaitable[T]] = conn._execute
-        return await run(lambda: work(conn._conn))
+            await self._reader.close()
+        finally:
+            await self._writer.close()
 
     async def _write(self, work: Work[T]) -> T:
-        """Run `work` in a transaction; an exception rolls back all it did.
+        """Run `work` in one write transaction; an exception rolls back all it did."""
+        return await self._writer.run(partial(in_transaction, "BEGIN IMMEDIATE", work))
 
-        Works that arrive while a transaction is being written share the next one, each
-        in a savepoint (group commit): under a burst of answers the thread writes the
-        pages they share once and commits once, and one work's failure undoes only that
-        work. The result comes back only after the commit. A work that finds nothing
-        being written goes to the thread at once, from its own task.
-        """
-        if self._writing:
-            future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-            self._queued.append((work, future))
-            return await future
-        self._writing = True
-        try:
-            (outcome,) = await self._run_group([work])
-        finally:
-            if self._queued:  # they queued behind this one: a task writes them next
-                self._committer = asyncio.create_task(self._commit_queued())
-            else:
-                self._writing = False
-        if isinstance(outcome, _Failed):
-            raise outcome.error
-        return cast(T, outcome)
-
-    async def _run_group(self, works: list[Work[Any]]) -> list[Any]:
-        """One transaction for `works`: each one's value, or `_Failed`."""
-        try:
-            async with self._write_lock:
-                outcomes = await self._on_thread(partial(_in_group_transaction, works))
-        except Exception as error:  # BEGIN or COMMIT failed: nothing was written
-            return [_Failed(error)] * len(works)
-        self.commits += 1
-        return outcomes
-
-    async def _commit_queued(self) -> None:
-        batch: list[tuple[Work[Any], asyncio.Future[Any]]] = []
-        try:
-            while self._queued:
-                batch, self._queued = self._queued, []
-                outcomes = await self._run_group([work for work, _ in batch])
-                for (_, future), outcome in zip(batch, outcomes, strict=True):
-                    if future.done():  # its caller was cancelled; the work ran all the same
-                        continue
-                    if isinstance(outcome, _Failed):
-                        future.set_exception(outcome.error)
-                    else:
-                        future.set_result(outcome)
-        except asyncio.CancelledError:  # the loop is going away: let no writer wait forever
-            for _, future in [*batch, *self._queued]:
-                future.cancel()
-            self._queued = []
-            raise
-        finally:
-            self._committer = None
-            self._writing = False
+    async def _read(self, work: Work[T]) -> T:
+        """Run `work` in one read transaction: every statement sees the same commit."""
+        return await self._reader.run(partial(in_transaction, "BEGIN", work))
 
     async def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        """One write statement under the lock; returns the number of rows changed."""
-        async with self._write_lock:
-            return await self._on_thread(lambda conn: conn.execute(sql, params).rowcount)
+        """One write statement; returns the number of rows changed."""
+        return await self._write(lambda conn: conn.execute(sql, params).rowcount)
 
-    async def _fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
-        rows = await self._conn.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+    async def _fetchone(
+        self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
+    ) -> Row | None:
+        return await self._read(lambda conn: fetchone(conn, sql, params))
 
-    async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
-
-
-class _Failed:
-    def __init__(self, error: Exception) -> None:
-        self.error = error
+    async def _fetchall(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Row]:
+        return await self._read(lambda conn: fetchall(conn, sql, params))
 
 
-def _in_group_transaction(works: list[Work[Any]], conn: sqlite3.Connection) -> list[Any]:
-    """Run each work in a savepoint of one IMMEDIATE transaction; a work's outcome is its
-    value or `_Failed`. Runs on the connection's thread."""
-    conn.execute("BEGIN IMMEDIATE")
-    if len(works) == 1:  # alone, the transaction is its savepoint
-        try:
-            outcome = works[0](conn)
-        except Exception as error:
-            conn.rollback()
-            return [_Failed(error)]
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
-        return [outcome]
-    outcomes: list[Any] = []
-    try:
-        for work in works:
-            conn.execute("SAVEPOINT work")
-            try:
-                outcomes.append(work(conn))
-            except Exception as error:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK TO work")
-                    conn.execute("RELEASE work")
-                    outcomes.append(_Failed(error))
-                else:
-                    # SQLite rolled the whole transaction back (a full disk, an I/O
-                    # error), so the works before this one are undone too.
-                    outcomes = [_Failed(error)] * (len(outcomes) + 1)
-                    conn.execute("BEGIN IMMEDIATE")
-            else:
-                conn.execute("RELEASE work")
-        conn.commit()
-    except BaseException:
-        if conn.in_transaction:
-            conn.rollback()
-        raise
-    return outcomes
+def fetchone(conn: sqlite3.Connection, sql: str, params: Any = ()) -> Row | None:
+    row: Row | None = conn.execute(sql, params).fetchone()
+    return row
+
+
+def fetchall(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[Row]:
+    rows: list[Row] = conn.execute(sql, params).fetchall()
+    return rows
 
 
 def insert_answer(conn: sqlite3.Connection, answer: NewAnswer) -> int | None:

@@ -11,11 +11,9 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState, record_daily_result
-from bot.storage.base import insert_answer, write_member
+from bot.storage.base import Row, insert_answer, write_member
 from bot.storage.models import (
     ANSWER_COLUMNS,
     Answer,
@@ -25,7 +23,7 @@ from bot.storage.models import (
     from_ms,
     to_ms,
 )
-from bot.storage.reviews import ReviewQueries
+from bot.storage.reviews import ReviewQueries, remember
 from bot.storage.stats import read_daily_streak, write_daily_streak
 
 
@@ -153,7 +151,7 @@ _CHALLENGE_COLUMNS = (
 )
 
 
-def _schedule(row: aiosqlite.Row) -> DailySchedule:
+def _schedule(row: Row) -> DailySchedule:
     hours, minutes = str(row[2]).split(":")
     return DailySchedule(
         guild_id=int(row[0]),
@@ -227,8 +225,9 @@ class DailyQueries(ReviewQueries):
         An open challenge is revealed by ``reveal_by`` at the latest, so a post time moved
         earlier does not post the next challenge while the previous one is still open.
         """
-        async with self._transaction() as conn:
-            await conn.execute(
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
                 f"INSERT INTO daily_schedules ({_SCHEDULE_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?, 0, NULL, NULL, ?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, "
@@ -252,11 +251,13 @@ class DailyQueries(ReviewQueries):
                     to_ms(now),
                 ),
             )
-            await conn.execute(
+            conn.execute(
                 "UPDATE daily_challenges SET reveal_at = MIN(reveal_at, ?) "
                 "WHERE guild_id = ? AND state = 'posted'",
                 (to_ms(reveal_by), guild_id),
             )
+
+        await self._write(work)
         schedule = await self.get_daily_schedule(guild_id)
         assert schedule is not None
         return schedule
@@ -321,18 +322,21 @@ class DailyQueries(ReviewQueries):
         now: datetime,
     ) -> None:
         """Remember a failed post; ``nothing_sent`` when the failure proves no message exists."""
-        async with self._transaction() as conn:
-            await conn.execute(
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
                 "UPDATE daily_schedules SET failures = ?, paused = ?, last_error = ?, "
                 "last_error_at = ?, next_post_at = ? WHERE guild_id = ?",
                 (failures, int(paused), error[:500], to_ms(now), _ms(next_post_at), guild_id),
             )
             if challenge_id is not None and nothing_sent:
-                await conn.execute(
+                conn.execute(
                     "UPDATE daily_challenges SET state = 'unsent' "
                     "WHERE id = ? AND state = 'intent'",
                     (challenge_id,),
                 )
+
+        await self._write(work)
 
     # -- challenges ---------------------------------------------------------------------
 
@@ -402,32 +406,33 @@ class DailyQueries(ReviewQueries):
         Earlier days left without a post become missed. False if the challenge was not
         an intent (nothing is changed then).
         """
-        async with self._transaction() as conn:
-            cursor = await conn.execute(
+
+        def work(conn: sqlite3.Connection) -> bool:
+            changed = conn.execute(
                 "UPDATE daily_challenges SET state = 'posted', message_id = ?, posted_at = ?, "
                 "reveal_at = ? WHERE id = ? AND state = 'intent'",
                 (message_id, to_ms(posted_at), to_ms(reveal_at), challenge_id),
-            )
-            changed = cursor.rowcount == 1
-            await cursor.close()
-            if not changed:
+            ).rowcount
+            if changed != 1:
                 return False
-            row = await self._fetchone(
+            row = conn.execute(
                 "SELECT guild_id, local_date FROM daily_challenges WHERE id = ?", (challenge_id,)
-            )
+            ).fetchone()
             assert row is not None
             guild_id, day = int(row[0]), str(row[1])
-            await conn.execute(
+            conn.execute(
                 "UPDATE daily_challenges SET state = 'missed' "
                 "WHERE guild_id = ? AND local_date < ? AND state IN ('intent', 'unsent')",
                 (guild_id, day),
             )
-            await conn.execute(
+            conn.execute(
                 "UPDATE daily_schedules SET next_post_at = ?, failures = 0, last_error = NULL, "
                 "last_error_at = NULL WHERE guild_id = ? AND enabled = 1",
                 (to_ms(next_post_at), guild_id),
             )
-        return True
+            return True
+
+        return await self._write(work)
 
     async def get_daily_challenge(self, challenge_id: int) -> DailyChallenge | None:
         row = await self._fetchone(
@@ -512,7 +517,7 @@ class DailyQueries(ReviewQueries):
 
         Reads the challenge; if it is open, remembers the member's name, lets the pure
         `answer_for` build the answer, and stores it with the member's daily streak, unless
-        they had answered already (the card's spaced-repetition review follows it). The
+        they had answered already (with the card's spaced-repetition review). The
         reveal closes the challenge in a transaction too, so an answer either lands
         before it (and is counted by it) or is refused; only the answer that is stored
         settles the streak, so a double click or a replay never counts a day twice.
@@ -545,12 +550,10 @@ class DailyQueries(ReviewQueries):
             streak = record_daily_result(before, challenge.local_date, answer.correct)
             write_daily_streak(conn, challenge.guild_id, answer.user_id, streak, answer.answered_at)
             stored = answer.stored_as(answer_id)
+            remember(conn, stored)
             return DailyAnswerResult(DailyAnswerOutcome.RECORDED, challenge, stored, streak)
 
-        result = await self._write(work)
-        if result is not None and result.outcome is DailyAnswerOutcome.RECORDED:
-            self._review_soon()
-        return result
+        return await self._write(work)
 
     async def count_daily_answers(self, challenge_id: int) -> int:
         row = await self._fetchone(

@@ -9,10 +9,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 from bot.domain.quiz import (
     AlreadyAnsweredError,
@@ -22,9 +21,16 @@ from bot.domain.quiz import (
     questions_from_json,
     questions_to_json,
 )
-from bot.storage.base import Connection, insert_answer, write_guild, write_member
+from bot.storage.base import (
+    Connection,
+    Worker,
+    in_transaction,
+    insert_answer,
+    write_guild,
+    write_member,
+)
 from bot.storage.daily import DailyQueries
-from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
+from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations, current_version
 from bot.storage.models import (
     ANSWER_COLUMNS,
     Answer,
@@ -37,7 +43,7 @@ from bot.storage.models import (
     from_ms,
     to_ms,
 )
-from bot.storage.reviews import ReviewQueries
+from bot.storage.reviews import ReviewQueries, remember, review_answers_behind_the_mark
 from bot.storage.server_decks import ServerDeckQueries
 from bot.storage.stats import StatsQueries
 
@@ -46,11 +52,9 @@ log = logging.getLogger(__name__)
 # How long a write waits for another writer's lock. Shorter than Discord's 3 s
 # to acknowledge an interaction, so a stuck lock ends in an apology in time.
 BUSY_TIMEOUT_MS = 1_500
-# SQLite's own checkpoint runs inside the commit that crosses its threshold, so every
-# fiftieth answer or so of a burst waited ~5 ms for it. Checkpoints run on a second
-# connection instead (see Connection); the built-in one is only a backstop.
-BACKSTOP_CHECKPOINT_PAGES = 10_000
-CHECKPOINT_EVERY = 1.0  # seconds
+_PRAGMAS = (f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA foreign_keys = ON")
+_WRITER_PRAGMAS = (*_PRAGMAS, "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL")
+_READER_PRAGMAS = (*_PRAGMAS, "PRAGMA query_only = ON")
 # Sessions whose decoded questions are kept in memory (a few KB each).
 SESSIONS_CACHED = 2_048
 
@@ -64,6 +68,14 @@ class SessionAnswer:
     answer: Answer
 
 
+def _migrate(migrations_dir: Path, conn: sqlite3.Connection) -> None:
+    """Bring the schema up to date. A database a release with reviews behind a mark
+    wrote first gets the reviews it still owed, before the mark goes."""
+    if current_version(conn) == 10:
+        in_transaction("BEGIN IMMEDIATE", review_answers_behind_the_mark, conn)
+    apply_migrations(conn, migrations_dir)
+
+
 class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Connection):
     """The bot's database: one connection, every query as a typed method.
 
@@ -71,40 +83,27 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
     core ones (users, guilds, answers, sessions) are here.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        super().__init__(conn, path)
+    def __init__(self, writer: Worker, reader: Worker, path: Path) -> None:
+        super().__init__(writer, reader, path)
         self._questions = _SessionQuestions(SESSIONS_CACHED)
 
     @classmethod
     async def open(
-        cls,
-        path: Path,
-        *,
-        migrate: bool = True,
-        migrations_dir: Path = MIGRATIONS_DIR,
-        checkpoint_every: float = CHECKPOINT_EVERY,
+        cls, path: Path, *, migrate: bool = True, migrations_dir: Path = MIGRATIONS_DIR
     ) -> Database:
         """Open (creating the folder and file if needed) and bring the schema up to date."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        writer, reader = Worker(f"db-write {path.name}"), Worker(f"db-read {path.name}")
         try:
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            await conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_CHECKPOINT_PAGES}")
+            await writer.open(path, _WRITER_PRAGMAS)
             if migrate:
-                await apply_migrations(conn, migrations_dir)
+                await writer.run(partial(_migrate, migrations_dir))
+            await reader.open(path, _READER_PRAGMAS)
         except BaseException:
-            await conn.close()
+            await reader.close()
+            await writer.close()
             raise
-        db = cls(conn, path)
-        db.start_checkpoints(checkpoint_every)
-        try:
-            await db.catch_up_reviews()  # answers a crash left without their review
-        except sqlite3.Error as error:  # the next answer tries again
-            log.warning("spaced repetition is behind the answers: %s", error)
-        return db
+        return cls(writer, reader, path)
 
     async def __aenter__(self) -> Database:
         return self
@@ -113,8 +112,7 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         await self.close()
 
     async def schema_version(self) -> int:
-        row = await self._fetchone("PRAGMA user_version")
-        return int(row[0]) if row else 0
+        return await self._read(current_version)
 
     # -- users and guilds -------------------------------------------------
 
@@ -151,18 +149,19 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         """Store an answer once; None when that question was already answered.
 
         The uniqueness of (session, question) and (challenge, user) is enforced
-        by the schema, so racing clicks cannot both land. The card's memory moves
-        right after (spaced repetition, see ReviewQueries).
+        by the schema, so racing clicks cannot both land. The card's memory moves in
+        the same transaction (spaced repetition, see ReviewQueries).
         """
 
         def work(conn: sqlite3.Connection) -> Answer | None:
             answer_id = insert_answer(conn, answer)
-            return None if answer_id is None else answer.stored_as(answer_id)
+            if answer_id is None:
+                return None
+            stored = answer.stored_as(answer_id)
+            remember(conn, stored)
+            return stored
 
-        stored = await self._write(work)
-        if stored is not None:
-            self._review_soon()
-        return stored
+        return await self._write(work)
 
     async def answers_for_user(self, user_id: int, *, guild_id: int | None = None) -> list[Answer]:
         """A user's answers, oldest first; all servers when `guild_id` is None."""
@@ -245,10 +244,10 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         return session
 
     async def get_session(self, session_id: str) -> QuizSession | None:
-        return await self._on_thread(lambda conn: self._read_session(conn, "id = ?", (session_id,)))
+        return await self._read(lambda conn: self._read_session(conn, "id = ?", (session_id,)))
 
     async def active_session(self, user_id: int) -> QuizSession | None:
-        return await self._on_thread(
+        return await self._read(
             lambda conn: self._read_session(conn, "user_id = ? AND status = 'active'", (user_id,))
         )
 
@@ -274,36 +273,38 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     async def activate_session(self, session_id: str, now: datetime) -> QuizSession | None:
         """Start a pending session, abandoning the member's active one; None if not pending."""
-        async with self._transaction() as conn:
-            row = await self._fetchone(
+
+        def work(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
                 "SELECT user_id FROM quiz_sessions WHERE id = ? AND status = 'pending'",
                 (session_id,),
-            )
+            ).fetchone()
             if row is None:
-                return None
-            await conn.execute(
+                return False
+            conn.execute(
                 "UPDATE quiz_sessions SET status = 'abandoned', updated_at = ? "
                 "WHERE user_id = ? AND status = 'active'",
                 (to_ms(now), row[0]),
             )
-            await conn.execute(
+            conn.execute(
                 "UPDATE quiz_sessions SET status = 'active', started_at = ?, updated_at = ?, "
                 "question_shown_at = ? WHERE id = ?",
                 (to_ms(now), to_ms(now), to_ms(now), session_id),
             )
+            return True
+
+        if not await self._write(work):
+            return None
         return await self.get_session(session_id)
 
     async def set_session_status(
         self, session_id: str, status: SessionStatus, now: datetime, *, only_from: SessionStatus
     ) -> bool:
-        async with self._write_lock:
-            cursor = await self._conn.execute(
-                "UPDATE quiz_sessions SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
-                (status.value, to_ms(now), session_id, only_from.value),
-            )
-            changed = cursor.rowcount == 1
-            await cursor.close()
-        return changed
+        changed = await self._execute(
+            "UPDATE quiz_sessions SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+            (status.value, to_ms(now), session_id, only_from.value),
+        )
+        return changed == 1
 
     async def answer_in_session(
         self, session_id: str, answer_for: Callable[[QuizSession], NewAnswer]
@@ -348,27 +349,22 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
             if answer_id is None:
                 raise AlreadyAnsweredError()  # rolls the score back: the answer row is the truth
             stored = answer.stored_as(answer_id)
+            remember(conn, stored)
             return SessionAnswer(before, _session(rows[0], before.questions), stored)
 
-        answered = await self._write(work)
-        if answered is not None:
-            self._review_soon()
-        return answered
+        return await self._write(work)
 
     async def advance_session(
         self, session_id: str, from_index: int, now: datetime
     ) -> QuizSession | None:
         """Move from an answered question to the next; None if that already happened."""
-        async with self._write_lock:
-            cursor = await self._conn.execute(
-                "UPDATE quiz_sessions SET position = position + 1, question_shown_at = ?, "
-                "updated_at = ? WHERE id = ? AND status = 'active' AND position = ? "
-                "AND answered = position + 1",
-                (to_ms(now), to_ms(now), session_id, from_index),
-            )
-            moved = cursor.rowcount == 1
-            await cursor.close()
-        return await self.get_session(session_id) if moved else None
+        moved = await self._execute(
+            "UPDATE quiz_sessions SET position = position + 1, question_shown_at = ?, "
+            "updated_at = ? WHERE id = ? AND status = 'active' AND position = ? "
+            "AND answered = position + 1",
+            (to_ms(now), to_ms(now), session_id, from_index),
+        )
+        return await self.get_session(session_id) if moved == 1 else None
 
     async def session_answers(self, session_id: str) -> list[Answer]:
         rows = await self._fetchall(
@@ -384,13 +380,12 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         return str(row[0]) if row is not None else None
 
     async def set_state(self, key: str, value: str, now: datetime) -> None:
-        async with self._write_lock:
-            await self._conn.execute(
-                "INSERT INTO bot_state (key, value, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
-                "updated_at = excluded.updated_at",
-                (key, value, to_ms(now)),
-            )
+        await self._execute(
+            "INSERT INTO bot_state (key, value, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at",
+            (key, value, to_ms(now)),
+        )
 
 
 _SESSION_COLUMNS = (

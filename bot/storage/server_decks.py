@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-import aiosqlite
-
 from bot.domain.decks import Deck, deck_to_mapping, parse_deck_mapping
-from bot.storage.base import Connection
+from bot.storage.base import Connection, Row
 from bot.storage.models import from_ms, to_ms
 
 
@@ -49,7 +48,7 @@ def deck_from_json(text: str, *, label: str) -> Deck:
 _COLUMNS = "guild_id, deck_id, title, card_count, deck, file_name, imported_by, imported_at"
 
 
-def _row(row: aiosqlite.Row) -> ServerDeck:
+def _row(row: Row) -> ServerDeck:
     return ServerDeck(
         guild_id=int(row[0]),
         deck_id=str(row[1]),
@@ -71,17 +70,18 @@ class ServerDeckQueries(Connection):
         The deck count is checked in the same transaction as the write, so two
         imports at once cannot take a server past `max_decks`.
         """
-        async with self._transaction() as conn:
-            async with conn.execute(
+
+        def work(conn: sqlite3.Connection) -> SaveOutcome:
+            rows = conn.execute(
                 "SELECT deck_id FROM server_decks WHERE guild_id = ?", (deck.guild_id,)
-            ) as cursor:
-                existing = {str(row[0]) for row in await cursor.fetchall()}
+            ).fetchall()
+            existing = {str(row[0]) for row in rows}
             if deck.deck_id in existing:
                 if not replace:
                     return SaveOutcome.EXISTS
             elif len(existing) >= max_decks:
                 return SaveOutcome.FULL
-            await conn.execute(
+            conn.execute(
                 f"INSERT INTO server_decks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (guild_id, deck_id) DO UPDATE SET title = excluded.title, "
                 "card_count = excluded.card_count, deck = excluded.deck, "
@@ -98,7 +98,9 @@ class ServerDeckQueries(Connection):
                     to_ms(deck.imported_at),
                 ),
             )
-        return SaveOutcome.REPLACED if deck.deck_id in existing else SaveOutcome.ADDED
+            return SaveOutcome.REPLACED if deck.deck_id in existing else SaveOutcome.ADDED
+
+        return await self._write(work)
 
     async def server_decks(self, guild_id: int) -> list[ServerDeck]:
         """A server's decks, by id."""

@@ -16,8 +16,6 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.domain.leaderboard import (
     GRADED_MODES,
     MIN_ACCURACY_ANSWERS,
@@ -31,7 +29,7 @@ from bot.domain.leaderboard import (
 )
 from bot.domain.streaks import StreakState
 from bot.domain.timezones import zone_or_utc
-from bot.storage.base import Connection
+from bot.storage.base import Connection, Row
 from bot.storage.models import from_ms, to_ms
 
 QUARTER_MS = 900_000
@@ -232,7 +230,7 @@ class UserData:
         return not (self.answers or self.sessions or self.daily_streaks or self.profile)
 
 
-def _points_row(rank: int, row: aiosqlite.Row) -> BoardRow:
+def _points_row(rank: int, row: Row) -> BoardRow:
     return BoardRow(
         rank=rank,
         user_id=int(row[0]),
@@ -249,14 +247,13 @@ def _ms(instant: datetime | None, default: int) -> int:
 
 
 class StatsQueries(Connection):
-    async def _named_rows(self, sql: str, params: dict[str, Any]) -> list[aiosqlite.Row]:
+    async def _named_rows(self, sql: str, params: dict[str, Any]) -> list[Row]:
         """Rows of a query with :named parameters."""
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self._fetchall(sql, params)
 
     async def get_daily_streak(self, guild_id: int, user_id: int) -> StreakState:
         """A member's daily-challenge streak in one server (zero when never answered)."""
-        return await self._on_thread(lambda conn: read_daily_streak(conn, guild_id, user_id))
+        return await self._read(lambda conn: read_daily_streak(conn, guild_id, user_id))
 
     async def set_daily_streak(
         self, guild_id: int, user_id: int, state: StreakState, now: datetime
@@ -295,18 +292,19 @@ class StatsQueries(Connection):
         The condition makes a double-clicked confirmation start one season, not two.
         Answers are kept; the season totals are rebuilt from those at or after ``now``.
         """
-        async with self._transaction() as conn:
-            async with conn.execute(
+
+        def work(conn: sqlite3.Connection) -> bool:
+            started = conn.execute(
                 "SELECT 1 FROM seasons WHERE guild_id = ? AND started_at >= ?",
                 (guild_id, to_ms(unless_started_since)),
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    return None
-            await conn.execute(
+            ).fetchone()
+            if started is not None:
+                return False
+            conn.execute(
                 "INSERT INTO seasons (guild_id, started_at) VALUES (?, ?)", (guild_id, to_ms(now))
             )
-            await conn.execute("DELETE FROM season_totals WHERE guild_id = ?", (guild_id,))
-            await conn.execute(
+            conn.execute("DELETE FROM season_totals WHERE guild_id = ?", (guild_id,))
+            conn.execute(
                 "INSERT INTO season_totals "
                 "(guild_id, user_id, points, points_at, graded, correct, graded_at) "
                 "SELECT guild_id, user_id, SUM(points), "
@@ -315,6 +313,10 @@ class StatsQueries(Connection):
                 f"AND mode IN {_GRADED} GROUP BY guild_id, user_id",
                 (guild_id, to_ms(now)),
             )
+            return True
+
+        if not await self._write(work):
+            return None
         return await self.current_season(guild_id)
 
     # -- leaderboards ---------------------------------------------------------------
@@ -505,15 +507,16 @@ class StatsQueries(Connection):
 
     async def user_data(self, user_id: int) -> UserData:
         """What the bot stores about a user, counted."""
-        return await self._count_user_data(self._conn, user_id)
+        return await self._read(lambda conn: _count_user_data(conn, user_id))
 
     async def forget_user(self, user_id: int) -> UserData:
         """Delete a user's answers, quiz sessions, streaks, totals and profile everywhere.
 
         Returns what was deleted. One transaction: either all of it goes or nothing does.
         """
-        async with self._transaction() as conn:
-            found = await self._count_user_data(conn, user_id)
+
+        def work(conn: sqlite3.Connection) -> UserData:
+            found = _count_user_data(conn, user_id)
             for sql in (
                 "DELETE FROM answers WHERE user_id = ?",
                 "DELETE FROM quiz_sessions WHERE user_id = ?",
@@ -521,26 +524,25 @@ class StatsQueries(Connection):
                 "DELETE FROM season_totals WHERE user_id = ?",
                 "DELETE FROM users WHERE id = ?",
             ):
-                await conn.execute(sql, (user_id,))
-        return found
+                conn.execute(sql, (user_id,))
+            return found
 
-    @staticmethod
-    async def _count_user_data(conn: aiosqlite.Connection, user_id: int) -> UserData:
-        async def count(sql: str) -> int:
-            async with conn.execute(sql, (user_id,)) as cursor:
-                row = await cursor.fetchone()
-            return int(row[0]) if row is not None and row[0] is not None else 0
+        return await self._write(work)
 
-        return UserData(
-            answers=await count("SELECT COUNT(*) FROM answers WHERE user_id = ?"),
-            servers=await count("SELECT COUNT(DISTINCT guild_id) FROM answers WHERE user_id = ?"),
-            dm_answers=await count(
-                "SELECT COUNT(*) FROM answers WHERE user_id = ? AND guild_id IS NULL"
-            ),
-            sessions=await count("SELECT COUNT(*) FROM quiz_sessions WHERE user_id = ?"),
-            daily_streaks=await count("SELECT COUNT(*) FROM daily_streaks WHERE user_id = ?"),
-            profile=bool(await count("SELECT COUNT(*) FROM users WHERE id = ?")),
-        )
+
+def _count_user_data(conn: sqlite3.Connection, user_id: int) -> UserData:
+    def count(sql: str) -> int:
+        row = conn.execute(sql, (user_id,)).fetchone()
+        return int(row[0]) if row is not None and row[0] is not None else 0
+
+    return UserData(
+        answers=count("SELECT COUNT(*) FROM answers WHERE user_id = ?"),
+        servers=count("SELECT COUNT(DISTINCT guild_id) FROM answers WHERE user_id = ?"),
+        dm_answers=count("SELECT COUNT(*) FROM answers WHERE user_id = ? AND guild_id IS NULL"),
+        sessions=count("SELECT COUNT(*) FROM quiz_sessions WHERE user_id = ?"),
+        daily_streaks=count("SELECT COUNT(*) FROM daily_streaks WHERE user_id = ?"),
+        profile=bool(count("SELECT COUNT(*) FROM users WHERE id = ?")),
+    )
 
 
 def _quarters_by_member(rows: Iterable[Sequence[Any]]) -> dict[int, list[datetime]]:
