@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -47,8 +46,6 @@ from bot.storage.reviews import ReviewQueries, remember, review_answers_behind_t
 from bot.storage.server_decks import ServerDeckQueries
 from bot.storage.stats import StatsQueries
 
-log = logging.getLogger(__name__)
-
 # How long a write waits for another writer's lock. Shorter than Discord's 3 s
 # to acknowledge an interaction, so a stuck lock ends in an apology in time.
 BUSY_TIMEOUT_MS = 1_500
@@ -77,7 +74,7 @@ def _migrate(migrations_dir: Path, conn: sqlite3.Connection) -> None:
 
 
 class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Connection):
-    """The bot's database: one connection, every query as a typed method.
+    """The bot's database: a write and a read connection, every query as a typed method.
 
     Feature queries live in mixins beside this file (stats.py, daily.py); the
     core ones (users, guilds, answers, sessions) are here.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,8 +19,6 @@ from bot.domain.review import (
 )
 from bot.storage.base import Connection
 from bot.storage.models import ANSWER_COLUMNS, Answer, answer_from_row, from_ms, to_ms
-
-log = logging.getLogger(__name__)
 
 _STATE_COLUMNS = "card_id, state, step, stability, difficulty, due, last_review, reviews, lapses"
 
