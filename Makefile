@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck practice migrate bench clean
+.PHONY: run test lint typecheck practice migrate bench mutation clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,5 +38,15 @@ test: lint typecheck
 bench: $(STAMP)
 	$(PY) -m bench
 
+# Mutation testing of bot/domain against the fast tests/domain (mutmut; not part of `make test`:
+# minutes of both cores for the whole domain). One file, or a few:
+#   make mutation FILES=bot/domain/streaks.py
+#   make mutation FILES="bot/domain/daily.py bot/domain/timezones.py"
+# Prints the score per file (raw, and without the equivalent mutants listed with a reason in
+# tests/domain/equivalent_mutants.txt) and writes each survivor's diff to mutants/survivors.txt.
+# `$(PY) -m tests.mutation --report FILES...` reprints the last run's report.
+mutation: $(STAMP)
+	$(PY) -m tests.mutation $(FILES)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants

@@ -24,6 +24,7 @@ from bot.domain.catalog import DeckCatalog
 from bot.domain.decks import Deck, DeckError
 from bot.domain.errors import DomainError
 from bot.domain.words import plural
+from bot.exts import replies
 from bot.options import leaf_options, option_problem
 from bot.storage import Database
 from bot.storage.server_decks import ServerDeck, deck_from_json
@@ -45,7 +46,6 @@ def walk_extensions() -> tuple[str, ...]:
 
 
 GLOBAL_COMMANDS_HASH_KEY = "global_commands_hash"
-MAX_CONTENT = 2000  # Discord's limit for a message's text
 APOLOGY = (
     "Sorry, something went wrong on my side while doing that. It has been logged; "
     "please try again in a moment."
@@ -83,12 +83,7 @@ def bot_intents() -> discord.Intents:
 
 async def send_ephemeral(interaction: discord.Interaction[Any], content: str) -> None:
     """Answer privately, whether or not the interaction was already acknowledged."""
-    if len(content) > MAX_CONTENT:  # a message echoing hostile input must still be sendable
-        content = content[: MAX_CONTENT - 1] + "…"
-    if interaction.response.is_done():
-        await interaction.followup.send(content, ephemeral=True)
-    else:
-        await interaction.response.send_message(content, ephemeral=True)
+    await replies.reply(interaction, content, ephemeral=True)
 
 
 async def answer_errors_of(

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.domain.decks import Deck, load_decks
+from bot.domain.playable import UnplayableError, check_playable
 from bot.domain.questions import build_multiple_choice, draw_cards
 from bot.domain.words import plural
 from bot.storage import Database, NewAnswer
@@ -65,6 +66,13 @@ async def run_practice(
         return 2
     if topic is not None and topic not in deck.topics:
         print(f"Deck {deck.id} has no topic {topic!r}. Topics: {', '.join(deck.topics)}", file=out)
+        return 2
+    try:
+        check_playable(deck, mode, topic=topic)
+    except UnplayableError as error:
+        if mode == "multiple-choice":
+            error = error.suggesting("Try --mode flashcard.")
+        print(error.message, file=out)
         return 2
 
     session_id = f"practice:{seed or secrets.token_hex(8)}:{secrets.token_hex(4)}"

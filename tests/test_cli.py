@@ -155,3 +155,43 @@ def test_practice_unknown_deck(tmp_path: Path) -> None:
     result = run_bot_cli("practice", "--deck", "nope", tmp_path=tmp_path)
     assert result.returncode == 2
     assert "No deck with id 'nope'" in result.stdout
+
+
+def _odd_decks(tmp_path: Path) -> Path:
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    (decks / "one.yaml").write_text(
+        "id: one\ntitle: One card\ndescription: d\ntopics: []\n"
+        "cards:\n  - front: What does S3 stand for?\n    back: Simple Storage Service\n"
+    )
+    (decks / "same.yaml").write_text(
+        "id: same\ntitle: One answer\ndescription: d\ntopics: []\ncards:\n"
+        "  - front: Is S3 durable?\n    back: 'Yes'\n"
+        "  - front: Is S3 regional?\n    back: 'yes'\n"
+    )
+    return decks
+
+
+def test_practice_says_in_one_line_why_a_deck_has_no_multiple_choice(tmp_path: Path) -> None:
+    decks = {"DECKS_DIR": str(_odd_decks(tmp_path))}
+    assert run_bot_cli("decks", "check", tmp_path=tmp_path, extra_env=decks).returncode == 0
+    for deck in ("one", "same"):
+        result = run_bot_cli("practice", "--deck", deck, tmp_path=tmp_path, extra_env=decks)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert result.stdout == (
+            f"Deck `{deck}` has only 1 different answer: multiple choice needs 4 different "
+            "answers per question. Try --mode flashcard.\n"
+        )
+    played = run_bot_cli(
+        "practice",
+        "--deck",
+        "one",
+        "--mode",
+        "flashcard",
+        tmp_path=tmp_path,
+        extra_env=decks,
+        stdin="\n3\n",
+    )
+    assert played.returncode == 0, played.stderr
+    assert "Done: 1/1 right" in played.stdout

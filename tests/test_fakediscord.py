@@ -180,6 +180,10 @@ def build_bot(
     ) -> list[app_commands.Choice[str]]:
         if current == "many":
             return [app_commands.Choice(name=f"deck {i}", value=f"d{i}") for i in range(26)]
+        if current == "long name":
+            return [app_commands.Choice(name="n" * 101, value="d")]
+        if current == "long value":
+            return [app_commands.Choice(name="d", value="v" * 101)]
         return [app_commands.Choice(name=d, value=d) for d in DECKS if d.startswith(current)]
 
     @decks.command(description="Deck info")
@@ -639,6 +643,32 @@ OVER_LIMIT: dict[str, tuple[dict[str, Any], str]] = {
         {"embeds": [{"description": "d" * 4000}, {"description": "d" * 2001}]},
         "Embed size exceeds",
     ),
+    "6001 chars over titles, fields, footers and authors": (
+        {
+            "embeds": [
+                {
+                    "title": "t" * 256,
+                    "fields": [{"name": "n" * 256, "value": "v" * 1024}] * 3,
+                    "footer": {"text": "f" * 1000},
+                    "author": {"name": "a" * 256},
+                },
+                {"description": "d" * 4000},
+            ]
+        },
+        "Embed size exceeds",
+    ),
+    "embed title 257": ({"embeds": [{"title": "t" * 257}]}, "embeds.0.title"),
+    "field name 257": (
+        {"embeds": [{"fields": [{"name": "n" * 257, "value": "v"}]}]},
+        "embeds.0.fields.0.name",
+    ),
+    "field value 1025": (
+        {"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]},
+        "embeds.0.fields.0.value",
+    ),
+    "footer 2049": ({"embeds": [{"footer": {"text": "f" * 2049}}]}, "embeds.0.footer.text"),
+    "author name 257": ({"embeds": [{"author": {"name": "a" * 257}}]}, "embeds.0.author.name"),
+    "11 embeds": ({"embeds": [{"title": "t"}] * 11}, "embeds: Must be 10 or fewer"),
 }
 
 
@@ -653,6 +683,56 @@ async def test_message_over_limit_is_refused_with_400(scene: Scene, case: str) -
     [violation] = scene.fake.limit_violations
     assert violation.path == f"/channels/{scene.chan.id}/messages" and reason in violation.reason
     assert scene.fake.messages(scene.chan) == []
+    scene.fake.limit_violations.clear()
+
+
+OVER_LIMIT_ELSEWHERE = ("6001 embed chars", "field value 1025", "embed title 257", "content 2001")
+
+
+@pytest.mark.parametrize("case", OVER_LIMIT_ELSEWHERE)
+async def test_edits_and_followups_over_limit_are_refused(scene: Scene, case: str) -> None:
+    """The same limits hold for a channel message's edit, a follow-up and its edit."""
+    bot = await scene.start()
+    fake = scene.fake
+    body, reason = OVER_LIMIT[case]
+    sent = await bot.client.http.request(
+        Route("POST", "/channels/{channel_id}/messages", channel_id=scene.chan.id),
+        json={"content": "v1"},
+    )
+    edit = Route(
+        "PATCH",
+        "/channels/{channel_id}/messages/{message_id}",
+        channel_id=scene.chan.id,
+        message_id=int(sent["id"]),
+    )
+    with pytest.raises(discord.HTTPException) as raised:
+        await bot.client.http.request(edit, json=body)
+    assert raised.value.code == 50035
+    it = await (
+        await fake.invoke_slash("ping", user=scene.alice, channel=scene.chan)
+    ).wait_response()
+    base = f"{fake.endpoint_urls()[0]}/webhooks/{fake.application_id}/{it.token}"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(base, json=body) as followup:
+            assert followup.status == 400 and (await followup.json())["code"] == 50035
+        async with session.patch(f"{base}/messages/@original", json=body) as edited:
+            assert edited.status == 400 and (await edited.json())["code"] == 50035
+    assert len(fake.limit_violations) == 3
+    assert all(reason in violation.reason for violation in fake.limit_violations)
+    assert [m["content"] for m in fake.messages(scene.chan) if m["id"] == sent["id"]] == ["v1"]
+    fake.limit_violations.clear()
+
+
+@pytest.mark.parametrize("typed", ["long name", "long value"])
+async def test_autocomplete_choice_over_100_characters_is_refused(scene: Scene, typed: str) -> None:
+    await scene.start()
+    with pytest.raises(InteractionFailed, match="choices.0"):
+        await scene.fake.autocomplete(
+            "quiz", {"deck": typed}, focused="deck", user=scene.alice, channel=scene.chan
+        )
+    assert "Must be between 1 and 100" in scene.fake.limit_violations[0].reason or (
+        "Must be 100 or fewer" in scene.fake.limit_violations[0].reason
+    )
     scene.fake.limit_violations.clear()
 
 

@@ -80,6 +80,14 @@ class DeckCatalog:
         """The deck to use when a member names none: the only one, if there is one."""
         return next(iter(self.decks.values())) if len(self.decks) == 1 else None
 
+    def studied_last(self, deck_ids_recent_first: Iterable[str]) -> Deck | None:
+        """The deck to show when a member names none: the installed deck they studied
+        most recently, else the only deck, if there is one."""
+        for deck_id in deck_ids_recent_first:
+            if deck_id in self.decks:
+                return self.decks[deck_id]
+        return self.default()
+
     def search(self, query: str, *, limit: int = MAX_CHOICES, strict: bool = False) -> list[str]:
         """Deck ids matching a half-typed id or title, best first.
 

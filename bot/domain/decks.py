@@ -57,6 +57,8 @@ _FIELD_ALIASES: Final = {
 _LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _WHITESPACE = re.compile(r"\s+")
+# Half of a UTF-16 pair on its own: it cannot be written as UTF-8, so it is no text.
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 # --------------------------------------------------------------------------- model
@@ -273,6 +275,14 @@ def _check_text(
         return None
     if not isinstance(value, str):
         add(field_name, prefix + _not_text_message(value))
+        return None
+    surrogate = _LONE_SURROGATE.search(value)
+    if surrogate:
+        add(
+            field_name,
+            prefix + f"holds a lone surrogate (U+{ord(surrogate.group()):04X}), half of a "
+            "character, which cannot be stored as text",
+        )
         return None
     text = value.strip()
     if not text:
@@ -728,11 +738,17 @@ class _DeckDumper(yaml.SafeDumper):
 
 
 def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    # Multi-line text reads best as a literal block, exactly as typed.
-    style = "|" if "\n" in text else None
+    style: str | None = None
+    if any(mark in text for mark in _OTHER_LINE_BREAKS):
+        # YAML reads NEL, LS and PS as line breaks, which a block or a single-quoted
+        # scalar turns into "\n" or a space; double quotes write them as escapes.
+        style = '"'
+    elif "\n" in text:
+        style = "|"  # multi-line text reads best as a literal block, exactly as typed
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
+_OTHER_LINE_BREAKS: Final = ("\x85", "\u2028", "\u2029")
 _DeckDumper.add_representer(str, _represent_text)
 
 

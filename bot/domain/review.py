@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -172,6 +172,57 @@ def new_cards_left(
     today = local_date(now, zone)
     started_today = sum(1 for instant in first_reviews if local_date(instant, zone) == today)
     return max(0, limit - started_today)
+
+
+class NoNewCards(StrEnum):
+    """Why a member may start no new card of a deck today."""
+
+    TURNED_OFF = "turned off"  # their allowance is 0 a day
+    ALL_STARTED = "all started"  # every card of the deck has been studied
+    ALLOWANCE_USED = "allowance used"  # today's allowance is spent, in any deck
+
+
+@dataclass(frozen=True)
+class NewCardsToday:
+    """How many new cards of one deck a member may still start today, and why not more.
+
+    The allowance is per member and day, shared by all decks; a deck also runs out
+    of new cards once each has been studied.
+    """
+
+    per_day: int  # the member's allowance
+    allowance_left: int  # what is left of it today, in all decks
+    unstarted: int  # cards of the deck never studied
+
+    @property
+    def left(self) -> int:
+        return min(self.unstarted, self.allowance_left)
+
+    @property
+    def none_because(self) -> NoNewCards | None:
+        if self.left:
+            return None
+        if self.per_day == 0:
+            return NoNewCards.TURNED_OFF
+        if self.unstarted == 0:
+            return NoNewCards.ALL_STARTED
+        return NoNewCards.ALLOWANCE_USED
+
+
+def new_cards_today(
+    per_day: int,
+    first_reviews: Iterable[datetime],
+    deck_card_ids: Sequence[str],
+    states: Iterable[MemoryState],
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+) -> NewCardsToday:
+    """What is left today of new cards in a deck: `/review` and `/due` both ask this."""
+    started = {s.card_id for s in states}
+    unstarted = sum(1 for card_id in set(deck_card_ids) if card_id not in started)
+    left = new_cards_left(per_day, first_reviews, now=now, zone=zone)
+    return NewCardsToday(per_day=per_day, allowance_left=left, unstarted=unstarted)
 
 
 def plan_review(

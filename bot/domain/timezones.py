@@ -193,7 +193,8 @@ def zone_or_utc(name: str | None) -> ZoneInfo:
     """The named zone, or UTC if the stored name is missing or no longer known."""
     try:
         return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OSError):
+        # OSError: a folder of the tz database ("America") or a name too long for a file.
         return ZoneInfo("UTC")
 
 

@@ -3,8 +3,9 @@
 A package is a zip holding the collection as `collection.anki21b` (zstd-compressed, Anki
 2.1.50+), `collection.anki21` or `collection.anki2`; newer packages also carry a stub
 `collection.anki2` asking to upgrade, so the newest name wins. Nothing in the package is
-trusted: sizes are checked before and while unpacking, and the database is opened read-only
-with a bounded amount of work.
+trusted: sizes are checked before and while unpacking; the schema must be Anki's plain
+tables, its size checked before SQLite parses it; and the database is opened read-only
+with bounded memory and work, and read up to a number of notes and bytes of text.
 """
 
 from __future__ import annotations
@@ -37,10 +38,44 @@ from bot.importers.text import html_to_text
 
 COLLECTION_NAMES: Final = ("collection.anki21b", "collection.anki21", "collection.anki2")
 _CHUNK: Final = 256 * 1024
-# SQLite calls the progress handler every this many virtual machine instructions...
+# SQLite calls the progress handler every this many virtual machine instructions, and a
+# read is abandoned past a budget of instructions per note the limits allow. Reading 50,000
+# notes and their 100,000 cards takes about 2.8 million instructions, 55 a note; the budget
+# is seven times that (a fraction of a second), however the collection is built.
 _PROGRESS_EVERY: Final = 10_000
-# ...and a read is abandoned after this many calls: far more than any real deck needs.
-_PROGRESS_BUDGET: Final = 50_000
+_STEPS_PER_NOTE: Final = 400
+_MIN_PROGRESS_CALLS: Final = 100
+# What one connection may hold: no value over 4 MB (SQLITE_LIMIT_LENGTH), no statement of
+# the schema over 64 KB, no table of over 100 columns (Anki's widest has 18), no ATTACH.
+_MAX_VALUE_BYTES: Final = 4 * MB
+_SQLITE_LIMITS: Final = (
+    (sqlite3.SQLITE_LIMIT_LENGTH, _MAX_VALUE_BYTES),
+    (sqlite3.SQLITE_LIMIT_SQL_LENGTH, 64 * 1024),
+    (sqlite3.SQLITE_LIMIT_COLUMN, 100),
+    (sqlite3.SQLITE_LIMIT_ATTACHED, 0),
+    (sqlite3.SQLITE_LIMIT_EXPR_DEPTH, 100),
+    (sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, 10),
+)
+# The page cache, in KiB; temporary tables and sorts spill to a file past it.
+_CACHE_KIB: Final = 4096
+# Anki's schema has about thirty tables and indexes in about 10 KB, on a page or two.
+_MAX_SCHEMA_OBJECTS: Final = 200
+_MAX_SCHEMA_BYTES: Final = 1 * MB
+_MAX_SCHEMA_PAGES: Final = 1000
+_PLAIN_TABLE: Final = re.compile(r"\s*CREATE\s+TABLE\s", re.IGNORECASE)
+_PLAIN_INDEX: Final = re.compile(r"\s*CREATE\s+(UNIQUE\s+)?INDEX\s", re.IGNORECASE)
+_VIRTUAL_TABLE: Final = re.compile(r"\s*CREATE\s+VIRTUAL\s", re.IGNORECASE)
+_READ_TABLES: Final = ("col", "notes", "cards")
+# The deck names in the legacy `col.decks` JSON are read only up to this size.
+_MAX_DECKS_JSON: Final = 1 * MB
+# The title is taken from the decks of the first cards (this many per note read at most)...
+_CARDS_PER_NOTE: Final = 4
+# ...and of the largest of those decks.
+_TITLE_DECKS: Final = 100
+# Anki compresses with zstd's default level, a 2 MB window; a frame may ask for 16 MB.
+_MAX_ZSTD_WINDOW: Final = 16 * MB
+# Anki writes its zips stored or deflated; other methods only cost memory to unpack.
+_ZIP_METHODS: Final = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 _CLOZE: Final = re.compile(r"\{\{c\d+::")
 # Tags Anki itself sets; they say nothing about a card's topic.
 _ANKI_TAGS: Final = frozenset({"leech", "marked"})
@@ -76,6 +111,11 @@ def read_anki(data: bytes, filename: str, limits: ImportLimits) -> RawDeck:
                     "collection.anki2). Export the deck from Anki as an .apkg."
                 )
             entry = by_name[name]
+            if entry.compress_type not in _ZIP_METHODS:
+                raise fail(
+                    f"its collection is compressed with zip method {entry.compress_type}, "
+                    "which Anki never writes. Export the deck from Anki again."
+                )
             ratio = entry.file_size / max(entry.compress_size, 1)
             if entry.file_size > MB and ratio > limits.max_ratio:
                 raise fail(
@@ -88,7 +128,7 @@ def read_anki(data: bytes, filename: str, limits: ImportLimits) -> RawDeck:
                     _unzstd(source, target, limits.max_unpacked_bytes)
                 else:
                     _copy(source, target, limits.max_unpacked_bytes)
-            return _read_collection(path, filename)
+            return _read_collection(path, filename, limits)
     except _TooBig:
         raise fail(
             f"its collection unpacks to more than {megabytes(limits.max_unpacked_bytes)}."
@@ -96,6 +136,10 @@ def read_anki(data: bytes, filename: str, limits: ImportLimits) -> RawDeck:
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
         raise fail(f"the zip archive is damaged ({error}).") from None
     except zstandard.ZstdError as error:
+        if "too much memory" in str(error):
+            raise fail(
+                "its compressed collection needs more memory to unpack than Anki's ever do."
+            ) from None
         raise fail(f"its compressed collection is damaged ({error}).") from None
     except NotImplementedError as error:  # a compression method zipfile does not know
         raise fail(f"it uses an unsupported zip feature ({error}).") from None
@@ -114,7 +158,8 @@ def _copy(source: IO[bytes], target: IO[bytes], limit: int) -> None:
 
 
 def _unzstd(source: IO[bytes], target: IO[bytes], limit: int) -> None:
-    reader = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True)
+    decompressor = zstandard.ZstdDecompressor(max_window_size=_MAX_ZSTD_WINDOW)
+    reader = decompressor.stream_reader(source, read_across_frames=True)
     with reader:
         _copy(reader, target, limit)
 
@@ -125,13 +170,14 @@ def _unicase(left: str, right: str) -> int:
     return (a > b) - (a < b)
 
 
-def _budget() -> Callable[[], int]:
+def _budget(limits: ImportLimits) -> Callable[[], int]:
+    budget = max(limits.max_notes * _STEPS_PER_NOTE // _PROGRESS_EVERY, _MIN_PROGRESS_CALLS)
     calls = 0
 
     def progress() -> int:
         nonlocal calls
         calls += 1
-        return 1 if calls > _PROGRESS_BUDGET else 0  # non-zero aborts the statement
+        return 1 if calls > budget else 0  # non-zero aborts the statement
 
     return progress
 
@@ -142,7 +188,98 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _read_collection(path: Path, filename: str) -> RawDeck:
+def _bounded(conn: sqlite3.Connection, limits: ImportLimits) -> None:
+    """Cap what SQLite may spend on this one connection, before it reads the schema."""
+    for limit, value in _SQLITE_LIMITS:
+        conn.setlimit(limit, value)
+    conn.set_progress_handler(_budget(limits), _PROGRESS_EVERY)
+    conn.execute("PRAGMA query_only = ON")
+    conn.execute("PRAGMA trusted_schema = OFF")
+    conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
+    conn.execute("PRAGMA temp_store = FILE")
+    conn.execute("PRAGMA mmap_size = 0")
+
+
+class _DamagedSchema(Exception):
+    pass
+
+
+def _varint(page: bytes, at: int) -> tuple[int, int]:
+    """SQLite's variable-length integer at `at`: its value and where the next field starts."""
+    value = 0
+    for i in range(8):
+        byte = page[at + i]
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, at + i + 1
+    return (value << 8) | page[at + 8], at + 9
+
+
+def _schema_fits(path: Path) -> bool:
+    """Whether the schema table lists at most a few hundred objects in at most a megabyte,
+    read from the file's own b-tree: SQLite parses every statement of a schema as soon as
+    the file is used, so 200,000 views would cost half a gigabyte before any check ran.
+
+    True for a file that is not an SQLite database at all: SQLite says so itself.
+    """
+    with path.open("rb") as file:
+        header = file.read(100)
+        if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+            return True
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        if page_size < 512 or page_size & (page_size - 1):
+            raise _DamagedSchema
+        pages = [1]
+        seen: set[int] = set()
+        objects = size = 0
+        while pages:
+            number = pages.pop()
+            if number in seen or number < 1:
+                raise _DamagedSchema
+            if len(seen) >= _MAX_SCHEMA_PAGES:
+                return False
+            seen.add(number)
+            file.seek((number - 1) * page_size)
+            page = file.read(page_size)
+            start = 100 if number == 1 else 0
+            if len(page) < page_size:
+                raise _DamagedSchema
+            kind, cells = page[start], int.from_bytes(page[start + 3 : start + 5], "big")
+            if kind == 0x05:  # interior: a child page left of each cell, and one on the right
+                pages.append(int.from_bytes(page[start + 8 : start + 12], "big"))
+                pointers = start + 12
+            elif kind == 0x0D:  # leaf: one row a cell, its payload size first
+                pointers = start + 8
+            else:
+                raise _DamagedSchema
+            for cell in range(cells):
+                at = int.from_bytes(page[pointers + 2 * cell : pointers + 2 * cell + 2], "big")
+                if kind == 0x05:
+                    pages.append(int.from_bytes(page[at : at + 4], "big"))
+                else:
+                    objects += 1
+                    size += _varint(page, at)[0]
+            if objects > _MAX_SCHEMA_OBJECTS or size > _MAX_SCHEMA_BYTES:
+                return False
+    return True
+
+
+def _check_schema_size(path: Path, filename: str) -> None:
+    try:
+        fits = _schema_fits(path)
+    except (_DamagedSchema, IndexError):
+        raise _not_a_collection(filename, "its schema is damaged") from None
+    if not fits:
+        raise _not_anki(
+            filename,
+            f"its schema lists over {_MAX_SCHEMA_OBJECTS} tables and indexes, or over "
+            f"{megabytes(_MAX_SCHEMA_BYTES)} of them; Anki's lists about 30",
+        )
+
+
+def _read_collection(path: Path, filename: str, limits: ImportLimits) -> RawDeck:
+    _check_schema_size(path, filename)
     # immutable: no locks, no journal or WAL files; query_only: no statement may write.
     uri = f"{path.as_uri()}?mode=ro&immutable=1"
     try:
@@ -154,14 +291,21 @@ def _read_collection(path: Path, filename: str) -> RawDeck:
     try:
         conn.text_factory = bytes  # decoded per note, so bad text is reported with its note
         conn.create_collation("unicase", _unicase)
-        conn.set_progress_handler(_budget(), _PROGRESS_EVERY)
-        conn.execute("PRAGMA query_only = ON")
-        conn.execute("PRAGMA trusted_schema = OFF")
-        return _read_notes(conn, filename)
+        _bounded(conn, limits)
+        _check_schema(conn, filename)
+        return _read_notes(conn, filename, limits)
     except sqlite3.OperationalError as error:
         if "interrupted" in str(error):
             raise DeckImportError.single(
                 filename, "reading its collection took too long; it is not a usual deck."
+            ) from None
+        raise _not_a_collection(filename, error) from None
+    except sqlite3.DataError as error:
+        if "too big" in str(error):
+            raise DeckImportError.single(
+                filename,
+                f"it holds a value over {megabytes(_MAX_VALUE_BYTES)}; no note of a deck "
+                "is that large.",
             ) from None
         raise _not_a_collection(filename, error) from None
     except sqlite3.DatabaseError as error:
@@ -170,40 +314,102 @@ def _read_collection(path: Path, filename: str) -> RawDeck:
         conn.close()
 
 
-def _not_a_collection(filename: str, error: Exception) -> DeckImportError:
+def _not_a_collection(filename: str, error: Exception | str) -> DeckImportError:
     return DeckImportError.single(
         filename, f"the collection inside is not a readable Anki database ({error})."
     )
 
 
-def _deck_names(conn: sqlite3.Connection, tables: set[str]) -> dict[int, str]:
-    """Deck names by id: a `decks` table since Anki 2.1.28, JSON in `col.decks` before."""
-    if "decks" in tables:
-        rows = conn.execute("SELECT id, name FROM decks").fetchall()
-        if rows:
-            # The newer schema separates a deck path with 0x1f where the UI shows "::".
-            return {int(i): _text(name).replace("\x1f", "::") for i, name in rows}
-    row = conn.execute("SELECT decks FROM col").fetchone()
+def _not_anki(filename: str, why: str) -> DeckImportError:
+    return DeckImportError.single(
+        filename, f"the database inside is not an Anki collection ({why})."
+    )
+
+
+def _check_schema(conn: sqlite3.Connection, filename: str) -> None:
+    """Anki's collections are plain tables and indexes; anything else runs code on read.
+
+    A view named `notes` can be a recursive query that never ends, a trigger or a virtual
+    table is code too, and a computed column is evaluated for every row read. None is
+    ever in a collection Anki writes, so a file with one is refused before it is read.
+    """
+    rows = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master LIMIT ?", (_MAX_SCHEMA_OBJECTS + 1,)
+    ).fetchall()
+    if len(rows) > _MAX_SCHEMA_OBJECTS:
+        raise _not_anki(filename, f"it defines over {_MAX_SCHEMA_OBJECTS} tables and indexes")
+    tables: set[str] = set()
+    for kind_blob, name_blob, sql_blob in rows:
+        kind, name, sql = _text(kind_blob), _text(name_blob), _text(sql_blob)
+        # SQLite builds its schema from the statement, not from the type column.
+        if kind == "table" and _PLAIN_TABLE.match(sql):
+            tables.add(name)
+        elif kind == "index" and (not sql or _PLAIN_INDEX.match(sql)):
+            continue
+        else:
+            shown = "virtual table" if _VIRTUAL_TABLE.match(sql) else kind or "object"
+            raise _not_anki(filename, f"it defines the {shown} `{name[:40]}`")
+    missing = [name for name in _READ_TABLES if name not in tables]
+    if missing:
+        raise _not_anki(filename, f"it has no {missing[0]} table")
+    for table in (*_READ_TABLES, "decks"):
+        if table not in tables:
+            continue
+        for column in conn.execute(f"PRAGMA table_xinfo({table})"):
+            if column[-1]:  # hidden: 2 and 3 are computed columns
+                raise _not_anki(
+                    filename, f"its {table} table has a computed column `{_text(column[1])}`"
+                )
+
+
+def _deck_names(conn: sqlite3.Connection, deck_ids: list[int]) -> dict[int, str]:
+    """Names of these decks: a `decks` table since Anki 2.1.28, JSON in `col.decks` before."""
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'decks'"
+    ).fetchone()
+    names: dict[int, str] = {}
+    if has_table:
+        for deck_id in deck_ids:
+            row = conn.execute("SELECT name FROM decks WHERE id = ?", (deck_id,)).fetchone()
+            if row:
+                # The newer schema separates a deck path with 0x1f where the UI shows "::".
+                names[deck_id] = _text(row[0]).replace("\x1f", "::")
+        if names:
+            return names
+    row = conn.execute("SELECT decks FROM col LIMIT 1").fetchone()
+    raw = row[0] if row and isinstance(row[0], bytes) else b""
+    if len(raw) > _MAX_DECKS_JSON:  # names only make the title; not worth that much memory
+        return {}
     try:
-        decks = json.loads((_text(row[0]) if row else "") or "{}")
-    except ValueError:
+        decks = json.loads(_text(raw) or "{}")
+    except (ValueError, RecursionError):
         return {}
     if not isinstance(decks, dict):
         return {}
-    names: dict[int, str] = {}
-    for key, deck in decks.items():
-        if isinstance(deck, dict) and isinstance(deck.get("name"), str) and str(key).isdigit():
-            names[int(key)] = deck["name"]
+    for deck_id in deck_ids:
+        deck = decks.get(str(deck_id))
+        if isinstance(deck, dict) and isinstance(deck.get("name"), str):
+            names[deck_id] = deck["name"]
     return names
 
 
-def _title(conn: sqlite3.Connection, names: dict[int, str]) -> str | None:
+def _title(conn: sqlite3.Connection, limits: ImportLimits) -> str | None:
     """The deck the notes' cards are in; for several, the parent deck they share."""
+    # Only the first cards and the biggest decks count: enough to name a deck, and bounded.
+    by_deck = [
+        (int(deck_id), int(notes))
+        for deck_id, notes in conn.execute(
+            "SELECT did, COUNT(DISTINCT nid) FROM (SELECT did, nid FROM cards LIMIT ?) "
+            "GROUP BY did ORDER BY 2 DESC, 1 LIMIT ?",
+            (limits.max_notes * _CARDS_PER_NOTE, _TITLE_DECKS),
+        )
+    ]
+    names = _deck_names(conn, [deck_id for deck_id, _ in by_deck])
     counts: Counter[str] = Counter()
-    for deck_id, notes in conn.execute("SELECT did, COUNT(DISTINCT nid) FROM cards GROUP BY did"):
-        name = names.get(int(deck_id))
+    for deck_id, notes in by_deck:
+        name = names.get(deck_id)
         if name:
-            counts[name] += int(notes)
+            counts[name] += notes
     if not counts:
         return None
     paths = [name.split("::") for name in counts]
@@ -225,20 +431,44 @@ def _topic(tags: str) -> str | None:
     return None
 
 
-def _read_notes(conn: sqlite3.Connection, filename: str) -> RawDeck:
-    tables = {_text(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")}
-    if not {"col", "notes", "cards"} <= tables:
-        raise DeckImportError.single(
-            filename, "the database inside is not an Anki collection (it has no notes)."
-        )
-    deck = RawDeck(format="Anki package", title=_title(conn, _deck_names(conn, tables)))
+def _too_many_notes(filename: str, limits: ImportLimits) -> DeckImportError:
+    return DeckImportError.single(
+        filename,
+        f"it holds more than {limits.max_notes:,} notes, more than an import reads. "
+        "Export a smaller deck from Anki.",
+    )
+
+
+def _read_notes(conn: sqlite3.Connection, filename: str, limits: ImportLimits) -> RawDeck:
+    # Counted first, and only up to the cap: a package of millions of notes costs nothing.
+    (count,) = conn.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM notes LIMIT ?)", (limits.max_notes + 1,)
+    ).fetchone()
+    if count > limits.max_notes:
+        raise _too_many_notes(filename, limits)
+    deck = RawDeck(format="Anki package", title=_title(conn, limits))
     problems: list[ImportProblem] = []
-    rows = conn.execute("SELECT flds, tags FROM notes ORDER BY id")
+    read = 0
+    # Rows are fetched one at a time, never all at once; rowid order is id order in Anki.
+    rows = conn.execute(
+        "SELECT flds, tags FROM notes ORDER BY rowid LIMIT ?", (limits.max_notes + 1,)
+    )
     for number, (fields_blob, tags_blob) in enumerate(rows, start=1):
+        if number > limits.max_notes:
+            raise _too_many_notes(filename, limits)
         where = f"note {number}"
         raw = fields_blob if isinstance(fields_blob, bytes) else _text(fields_blob).encode()
+        # Only the front and back are read, and turning their HTML into text costs time.
+        parts = raw.split(_FIELD_SEPARATOR, 2)[:2]
+        read += sum(len(part) for part in parts)
+        if read > limits.max_note_bytes:
+            raise DeckImportError.single(
+                filename,
+                f"its fronts and backs hold more than {megabytes(limits.max_note_bytes)} of "
+                "text, more than an import reads. Export a smaller deck from Anki.",
+            )
         try:
-            fields = [part.decode("utf-8") for part in raw.split(_FIELD_SEPARATOR)]
+            fields = [part.decode("utf-8") for part in parts]
         except UnicodeDecodeError:
             problems.append(ImportProblem(where, "its text is not valid UTF-8"))
             continue

@@ -28,6 +28,11 @@ class ImportLimits:
     max_unpacked_bytes: int
     # Past this compression ratio an entry bigger than a megabyte is taken for a zip bomb.
     max_ratio: int = 100
+    # Notes an Anki package may hold: reading stops past it, whatever they turn out to be.
+    max_notes: int = 50_000
+    # Bytes of HTML the fronts and backs of an Anki package's notes may hold in all: turning
+    # it into text takes about a second per 2 MB. 5,000 cards of 800 bytes a side fit.
+    max_note_bytes: int = 8 * MB
 
 
 # Decks uploaded in Discord are stored in the database and parsed when a server is served.
@@ -36,7 +41,11 @@ SERVER_LIMITS: Final = ImportLimits(
 )
 # The command line writes a deck file for the bot's own folder; the owner runs it.
 CLI_LIMITS: Final = ImportLimits(
-    max_file_bytes=256 * MB, max_cards=20_000, max_unpacked_bytes=1024 * MB
+    max_file_bytes=256 * MB,
+    max_cards=20_000,
+    max_unpacked_bytes=1024 * MB,
+    max_notes=200_000,
+    max_note_bytes=256 * MB,
 )
 
 

@@ -44,6 +44,7 @@ from bot.storage.models import (
 )
 from bot.storage.reviews import ReviewQueries, remember, review_answers_behind_the_mark
 from bot.storage.server_decks import ServerDeckQueries
+from bot.storage.stats import _GRADED as _JUDGED
 from bot.storage.stats import StatsQueries
 
 # How long a write waits for another writer's lock. Shorter than Discord's 3 s
@@ -189,12 +190,13 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     async def deck_progress(self, user_id: int, deck_id: str) -> DeckProgress:
         row = await self._fetchone(
-            "SELECT COUNT(*), COALESCE(SUM(correct), 0), COUNT(DISTINCT card_id) "
+            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN mode IN {_JUDGED} THEN correct END), 0), "
+            f"COUNT(DISTINCT card_id), COALESCE(SUM(mode IN {_JUDGED}), 0) "
             "FROM answers WHERE user_id = ? AND deck_id = ?",
             (user_id, deck_id),
         )
         assert row is not None
-        return DeckProgress(int(row[0]), int(row[1]), int(row[2]))
+        return DeckProgress(int(row[0]), int(row[1]), int(row[2]), judged=int(row[3]))
 
     # -- quiz sessions ------------------------------------------------------
 

@@ -116,15 +116,20 @@ class Answer:
 
 @dataclass(frozen=True)
 class DeckProgress:
-    """How far one user got in one deck."""
+    """How far one user got in one deck.
+
+    Accuracy counts the answers the bot judged, as /stats and the accuracy board do:
+    self-graded flashcards and reviews are in `answered` but not in `judged`.
+    """
 
     answered: int
-    correct: int
+    correct: int  # right answers among the judged ones
     distinct_cards: int
+    judged: int = 0
 
     @property
     def accuracy(self) -> float:
-        return self.correct / self.answered if self.answered else 0.0
+        return self.correct / self.judged if self.judged else 0.0
 
 
 ANSWER_COLUMNS = (

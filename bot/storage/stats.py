@@ -160,6 +160,14 @@ def card_results_sql(guild_id: int | None) -> str:
     )
 
 
+def decks_by_recency_sql(guild_id: int | None) -> str:
+    where, _ = _scope(0, guild_id)
+    return (
+        "SELECT deck_id FROM answers "
+        f"WHERE {where} GROUP BY deck_id ORDER BY MAX(answered_at) DESC, MAX(id) DESC"
+    )
+
+
 def activity_sql(guild_id: int | None) -> str:
     where, _ = _scope(0, guild_id)
     return (
@@ -486,6 +494,12 @@ class StatsQueries(Connection):
         params["deck"] = deck_id
         rows = await self._named_rows(card_results_sql(guild_id), params)
         return [CardResult(str(row[0]), int(row[1]), int(row[2])) for row in rows]
+
+    async def decks_by_recency(self, user_id: int, guild_id: int | None) -> list[str]:
+        """The decks a member answered in, the one studied most recently first."""
+        _, params = _scope(user_id, guild_id)
+        rows = await self._named_rows(decks_by_recency_sql(guild_id), params)
+        return [str(row[0]) for row in rows]
 
     async def activity(
         self, user_id: int, guild_id: int | None, since: datetime

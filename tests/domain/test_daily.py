@@ -15,6 +15,9 @@ from bot.domain.daily import (
     RETRY_DELAY,
     REVEAL_MARGIN,
     CardRecord,
+    DailyQuestion,
+    DuePlan,
+    FailurePlan,
     choose_card,
     cycle_remaining,
     first_post_at,
@@ -24,6 +27,7 @@ from bot.domain.daily import (
     reveal_time,
 )
 from bot.domain.decks import Card
+from bot.domain.questions import MultipleChoiceQuestion
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -281,3 +285,80 @@ def test_a_schedule_posts_once_per_local_day_at_its_time(
         scheduled = first_post_at(now, at, zone, last_day=plan.day)
         assert scheduled.astimezone(zone).date() > plan.day
     assert posted_days == sorted(set(posted_days))
+
+
+# -- rules pinned by mutation testing -----------------------------------------------------
+
+
+def test_a_same_day_retry_is_due_at_its_retry_time_not_the_usual_post_time() -> None:
+    # Berlin's 09:00 post failed; the retry was set for 09:15 and the bot runs at 09:20.
+    retry_at = utc(2026, 3, 2, 8, 15)
+    plan = plan_due(retry_at, retry_at + timedelta(minutes=5), AT, BERLIN)
+    assert plan == DuePlan(date(2026, 3, 2), retry_at)
+
+
+@pytest.mark.usefixtures("machine_clock_far_from_utc")
+def test_the_machines_own_time_zone_changes_no_post_plan() -> None:
+    retry_at = utc(2026, 3, 2, 8, 15)
+    plan = plan_due(retry_at, retry_at + timedelta(minutes=5), AT, BERLIN)
+    assert plan == DuePlan(date(2026, 3, 2), retry_at)
+    # 20:00 in New York is already the next date in UTC: that evening still has its post.
+    at = time(20, 0)
+    now = utc(2026, 3, 2, 23, 0)  # 18:00 in New York
+    assert first_post_at(now, at, NEW_YORK, last_day=date(2026, 3, 2)) == utc(2026, 3, 4, 1, 0)
+
+
+def test_a_late_start_on_a_later_day_is_due_at_that_days_post_time() -> None:
+    plan = plan_due(SCHEDULED, utc(2026, 3, 3, 9, 0), AT, BERLIN)
+    assert plan == DuePlan(date(2026, 3, 3), utc(2026, 3, 3, 8, 0))
+
+
+def test_a_failed_post_whose_retry_falls_on_the_next_day_is_not_repeated_today() -> None:
+    # The 23:50 post fails at 23:50; 00:05 is the next local day, so that day's own post
+    # at 23:50 is next, never 23:50 of the day that already had its try.
+    at = time(23, 50)
+    now = utc(2026, 3, 2, 22, 50)  # 23:50 in Berlin
+    plan = plan_failure(0, now, date(2026, 3, 2), at, BERLIN)
+    assert plan == FailurePlan(1, False, utc(2026, 3, 3, 22, 50))
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3])
+def test_a_daily_question_takes_a_correct_index_of_0_to_3(index: int) -> None:
+    question = DailyQuestion("c1", "Q", ("a", "b", "c", "d"), index)
+    assert question.correct_option == "abcd"[index]
+    assert question.correct_letter == "ABCD"[index]
+
+
+@pytest.mark.parametrize("index", [-1, 4, 5])
+def test_a_daily_question_refuses_a_correct_index_outside_0_to_3(index: int) -> None:
+    with pytest.raises(ValueError, match=f"^correct_index must be 0-3, got {index}$"):
+        DailyQuestion("c1", "Q", ("a", "b", "c", "d"), index)
+
+
+def test_a_daily_question_freezes_the_whole_multiple_choice_question() -> None:
+    question = MultipleChoiceQuestion("c7", "What is S3?", ("w", "x", "y", "z"), 2)
+    assert DailyQuestion.of(question, "Object storage.") == DailyQuestion(
+        "c7", "What is S3?", ("w", "x", "y", "z"), 2, "Object storage."
+    )
+    assert DailyQuestion.of(question, None).explanation is None
+
+
+def test_an_empty_card_pool_is_refused_with_the_reason() -> None:
+    with pytest.raises(ValueError) as excinfo:
+        choose_card([], [], {}, seed="x")
+    assert str(excinfo.value) == "the card pool is empty"
+
+
+def test_the_hardest_card_is_the_one_most_often_wrong_smoothed_for_few_answers() -> None:
+    pool = cards(3)
+    records = {
+        "c00": CardRecord(answered=10, wrong=9),  # wrong 9 times in 10: the hardest
+        "c01": CardRecord(answered=1, wrong=1),  # one wrong answer is weak evidence
+        "c02": CardRecord(answered=60, wrong=12),  # answered and got wrong most often
+    }
+    # One wrong out of one does not outrank 9 wrong out of 10 ...
+    assert records["c01"].difficulty < records["c00"].difficulty
+    # ... and being answered (or got wrong) more often is no difficulty in itself.
+    assert records["c02"].difficulty < records["c01"].difficulty
+    picks = {choose_card(pool, [], records, seed=f"h{day}").id for day in range(40)}
+    assert picks == {"c00"}  # no unseen cards left, so every day takes the hardest

@@ -371,3 +371,42 @@ def test_recent_answers_settle_a_short_streak_and_not_one_that_reaches_back() ->
     )
     # No recent study at all: settled, nothing older can be current.
     assert recent_streak_standing(1, [], UTC_ZONE, now, since) == RecentStreak(None, True)
+
+
+# -- rules pinned by mutation testing -----------------------------------------------------
+# Answers older than ``since`` fall on a local day no later than the day of ``since`` plus
+# two days. Recent answers alone settle a member's streak exactly when no such day matters:
+# without a current streak, when that day is before yesterday; with one, when it is before
+# the day before the run began.
+
+NOW = utc(2026, 3, 20, 12)  # today is 2026-03-20 in UTC
+
+
+def test_without_recent_answers_the_streak_is_settled_when_older_ones_end_before_yesterday() -> (
+    None
+):
+    # Older answers reach at most 2026-03-18, the day before yesterday: settled, no streak.
+    assert recent_streak_standing(1, [], UTC_ZONE, NOW, utc(2026, 3, 16, 12)) == RecentStreak(
+        None, True
+    )
+    # They may reach 2026-03-19, yesterday, which would still be a current streak.
+    assert recent_streak_standing(1, [], UTC_ZONE, NOW, utc(2026, 3, 17, 12)) == RecentStreak(
+        None, False
+    )
+
+
+RUN = [utc(2026, 3, 18, 8), utc(2026, 3, 19, 8), utc(2026, 3, 20, 8)]  # began 2026-03-18
+
+
+@pytest.mark.usefixtures("machine_clock_far_from_utc")
+def test_a_recent_run_is_settled_when_older_answers_end_before_the_day_before_it() -> None:
+    # Older answers reach at most 2026-03-16 (on the server's calendar, whatever the
+    # machine's clock says): they cannot touch 2026-03-17, so the run is all there is.
+    settled = recent_streak_standing(1, RUN, UTC_ZONE, NOW, utc(2026, 3, 14, 11))
+    assert settled == RecentStreak(Standing(1, Fraction(3), utc(2026, 3, 20, 8)), True)
+
+
+def test_a_recent_run_is_not_settled_when_older_answers_may_extend_it() -> None:
+    # Older answers may reach 2026-03-17, the day before the run: it could be longer.
+    unsure = recent_streak_standing(1, RUN, UTC_ZONE, NOW, utc(2026, 3, 15, 12))
+    assert unsure == RecentStreak(None, settled=False)

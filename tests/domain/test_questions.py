@@ -207,3 +207,40 @@ def test_draw_cards_filters_by_topic_and_returns_fewer_when_short() -> None:
 def test_draw_cards_rejects_a_negative_count() -> None:
     with pytest.raises(ValueError):
         draw_cards(MIXED, count=-1, topic=None, seed=1)
+
+
+# -------------------------------------------------------- rules pinned by mutation testing
+
+
+def test_a_stored_seed_rebuilds_the_same_question_and_draw_in_every_release() -> None:
+    # A quiz stores only its seed; after a restart into an updated bot it must show the same
+    # options in the same order and the same next cards, so these values never change.
+    question = build_multiple_choice(MIXED, STORAGE[0], seed="session-123")
+    assert question.options == (
+        "Archive storage",
+        "Object storage",
+        "Shared file storage",
+        "Block storage",
+    )
+    assert question.correct_index == 1
+    drawn = draw_cards(MIXED, count=4, topic=None, seed="session-123")
+    assert [card.front for card in drawn] == [
+        "Compute question 7",
+        "Compute question 3",
+        "What is EBS?",
+        "Compute question 2",
+    ]
+    in_topic = draw_cards(MIXED, count=4, topic="Storage", seed="session-123")
+    assert [card.front for card in in_topic] == [
+        "What is Glacier?",
+        "What is EFS?",
+        "What is S3?",
+        "What is EBS?",
+    ]
+
+
+def test_impossible_indexes_and_counts_are_refused_with_the_reason() -> None:
+    with pytest.raises(ValueError, match="^correct_index must be 0-3, got 4$"):
+        MultipleChoiceQuestion("c", "Q", ("a", "b", "c", "d"), 4)
+    with pytest.raises(ValueError, match="^count must not be negative, got -1$"):
+        draw_cards(MIXED, count=-1, topic=None, seed=1)

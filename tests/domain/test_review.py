@@ -143,3 +143,57 @@ def test_retention_bounds() -> None:
     assert check_retention(0.9) == 0.9
     with pytest.raises(ValueError, match="between 0.70 and 0.97"):
         check_retention(0.99)
+
+
+# -- rules pinned by mutation testing -----------------------------------------------------
+
+
+def test_retention_bounds_are_inclusive() -> None:
+    assert check_retention(0.70) == 0.70
+    assert check_retention(0.97) == 0.97
+    for outside in (0.69, 0.98):
+        with pytest.raises(ValueError):
+            check_retention(outside)
+
+
+def test_an_answer_is_slow_only_past_twenty_seconds() -> None:
+    def grade(ms: int) -> Grade:
+        return grade_for_answer(mode="typed", correct=True, self_grade=None, response_ms=ms)
+
+    assert grade(20_000) is Grade.GOOD
+    assert grade(20_001) is Grade.HARD
+
+
+@pytest.mark.usefixtures("machine_clock_far_from_utc")
+def test_the_machines_own_time_zone_does_not_move_the_new_card_allowance() -> None:
+    started = [datetime(2026, 1, 5, 11, 0, tzinfo=UTC)]
+    now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    assert new_cards_left(5, started, now=now, zone=ZoneInfo("UTC")) == 4
+
+
+def test_a_card_due_this_very_moment_is_due() -> None:
+    now = T0
+    states = [_state("a", now), _state("b", now + timedelta(seconds=1))]
+    assert plan_review(["a", "b"], states, now=now, new_allowed=0, limit=50) == ["a"]
+    summary = summarise_due(["a", "b"], states, now=now, new_allowed=0)
+    assert (summary.due, summary.next_due) == (1, now + timedelta(seconds=1))
+
+
+def test_nothing_due_later_has_no_next_due_time() -> None:
+    summary = summarise_due(["a", "b"], [_state("a", T0)], now=T0, new_allowed=5)
+    assert (summary.due, summary.new_available, summary.next_due) == (1, 1, None)
+    empty = summarise_due(["a", "b", "c"], [], now=T0, new_allowed=5)
+    assert (empty.due, empty.new_available, empty.next_due) == (0, 3, None)
+
+
+def test_new_cards_available_are_the_deck_cards_never_reviewed_up_to_the_allowance() -> None:
+    states = [_state("a", T0 + timedelta(days=1))]
+    assert summarise_due(["a", "b", "c"], states, now=T0, new_allowed=10).new_available == 2
+    assert summarise_due(["a", "b", "c"], states, now=T0, new_allowed=1).new_available == 1
+
+
+def test_a_review_belongs_to_the_card_reviewed() -> None:
+    first = review(None, ReviewEvent("card-7", Grade.GOOD, T0, 3000))
+    assert first.card_id == "card-7"
+    again = review(first, ReviewEvent("card-7", Grade.AGAIN, first.due, 3000))
+    assert again.card_id == "card-7"

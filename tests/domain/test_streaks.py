@@ -138,6 +138,14 @@ def test_record_same_day_twice_does_not_double() -> None:
     assert record_study_day(state, date(2024, 5, 2)) == state
 
 
+def test_more_answers_on_the_first_day_of_a_run_keep_the_streak_at_one() -> None:
+    first = record_study_day(StreakState(), date(2024, 5, 1))
+    assert record_study_day(first, date(2024, 5, 1)) == StreakState(1, 1, date(2024, 5, 1))
+    # Also on the first day of a new run after a break, the best run is kept.
+    broken = record_study_day(fold(run(date(2024, 4, 1), 3)), date(2024, 5, 1))
+    assert record_study_day(broken, date(2024, 5, 1)) == StreakState(1, 3, date(2024, 5, 1))
+
+
 def test_record_next_day_extends() -> None:
     state = fold(run(date(2024, 5, 1), 3))
     assert record_study_day(state, date(2024, 5, 4)) == StreakState(4, 4, date(2024, 5, 4))
@@ -247,6 +255,12 @@ DAYS = st.dates(min_value=date(2020, 1, 1), max_value=date(2020, 3, 31))
 
 @given(st.sets(DAYS, min_size=1))
 def test_incremental_matches_batch(days: set[date]) -> None:
+    ordered = sorted(days)
+    assert fold(ordered) == study_streak(days, ordered[-1])
+
+
+@given(st.lists(DAYS, min_size=1))
+def test_many_answers_a_day_fold_to_the_same_streak_as_one(days: list[date]) -> None:
     ordered = sorted(days)
     assert fold(ordered) == study_streak(days, ordered[-1])
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
+from rapidfuzz import fuzz, utils
 
 from bot.domain.timezones import (
     COMMON_ZONES,
@@ -17,6 +18,7 @@ from bot.domain.timezones import (
     parse_hhmm,
     resolve_zone,
     search_zones,
+    zone_or_utc,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -281,3 +283,178 @@ def test_consecutive_days_tile_without_gaps() -> None:
         _start, end = local_day_bounds(day, BERLIN)
         day += timedelta(days=1)
         assert local_day_bounds(day, BERLIN)[0] == end
+
+
+# --- rules pinned by mutation testing ---------------------------------------------------------
+
+
+def _related(query: str, zone: str) -> bool:
+    """The query (spaces read as underscores) is in the name, or the name or its city is a
+    close fuzzy match (at least 70% similar)."""
+    spaced = query.strip().casefold().replace(" ", "_")
+    if spaced in zone.casefold():
+        return True
+    city = zone.rsplit("/", 1)[-1]
+    return any(
+        fuzz.ratio(query, candidate, processor=utils.default_process) >= 70
+        for candidate in (zone, city)
+    )
+
+
+@pytest.mark.parametrize("query", ["berlin", "in", "la", "bu", "port o", "Lndon", "asia/tok"])
+def test_search_zones_offers_only_related_zones_each_once(query: str) -> None:
+    results = search_zones(query)
+    assert results, "a query that matches zones finds some"
+    assert all(_related(query, zone) for zone in results), results
+    assert len(set(results)) == len(results), "no zone is offered twice"
+
+
+def test_search_zones_offers_nothing_for_a_query_that_matches_no_zone() -> None:
+    assert search_zones("qqqqqq") == []
+
+
+def test_search_zones_a_single_zone_query_gives_exactly_that_zone_even_at_limit_one() -> None:
+    assert search_zones("berlin") == ["Europe/Berlin"]
+    assert search_zones("berlin", limit=1) == ["Europe/Berlin"]
+    assert search_zones("europe/be", limit=1) == ["Europe/Berlin"]
+
+
+def test_search_zones_default_is_discords_limit_of_25_choices() -> None:
+    assert len(search_zones("a")) == 25
+    assert len(search_zones("")) == 25
+
+
+@pytest.mark.parametrize("query", ["in", "la", "bu"])
+def test_search_zones_names_or_cities_starting_with_the_query_come_before_other_matches(
+    query: str,
+) -> None:
+    def starts(zone: str) -> bool:
+        folded = zone.casefold()
+        return folded.startswith(query) or folded.rsplit("/", 1)[-1].startswith(query)
+
+    results = search_zones(query)
+    flags = [starts(zone) for zone in results]
+    assert any(flags) and not all(flags), "the case needs both kinds"
+    assert flags == sorted(flags, reverse=True), results
+
+
+def test_search_zones_a_space_stands_for_the_underscore_of_a_city() -> None:
+    # "Port of Spain" is too long for a fuzzy match on "port o": only the prefix finds it.
+    assert search_zones("port o")[0] == "America/Port_of_Spain"
+    # A city in a three-part name ("America/Argentina/La_Rioja") counts as a city prefix.
+    assert search_zones("la rioja")[0] == "America/Argentina/La_Rioja"
+
+
+def test_search_zones_fills_up_with_every_close_fuzzy_match_best_first() -> None:
+    query = "asia/tok"
+    close = {
+        zone
+        for zone in available_timezones()
+        if fuzz.ratio(query, zone, processor=utils.default_process) >= 70
+    }
+    results = search_zones(query)
+    assert len(close) > 5  # more than one batch of five
+    assert close <= set(results)
+    assert results[0] == "Asia/Tokyo"
+
+
+def test_resolve_zone_a_clear_winner_comes_without_weaker_alternatives() -> None:
+    for typo, zone in [("Europe/Berln", "Europe/Berlin"), ("Amrica/Chicago", "America/Chicago")]:
+        with pytest.raises(UnknownTimeZoneError) as excinfo:
+            resolve_zone(typo)
+        assert excinfo.value.suggestions == (zone,)
+
+
+def test_resolve_zone_suggests_at_most_five_names_even_when_more_are_as_close() -> None:
+    with pytest.raises(UnknownTimeZoneError) as excinfo:
+        resolve_zone("Etc/GMT+13")
+    assert len(excinfo.value.suggestions) == 5
+    assert excinfo.value.suggestions[0] == "Etc/GMT-13"
+
+
+def test_unknown_zone_message_lists_suggestions_and_cuts_a_long_name() -> None:
+    error = UnknownTimeZoneError("Europe/Brl", ("Europe/Berlin", "Europe/Brussels"))
+    assert str(error).startswith(
+        "Unknown time zone 'Europe/Brl'. Did you mean: Europe/Berlin, Europe/Brussels? "
+    )
+    exact = "x" * 64
+    assert f"'{exact}'" in str(UnknownTimeZoneError(exact))
+    assert f"'{exact}…'" in str(UnknownTimeZoneError(exact + "y"))
+
+
+@pytest.mark.parametrize(
+    ("stored", "key"),
+    [
+        ("Asia/Tokyo", "Asia/Tokyo"),
+        (None, "UTC"),
+        ("", "UTC"),
+        ("Mars/Olympus_Mons", "UTC"),  # a name the tz database no longer knows
+        ("../etc/passwd", "UTC"),
+        ("America", "UTC"),  # a folder of the tz database, not a zone
+        ("x" * 300, "UTC"),  # longer than a file name may be
+    ],
+)
+def test_zone_or_utc_falls_back_to_utc_for_missing_or_unknown_names(
+    stored: str | None, key: str
+) -> None:
+    assert zone_or_utc(stored).key == key
+
+
+def test_invalid_time_of_day_message_shows_what_was_typed_cut_to_20_characters() -> None:
+    error = InvalidTimeOfDayError("9am")
+    assert error.text == "9am"
+    assert str(error) == (
+        "'9am' is not a valid time of day. Use 24-hour HH:MM, for example 09:00 or 18:30."
+    )
+    twenty = "1" * 20
+    assert str(InvalidTimeOfDayError(twenty)).startswith(f"'{twenty}' is not")
+    assert str(InvalidTimeOfDayError(twenty + "2")).startswith(f"'{twenty}…' is not")
+    assert str(InvalidTimeOfDayError("  ")) == (
+        "No time given. Use 24-hour HH:MM, for example 09:00 or 18:30."
+    )
+
+
+class _NoOffset(tzinfo):
+    """A zone that knows no offset: an instant in it is not aware, per Python's definition."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+
+def test_an_instant_whose_zone_has_no_offset_is_refused_and_the_error_names_the_argument() -> None:
+    unaware = datetime(2024, 1, 1, 12, tzinfo=_NoOffset())
+    with pytest.raises(ValueError, match="^instant must be timezone-aware$"):
+        local_date(unaware, BERLIN)
+    with pytest.raises(ValueError, match="^after must be timezone-aware$"):
+        next_local_occurrence(unaware, time(9), BERLIN)
+    with pytest.raises(ValueError, match="^at must be a naive wall-clock time$"):
+        next_local_occurrence(utc(2024, 1, 1), time(9, tzinfo=UTC), BERLIN)
+
+
+def test_a_repeated_time_is_its_first_occurrence_whatever_fold_it_carries() -> None:
+    later_fold = time(2, 30, fold=1)
+    first = next_local_occurrence(utc(2024, 10, 26, 12), later_fold, BERLIN)
+    assert first == utc(2024, 10, 27, 0, 30)  # 02:30 CEST, not the CET one an hour later
+
+
+def test_a_skipped_time_gives_a_utc_instant() -> None:
+    result = next_local_occurrence(utc(2024, 3, 30, 12), time(2, 30), BERLIN)
+    assert result == utc(2024, 3, 31, 1, 0)
+    assert result.tzinfo is UTC
+
+
+@pytest.mark.usefixtures("machine_clock_far_from_utc")
+def test_the_machines_own_time_zone_changes_no_result() -> None:
+    # 23:30 in Pago Pago (UTC-11) is already two dates later on the machine's clock (UTC+14).
+    pago_pago = ZoneInfo("Pacific/Pago_Pago")
+    after = datetime(2024, 6, 1, 23, 30, tzinfo=pago_pago)
+    assert next_local_occurrence(after, time(23, 45), pago_pago) == datetime(
+        2024, 6, 1, 23, 45, tzinfo=pago_pago
+    )
+    assert local_date(utc(2024, 6, 1, 12), NEW_YORK) == date(2024, 6, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +15,15 @@ from bot.storage.server_decks import ServerDeck, deck_to_json
 from tests.conftest import StudyServer
 from tests.fakediscord import Channel, FakeDiscord, Member
 from tests.harness import BotRunner
-from tests.importers.builders import Note, Package, apkg
+from tests.importers.builders import (
+    Note,
+    Package,
+    altered,
+    apkg,
+    collection_of,
+    identical_notes,
+    rezip,
+)
 
 QUIZLET = (
     "ephemeral\tlasting a very short time\n"
@@ -139,6 +148,44 @@ async def test_a_broken_file_lists_its_problems_and_stores_nothing(
     assert runner.db is not None and await runner.db.server_decks(server.guild.id) == []
 
 
+async def test_hostile_anki_packages_get_a_polite_refusal_and_store_nothing(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    endless = altered(
+        collection_of(apkg(Package("Loop", [Note("q", "a")]))),
+        "DROP TABLE notes",
+        "CREATE VIEW notes AS WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) "
+        "SELECT i AS id, '' AS flds, '' AS tags FROM r WHERE i < 0",
+    )
+    reply = await upload(fake, server, "loop.apkg", rezip({"collection.anki2": endless}))
+    assert reply["content"] == (
+        "`loop.apkg` was not imported: the database inside is not an Anki collection "
+        "(it defines the view `notes`)."
+    )
+    reply = await upload(fake, server, "copies.apkg", identical_notes(50_001))
+    assert reply["content"] == (
+        "`copies.apkg` was not imported: it holds more than 50,000 notes, more than an import "
+        "reads. Export a smaller deck from Anki."
+    )
+    assert runner.db is not None and await runner.db.server_decks(server.guild.id) == []
+
+
+async def test_imports_sent_at_once_are_read_in_turn_and_all_answered(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    package = apkg(Package("Capitals", [Note("France", "Paris"), Note("Peru", "Lima")]))
+    replies = await asyncio.gather(
+        *(upload(fake, server, f"deck{n}.apkg", package, id=f"deck-{n}") for n in range(3))
+    )
+    assert [reply["embeds"][0]["title"] for reply in replies] == ["Imported: Capitals"] * 3
+    assert runner.db is not None
+    assert sorted(d.deck_id for d in await runner.db.server_decks(server.guild.id)) == [
+        "deck-0",
+        "deck-1",
+        "deck-2",
+    ]
+
+
 async def test_many_skipped_rows_are_listed_within_discords_limits(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner
 ) -> None:
@@ -191,6 +238,30 @@ async def test_an_anki_package_imports_and_exports_as_yaml(
         ("Peru", "Lima\n(on the coast)"),
         ("Japan", "Tokyo"),
     ]
+
+
+async def test_export_gives_back_every_character_and_a_lone_surrogate_is_refused(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    cards = [
+        ("next\x85line", "line\u2028separator"),
+        ("paragraph\u2029separator", "byte order\ufeffmark"),
+        ("a\ttab", "several\nlines\x85and NEL"),
+    ]
+    rows = "".join(f'"{front}","{back}"\n' for front, back in cards)
+    reply = await upload(fake, server, "tricky.csv", rows.encode(), id="tricky")
+    assert reply["embeds"][0]["title"] == "Imported: tricky"
+    exported = await run(fake, "decks export", {"deck": "tricky"}, server.bob, server.channel)
+    [attachment] = exported["attachments"]
+    text = fake.attachment_data(attachment).decode("utf-8")
+    deck = parse_deck(text, filename="tricky.yaml", expected_id="tricky")
+    assert [(c.front, c.back) for c in deck.cards] == cards
+
+    reply = await upload(fake, server, "other.csv", b"q,a\n", title="half \ud83d")
+    assert reply["content"] == (
+        "`other.csv` was not imported: field 'title': holds a lone surrogate (U+D83D), half of "
+        "a character, which cannot be stored as text"
+    )
 
 
 async def test_the_same_id_needs_replace_and_a_server_deck_may_shadow_a_shipped_one(

@@ -160,3 +160,82 @@ def understate_size(package: bytes, declared: int) -> bytes:
     data[local + 22 : local + 26] = declared.to_bytes(4, "little")
     data[central + 24 : central + 28] = declared.to_bytes(4, "little")
     return bytes(data)
+
+
+def altered(collection: bytes, *statements: str) -> bytes:
+    """The collection after running `statements` on it, as a hostile author could."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "collection.sqlite3"
+        path.write_bytes(collection)
+        conn = sqlite3.connect(path)
+        conn.create_collation("unicase", _unicase)
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+        conn.execute("VACUUM")
+        conn.close()
+        return path.read_bytes()
+
+
+def identical_notes(count: int) -> bytes:
+    """An Anki 2.1.50+ package of `count` copies of one small note: a few MB of collection
+    that zstd packs into a small file (2,000,000 notes: 56 MB in 1.6 MB)."""
+    note = apkg(Package("Copies", [Note("same front", "same back")]))
+    collection = altered(
+        collection_of(note),
+        "DROP INDEX ix_notes_usn",
+        "DROP INDEX ix_notes_csum",
+        "INSERT INTO notes (id, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data) "
+        f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT {count - 1}) "
+        "SELECT notes.id + i, 'g', mid, 0, 0, '', 'a' || char(31) || 'b', 0, 0, 0, '' "
+        "FROM notes, n",
+    )
+    return rezip({"collection.anki21b": zstandard.ZstdCompressor(level=3).compress(collection)})
+
+
+def wide_window_zstd(data: bytes, window_log: int) -> bytes:
+    """`data` as one zstd frame that asks the reader for a 2**window_log byte window."""
+    params = zstandard.ZstdCompressionParameters(window_log=window_log, write_content_size=False)
+    out = io.BytesIO()
+    with zstandard.ZstdCompressor(compression_params=params).stream_writer(
+        out, closefd=False
+    ) as writer:
+        writer.write(data)
+    return out.getvalue()
+
+
+def distinct_notes(count: int, *, note_bytes: int) -> bytes:
+    """An Anki 2.1.50+ package of `count` different notes of about `note_bytes` of HTML each,
+    two cards a note: as much as an import reads, in a small file."""
+    note = apkg(Package("Distinct", [Note("first front", "first back")]))
+    padding = max(note_bytes - 60, 1)
+    collection = altered(
+        collection_of(note),
+        "INSERT INTO notes (id, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data) "
+        f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT {count - 1}) "
+        "SELECT notes.id + i, 'g' || i, mid, 0, 0, ' topic_' || (i % 50) || ' ', "
+        f"'<div>front <b>' || i || '</b> ' || printf('%.{padding // 2}c', 'f') || '</div>' "
+        f"|| char(31) || 'back ' || i || ' ' || printf('%.{padding // 2}c', 'b'), "
+        "'', 0, 0, '' FROM notes, n",
+        "INSERT INTO cards SELECT notes.id * 2 + k, notes.id, did, k, 0, 0, 0, 0, 0, 0, 0, 0, "
+        "0, 0, 0, 0, 0, '' FROM notes, (SELECT did FROM cards LIMIT 1), "
+        "(SELECT 0 AS k UNION ALL SELECT 1)",
+    )
+    return rezip({"collection.anki21b": zstandard.ZstdCompressor(level=3).compress(collection)})
+
+
+def many_views(count: int) -> bytes:
+    """An Anki 2.1.50+ package whose schema lists `count` views besides Anki's tables,
+    written straight into the schema table (200,000: 36 MB of schema in a small file)."""
+    view = (
+        "'CREATE VIEW v' || i || '(a, b, c, d) AS SELECT 1, 2, 3, 4 FROM notes, notes, "
+        "notes, notes WHERE 1 = 1 AND 2 = 2 AND 3 = 3 AND 4 = 4 AND 5 = 5 AND 6 = 6'"
+    )
+    collection = altered(
+        collection_of(apkg(Package("Views", [Note("q", "a")]))),
+        "PRAGMA writable_schema = ON",
+        "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) "
+        f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT {count}) "
+        f"SELECT 'view', 'v' || i, 'v' || i, 0, {view} FROM n",
+    )
+    return rezip({"collection.anki21b": zstandard.ZstdCompressor(level=3).compress(collection)})

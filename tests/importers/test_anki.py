@@ -7,18 +7,26 @@ import sqlite3
 import tempfile
 import zipfile
 from pathlib import Path
+from zipfile import ZIP_LZMA
 
 import pytest
+import zstandard
 
-from bot.importers import SERVER_LIMITS, DeckImportError, ImportResult, import_deck
+from bot.importers import SERVER_LIMITS, DeckImportError, ImportLimits, ImportResult, import_deck
+from bot.importers.model import MB
 from tests.importers.builders import (
     Note,
     Package,
+    altered,
     anki21b,
     apkg,
     collection_of,
+    distinct_notes,
+    identical_notes,
+    many_views,
     rezip,
     understate_size,
+    wide_window_zstd,
     zip_bomb,
 )
 
@@ -36,13 +44,18 @@ SPANISH = Package(
 )
 
 
-def imported(data: bytes, filename: str = "spanish.apkg", **options: str) -> ImportResult:
-    return import_deck(data, filename, limits=SERVER_LIMITS, **options)  # type: ignore[arg-type]
+def imported(
+    data: bytes,
+    filename: str = "spanish.apkg",
+    limits: ImportLimits = SERVER_LIMITS,
+    **options: str,
+) -> ImportResult:
+    return import_deck(data, filename, limits=limits, **options)  # type: ignore[arg-type]
 
 
-def refused(data: bytes, filename: str = "bad.apkg") -> str:
+def refused(data: bytes, filename: str = "bad.apkg", limits: ImportLimits = SERVER_LIMITS) -> str:
     with pytest.raises(DeckImportError) as raised:
-        imported(data, filename)
+        imported(data, filename, limits)
     return str(raised.value)
 
 
@@ -179,3 +192,129 @@ def test_a_note_with_invalid_utf8_is_refused_with_its_number() -> None:
 def test_a_damaged_zstd_stream_is_refused() -> None:
     package = rezip({"collection.anki21b": b"\x28\xb5\x2f\xfd" + b"garbage" * 10})
     assert "its compressed collection is damaged" in refused(package)
+
+
+# --------------------------------------------------------------------------- resources
+
+
+def spanish_with(*statements: str) -> bytes:
+    return rezip({"collection.anki2": altered(collection_of(apkg(SPANISH)), *statements)})
+
+
+RECURSIVE_NOTES = (
+    "CREATE VIEW notes AS WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) "
+    "SELECT i AS id, 'a' || char(31) || 'b' AS flds, '' AS tags FROM r WHERE i < 0"
+)
+
+
+def test_notes_as_a_recursive_view_are_refused_before_they_are_read() -> None:
+    package = spanish_with("DROP TABLE notes", RECURSIVE_NOTES)
+    assert len(package) < 3000
+    assert refused(package) == (
+        "`bad.apkg` was not imported: the database inside is not an Anki collection "
+        "(it defines the view `notes`)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("statement", "why"),
+    [
+        (
+            "CREATE TRIGGER t AFTER INSERT ON notes BEGIN DELETE FROM cards; END",
+            "it defines the trigger `t`",
+        ),
+        ("CREATE VIEW v AS SELECT 1", "it defines the view `v`"),
+        ("CREATE VIRTUAL TABLE search USING fts5(text)", "it defines the virtual table `search`"),
+        (
+            "ALTER TABLE notes ADD COLUMN big TEXT AS (printf('%.*c', 1000000, 'x'))",
+            "its notes table has a computed column `big`",
+        ),
+    ],
+)
+def test_code_in_the_schema_is_refused(statement: str, why: str) -> None:
+    assert refused(spanish_with(statement)) == (
+        f"`bad.apkg` was not imported: the database inside is not an Anki collection ({why})."
+    )
+
+
+def test_a_schema_of_hundreds_of_objects_is_refused_before_sqlite_reads_it() -> None:
+    assert refused(many_views(150)).endswith("(it defines the view `v1`).")
+    assert refused(many_views(200)) == (
+        "`bad.apkg` was not imported: the database inside is not an Anki collection (its "
+        "schema lists over 200 tables and indexes, or over 1 MB of them; Anki's lists "
+        "about 30)."
+    )
+
+
+def test_a_damaged_schema_table_is_refused() -> None:
+    collection = bytearray(collection_of(apkg(SPANISH)))
+    collection[100] = 0x42  # the schema table's first page is neither leaf nor interior
+    assert refused(rezip({"collection.anki2": bytes(collection)})) == (
+        "`bad.apkg` was not imported: the collection inside is not a readable Anki database "
+        "(its schema is damaged)."
+    )
+
+
+def test_a_collection_without_a_notes_table_is_refused() -> None:
+    assert refused(spanish_with("DROP TABLE notes")).endswith("(it has no notes table).")
+
+
+def test_reading_stops_at_the_notes_cap() -> None:
+    limits = ImportLimits(max_file_bytes=2_000_000, max_cards=10, max_unpacked_bytes=2**26)
+    capped = ImportLimits(**{**limits.__dict__, "max_notes": 6})
+    assert len(imported(apkg(SPANISH), limits=limits).deck.cards) == 4
+    assert refused(apkg(SPANISH), limits=capped) == (
+        "`bad.apkg` was not imported: it holds more than 6 notes, more than an import reads. "
+        "Export a smaller deck from Anki."
+    )
+
+
+def test_a_package_of_many_copies_of_one_note_is_refused_at_the_cap() -> None:
+    package = identical_notes(SERVER_LIMITS.max_notes + 1)
+    assert len(package) < 100_000
+    assert refused(package) == (
+        "`bad.apkg` was not imported: it holds more than 50,000 notes, more than an import "
+        "reads. Export a smaller deck from Anki."
+    )
+
+
+def test_the_html_read_from_fronts_and_backs_is_capped() -> None:
+    limits = ImportLimits(
+        max_file_bytes=2 * MB, max_cards=5000, max_unpacked_bytes=64 * MB, max_note_bytes=MB
+    )
+    assert len(imported(distinct_notes(2_000, note_bytes=400), limits=limits).deck.cards) == 2_000
+    assert refused(distinct_notes(3_000, note_bytes=400), limits=limits) == (
+        "`bad.apkg` was not imported: its fronts and backs hold more than 1 MB of text, more "
+        "than an import reads. Export a smaller deck from Anki."
+    )
+
+
+def test_a_value_over_the_sqlite_length_limit_is_refused() -> None:
+    collection = altered(
+        collection_of(apkg(SPANISH)),
+        "UPDATE notes SET flds = zeroblob(5 * 1024 * 1024) "
+        "WHERE rowid = (SELECT rowid FROM notes ORDER BY rowid LIMIT 1 OFFSET 1)",
+    )
+    package = rezip({"collection.anki21b": zstandard.ZstdCompressor().compress(collection)})
+    assert len(package) < 10_000
+    assert refused(package) == (
+        "`bad.apkg` was not imported: it holds a value over 4 MB; no note of a deck is that large."
+    )
+
+
+def test_a_collection_compressed_with_lzma_is_refused() -> None:
+    package = rezip({"collection.anki2": collection_of(apkg(SPANISH))}, compression=ZIP_LZMA)
+    assert refused(package) == (
+        "`bad.apkg` was not imported: its collection is compressed with zip method 14, which "
+        "Anki never writes. Export the deck from Anki again."
+    )
+
+
+def test_a_zstd_frame_asking_for_a_huge_window_is_refused() -> None:
+    collection = wide_window_zstd(collection_of(apkg(SPANISH)), window_log=27)
+    assert refused(rezip({"collection.anki21b": collection})) == (
+        "`bad.apkg` was not imported: its compressed collection needs more memory to unpack "
+        "than Anki's ever do."
+    )
+    anki_like = wide_window_zstd(collection_of(apkg(SPANISH)), window_log=21)
+    assert len(imported(rezip({"collection.anki21b": anki_like})).deck.cards) == 4

@@ -8,7 +8,15 @@ import pytest
 
 from bot.cli import main
 from bot.domain.decks import load_deck_file
-from tests.importers.builders import Note, Package, apkg
+from tests.importers.builders import (
+    Note,
+    Package,
+    altered,
+    apkg,
+    collection_of,
+    identical_notes,
+    rezip,
+)
 from tests.test_cli import run_bot_cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,3 +111,25 @@ def test_as_a_process(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     deck = load_deck_file(tmp_path / "out" / "q.yaml")
     assert deck.cards[0].back == "Object storage,\nvery durable"
+
+
+def test_hostile_anki_packages_are_refused_in_one_line_each(
+    decks_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    endless = decks_dir.parent / "loop.apkg"
+    collection = altered(
+        collection_of(apkg(Package("Loop", [Note("q", "a")]))),
+        "CREATE TRIGGER t AFTER INSERT ON notes BEGIN DELETE FROM cards; END",
+    )
+    endless.write_bytes(rezip({"collection.anki2": collection}))
+    copies = decks_dir.parent / "copies.apkg"
+    copies.write_bytes(identical_notes(200_001))
+    assert main(["decks", "import", str(endless)]) == 1
+    assert main(["decks", "import", str(copies)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {endless}: the database inside is not an Anki collection "
+        "(it defines the trigger `t`).",
+        f"error: {copies}: it holds more than 200,000 notes, more than an import reads. "
+        "Export a smaller deck from Anki.",
+    ]
+    assert not decks_dir.exists() or list(decks_dir.iterdir()) == []

@@ -561,3 +561,14 @@ async def test_a_board_read_while_a_season_starts_is_never_empty(db: Database) -
     assert await starting is not None
     seen.append(await board())
     assert [rows for rows in seen if rows != before] == []
+
+
+async def test_decks_by_recency_puts_the_deck_studied_last_first_per_server(db: Database) -> None:
+    await answer(db, ALICE, NOW, deck_id="old")
+    await answer(db, ALICE, NOW + timedelta(hours=1), deck_id="new")
+    await answer(db, ALICE, NOW + timedelta(hours=2), deck_id="elsewhere", guild_id=OTHER_GUILD)
+    await answer(db, ALICE, NOW + timedelta(hours=3), deck_id="dm", guild_id=None)
+    await answer(db, BOB, NOW + timedelta(hours=4), deck_id="bobs")
+    assert await db.decks_by_recency(ALICE, GUILD) == ["new", "old"]
+    assert await db.decks_by_recency(ALICE, None) == ["dm", "elsewhere", "new", "old"]
+    assert await db.decks_by_recency(CAROL, GUILD) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -20,7 +21,7 @@ from bot.domain.daily import (
 )
 from bot.domain.decks import Deck
 from bot.domain.errors import DomainError
-from bot.domain.questions import build_multiple_choice
+from bot.domain.playable import UnplayableError, check_playable
 from bot.domain.timezones import (
     InvalidTimeOfDayError,
     UnknownTimeZoneError,
@@ -29,13 +30,14 @@ from bot.domain.timezones import (
     search_zones,
 )
 from bot.domain.words import plural
+from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.daily import _render as render
 from bot.exts.daily._buttons import TEMPLATE, OpenChallenges, parse_custom_id
 from bot.exts.daily._live import LiveCounts
 from bot.exts.daily._poster import Poster, PostResult
 from bot.exts.daily._scheduler import DailyScheduler
-from bot.members import member_name, remember_member
+from bot.members import member_name, remember_member, server_zone
 from bot.storage import NewAnswer
 from bot.storage.daily import DailyAnswerOutcome, DailyChallenge
 
@@ -63,6 +65,18 @@ class ChallengeGoneError(DomainError):
 def _no_deck_error(deck_ids: list[str]) -> DailySetupError:
     listed = ", ".join(f"`{d}`" for d in deck_ids[:10]) or "none installed"
     return DailySetupError(f"Choose a deck with the `deck` option. Decks: {listed}.")
+
+
+def _zone_note(given: str | None, zone: ZoneInfo, before: ZoneInfo) -> str:
+    """What `/daily setup` did to the server's time zone."""
+    if given is None:
+        return ""
+    if zone.key == before.key:
+        return f"\nThe server's time zone stays **{zone.key}**."
+    return (
+        f"\nThe server's time zone is now **{zone.key}** (it was {before.key}): streak days "
+        "and leaderboard periods follow it too. `/settings server-timezone` changes it."
+    )
 
 
 async def _zone_autocomplete(
@@ -141,12 +155,11 @@ class Daily(commands.Cog):
             at = parse_hhmm(time)
         except InvalidTimeOfDayError as error:
             raise DailySetupError(str(error)) from error
-        zone_name = timezone
-        if zone_name is None:
-            stored = await self.bot.db.get_guild(guild.id)
-            zone_name = stored.timezone if stored is not None else "UTC"
+        # `timezone` sets the server's zone, always: the post, streak days and leaderboard
+        # periods then share one clock. Without it, the server's zone in force is kept.
+        in_force = await server_zone(self.bot.db, guild.id)
         try:
-            zone = resolve_zone(zone_name)
+            zone = in_force if timezone is None else resolve_zone(timezone)
         except UnknownTimeZoneError as error:
             raise DailySetupError(str(error)) from error
         catalog = await self.bot.catalog_for(guild.id)
@@ -157,6 +170,8 @@ class Daily(commands.Cog):
 
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
+        if zone.key != in_force.key:
+            await self.bot.db.set_guild_timezone(guild.id, zone.key)
         latest = await self.bot.db.latest_daily_challenge(guild.id, posted_only=True)
         next_post = first_post_at(
             now, at, zone, last_day=None if latest is None else latest.local_date
@@ -183,8 +198,10 @@ class Daily(commands.Cog):
             zone.key,
             channel.id,
         )
-        await interaction.response.send_message(
-            render.setup_reply(schedule, zone, next_post), ephemeral=True
+        await replies.reply(
+            interaction,
+            render.setup_reply(schedule, zone, next_post) + _zone_note(timezone, zone, in_force),
+            ephemeral=True,
         )
 
     @staticmethod
@@ -198,11 +215,10 @@ class Daily(commands.Cog):
 
     @staticmethod
     def _check_questions(deck: Deck, topic: str | None) -> None:
-        pool = deck.cards_in_topic(topic) if topic else deck.cards
-        if not pool:
-            raise DailySetupError(f"Deck `{deck.id}` has no cards to ask.")
-        # Raises NotEnoughOptionsError (shown as is) when four options cannot be made.
-        build_multiple_choice(deck, pool[0], seed="setup-check")
+        try:
+            check_playable(deck, "daily", topic=topic)
+        except UnplayableError as error:
+            raise error.suggesting("Choose another `deck` or `topic`.") from None
 
     async def _check_channel(self, guild: discord.Guild, channel: discord.TextChannel) -> None:
         me: discord.Member | None = guild.me
@@ -229,8 +245,8 @@ class Daily(commands.Cog):
         zone = None if schedule is None else resolve_zone(schedule.timezone)
         last = await db.latest_daily_challenge(interaction.guild_id)
         results = None if last is None else await db.daily_results(last.id)
-        await interaction.response.send_message(
-            embed=render.status_embed(schedule, zone, last, results), ephemeral=True
+        await replies.reply(
+            interaction, embed=render.status_embed(schedule, zone, last, results), ephemeral=True
         )
 
     @daily.command(name="disable", description="Stop posting daily challenges here (Manage Server)")
@@ -245,7 +261,7 @@ class Daily(commands.Cog):
             )
         else:
             text = "Daily challenges are not on here. `/daily setup` starts them."
-        await interaction.response.send_message(text, ephemeral=True)
+        await replies.reply(interaction, text, ephemeral=True)
 
     @daily.command(
         name="post", description="Post today's challenge now, to try the setup (Manage Server)"
@@ -330,7 +346,8 @@ class Daily(commands.Cog):
             return
         if recorded.answer is None or recorded.streak is None:
             raise ValueError("a recorded daily answer came back without its answer and streak")
-        await interaction.response.send_message(
+        await replies.reply(
+            interaction,
             embed=render.answer_reply(
                 challenge,
                 chosen=chosen,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.domain.daily import ChallengeState
+from bot.exts import replies
 from bot.exts.daily import _render as render
 
 if TYPE_CHECKING:
@@ -97,8 +98,9 @@ class LiveCounts:
                 challenge.channel_id, guild_id=challenge.guild_id
             )
             try:
-                await channel.get_partial_message(challenge.message_id).edit(
-                    embed=render.challenge_embed(challenge, answered=count)
+                await replies.edit(
+                    channel.get_partial_message(challenge.message_id),
+                    embed=render.challenge_embed(challenge, answered=count),
                 )
                 self.edits += 1
             except discord.HTTPException as error:

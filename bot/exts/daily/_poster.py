@@ -29,9 +29,11 @@ from bot.domain.daily import (
     reveal_time,
 )
 from bot.domain.errors import DomainError
+from bot.domain.playable import check_playable
 from bot.domain.questions import build_multiple_choice
 from bot.domain.streaks import record_daily_result
 from bot.domain.timezones import resolve_zone
+from bot.exts import replies
 from bot.exts.daily import _render as render
 from bot.exts.daily._buttons import OpenChallenges, marker
 from bot.exts.daily._live import LiveCounts
@@ -147,9 +149,9 @@ class Poster:
         deck = (await self.bot.catalog_for(schedule.guild_id)).decks.get(schedule.deck_id)
         if deck is None:
             raise DeckGoneError(schedule.deck_id)
+        # A server deck replaced since the setup may have lost its cards or its answers.
+        check_playable(deck, "daily", topic=schedule.topic)
         pool = list(deck.cards_in_topic(schedule.topic) if schedule.topic else deck.cards)
-        if not pool:
-            raise DeckGoneError(schedule.deck_id)
         history = await db.daily_card_history(schedule.guild_id, deck.id)
         records = await db.daily_card_records(schedule.guild_id, deck.id)
         seed = f"{schedule.guild_id}:{day.isoformat()}"
@@ -191,8 +193,9 @@ class Poster:
             challenge.channel_id, guild_id=challenge.guild_id
         )
         content, mentions = render.post_content(challenge)
-        message = await channel.send(
-            content=content,
+        message = await replies.post(
+            channel,
+            content,
             embed=render.challenge_embed(challenge, answered=0),
             view=render.answer_view(challenge),
             allowed_mentions=mentions,
@@ -291,7 +294,8 @@ class Poster:
                 message = channel.get_partial_message(challenge.message_id)
                 try:
                     async with asyncio.timeout(POST_TIMEOUT):
-                        await message.edit(
+                        await replies.edit(
+                            message,
                             embed=render.revealed_embed(challenge, results),
                             view=render.answer_view(challenge, revealed=True),
                         )

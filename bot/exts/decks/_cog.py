@@ -15,10 +15,12 @@ from bot.domain.decks import Deck, deck_to_yaml
 from bot.domain.errors import DomainError
 from bot.domain.markdown import literal
 from bot.domain.words import plural
-from bot.exts.autocomplete import deck_autocomplete
+from bot.exts import replies
+from bot.exts.autocomplete import deck_autocomplete, deck_choice
 from bot.exts.decks._remove import TEMPLATE as REMOVE_TEMPLATE
 from bot.exts.decks._remove import RemoveDeckButton, confirm_view
 from bot.exts.embeds import clip
+from bot.exts.stats._render import judged_accuracy
 from bot.importers import SERVER_LIMITS, ImportResult, check_upload, import_deck
 from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_to_json
 
@@ -28,6 +30,7 @@ EMBED_COLOUR = discord.Colour.blurple()
 MAX_LISTED = 25  # an embed holds at most 25 fields
 MAX_SERVER_DECKS = 50
 SERVER_DECK_NOTE = "this server's own deck"
+IMPORTS_AT_ONCE = 1
 
 
 def deck_list_embed(
@@ -125,6 +128,8 @@ def require_manage_server(interaction: discord.Interaction[QuizBot]) -> bool:
 class Decks(commands.Cog):
     def __init__(self, bot: QuizBot) -> None:
         self.bot = bot
+        # One file is read at a time: an import's memory is bounded, so the sum is too.
+        self._reading = asyncio.Semaphore(IMPORTS_AT_ONCE)
 
     async def cog_load(self) -> None:
         # Registered at start, so a confirm button sent before a restart still works.
@@ -140,8 +145,10 @@ class Decks(commands.Cog):
     @decks.command(name="list", description="List the flashcard decks you can study")
     async def list_decks(self, interaction: discord.Interaction[QuizBot]) -> None:
         catalog = await self.bot.catalog_for(interaction.guild_id)
-        await interaction.response.send_message(
-            embed=deck_list_embed(catalog.all(), catalog.server_deck_ids), ephemeral=True
+        await replies.reply(
+            interaction,
+            embed=deck_list_embed(catalog.all(), catalog.server_deck_ids),
+            ephemeral=True,
         )
 
     @decks.command(name="info", description="Describe a deck, its topics and your progress")
@@ -154,11 +161,12 @@ class Decks(commands.Cog):
         line = None
         if progress.answered:
             line = (
-                f"{plural(progress.answered, 'answer')}, {progress.accuracy:.0%} right; "
+                f"{plural(progress.answered, 'answer')} · accuracy "
+                f"{judged_accuracy(progress.correct, progress.judged)} · "
                 f"{progress.distinct_cards} of {plural(len(found.cards), 'card')} seen"
             )
         embed = deck_info_embed(found, line, server_deck=catalog.is_server_deck(found.id))
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await replies.reply(interaction, embed=embed, ephemeral=True)
 
     # -- a server's own decks ------------------------------------------------
 
@@ -192,14 +200,15 @@ class Decks(commands.Cog):
             log.warning("could not download attachment %s: %s", file.id, error)
             raise DomainError("I could not download that file from Discord; try again.") from None
         # Unpacking and parsing blocks; the event loop must keep answering meanwhile.
-        result = await asyncio.to_thread(
-            import_deck,
-            data,
-            file.filename,
-            limits=SERVER_LIMITS,
-            deck_id=deck_id,
-            title=title,
-        )
+        async with self._reading:
+            result = await asyncio.to_thread(
+                import_deck,
+                data,
+                file.filename,
+                limits=SERVER_LIMITS,
+                deck_id=deck_id,
+                title=title,
+            )
         deck = result.deck
         now = self.bot.clock()
         guild_name = interaction.guild.name if interaction.guild else ""
@@ -240,7 +249,7 @@ class Decks(commands.Cog):
             replaced=outcome is SaveOutcome.REPLACED,
             shadows_shipped=deck.id in self.bot.catalog.decks,
         )
-        await interaction.followup.send(embed=embed, ephemeral=True)
+        await replies.reply(interaction, embed=embed, ephemeral=True)
 
     @decks.command(name="export", description="Get a deck as a YAML deck file")
     @app_commands.describe(deck="The deck's id or title")
@@ -251,7 +260,8 @@ class Decks(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         text = await asyncio.to_thread(deck_to_yaml, found)
         attachment = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"{found.id}.yaml")
-        await interaction.followup.send(
+        await replies.reply(
+            interaction,
             f"`{found.id}`: {plural(len(found.cards), 'card')}, in the deck file format.",
             file=attachment,
             ephemeral=True,
@@ -273,7 +283,8 @@ class Decks(commands.Cog):
                 f"`{shipped.id}` comes with the bot; only decks imported into this server "
                 "can be removed."
             )
-        await interaction.response.send_message(
+        await replies.reply(
+            interaction,
             f"Remove **{clip(literal(stored.title), 400)}** (`{stored.deck_id}`, "
             f"{plural(stored.card_count, 'card')}) from this server? Answers given to it stay "
             "in everyone's stats.",
@@ -287,10 +298,7 @@ class Decks(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         catalog = await self.bot.catalog_for(interaction.guild_id)
         own = [i for i in catalog.search(current, limit=len(catalog)) if catalog.is_server_deck(i)]
-        return [
-            app_commands.Choice(name=clip(f"{catalog.decks[i].title} ({i})", 100), value=i)
-            for i in own[:25]
-        ]
+        return [deck_choice(catalog.decks[i]) for i in own[:25]]
 
     async def on_button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
         match = REMOVE_TEMPLATE.fullmatch(custom_id)
@@ -311,7 +319,7 @@ class Decks(commands.Cog):
         guild_id = interaction.guild_id
         assert guild_id is not None
         if action != "yes":
-            await interaction.response.edit_message(content=f"Kept `{deck_id}`.", view=None)
+            await replies.update(interaction, content=f"Kept `{deck_id}`.", view=None)
             return
         removed = await self.bot.db.remove_server_deck(guild_id, deck_id)
         self.bot.server_decks_changed(guild_id)
@@ -323,4 +331,4 @@ class Decks(commands.Cog):
             )
         else:
             text = f"This server has no deck `{deck_id}` any more; nothing to remove."
-        await interaction.response.edit_message(content=text, view=None)
+        await replies.update(interaction, content=text, view=None)

@@ -17,6 +17,7 @@ from bot.domain.catalog import UnknownDeckError
 from bot.domain.errors import DomainError
 from bot.domain.grading import Verdict, grade_typed_answer
 from bot.domain.markdown import code
+from bot.domain.playable import UnplayableError, check_playable
 from bot.domain.questions import draw_cards
 from bot.domain.quiz import (
     DEFAULT_QUESTIONS,
@@ -40,6 +41,7 @@ from bot.domain.quiz import (
 from bot.domain.streaks import days_of, study_streak
 from bot.domain.timezones import local_date
 from bot.domain.words import plural
+from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
@@ -167,6 +169,10 @@ class Quiz(commands.Cog):
         now = self.bot.clock()
         session_id = new_session_id()
         quiz_mode = mode or "multiple-choice"
+        try:
+            check_playable(chosen, quiz_mode, topic=topic_name)
+        except UnplayableError as error:
+            raise error.suggesting("Try `mode:flashcard` or `mode:typed`.") from None
         cards = draw_cards(chosen, count=questions, topic=topic_name, seed=session_id)
         built = tuple(
             build_question(chosen, card, mode=quiz_mode, seed=session_id) for card in cards
@@ -241,12 +247,12 @@ class Quiz(commands.Cog):
             kwargs["view"] = screen.view
         if screen.content is not None:
             kwargs["content"] = screen.content
-        await interaction.response.send_message(**kwargs)
+        await replies.reply(interaction, **kwargs)
 
     async def _show(self, interaction: discord.Interaction[QuizBot], screen: render.Screen) -> None:
         """Replace the message the member clicked on with the new screen."""
-        await interaction.response.edit_message(
-            content=screen.content, embeds=screen.embeds, view=screen.view
+        await replies.update(
+            interaction, content=screen.content, embeds=screen.embeds, view=screen.view
         )
 
     # -- buttons and modals -----------------------------------------------------
@@ -455,10 +461,7 @@ class Quiz(commands.Cog):
             and session.current_answered
         ):
             view = render.next_view(session)  # the quiz waits at this question
-        if interaction.response.is_done():
-            await interaction.followup.send(str(already), view=view, ephemeral=True)
-        else:
-            await interaction.response.send_message(str(already), view=view, ephemeral=True)
+        await replies.reply(interaction, str(already), view=view, ephemeral=True)
 
     async def _summary(self, session: QuizSession, now: datetime) -> discord.Embed:
         answers = await self.bot.db.session_answers(session.id)

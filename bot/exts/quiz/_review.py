@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.client import QuizBot
+from bot.domain.decks import Deck
 from bot.domain.errors import DomainError
 from bot.domain.markdown import literal
-from bot.domain.review import new_cards_left, summarise_due
+from bot.domain.review import NoNewCards, summarise_due
 from bot.domain.words import plural
+from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
 from bot.exts.quiz._cog import NoDeckChosenError, Quiz
-from bot.members import member_zone, remember_member
+from bot.exts.quiz._sessions import allowance
+from bot.members import remember_member
 
 MAX_DECKS_SHOWN = 25
 
@@ -52,7 +53,7 @@ class Review(commands.Cog):
         await remember_member(self.bot.db, interaction, self.bot.clock())
         session, running = await self._quiz().new_review(interaction, chosen.id, replace=False)
         if session is None:
-            raise NothingToReviewError(await self._nothing_due(interaction, chosen.id))
+            raise NothingToReviewError(await self._nothing_due(interaction, chosen))
         screen = (
             render.confirm_replace_screen(session, running)
             if running is not None
@@ -60,35 +61,44 @@ class Review(commands.Cog):
         )
         await self._quiz().send_screen(interaction, screen)
 
-    async def _nothing_due(self, interaction: discord.Interaction[QuizBot], deck_id: str) -> str:
-        states = await self.bot.db.memory_states(interaction.user.id, deck_id)
-        upcoming = [s.due for s in states if s.due > self.bot.clock()]
-        text = f"Nothing to review in `{deck_id}` right now"
+    async def _nothing_due(self, interaction: discord.Interaction[QuizBot], deck: Deck) -> str:
+        now = self.bot.clock()
+        states = await self.bot.db.memory_states(interaction.user.id, deck.id)
+        new = (await allowance(self.bot, interaction.user.id, interaction.guild_id, now)).of(
+            deck, states
+        )
+        upcoming = [s.due for s in states if s.due > now]
+        text = f"Nothing to review in `{deck.id}` right now"
         if upcoming:
             text += f"; the next card is due {_when(int(min(upcoming).timestamp()))}"
-        limit = await self.bot.db.new_cards_per_day(interaction.user.id)
-        if limit == 0:
+        if new.none_because is NoNewCards.TURNED_OFF:
             text += ". New cards are off: `/settings new-cards-per-day` turns them on"
+        elif new.none_because is NoNewCards.ALL_STARTED:
+            text += f". You have started all {plural(len(deck.cards), 'card')} of this deck"
+            if new.allowance_left:
+                text += f"; {plural(new.allowance_left, 'new card')} left today for other decks"
         else:
-            text += f". You have started today's {plural(limit, 'new card')}; more come at midnight"
+            text += (
+                f". You have started today's {plural(new.per_day, 'new card')}; "
+                "more come at midnight"
+            )
         return text + "."
 
     @app_commands.command(name="due", description="How many cards are due for review, per deck")
     async def due(self, interaction: discord.Interaction[QuizBot]) -> None:
         now = self.bot.clock()
         user_id = interaction.user.id
-        zone = await member_zone(self.bot.db, user_id, interaction.guild_id)
-        started = await self.bot.db.first_reviews_since(user_id, now - timedelta(days=2))
-        allowance = new_cards_left(
-            await self.bot.db.new_cards_per_day(user_id), started, now=now, zone=zone
-        )
+        today = await allowance(self.bot, user_id, interaction.guild_id, now)
         embed = discord.Embed(title="Due for review", colour=render.QUESTION_COLOUR)
         total_due = 0
         catalog = await self.bot.catalog_for(interaction.guild_id)
         for deck in catalog.all()[:MAX_DECKS_SHOWN]:
             states = await self.bot.db.memory_states(user_id, deck.id)
             summary = summarise_due(
-                [card.id for card in deck.cards], states, now=now, new_allowed=allowance
+                [card.id for card in deck.cards],
+                states,
+                now=now,
+                new_allowed=today.of(deck, states).left,
             )
             total_due += summary.due
             lines = [f"**{summary.due}** due · **{summary.new_available}** new available"]
@@ -102,5 +112,5 @@ class Review(commands.Cog):
         embed.description = (
             "Start with `/review`." if total_due else "Nothing is due. `/quiz` to learn more."
         )
-        embed.set_footer(text=f"New cards left today: {allowance}")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        embed.set_footer(text=f"New cards left today: {today.left_today}")
+        await replies.reply(interaction, embed=embed, ephemeral=True)

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.client import QuizBot
 from bot.domain.decks import Deck
 from bot.domain.quiz import MAX_QUESTIONS, Question, QuizSession, SessionStatus, build_question
-from bot.domain.review import new_cards_left, plan_review
+from bot.domain.review import (
+    MemoryState,
+    NewCardsToday,
+    new_cards_left,
+    new_cards_today,
+    plan_review,
+)
 from bot.members import member_zone
 
 
@@ -62,19 +71,52 @@ async def running_session(bot: QuizBot, user_id: int, now: datetime) -> QuizSess
     return active
 
 
+@dataclass(frozen=True)
+class Allowance:
+    """A member's new-card allowance as stored: enough to say what is left in any deck."""
+
+    per_day: int
+    started: list[datetime]  # when recently started cards were first studied
+    zone: ZoneInfo
+    now: datetime
+
+    @property
+    def left_today(self) -> int:
+        """What is left of the allowance today, in all decks."""
+        return new_cards_left(self.per_day, self.started, now=self.now, zone=self.zone)
+
+    def of(self, deck: Deck, states: Sequence[MemoryState]) -> NewCardsToday:
+        return new_cards_today(
+            self.per_day,
+            self.started,
+            [card.id for card in deck.cards],
+            states,
+            now=self.now,
+            zone=self.zone,
+        )
+
+
+async def allowance(bot: QuizBot, user_id: int, guild_id: int | None, now: datetime) -> Allowance:
+    return Allowance(
+        per_day=await bot.db.new_cards_per_day(user_id),
+        # Two days back covers every zone's "today".
+        started=await bot.db.first_reviews_since(user_id, now - timedelta(days=2)),
+        zone=await member_zone(bot.db, user_id, guild_id),
+        now=now,
+    )
+
+
 async def review_questions(
     bot: QuizBot, deck: Deck, user_id: int, guild_id: int | None, now: datetime
 ) -> tuple[Question, ...]:
     """Due cards, most overdue first, then new ones within today's allowance."""
     states = await bot.db.memory_states(user_id, deck.id)
-    zone = await member_zone(bot.db, user_id, guild_id)
-    started = await bot.db.first_reviews_since(user_id, now - timedelta(days=2))
-    allowance = new_cards_left(await bot.db.new_cards_per_day(user_id), started, now=now, zone=zone)
+    new = (await allowance(bot, user_id, guild_id, now)).of(deck, states)
     chosen = plan_review(
         [card.id for card in deck.cards],
         states,
         now=now,
-        new_allowed=allowance,
+        new_allowed=new.left,
         limit=MAX_QUESTIONS,
     )
     cards = {card.id: card for card in deck.cards}

@@ -21,6 +21,7 @@ from bot.domain.review import (
 )
 from bot.domain.timezones import UnknownTimeZoneError, resolve_zone, search_zones
 from bot.domain.words import plural
+from bot.exts import replies
 from bot.members import remember_member
 
 FOLLOW_SERVER = "server"  # the `zone` value that clears a member's own zone
@@ -74,6 +75,11 @@ async def _own_zone_autocomplete(
     return [follow, *zones] if offer_follow else zones
 
 
+def retention_percent(value: float) -> str:
+    """A desired retention as a percentage, with every digit it was given: 0.925 is 92.5%."""
+    return f"{round(value * 100, 6):g}%"
+
+
 def _clock_line(zone: ZoneInfo, now: datetime) -> str:
     local = now.astimezone(zone)
     return f"It is {local:%H:%M} on {local:%A} there now."
@@ -108,7 +114,7 @@ class Settings(commands.Cog):
                 f"Your time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "
                 "Your study streak counts days there."
             )
-        await interaction.response.send_message(text, ephemeral=True)
+        await replies.reply(interaction, text, ephemeral=True)
 
     @settings.command(
         name="server-timezone",
@@ -126,7 +132,8 @@ class Settings(commands.Cog):
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
         await self.bot.db.set_guild_timezone(interaction.guild_id, resolved.key)
-        await interaction.response.send_message(
+        await replies.reply(
+            interaction,
             f"This server's time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "
             "Days for streaks and leaderboard periods follow it; members who set their own "
             "zone keep it for their study streak.",
@@ -152,7 +159,7 @@ class Settings(commands.Cog):
                 f"`/review` now starts up to **{plural(count, 'new card')}** a day, "
                 "counted from midnight in your time zone."
             )
-        await interaction.response.send_message(text, ephemeral=True)
+        await replies.reply(interaction, text, ephemeral=True)
 
     @settings.command(
         name="retention",
@@ -172,8 +179,11 @@ class Settings(commands.Cog):
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
         await self.bot.db.set_desired_retention(interaction.guild_id, check_retention(value))
-        await interaction.response.send_message(
-            f"Reviews in this server now aim at **{value:.0%}** retention: higher means "
-            "shorter intervals and more reviews. It applies from each card's next review.",
+        stored = await self.bot.db.desired_retention(interaction.guild_id)
+        await replies.reply(
+            interaction,
+            f"Reviews in this server now aim at **{retention_percent(stored)}** retention: "
+            "higher means shorter intervals and more reviews. It applies from each card's "
+            "next review.",
             ephemeral=True,
         )

@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import QuizBot, answer_errors_of
+from bot.domain.decks import Deck
 from bot.domain.errors import DomainError
 from bot.domain.leaderboard import (
     Board,
@@ -25,6 +26,7 @@ from bot.domain.leaderboard import (
 )
 from bot.domain.streaks import days_of, streak_breaks_at, study_streak
 from bot.domain.timezones import local_date, local_day_bounds
+from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.stats import _render as render
 from bot.exts.stats._buttons import (
@@ -99,7 +101,7 @@ class Stats(commands.Cog):
             zone=zone.key,
             in_server=guild_id is not None,
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await replies.reply(interaction, embed=embed, ephemeral=True)
 
     # -- /leaderboard ---------------------------------------------------------------
 
@@ -123,8 +125,10 @@ class Stats(commands.Cog):
         await interaction.response.defer(thinking=True)
         owner = interaction.user.id
         view = await self._board(interaction.guild_id, Board(board), Period(period), 0, owner)
-        await interaction.followup.send(
-            embed=render.leaderboard_embed(view), view=render.leaderboard_buttons(view, owner)
+        await replies.reply(
+            interaction,
+            embed=render.leaderboard_embed(view),
+            view=render.leaderboard_buttons(view, owner),
         )
 
     async def _board(
@@ -205,7 +209,7 @@ class Stats(commands.Cog):
     @app_commands.command(name="stats", description="Answers, accuracy, points and streaks")
     @app_commands.describe(
         user="Whose statistics to show (default: yours)",
-        deck="The deck whose topics to break down (default: the first deck)",
+        deck="The deck whose topics to break down (default: the one studied last)",
     )
     @app_commands.autocomplete(deck=deck_autocomplete)
     async def stats(
@@ -216,11 +220,20 @@ class Stats(commands.Cog):
     ) -> None:
         now = self.bot.clock()
         catalog = await self.bot.catalog_for(interaction.guild_id)
-        chosen = catalog.get(deck) if deck else catalog.default()
         await remember_member(self.bot.db, interaction, now)
         target = user or interaction.user
         guild_id = interaction.guild_id
         db = self.bot.db
+        deck_note = None
+        chosen: Deck | None
+        if deck:
+            chosen = catalog.get(deck)
+        else:
+            chosen = catalog.studied_last(await db.decks_by_recency(target.id, guild_id))
+            if chosen is None:
+                deck_note = "Name a deck with `deck` to see its topics."
+            elif len(catalog.decks) > 1:
+                deck_note = "Topics are of the deck studied last; `deck` shows another."
         zone = await member_zone(self.bot.db, target.id, guild_id)
         today = local_date(now, zone)
         totals = await db.member_totals(target.id, guild_id)
@@ -248,6 +261,7 @@ class Stats(commands.Cog):
             study=study_streak(days_of(await db.study_quarters(target.id, guild_id), zone), today),
             daily=await db.get_daily_streak(guild_id, target.id) if guild_id is not None else None,
             deck_title=chosen.title if chosen is not None else None,
+            deck_note=deck_note,
             topics=topics,
             untouched=untouched,
             activity=activity_days(await db.activity(target.id, guild_id, since), zone, today),
@@ -256,7 +270,7 @@ class Stats(commands.Cog):
             reviewed=reviewed,
             mature=await db.mature_cards(target.id),
         )
-        await interaction.response.send_message(embed=render.stats_embed(view), ephemeral=True)
+        await replies.reply(interaction, embed=render.stats_embed(view), ephemeral=True)
 
     # -- /season start --------------------------------------------------------------
 
@@ -268,7 +282,7 @@ class Stats(commands.Cog):
         await remember_member(self.bot.db, interaction, now)
         current = await self.bot.db.current_season(interaction.guild_id)
         embed, view = render.season_prompt(current, interaction.user.id, to_ms(now))
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        await replies.reply(interaction, embed=embed, view=view, ephemeral=True)
 
     # -- /forgetme ------------------------------------------------------------------
 
@@ -279,12 +293,14 @@ class Stats(commands.Cog):
         # No _remember here: storing the name of someone asking to be forgotten is wrong.
         data = await self.bot.db.user_data(interaction.user.id)
         if data.empty:
-            await interaction.response.send_message(
-                "I store nothing about you: there is nothing to delete.", ephemeral=True
+            await replies.reply(
+                interaction,
+                "I store nothing about you: there is nothing to delete.",
+                ephemeral=True,
             )
             return
         embed, view = render.forget_prompt(data, interaction.user.id)
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        await replies.reply(interaction, embed=embed, view=view, ephemeral=True)
 
     # -- buttons --------------------------------------------------------------------
 
@@ -329,13 +345,16 @@ class Stats(commands.Cog):
         if viewer == owner:
             await interaction.response.defer()
             view = await self._board(guild_id, board, period, page, viewer)
-            await interaction.edit_original_response(
-                embed=render.leaderboard_embed(view), view=render.leaderboard_buttons(view, owner)
+            await replies.update(
+                interaction,
+                embed=render.leaderboard_embed(view),
+                view=render.leaderboard_buttons(view, owner),
             )
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         view = await self._board(guild_id, board, period, page, viewer)
-        await interaction.followup.send(
+        await replies.reply(
+            interaction,
             embed=render.leaderboard_embed(view),
             view=render.leaderboard_buttons(view, viewer),
             ephemeral=True,
@@ -352,8 +371,11 @@ class Stats(commands.Cog):
         if not interaction.permissions.manage_guild:  # it may have been taken away since
             raise app_commands.MissingPermissions(["manage_guild"])
         if action == "no":
-            await interaction.response.edit_message(
-                content="No new season: the current one goes on.", embed=None, view=None
+            await replies.update(
+                interaction,
+                content="No new season: the current one goes on.",
+                embed=None,
+                view=None,
             )
             return
         now = self.bot.clock()
@@ -367,7 +389,7 @@ class Stats(commands.Cog):
         else:
             log.info("season %d started in guild %s by %s", started.number, guild_id, owner)
             text = render.season_started(started)
-        await interaction.response.edit_message(content=text, embed=None, view=None)
+        await replies.update(interaction, content=text, embed=None, view=None)
 
     async def _confirm_forget(
         self, interaction: discord.Interaction[QuizBot], action: str, owner: int
@@ -375,11 +397,7 @@ class Stats(commands.Cog):
         if interaction.user.id != owner:
             raise NotYourButtonError("forgetme")
         if action == "no":
-            await interaction.response.edit_message(
-                content="Nothing was deleted.", embed=None, view=None
-            )
+            await replies.update(interaction, content="Nothing was deleted.", embed=None, view=None)
             return
         deleted = await self.bot.db.forget_user(owner)
-        await interaction.response.edit_message(
-            content=render.forgotten(deleted), embed=None, view=None
-        )
+        await replies.update(interaction, content=render.forgotten(deleted), embed=None, view=None)

@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 
-from bot.domain.leaderboard import MIN_ACCURACY_ANSWERS, Board, Period
+from bot.domain.leaderboard import MIN_ACCURACY_ANSWERS, Board, Period, accuracy
 from bot.domain.markdown import literal, plain_name
 from bot.domain.streaks import StreakState
 from bot.domain.words import plural
@@ -32,6 +32,14 @@ def safe_name(name: str | None) -> str:
 def percent(share: Fraction) -> str:
     value = float(share) * 100
     return f"{value:.0f}%" if value in (0.0, 100.0) else f"{value:.1f}%"
+
+
+def judged_accuracy(correct: int, judged: int) -> str:
+    """Accuracy as every reply shows it: the share right of the answers the bot judged
+    (multiple choice, typed, daily), never of self-graded cards."""
+    if not judged:
+        return "no judged answers yet"
+    return f"{percent(accuracy(correct, judged))} ({correct}/{judged} judged)"
 
 
 def stamp(instant: datetime, style: str = "f") -> str:
@@ -226,19 +234,17 @@ class StatsView:
     recalled: int = 0  # reviews over the last 30 days that were remembered (not Again)
     reviewed: int = 0
     mature: int = 0  # cards whose review interval reached 21 days
+    deck_note: str | None = None  # which deck the topics are of, when none was named
 
 
 def stats_embed(view: StatsView) -> discord.Embed:
     embed = discord.Embed(title=clip(f"Stats of {safe_name(view.name)}", 256), colour=COLOUR)
     totals = view.totals
     embed.description = f"In {view.place}."
+    if view.deck_note:
+        embed.description += f" {view.deck_note}"
     embed.add_field(name="Answers", value=str(totals.answers))
-    if totals.graded:
-        share = Fraction(totals.correct, totals.graded)
-        accuracy = f"{percent(share)} ({totals.correct}/{totals.graded} judged)"
-    else:
-        accuracy = "no judged answers yet"
-    embed.add_field(name="Accuracy", value=accuracy)
+    embed.add_field(name="Accuracy", value=judged_accuracy(totals.correct, totals.graded))
     points = str(totals.points)
     if view.season is not None and view.season_points is not None:
         points = f"{view.season_points} in season {view.season.number} · {totals.points} in all"

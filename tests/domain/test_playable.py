@@ -1,0 +1,102 @@
+"""Which decks can be played in which mode, and the one-line reason when not."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.domain.decks import Card, Deck, default_card_id
+from bot.domain.playable import UnplayableError, check_playable, different_answers
+from bot.domain.questions import NotEnoughOptionsError, build_multiple_choice
+
+MODES = ("multiple-choice", "flashcard", "typed", "review", "daily")
+
+
+def _card(front: str, back: str, topic: str | None = None, *wrong: str) -> Card:
+    return Card(default_card_id(front), front, back, topic, distractors=tuple(wrong))
+
+
+def _deck(*cards: Card, topics: tuple[str, ...] = ()) -> Deck:
+    return Deck("d", "D", "A deck.", None, topics, tuple(cards))
+
+
+def _reason(deck: Deck, mode: str, topic: str | None = None) -> str | None:
+    try:
+        check_playable(deck, mode, topic=topic)
+    except UnplayableError as error:
+        assert "\n" not in error.message
+        return error.message
+    return None
+
+
+def test_a_one_card_deck_plays_every_mode_but_multiple_choice() -> None:
+    deck = _deck(_card("Q", "A"))
+    for mode in ("flashcard", "typed", "review"):
+        assert _reason(deck, mode) is None
+    expected = (
+        "Deck `d` has only 1 different answer: multiple choice needs 4 different answers "
+        "per question."
+    )
+    assert _reason(deck, "multiple-choice") == expected
+    assert _reason(deck, "daily") == expected
+
+
+def test_answers_differing_only_in_case_and_spacing_count_once() -> None:
+    deck = _deck(_card("Q1", "Yes"), _card("Q2", " yes "), _card("Q3", "YES"), _card("Q4", "No"))
+    assert _reason(deck, "multiple-choice") == (
+        "Deck `d` has only 2 different answers: multiple choice needs 4 different answers "
+        "per question."
+    )
+
+
+def test_distractors_make_up_for_a_small_deck_card_by_card() -> None:
+    rich = _card("Q1", "S3", "store", "EBS", "EFS", "FSx")
+    deck = _deck(rich, _card("Q2", "EBS", "block"), topics=("store", "block"))
+    assert _reason(deck, "multiple-choice", topic="store") is None
+    assert _reason(deck, "multiple-choice", topic="block") == (
+        "Deck `d` has only 2 different answers: multiple choice needs 4 different answers "
+        "per question."
+    )
+    assert _reason(deck, "multiple-choice") == (
+        "Deck `d` has only 2 different answers, and 1 card has too few wrong answers of its "
+        "own: multiple choice needs 4 different answers per question."
+    )
+    error = pytest.raises(UnplayableError, check_playable, deck, "daily")
+    assert error.value.too_few_answers
+    assert error.value.suggesting("Try typed.").message.endswith("per question. Try typed.")
+
+
+def test_a_topic_without_cards_cannot_be_played_at_all() -> None:
+    deck = _deck(_card("Q", "A", "t"), topics=("t", "empty"))
+    for mode in MODES:
+        with pytest.raises(UnplayableError) as caught:
+            check_playable(deck, mode, topic="empty")
+        assert caught.value.message == "Topic `empty` of deck `d` has no cards to ask."
+        assert not caught.value.too_few_answers
+        assert caught.value.suggesting("Try another mode.") is caught.value
+
+
+_text = st.sampled_from(["a", "A", "b", " b", "c", "d", "e", "f"])
+
+
+@given(
+    backs=st.lists(_text, min_size=1, max_size=6),
+    wrong=st.lists(st.lists(_text, max_size=4), min_size=6, max_size=6),
+)
+def test_the_rule_matches_what_question_building_can_do(
+    backs: list[str], wrong: list[list[str]]
+) -> None:
+    cards = [
+        _card(f"Q{n}", back, None, *[w for w in wrong[n] if w.strip() != back.strip()])
+        for n, back in enumerate(backs)
+    ]
+    deck = _deck(*cards)
+    buildable = True
+    for card in deck.cards:
+        try:
+            build_multiple_choice(deck, card, seed=1)
+        except NotEnoughOptionsError as error:
+            buildable = False
+            assert error.available == different_answers(deck, card)
+    assert (_reason(deck, "multiple-choice") is None) == buildable
