@@ -186,18 +186,16 @@ async def fill_the_disk(db: Database, user_id: int, now: datetime) -> int:
 
 
 async def free_the_disk(db: Database) -> None:
-    await db._writer.run(lambda conn: conn.execute("PRAGMA max_page_count = 1073741823"))  # noqa: SLF001
+    await db._writer.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001
 
 
 async def cap_the_file(db: Database, *, extra_pages: int) -> None:
     """Let the database file grow by ``extra_pages`` pages at most (``max_page_count`` on
     the bot's own write connection)."""
 
-    def cap(conn: sqlite3.Connection) -> None:
-        (pages,) = conn.execute("PRAGMA page_count").fetchone()
-        conn.execute(f"PRAGMA max_page_count = {pages + extra_pages}")
-
-    await db._writer.run(cap)  # noqa: SLF001 - test-only access
+    writer = db._writer  # noqa: SLF001 - test-only access
+    ((pages,),) = await writer.execute_fetchall("PRAGMA page_count")
+    await writer.execute(f"PRAGMA max_page_count = {pages + extra_pages}")
 
 
 def hold_write_lock(path: Path, seconds: float) -> threading.Thread:

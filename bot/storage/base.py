@@ -1,90 +1,60 @@
-"""The database's two connections, and the one way to write and the one way to read.
+"""The database's two aiosqlite connections, the one way to write and the one way to read.
 
-Each connection is a standard-library `sqlite3` connection used only from a thread of its
-own, so the event loop never waits on SQLite. A write is a function run on the write
-connection's thread inside one IMMEDIATE transaction: it happens whole or not at all, and
-writes run one after another in the order they were asked for. A read is a function run on
-the read connection's thread inside one read transaction: in write-ahead-log mode it sees
-the database as the last commit left it, never a write that is half done, and never waits
-for a writer.
+A write is `async with db.write() as conn:` on the write connection: one IMMEDIATE
+transaction that commits when the block ends and rolls back when it raises, so it happens
+whole or not at all. A lock lets one write at a time in, in the order they asked.
+
+A read is `async with db.read() as conn:` on the read connection: one read transaction. In
+write-ahead-log mode it sees the database as the last commit left it, never a write that is
+half done, and never waits for a writer. Coroutines sharing one connection share its
+transaction, so readers take turns on it too; a single statement (`_fetchone`,
+`_fetchall`) is its own snapshot and needs no transaction around it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import datetime
-from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+import aiosqlite
 
 from bot.storage.models import MemberName, NewAnswer, to_ms
 
-T = TypeVar("T")
-Work = Callable[[sqlite3.Connection], T]
 Row = tuple[Any, ...]
+Params = Iterable[Any] | dict[str, Any]
 
 
-class Worker:
-    """One sqlite3 connection and the one thread that uses it."""
+@asynccontextmanager
+async def transaction(
+    conn: aiosqlite.Connection, begin: str
+) -> AsyncIterator[aiosqlite.Connection]:
+    """`begin`, the caller's statements, COMMIT; anything raised rolls all of it back.
 
-    def __init__(self, name: str) -> None:
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        self._conn: sqlite3.Connection | None = None
-
-    async def open(self, path: Path, pragmas: tuple[str, ...]) -> None:
-        def connect() -> sqlite3.Connection:
-            conn = sqlite3.connect(path, isolation_level=None)
-            try:
-                for pragma in pragmas:
-                    conn.execute(pragma)
-            except BaseException:
-                conn.close()
-                raise
-            return conn
-
-        self._conn = await self._on_thread(connect)
-
-    async def run(self, work: Work[T]) -> T:
-        """Run `work` with the connection on its thread (one trip there and back)."""
-        conn = self._conn
-        if conn is None:
-            raise sqlite3.ProgrammingError("the database is closed")
-        return await self._on_thread(partial(work, conn))
-
-    async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        try:
-            if conn is not None:
-                await self._on_thread(conn.close)
-        finally:
-            self._thread.shutdown(wait=False)
-
-    async def _on_thread(self, call: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
-
-
-def in_transaction(begin: str, work: Work[T], conn: sqlite3.Connection) -> T:
-    """`work` between `begin` and COMMIT; anything it raises rolls all of it back."""
-    conn.execute(begin)
+    `rollback()` runs on the connection's own thread after every statement already
+    sent, and does nothing when SQLite has rolled back by itself (a full disk does that),
+    so it is right whether or not a transaction is still open.
+    """
+    await conn.execute(begin)
     try:
-        result = work(conn)
-        conn.execute("COMMIT")
+        yield conn
+        await conn.execute("COMMIT")
     except BaseException:
-        if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
-            conn.execute("ROLLBACK")
+        await conn.rollback()
         raise
-    return result
 
 
 class Connection:
     """The write connection and the read connection every query mixin shares."""
 
-    def __init__(self, writer: Worker, reader: Worker, path: Path) -> None:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path):
         self._writer = writer
         self._reader = reader
+        self._write_lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
         self.path = path
 
     async def close(self) -> None:
@@ -93,43 +63,56 @@ class Connection:
         finally:
             await self._writer.close()
 
-    async def _write(self, work: Work[T]) -> T:
-        """Run `work` in one write transaction; an exception rolls back all it did."""
-        return await self._writer.run(partial(in_transaction, "BEGIN IMMEDIATE", work))
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: all of the block's statements commit, or none does."""
+        async with self._write_lock, transaction(self._writer, "BEGIN IMMEDIATE") as conn:
+            yield conn
 
-    async def _read(self, work: Work[T]) -> T:
-        """Run `work` in one read transaction: every statement sees the same commit."""
-        return await self._reader.run(partial(in_transaction, "BEGIN", work))
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One read transaction: every statement of the block sees the same commit."""
+        async with self._read_lock, transaction(self._reader, "BEGIN") as conn:
+            yield conn
 
-    async def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+    async def _execute(self, sql: str, params: Params = ()) -> int:
         """One write statement; returns the number of rows changed."""
-        return await self._write(lambda conn: conn.execute(sql, params).rowcount)
+        async with self.write() as conn:
+            return await rowcount(conn, sql, params)
 
-    async def _fetchone(
-        self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
-    ) -> Row | None:
-        return await self._read(lambda conn: fetchone(conn, sql, params))
+    async def _fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of one read statement."""
+        async with self._read_lock:
+            return await fetchone(self._reader, sql, params)
 
-    async def _fetchall(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Row]:
-        return await self._read(lambda conn: fetchall(conn, sql, params))
-
-
-def fetchone(conn: sqlite3.Connection, sql: str, params: Any = ()) -> Row | None:
-    row: Row | None = conn.execute(sql, params).fetchone()
-    return row
+    async def _fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of one read statement."""
+        async with self._read_lock:
+            return await fetchall(self._reader, sql, params)
 
 
-def fetchall(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[Row]:
-    rows: list[Row] = conn.execute(sql, params).fetchall()
-    return rows
+async def fetchone(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> Row | None:
+    rows = await fetchall(conn, sql, params)
+    return rows[0] if rows else None
 
 
-def insert_answer(conn: sqlite3.Connection, answer: NewAnswer) -> int | None:
-    """INSERT one answer (inside a `_write` transaction); None on a duplicate."""
-    cursor = conn.execute(
+async def fetchall(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[Row]:
+    return [tuple(row) for row in await conn.execute_fetchall(sql, params)]
+
+
+async def rowcount(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+    """Run one statement; how many rows it changed."""
+    cursor = await conn.execute(sql, params)
+    return cursor.rowcount
+
+
+async def insert_answer(conn: aiosqlite.Connection, answer: NewAnswer) -> int | None:
+    """INSERT one answer (inside a write); its id, or None on a duplicate."""
+    row = await fetchone(
+        conn,
         "INSERT INTO answers (user_id, guild_id, deck_id, card_id, mode, correct, grade, "
         "points, answered_at, response_ms, session_id, question_index, challenge_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
         (
             answer.user_id,
             answer.guild_id,
@@ -146,27 +129,27 @@ def insert_answer(conn: sqlite3.Connection, answer: NewAnswer) -> int | None:
             answer.challenge_id,
         ),
     )
-    return cursor.lastrowid if cursor.rowcount == 1 else None
+    return None if row is None else int(row[0])
 
 
-def write_member(conn: sqlite3.Connection, member: MemberName, now: datetime) -> None:
-    """Remember a member's current name and their server's (inside a transaction).
+async def write_member(conn: aiosqlite.Connection, member: MemberName, now: datetime) -> None:
+    """Remember a member's current name and their server's (inside a write).
 
     An unchanged name writes nothing (no page to commit on every click); a user's
     `updated_at` is when their name last changed.
     """
-    conn.execute(
+    await conn.execute(
         "INSERT INTO users (id, display_name, updated_at) VALUES (?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, "
         "updated_at = excluded.updated_at WHERE display_name IS NOT excluded.display_name",
         (member.user_id, member.display_name, to_ms(now)),
     )
     if member.guild_id is not None:
-        write_guild(conn, member.guild_id, member.guild_name, now)
+        await write_guild(conn, member.guild_id, member.guild_name, now)
 
 
-def write_guild(conn: sqlite3.Connection, guild_id: int, name: str, now: datetime) -> None:
-    conn.execute(
+async def write_guild(conn: aiosqlite.Connection, guild_id: int, name: str, now: datetime) -> None:
+    await conn.execute(
         "INSERT INTO guilds (id, name, created_at) VALUES (?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name",
         (guild_id, name, to_ms(now)),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -13,7 +12,7 @@ from typing import Any
 
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState, record_daily_result
-from bot.storage.base import Row, insert_answer, write_member
+from bot.storage.base import Row, fetchall, fetchone, insert_answer, write_member
 from bot.storage.models import (
     ANSWER_COLUMNS,
     Answer,
@@ -226,8 +225,8 @@ class DailyQueries(ReviewQueries):
         earlier does not post the next challenge while the previous one is still open.
         """
 
-        def work(conn: sqlite3.Connection) -> None:
-            conn.execute(
+        async with self.write() as conn:
+            await conn.execute(
                 f"INSERT INTO daily_schedules ({_SCHEDULE_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?, 0, NULL, NULL, ?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, "
@@ -251,13 +250,11 @@ class DailyQueries(ReviewQueries):
                     to_ms(now),
                 ),
             )
-            conn.execute(
+            await conn.execute(
                 "UPDATE daily_challenges SET reveal_at = MIN(reveal_at, ?) "
                 "WHERE guild_id = ? AND state = 'posted'",
                 (to_ms(reveal_by), guild_id),
             )
-
-        await self._write(work)
         schedule = await self.get_daily_schedule(guild_id)
         assert schedule is not None
         return schedule
@@ -323,20 +320,18 @@ class DailyQueries(ReviewQueries):
     ) -> None:
         """Remember a failed post; ``nothing_sent`` when the failure proves no message exists."""
 
-        def work(conn: sqlite3.Connection) -> None:
-            conn.execute(
+        async with self.write() as conn:
+            await conn.execute(
                 "UPDATE daily_schedules SET failures = ?, paused = ?, last_error = ?, "
                 "last_error_at = ?, next_post_at = ? WHERE guild_id = ?",
                 (failures, int(paused), error[:500], to_ms(now), _ms(next_post_at), guild_id),
             )
             if challenge_id is not None and nothing_sent:
-                conn.execute(
+                await conn.execute(
                     "UPDATE daily_challenges SET state = 'unsent' "
                     "WHERE id = ? AND state = 'intent'",
                     (challenge_id,),
                 )
-
-        await self._write(work)
 
     # -- challenges ---------------------------------------------------------------------
 
@@ -407,32 +402,27 @@ class DailyQueries(ReviewQueries):
         an intent (nothing is changed then).
         """
 
-        def work(conn: sqlite3.Connection) -> bool:
-            changed = conn.execute(
+        async with self.write() as conn:
+            row = await fetchone(
+                conn,
                 "UPDATE daily_challenges SET state = 'posted', message_id = ?, posted_at = ?, "
-                "reveal_at = ? WHERE id = ? AND state = 'intent'",
+                "reveal_at = ? WHERE id = ? AND state = 'intent' RETURNING guild_id, local_date",
                 (message_id, to_ms(posted_at), to_ms(reveal_at), challenge_id),
-            ).rowcount
-            if changed != 1:
+            )
+            if row is None:
                 return False
-            row = conn.execute(
-                "SELECT guild_id, local_date FROM daily_challenges WHERE id = ?", (challenge_id,)
-            ).fetchone()
-            assert row is not None
             guild_id, day = int(row[0]), str(row[1])
-            conn.execute(
+            await conn.execute(
                 "UPDATE daily_challenges SET state = 'missed' "
                 "WHERE guild_id = ? AND local_date < ? AND state IN ('intent', 'unsent')",
                 (guild_id, day),
             )
-            conn.execute(
+            await conn.execute(
                 "UPDATE daily_schedules SET next_post_at = ?, failures = 0, last_error = NULL, "
                 "last_error_at = NULL WHERE guild_id = ? AND enabled = 1",
                 (to_ms(next_post_at), guild_id),
             )
             return True
-
-        return await self._write(work)
 
     async def get_daily_challenge(self, challenge_id: int) -> DailyChallenge | None:
         row = await self._fetchone(
@@ -524,11 +514,12 @@ class DailyQueries(ReviewQueries):
         None if there is no such challenge.
         """
 
-        def work(conn: sqlite3.Connection) -> DailyAnswerResult | None:
-            row = conn.execute(
+        async with self.write() as conn:
+            row = await fetchone(
+                conn,
                 f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges WHERE id = ?",
                 (challenge_id,),
-            ).fetchone()
+            )
             if row is None:
                 return None
             challenge = _cached_challenge(tuple(row))
@@ -537,23 +528,24 @@ class DailyQueries(ReviewQueries):
             answer = answer_for(challenge)
             if answer.challenge_id != challenge.id or answer.guild_id != challenge.guild_id:
                 raise ValueError("an answer to another challenge than the one read")
-            write_member(conn, member, answer.answered_at)
-            answer_id = insert_answer(conn, answer)
+            await write_member(conn, member, answer.answered_at)
+            answer_id = await insert_answer(conn, answer)
             if answer_id is None:
-                earlier = conn.execute(
+                earlier = await fetchone(
+                    conn,
                     f"SELECT {ANSWER_COLUMNS} FROM answers WHERE challenge_id = ? AND user_id = ?",
                     (challenge.id, answer.user_id),
-                ).fetchone()
+                )
                 stored = None if earlier is None else answer_from_row(earlier)
                 return DailyAnswerResult(DailyAnswerOutcome.DUPLICATE, challenge, stored)
-            before = read_daily_streak(conn, challenge.guild_id, answer.user_id)
+            before = await read_daily_streak(conn, challenge.guild_id, answer.user_id)
             streak = record_daily_result(before, challenge.local_date, answer.correct)
-            write_daily_streak(conn, challenge.guild_id, answer.user_id, streak, answer.answered_at)
+            await write_daily_streak(
+                conn, challenge.guild_id, answer.user_id, streak, answer.answered_at
+            )
             stored = answer.stored_as(answer_id)
-            remember(conn, stored)
+            await remember(conn, stored)
             return DailyAnswerResult(DailyAnswerOutcome.RECORDED, challenge, stored, streak)
-
-        return await self._write(work)
 
     async def count_daily_answers(self, challenge_id: int) -> int:
         row = await self._fetchone(
@@ -562,16 +554,19 @@ class DailyQueries(ReviewQueries):
         return 0 if row is None else int(row[0])
 
     async def daily_results(self, challenge_id: int, *, first: int = 3) -> DailyResults:
-        row = await self._fetchone(
-            "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM answers WHERE challenge_id = ?",
-            (challenge_id,),
-        )
-        assert row is not None
-        firsts = await self._fetchall(
-            "SELECT user_id FROM answers WHERE challenge_id = ? AND correct = 1 "
-            "ORDER BY answered_at, id LIMIT ?",
-            (challenge_id, first),
-        )
+        async with self.read() as conn:
+            row = await fetchone(
+                conn,
+                "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM answers WHERE challenge_id = ?",
+                (challenge_id,),
+            )
+            assert row is not None
+            firsts = await fetchall(
+                conn,
+                "SELECT user_id FROM answers WHERE challenge_id = ? AND correct = 1 "
+                "ORDER BY answered_at, id LIMIT ?",
+                (challenge_id, first),
+            )
         return DailyResults(int(row[0]), int(row[1]), tuple(int(r[0]) for r in firsts))
 
     async def close_daily_challenge(self, challenge_id: int, now: datetime) -> bool:

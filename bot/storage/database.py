@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
+
+import aiosqlite
 
 from bot.domain.quiz import (
     AlreadyAnsweredError,
@@ -22,14 +24,15 @@ from bot.domain.quiz import (
 )
 from bot.storage.base import (
     Connection,
-    Worker,
-    in_transaction,
+    fetchall,
+    fetchone,
     insert_answer,
+    transaction,
     write_guild,
     write_member,
 )
 from bot.storage.daily import DailyQueries
-from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations, current_version
+from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
 from bot.storage.models import (
     ANSWER_COLUMNS,
     Answer,
@@ -66,12 +69,35 @@ class SessionAnswer:
     answer: Answer
 
 
-def _migrate(migrations_dir: Path, conn: sqlite3.Connection) -> None:
+async def _connect(path: Path, pragmas: tuple[str, ...]) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        for pragma in pragmas:
+            await conn.execute(pragma)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+async def _migrate(writer: aiosqlite.Connection, path: Path, migrations_dir: Path) -> None:
     """Bring the schema up to date. A database a release with reviews behind a mark
-    wrote first gets the reviews it still owed, before the mark goes."""
-    if current_version(conn) == 10:
-        in_transaction("BEGIN IMMEDIATE", review_answers_behind_the_mark, conn)
-    apply_migrations(conn, migrations_dir)
+    wrote first gets the reviews it still owed, before the mark goes.
+
+    The migrations run on a standard-library connection of their own in a worker thread
+    (they are plain SQL scripts, and run once at start).
+    """
+    (version,) = await fetchall(writer, "PRAGMA user_version")
+    if version[0] == 10:
+        async with transaction(writer, "BEGIN IMMEDIATE") as conn:
+            await review_answers_behind_the_mark(conn)
+
+    def migrate() -> None:
+        with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            apply_migrations(conn, migrations_dir)
+
+    await asyncio.to_thread(migrate)
 
 
 class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Connection):
@@ -81,7 +107,9 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
     core ones (users, guilds, answers, sessions) are here.
     """
 
-    def __init__(self, writer: Worker, reader: Worker, path: Path) -> None:
+    def __init__(
+        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path
+    ) -> None:
         super().__init__(writer, reader, path)
         self._questions = _SessionQuestions(SESSIONS_CACHED)
 
@@ -91,14 +119,12 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
     ) -> Database:
         """Open (creating the folder and file if needed) and bring the schema up to date."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer, reader = Worker(f"db-write {path.name}"), Worker(f"db-read {path.name}")
+        writer = await _connect(path, _WRITER_PRAGMAS)
         try:
-            await writer.open(path, _WRITER_PRAGMAS)
             if migrate:
-                await writer.run(partial(_migrate, migrations_dir))
-            await reader.open(path, _READER_PRAGMAS)
+                await _migrate(writer, path, migrations_dir)
+            reader = await _connect(path, _READER_PRAGMAS)
         except BaseException:
-            await reader.close()
             await writer.close()
             raise
         return cls(writer, reader, path)
@@ -110,7 +136,8 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         await self.close()
 
     async def schema_version(self) -> int:
-        return await self._read(current_version)
+        row = await self._fetchone("PRAGMA user_version")
+        return 0 if row is None else int(row[0])
 
     # -- users and guilds -------------------------------------------------
 
@@ -120,7 +147,8 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     async def upsert_member(self, member: MemberName, now: datetime) -> None:
         """Remember a member's current name and, if any, their server's."""
-        await self._write(lambda conn: write_member(conn, member, now))
+        async with self.write() as conn:
+            await write_member(conn, member, now)
 
     async def get_user(self, user_id: int) -> User | None:
         row = await self._fetchone(
@@ -131,7 +159,8 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         return User(int(row[0]), str(row[1]), row[2], from_ms(int(row[3])))
 
     async def upsert_guild(self, guild_id: int, name: str, now: datetime) -> None:
-        await self._write(lambda conn: write_guild(conn, guild_id, name, now))
+        async with self.write() as conn:
+            await write_guild(conn, guild_id, name, now)
 
     async def get_guild(self, guild_id: int) -> Guild | None:
         row = await self._fetchone(
@@ -151,15 +180,13 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         the same transaction (spaced repetition, see ReviewQueries).
         """
 
-        def work(conn: sqlite3.Connection) -> Answer | None:
-            answer_id = insert_answer(conn, answer)
+        async with self.write() as conn:
+            answer_id = await insert_answer(conn, answer)
             if answer_id is None:
                 return None
             stored = answer.stored_as(answer_id)
-            remember(conn, stored)
+            await remember(conn, stored)
             return stored
-
-        return await self._write(work)
 
     async def answers_for_user(self, user_id: int, *, guild_id: int | None = None) -> list[Answer]:
         """A user's answers, oldest first; all servers when `guild_id` is None."""
@@ -204,14 +231,14 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         """Store a new session; an active one may first abandon the member's current one."""
         questions = questions_to_json(session.questions)
 
-        def work(conn: sqlite3.Connection) -> None:
+        async with self.write() as conn:
             if replace_active and session.status is SessionStatus.ACTIVE:
-                conn.execute(
+                await conn.execute(
                     "UPDATE quiz_sessions SET status = 'abandoned', updated_at = ? "
                     "WHERE user_id = ? AND status = 'active'",
                     (to_ms(session.started_at), session.user_id),
                 )
-            conn.execute(
+            await conn.execute(
                 f"INSERT INTO quiz_sessions ({_SESSION_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -233,67 +260,64 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                     to_ms(session.question_shown_at),
                 ),
             )
-            conn.execute(
+            await conn.execute(
                 "INSERT INTO quiz_session_questions (session_id, questions) VALUES (?, ?)",
                 (session.id, questions),
             )
-
-        await self._write(work)
         self._questions.put(session.id, session.questions)
         return session
 
     async def get_session(self, session_id: str) -> QuizSession | None:
-        return await self._read(lambda conn: self._read_session(conn, "id = ?", (session_id,)))
+        async with self.read() as conn:
+            return await self._read_session(conn, "id = ?", (session_id,))
 
     async def active_session(self, user_id: int) -> QuizSession | None:
-        return await self._read(
-            lambda conn: self._read_session(conn, "user_id = ? AND status = 'active'", (user_id,))
-        )
+        async with self.read() as conn:
+            return await self._read_session(conn, "user_id = ? AND status = 'active'", (user_id,))
 
-    def _read_session(
-        self, conn: sqlite3.Connection, where: str, params: tuple[Any, ...]
+    async def _read_session(
+        self, conn: aiosqlite.Connection, where: str, params: tuple[Any, ...]
     ) -> QuizSession | None:
-        """One session (on the database thread); its questions come from memory once read."""
-        row = conn.execute(
-            f"SELECT {_SESSION_COLUMNS} FROM quiz_sessions WHERE {where}", params
-        ).fetchone()
+        """One session; its questions come from memory once read."""
+        row = await fetchone(
+            conn, f"SELECT {_SESSION_COLUMNS} FROM quiz_sessions WHERE {where}", params
+        )
         if row is None:
             return None
         session_id = str(row[0])
         questions = self._questions.get(session_id)
         if questions is None:
-            (text,) = conn.execute(
+            found = await fetchone(
+                conn,
                 "SELECT questions FROM quiz_session_questions WHERE session_id = ?",
                 (session_id,),
-            ).fetchone()
-            questions = questions_from_json(str(text))
+            )
+            assert found is not None
+            questions = questions_from_json(str(found[0]))
             self._questions.put(session_id, questions)
         return _session(row, questions)
 
     async def activate_session(self, session_id: str, now: datetime) -> QuizSession | None:
         """Start a pending session, abandoning the member's active one; None if not pending."""
 
-        def work(conn: sqlite3.Connection) -> bool:
-            row = conn.execute(
+        async with self.write() as conn:
+            row = await fetchone(
+                conn,
                 "SELECT user_id FROM quiz_sessions WHERE id = ? AND status = 'pending'",
                 (session_id,),
-            ).fetchone()
+            )
             if row is None:
-                return False
-            conn.execute(
+                return None
+            await conn.execute(
                 "UPDATE quiz_sessions SET status = 'abandoned', updated_at = ? "
                 "WHERE user_id = ? AND status = 'active'",
                 (to_ms(now), row[0]),
             )
-            conn.execute(
+            await conn.execute(
                 "UPDATE quiz_sessions SET status = 'active', started_at = ?, updated_at = ?, "
                 "question_shown_at = ? WHERE id = ?",
                 (to_ms(now), to_ms(now), to_ms(now), session_id),
             )
-            return True
-
-        if not await self._write(work):
-            return None
         return await self.get_session(session_id)
 
     async def set_session_status(
@@ -311,15 +335,15 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         """Answer a session's current question: one trip, one transaction.
 
         Reads the session, lets `answer_for` check the click against it and build the
-        answer (it raises to refuse the click; it runs on the database thread, so it
-        must be pure), then stores the answer, scores it and moves the card's memory.
+        answer (it raises to refuse the click; it runs inside the write, so it must be
+        pure and quick), then stores the answer, scores it and moves the card's memory.
         None if there is no such session. A refused click, or a question that already
         has its answer (a double click, a race, a replay after a restart), writes
         nothing.
         """
 
-        def work(conn: sqlite3.Connection) -> SessionAnswer | None:
-            before = self._read_session(conn, "id = ?", (session_id,))
+        async with self.write() as conn:
+            before = await self._read_session(conn, "id = ?", (session_id,))
             if before is None:
                 return None
             answer = answer_for(before)
@@ -327,7 +351,8 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                 raise ValueError("an answer to another question than the session's current one")
             finished = before.position + 1 >= before.total
             # The guard repeats what `answer_for` checked, so no caller can score twice.
-            rows = conn.execute(
+            rows = await fetchall(
+                conn,
                 "UPDATE quiz_sessions SET answered = answered + 1, correct = correct + ?, "
                 "points = points + ?, updated_at = ?, status = ? "
                 "WHERE id = ? AND status = 'active' AND position = ? AND answered = ? "
@@ -341,17 +366,15 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                     before.position,
                     before.position,
                 ),
-            ).fetchall()
+            )
             if not rows:
                 raise AlreadyAnsweredError()
-            answer_id = insert_answer(conn, answer)
+            answer_id = await insert_answer(conn, answer)
             if answer_id is None:
                 raise AlreadyAnsweredError()  # rolls the score back: the answer row is the truth
             stored = answer.stored_as(answer_id)
-            remember(conn, stored)
+            await remember(conn, stored)
             return SessionAnswer(before, _session(rows[0], before.questions), stored)
-
-        return await self._write(work)
 
     async def advance_session(
         self, session_id: str, from_index: int, now: datetime
@@ -419,25 +442,21 @@ class _SessionQuestions:
     """The questions of recent sessions, by session id.
 
     A session's questions never change once it is stored, so every click after the
-    first reads only the session's counters. Used from the event loop and from the
-    database thread, hence the lock.
+    first reads only the session's counters.
     """
 
     def __init__(self, size: int) -> None:
         self._size = size
         self._items: OrderedDict[str, tuple[Question, ...]] = OrderedDict()
-        self._lock = threading.Lock()
 
     def get(self, session_id: str) -> tuple[Question, ...] | None:
-        with self._lock:
-            questions = self._items.get(session_id)
-            if questions is not None:
-                self._items.move_to_end(session_id)
-            return questions
+        questions = self._items.get(session_id)
+        if questions is not None:
+            self._items.move_to_end(session_id)
+        return questions
 
     def put(self, session_id: str, questions: tuple[Question, ...]) -> None:
-        with self._lock:
-            self._items[session_id] = questions
-            self._items.move_to_end(session_id)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+        self._items[session_id] = questions
+        self._items.move_to_end(session_id)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+
+import aiosqlite
 
 from bot.domain.review import (
     DEFAULT_NEW_CARDS_PER_DAY,
@@ -17,7 +18,7 @@ from bot.domain.review import (
     grade_for_answer,
     review,
 )
-from bot.storage.base import Connection
+from bot.storage.base import Connection, fetchall, fetchone, rowcount
 from bot.storage.models import ANSWER_COLUMNS, Answer, answer_from_row, from_ms, to_ms
 
 _STATE_COLUMNS = "card_id, state, step, stability, difficulty, due, last_review, reviews, lapses"
@@ -104,7 +105,10 @@ class ReviewQueries(Connection):
         await self._execute("UPDATE users SET new_cards_per_day = ? WHERE id = ?", (count, user_id))
 
     async def desired_retention(self, guild_id: int | None) -> float:
-        return await self._read(lambda conn: _desired_retention(conn, guild_id))
+        if guild_id is None:
+            return DEFAULT_RETENTION
+        row = await self._fetchone("SELECT desired_retention FROM guilds WHERE id = ?", (guild_id,))
+        return DEFAULT_RETENTION if row is None else float(row[0])
 
     async def set_desired_retention(self, guild_id: int, value: float) -> None:
         await self._execute(
@@ -112,38 +116,32 @@ class ReviewQueries(Connection):
         )
 
 
-# -- inside an answer's transaction (see Connection._write) ------------------------
+# -- inside an answer's write transaction (see Connection.write) ---------------------
 
 
-def _desired_retention(conn: sqlite3.Connection, guild_id: int | None) -> float:
-    if guild_id is None:
-        return DEFAULT_RETENTION
-    row = conn.execute("SELECT desired_retention FROM guilds WHERE id = ?", (guild_id,)).fetchone()
-    return DEFAULT_RETENTION if row is None else float(row[0])
-
-
-def review_answers_behind_the_mark(conn: sqlite3.Connection) -> int:
+async def review_answers_behind_the_mark(conn: aiosqlite.Connection) -> int:
     """Review the answers a database at schema version 10 stored beyond its review mark
     (a release that wrote reviews behind the answers, and stopped before writing these);
     how many. Runs once, before the migration that drops the mark.
     """
-    found = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'review_progress'"
-    ).fetchone()
+    found = await fetchone(
+        conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'review_progress'"
+    )
     if found is None:
         return 0
-    (through,) = conn.execute("SELECT answer_id FROM review_progress").fetchone()
-    rows = conn.execute(
-        f"SELECT {ANSWER_COLUMNS} FROM answers WHERE id > ? ORDER BY id", (through,)
-    ).fetchall()
+    mark = await fetchone(conn, "SELECT answer_id FROM review_progress")
+    assert mark is not None
+    rows = await fetchall(
+        conn, f"SELECT {ANSWER_COLUMNS} FROM answers WHERE id > ? ORDER BY id", (mark[0],)
+    )
     for row in rows:
-        remember(conn, answer_from_row(row))
+        await remember(conn, answer_from_row(row))
     if rows:
-        conn.execute("UPDATE review_progress SET answer_id = ?", (rows[-1][0],))
+        await conn.execute("UPDATE review_progress SET answer_id = ?", (rows[-1][0],))
     return len(rows)
 
 
-def remember(conn: sqlite3.Connection, answer: Answer) -> MemoryState | None:
+async def remember(conn: aiosqlite.Connection, answer: Answer) -> MemoryState | None:
     """A stored answer moves the member's memory of that card (spaced repetition).
 
     None if this answer was already reviewed (nothing is written then).
@@ -155,15 +153,19 @@ def remember(conn: sqlite3.Connection, answer: Answer) -> MemoryState | None:
         response_ms=answer.response_ms,
     )
     event = ReviewEvent(answer.card_id, grade, answer.answered_at, answer.response_ms)
-    row = conn.execute(
-        f"SELECT {_STATE_COLUMNS} FROM review_states "
-        "WHERE user_id = ? AND deck_id = ? AND card_id = ?",
-        (answer.user_id, answer.deck_id, answer.card_id),
-    ).fetchone()
-    previous = None if row is None else _state(row)
-    retention = _desired_retention(conn, answer.guild_id)
-    state = review(previous, event, desired_retention=retention)
-    logged = conn.execute(
+    # The card's memory so far and the server's retention, in one statement.
+    row = await fetchone(
+        conn,
+        f"SELECT COALESCE((SELECT desired_retention FROM guilds WHERE id = ?), ?), "
+        f"{_STATE_COLUMNS} FROM (SELECT 1) LEFT JOIN review_states "
+        "ON user_id = ? AND deck_id = ? AND card_id = ?",
+        (answer.guild_id, DEFAULT_RETENTION, answer.user_id, answer.deck_id, answer.card_id),
+    )
+    assert row is not None
+    previous = None if row[1] is None else _state(row[1:])
+    state = review(previous, event, desired_retention=float(row[0]))
+    logged = await rowcount(
+        conn,
         "INSERT INTO review_log (user_id, deck_id, card_id, grade, reviewed_at, "
         "duration_ms, answer_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (
@@ -175,10 +177,10 @@ def remember(conn: sqlite3.Connection, answer: Answer) -> MemoryState | None:
             event.duration_ms,
             answer.id,
         ),
-    ).rowcount
+    )
     if logged != 1:
         return None
-    conn.execute(
+    await conn.execute(
         "INSERT INTO review_states (user_id, deck_id, card_id, state, step, stability, "
         "difficulty, due, last_review, reviews, lapses, first_reviewed_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "

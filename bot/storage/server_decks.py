@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
 from bot.domain.decks import Deck, deck_to_mapping, parse_deck_mapping
-from bot.storage.base import Connection, Row
+from bot.storage.base import Connection, Row, fetchall
 from bot.storage.models import from_ms, to_ms
 
 
@@ -71,17 +70,17 @@ class ServerDeckQueries(Connection):
         imports at once cannot take a server past `max_decks`.
         """
 
-        def work(conn: sqlite3.Connection) -> SaveOutcome:
-            rows = conn.execute(
-                "SELECT deck_id FROM server_decks WHERE guild_id = ?", (deck.guild_id,)
-            ).fetchall()
+        async with self.write() as conn:
+            rows = await fetchall(
+                conn, "SELECT deck_id FROM server_decks WHERE guild_id = ?", (deck.guild_id,)
+            )
             existing = {str(row[0]) for row in rows}
             if deck.deck_id in existing:
                 if not replace:
                     return SaveOutcome.EXISTS
             elif len(existing) >= max_decks:
                 return SaveOutcome.FULL
-            conn.execute(
+            await conn.execute(
                 f"INSERT INTO server_decks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (guild_id, deck_id) DO UPDATE SET title = excluded.title, "
                 "card_count = excluded.card_count, deck = excluded.deck, "
@@ -99,8 +98,6 @@ class ServerDeckQueries(Connection):
                 ),
             )
             return SaveOutcome.REPLACED if deck.deck_id in existing else SaveOutcome.ADDED
-
-        return await self._write(work)
 
     async def server_decks(self, guild_id: int) -> list[ServerDeck]:
         """A server's decks, by id."""

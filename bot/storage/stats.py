@@ -7,7 +7,6 @@ and the viewer's row leave the database.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import aiosqlite
 
 from bot.domain.leaderboard import (
     GRADED_MODES,
@@ -29,7 +30,7 @@ from bot.domain.leaderboard import (
 )
 from bot.domain.streaks import StreakState
 from bot.domain.timezones import zone_or_utc
-from bot.storage.base import Connection, Row
+from bot.storage.base import Connection, Row, fetchone
 from bot.storage.models import from_ms, to_ms
 
 QUARTER_MS = 900_000
@@ -261,13 +262,15 @@ class StatsQueries(Connection):
 
     async def get_daily_streak(self, guild_id: int, user_id: int) -> StreakState:
         """A member's daily-challenge streak in one server (zero when never answered)."""
-        return await self._read(lambda conn: read_daily_streak(conn, guild_id, user_id))
+        async with self.read() as conn:
+            return await read_daily_streak(conn, guild_id, user_id)
 
     async def set_daily_streak(
         self, guild_id: int, user_id: int, state: StreakState, now: datetime
     ) -> None:
         """Store a member's daily streak after the domain rules computed it."""
-        await self._write(lambda conn: write_daily_streak(conn, guild_id, user_id, state, now))
+        async with self.write() as conn:
+            await write_daily_streak(conn, guild_id, user_id, state, now)
 
     # -- time zones -----------------------------------------------------------------
 
@@ -301,18 +304,19 @@ class StatsQueries(Connection):
         Answers are kept; the season totals are rebuilt from those at or after ``now``.
         """
 
-        def work(conn: sqlite3.Connection) -> bool:
-            started = conn.execute(
+        async with self.write() as conn:
+            started = await fetchone(
+                conn,
                 "SELECT 1 FROM seasons WHERE guild_id = ? AND started_at >= ?",
                 (guild_id, to_ms(unless_started_since)),
-            ).fetchone()
+            )
             if started is not None:
-                return False
-            conn.execute(
+                return None
+            await conn.execute(
                 "INSERT INTO seasons (guild_id, started_at) VALUES (?, ?)", (guild_id, to_ms(now))
             )
-            conn.execute("DELETE FROM season_totals WHERE guild_id = ?", (guild_id,))
-            conn.execute(
+            await conn.execute("DELETE FROM season_totals WHERE guild_id = ?", (guild_id,))
+            await conn.execute(
                 "INSERT INTO season_totals "
                 "(guild_id, user_id, points, points_at, graded, correct, graded_at) "
                 "SELECT guild_id, user_id, SUM(points), "
@@ -321,10 +325,6 @@ class StatsQueries(Connection):
                 f"AND mode IN {_GRADED} GROUP BY guild_id, user_id",
                 (guild_id, to_ms(now)),
             )
-            return True
-
-        if not await self._write(work):
-            return None
         return await self.current_season(guild_id)
 
     # -- leaderboards ---------------------------------------------------------------
@@ -521,7 +521,8 @@ class StatsQueries(Connection):
 
     async def user_data(self, user_id: int) -> UserData:
         """What the bot stores about a user, counted."""
-        return await self._read(lambda conn: _count_user_data(conn, user_id))
+        async with self.read() as conn:
+            return await _count_user_data(conn, user_id)
 
     async def forget_user(self, user_id: int) -> UserData:
         """Delete a user's answers, quiz sessions, streaks, totals and profile everywhere.
@@ -529,8 +530,8 @@ class StatsQueries(Connection):
         Returns what was deleted. One transaction: either all of it goes or nothing does.
         """
 
-        def work(conn: sqlite3.Connection) -> UserData:
-            found = _count_user_data(conn, user_id)
+        async with self.write() as conn:
+            found = await _count_user_data(conn, user_id)
             for sql in (
                 "DELETE FROM answers WHERE user_id = ?",
                 "DELETE FROM quiz_sessions WHERE user_id = ?",
@@ -538,24 +539,29 @@ class StatsQueries(Connection):
                 "DELETE FROM season_totals WHERE user_id = ?",
                 "DELETE FROM users WHERE id = ?",
             ):
-                conn.execute(sql, (user_id,))
+                await conn.execute(sql, (user_id,))
             return found
 
-        return await self._write(work)
 
-
-def _count_user_data(conn: sqlite3.Connection, user_id: int) -> UserData:
-    def count(sql: str) -> int:
-        row = conn.execute(sql, (user_id,)).fetchone()
-        return int(row[0]) if row is not None and row[0] is not None else 0
-
+async def _count_user_data(conn: aiosqlite.Connection, user_id: int) -> UserData:
+    row = await fetchone(
+        conn,
+        "SELECT (SELECT COUNT(*) FROM answers WHERE user_id = :user), "
+        "(SELECT COUNT(DISTINCT guild_id) FROM answers WHERE user_id = :user), "
+        "(SELECT COUNT(*) FROM answers WHERE user_id = :user AND guild_id IS NULL), "
+        "(SELECT COUNT(*) FROM quiz_sessions WHERE user_id = :user), "
+        "(SELECT COUNT(*) FROM daily_streaks WHERE user_id = :user), "
+        "(SELECT COUNT(*) FROM users WHERE id = :user)",
+        {"user": user_id},
+    )
+    assert row is not None
     return UserData(
-        answers=count("SELECT COUNT(*) FROM answers WHERE user_id = ?"),
-        servers=count("SELECT COUNT(DISTINCT guild_id) FROM answers WHERE user_id = ?"),
-        dm_answers=count("SELECT COUNT(*) FROM answers WHERE user_id = ? AND guild_id IS NULL"),
-        sessions=count("SELECT COUNT(*) FROM quiz_sessions WHERE user_id = ?"),
-        daily_streaks=count("SELECT COUNT(*) FROM daily_streaks WHERE user_id = ?"),
-        profile=bool(count("SELECT COUNT(*) FROM users WHERE id = ?")),
+        answers=int(row[0]),
+        servers=int(row[1]),
+        dm_answers=int(row[2]),
+        sessions=int(row[3]),
+        daily_streaks=int(row[4]),
+        profile=bool(row[5]),
     )
 
 
@@ -566,21 +572,22 @@ def _quarters_by_member(rows: Iterable[Sequence[Any]]) -> dict[int, list[datetim
     return dict(found)
 
 
-def read_daily_streak(conn: sqlite3.Connection, guild_id: int, user_id: int) -> StreakState:
-    row = conn.execute(
+async def read_daily_streak(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> StreakState:
+    row = await fetchone(
+        conn,
         "SELECT current, best, last_day FROM daily_streaks WHERE guild_id = ? AND user_id = ?",
         (guild_id, user_id),
-    ).fetchone()
+    )
     if row is None:
         return StreakState()
     last_day = None if row[2] is None else date.fromisoformat(str(row[2]))
     return StreakState(int(row[0]), int(row[1]), last_day)
 
 
-def write_daily_streak(
-    conn: sqlite3.Connection, guild_id: int, user_id: int, state: StreakState, now: datetime
+async def write_daily_streak(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, state: StreakState, now: datetime
 ) -> None:
-    conn.execute(
+    await conn.execute(
         "INSERT INTO daily_streaks (guild_id, user_id, current, best, last_day, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
         "current = excluded.current, best = excluded.best, last_day = excluded.last_day, "
