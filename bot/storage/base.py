@@ -32,14 +32,15 @@ Params = Iterable[Any] | dict[str, Any]
 async def transaction(
     conn: aiosqlite.Connection, begin: str
 ) -> AsyncIterator[aiosqlite.Connection]:
-    """`begin`, the caller's statements, COMMIT; anything raised rolls all of it back.
+    """`begin`, the caller's statements, COMMIT; anything raised (a cancel too) rolls
+    all of it back.
 
     `rollback()` runs on the connection's own thread after every statement already
     sent, and does nothing when SQLite has rolled back by itself (a full disk does that),
     so it is right whether or not a transaction is still open.
     """
-    await conn.execute(begin)
     try:
+        await conn.execute(begin)  # inside: a cancel may land just after BEGIN ran
         yield conn
         await conn.execute("COMMIT")
     except BaseException:

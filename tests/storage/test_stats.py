@@ -542,6 +542,28 @@ async def test_a_read_during_forgetting_sees_all_of_the_member_or_none(db: Datab
     assert [s for s in seen if s not in (before, gone)] == []
 
 
+async def test_a_write_cancelled_halfway_leaves_nothing_and_the_next_write_works(
+    db: Database,
+) -> None:
+    """A forget cancelled inside its transaction (the member's interaction timed out, the
+    bot shut down) is rolled back whole, and the write connection is free again."""
+    for at in range(3):
+        await answer(db, ALICE, NOW + timedelta(seconds=at))
+    before = await db.user_data(ALICE)
+    forgetting = asyncio.create_task(db.forget_user(ALICE))
+    for _ in range(10_000):  # until the transaction is open
+        if db._writer.in_transaction:
+            break
+        await asyncio.sleep(0)
+    assert db._writer.in_transaction
+    forgetting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await forgetting
+    assert await db.user_data(ALICE) == before
+    await answer(db, ALICE, NOW + timedelta(seconds=9))
+    assert (await db.user_data(ALICE)).answers == before.answers + 1
+
+
 async def test_a_board_read_while_a_season_starts_is_never_empty(db: Database) -> None:
     """The season totals are rebuilt in one transaction: a board read meanwhile shows
     the board as it was or as it is after, never the empty moment in between."""
