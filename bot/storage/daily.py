@@ -503,7 +503,7 @@ class DailyQueries(ReviewQueries):
         *,
         member: MemberName,
     ) -> DailyAnswerResult | None:
-        """A member's answer to a daily challenge: one trip, one transaction.
+        """A member's answer to a daily challenge, in one transaction.
 
         Reads the challenge; if it is open, remembers the member's name, lets the pure
         `answer_for` build the answer, and stores it with the member's daily streak, unless

@@ -332,7 +332,7 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
     async def answer_in_session(
         self, session_id: str, answer_for: Callable[[QuizSession], NewAnswer]
     ) -> SessionAnswer | None:
-        """Answer a session's current question: one trip, one transaction.
+        """Answer a session's current question, in one transaction.
 
         Reads the session, lets `answer_for` check the click against it and build the
         answer (it raises to refuse the click; it runs inside the write, so it must be
