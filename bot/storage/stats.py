@@ -30,7 +30,7 @@ from bot.domain.leaderboard import (
 )
 from bot.domain.streaks import StreakState
 from bot.domain.timezones import zone_or_utc
-from bot.storage.base import Connection, Row, fetchone
+from bot.storage.base import Connection, Row, fetchall, fetchone
 from bot.storage.models import from_ms, to_ms
 
 QUARTER_MS = 900_000
@@ -379,29 +379,33 @@ class StatsQueries(Connection):
         return BoardRows(found, own, total)
 
     async def _season_points_page(self, guild_id: int, page: int, viewer_id: int) -> BoardRows:
+        """The page, its total and the viewer's rank, all from one snapshot."""
         first, _last = rank_range(page)
-        (count,) = await self._named_rows(SEASON_POINTS_COUNT_SQL, {"guild": guild_id})
-        rows = await self._named_rows(
-            SEASON_POINTS_PAGE_SQL,
-            {"guild": guild_id, "limit": PAGE_SIZE, "offset": first - 1},
-        )
-        found = [_points_row(first + i, row) for i, row in enumerate(rows)]
-        own = next((row for row in found if row.user_id == viewer_id), None)
-        if own is None:
-            mine = await self._named_rows(
-                SEASON_POINTS_VIEWER_SQL, {"guild": guild_id, "viewer": viewer_id}
+        async with self.read() as conn:
+            (count,) = await fetchall(conn, SEASON_POINTS_COUNT_SQL, {"guild": guild_id})
+            rows = await fetchall(
+                conn,
+                SEASON_POINTS_PAGE_SQL,
+                {"guild": guild_id, "limit": PAGE_SIZE, "offset": first - 1},
             )
-            if mine:
-                (ahead,) = await self._named_rows(
-                    SEASON_POINTS_AHEAD_SQL,
-                    {
-                        "guild": guild_id,
-                        "viewer": viewer_id,
-                        "points": mine[0][2],
-                        "at": mine[0][3],
-                    },
+            found = [_points_row(first + i, row) for i, row in enumerate(rows)]
+            own = next((row for row in found if row.user_id == viewer_id), None)
+            if own is None:
+                mine = await fetchall(
+                    conn, SEASON_POINTS_VIEWER_SQL, {"guild": guild_id, "viewer": viewer_id}
                 )
-                own = _points_row(int(ahead[0]) + 1, mine[0])
+                if mine:
+                    (ahead,) = await fetchall(
+                        conn,
+                        SEASON_POINTS_AHEAD_SQL,
+                        {
+                            "guild": guild_id,
+                            "viewer": viewer_id,
+                            "points": mine[0][2],
+                            "at": mine[0][3],
+                        },
+                    )
+                    own = _points_row(int(ahead[0]) + 1, mine[0])
         return BoardRows(found, own, int(count[0]))
 
     async def study_streak_standings(

@@ -542,6 +542,23 @@ async def test_a_read_during_forgetting_sees_all_of_the_member_or_none(db: Datab
     assert [s for s in seen if s not in (before, gone)] == []
 
 
+async def test_a_points_page_and_its_total_come_from_one_moment(db: Database) -> None:
+    """While a member on the board is forgotten, each read of the all-time points board
+    shows its rows and its member count from the same moment."""
+    for number, user_id in enumerate((ALICE, BOB, CAROL) * 20):
+        await answer(db, user_id, NOW + timedelta(seconds=number))
+
+    async def board() -> tuple[int, int]:
+        page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=BOB)
+        return len(page.rows), page.total
+
+    forgetting = asyncio.create_task(db.forget_user(CAROL))
+    seen = await _read_while(db, forgetting, board)
+    await forgetting
+    assert set(seen) <= {(3, 3), (2, 2)}
+    assert await board() == (2, 2)
+
+
 async def test_a_write_cancelled_halfway_leaves_nothing_and_the_next_write_works(
     db: Database,
 ) -> None:
