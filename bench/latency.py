@@ -1,9 +1,9 @@
 """Interaction latency under a burst, the real bot against a bare discord.py bot.
 
 Two bursts, each played against three bots, each on its own loopback Discord in this
-process: the real bot; a bare discord.py bot answering constants (the baseline of the
-targets); and that bare bot storing each click with one aiosqlite INSERT before it answers
-(a second baseline, showing what the trip to SQLite costs by itself). The bursts:
+process: the real bot; a bare discord.py bot answering constants (shown for information);
+and that bare bot storing each click as one row with one aiosqlite INSERT before it answers
+(the baseline of the targets: the least a bot that keeps answers must do). The bursts:
 
 - daily: members click an answer on one daily challenge, their clicks spread evenly over
   one second; the result is the ephemeral reply;
@@ -50,6 +50,8 @@ LABELS = {
     "stored": "bare + one aiosqlite INSERT",
 }
 DAILY_SPREAD = 1.0  # seconds over which the daily clicks are dispatched
+# The bot's p99 may be this many times the p99 of the bare bot that stores each click.
+WITHIN_STORING = 1.25
 # Discord's deadline for the first answer is 3 s; a reply this late would leave no margin
 # for a real network, so "well inside" means two thirds of it.
 DEADLINE = 3.0
@@ -418,13 +420,15 @@ def run(quick: bool) -> Report:
                 "latencies_ms": [round(v * 1000, 3) for v in latencies],
             }
         p99_ratios = {kind: ratio(stats[kind]["p99"], stats["bare"]["p99"]) for kind in KINDS}
-        p99_ratio = p99_ratios["bot"]
-        report.data[f"{scenario}_p99_ratio"] = p99_ratio
+        vs_stored = {kind: ratio(stats[kind]["p99"], stats["stored"]["p99"]) for kind in KINDS}
+        p99_ratio = vs_stored["bot"]
+        report.data[f"{scenario}_p99_ratio_vs_stored"] = p99_ratio
+        report.data[f"{scenario}_p99_ratio"] = p99_ratios["bot"]
         report.data[f"{scenario}_stored_p99_ratio"] = p99_ratios["stored"]
-        per_round = _round_ratios(results["bot"][scenario], results["bare"][scenario])
+        per_round = _round_ratios(results["bot"][scenario], results["stored"][scenario])
         report.data[f"{scenario}_p99_ratio_per_round"] = per_round
         spread.append(
-            f"{scenario}: p99 vs bare round by round {', '.join(times(r) for r in per_round)}; "
+            f"{scenario}: p99 vs storing round by round {', '.join(times(r) for r in per_round)}; "
             f"p50 vs bare over every round {times(ratio(stats['bot']['p50'], stats['bare']['p50']))}"
         )
         against_stored.append(
@@ -449,6 +453,7 @@ def run(quick: bool) -> Report:
                     ms(s["p95"]),
                     ms(s["p99"]),
                     ms(s["max"]),
+                    times(vs_stored[kind]),
                     times(p99_ratios[kind]),
                 ]
             )
@@ -456,9 +461,10 @@ def run(quick: bool) -> Report:
         missing = sum(b.unanswered + len(b.refused) + b.odd_replies for b in bot_bursts)
         report.targets += [
             Target(
-                f"{scenario}: p99 within 1.5× the bare bot's",
-                p99_ratio <= 1.5,
-                f"{ms(stats['bot']['p99'])} vs {ms(stats['bare']['p99'])}: {times(p99_ratio)}",
+                f"{scenario}: p99 within {WITHIN_STORING}× the bare bot's that stores each "
+                "click as one row",
+                p99_ratio <= WITHIN_STORING,
+                f"{ms(stats['bot']['p99'])} vs {ms(stats['stored']['p99'])}: {times(p99_ratio)}",
             ),
             Target(
                 f"{scenario}: every interaction answered well inside {DEADLINE:.0f} s "
@@ -475,7 +481,17 @@ def run(quick: bool) -> Report:
     report.tables.append(
         Table(
             "Dispatch to the response that shows the result",
-            ["burst", "bot", "interactions", "p50", "p95", "p99", "max", "p99 vs bare"],
+            [
+                "burst",
+                "bot",
+                "interactions",
+                "p50",
+                "p95",
+                "p99",
+                "max",
+                "p99 vs storing",
+                "p99 vs bare",
+            ],
             rows,
         )
     )
@@ -486,9 +502,10 @@ def run(quick: bool) -> Report:
         "event loop with the fake, as in the test suite."
     )
     report.notes.append(
-        "The targets compare the bot with the bare bot. The third bot is the bare bot plus "
-        "one single-row aiosqlite INSERT per click before its answer: what storing an "
-        "answer at all costs. The bot against it: " + "; ".join(against_stored) + "."
+        "The targets compare the bot with the storing bot: the bare bot plus one single-row "
+        "aiosqlite INSERT per click before its answer, what storing an answer at all costs. "
+        "The bare bot, which stores nothing, is shown for information. The bot against the "
+        "storing bot: " + "; ".join(against_stored) + "."
     )
     if baseline_faults:
         report.notes.append(
@@ -505,10 +522,10 @@ def run(quick: bool) -> Report:
     return report
 
 
-def _round_ratios(bot: list[Burst], bare: list[Burst]) -> list[float]:
-    """The p99 ratio of each round, bot against bare (they take turns within a round)."""
+def _round_ratios(bot: list[Burst], baseline: list[Burst]) -> list[float]:
+    """The p99 ratio of each round, bot against a baseline (they take turns in a round)."""
     return [
         ratio(summary(mine.latencies)["p99"], summary(theirs.latencies)["p99"])
-        for mine, theirs in zip(bot, bare, strict=True)
+        for mine, theirs in zip(bot, baseline, strict=True)
         if mine.latencies and theirs.latencies
     ]

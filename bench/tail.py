@@ -2,8 +2,8 @@
 
 A diagnostic, not a benchmark (`make bench` does not run it). It plays the latency
 bench's daily burst, all three bots, and records when the process was busy with something
-other than one click: Python's garbage collections (by generation), the bot's
-write-ahead-log checkpoints, its background review passes and its live-count edits. Then
+other than one click: Python's garbage collections (by generation) and the bot's
+live-count edits. Then
 it lists, for each bot, what the slowest 2% of clicks overlapped, and how many
 collections each bot's bursts set off.
 
@@ -41,16 +41,6 @@ class Busy:
         else:
             self.intervals[f"gc{info['generation']}"].append((self._gc_started, time.monotonic()))
 
-    def timed_sync(self, kind: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.monotonic()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self.intervals[kind].append((started, time.monotonic()))
-
-        return timed
-
     def timed_async(
         self, kind: str, function: Callable[..., Awaitable[Any]]
     ) -> Callable[..., Awaitable[Any]]:
@@ -80,13 +70,8 @@ class Busy:
 
 def _instrument(busy: Busy) -> None:
     from bot.exts.daily import _live
-    from bot.storage import base, reviews
 
     gc.callbacks.append(busy.on_gc)
-    reviews.review_stored_answers = busy.timed_sync("review", reviews.review_stored_answers)
-    base.Connection._checkpoint_once = busy.timed_async(  # type: ignore[method-assign, assignment]
-        "checkpoint", base.Connection._checkpoint_once
-    )
     _live.LiveCounts._edit = busy.timed_async(  # type: ignore[method-assign, assignment]
         "live count", _live.LiveCounts._edit
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 
@@ -52,10 +51,6 @@ async def run_bot(settings: Settings, *, force_global_sync: bool = False) -> int
     setup_logging(settings.log_level)
     apply_endpoints(settings)
     catalog = load_catalog(settings)
-    # The decks live as long as the process: move them, and all that start-up made, out
-    # of the collector's way, so a full collection walks only what the bot makes while
-    # it runs (ten 5,000-card decks made each full collection stall the loop 50 ms).
-    gc.freeze()
     async with await Database.open(settings.database_path) as db:
         log.info("database %s at schema version %d", db.path, await db.schema_version())
         bot = QuizBot(

@@ -122,12 +122,6 @@ class BotRunner:
         await self.fake.wait_disconnected()
         self.bot, self.db, self._task = None, None, None
 
-    async def reviews_written(self) -> None:
-        """Wait for the spaced-repetition review of every answer stored so far: the bot
-        writes it just after the answer, so a test reading the file directly waits."""
-        assert self.db is not None
-        await self.db.catch_up_reviews()
-
     async def restart(self) -> QuizBot:
         await self.stop()
         return await self.start()
@@ -176,9 +170,7 @@ async def fill_the_disk(db: Database, user_id: int, now: datetime) -> int:
     """Make the database's disk full: cap the file at its size (``max_page_count``, on the
     bot's own connection) and fill what is left with a member's answers. Returns how many
     fitted; `free_the_disk` lifts the cap."""
-    pages = await db._fetchone("PRAGMA page_count")  # noqa: SLF001 - test-only access
-    assert pages is not None
-    await db._conn.execute(f"PRAGMA max_page_count = {pages[0]}")  # noqa: SLF001
+    await cap_the_file(db, extra_pages=0)
     await db.upsert_user(user_id, "filler", now)
     filled = 0
     while True:
@@ -194,7 +186,16 @@ async def fill_the_disk(db: Database, user_id: int, now: datetime) -> int:
 
 
 async def free_the_disk(db: Database) -> None:
-    await db._conn.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001
+    await db._writer.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001
+
+
+async def cap_the_file(db: Database, *, extra_pages: int) -> None:
+    """Let the database file grow by ``extra_pages`` pages at most (``max_page_count`` on
+    the bot's own write connection)."""
+
+    writer = db._writer  # noqa: SLF001 - test-only access
+    ((pages,),) = await writer.execute_fetchall("PRAGMA page_count")
+    await writer.execute(f"PRAGMA max_page_count = {pages + extra_pages}")
 
 
 def hold_write_lock(path: Path, seconds: float) -> threading.Thread:

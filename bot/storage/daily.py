@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -15,7 +14,7 @@ import aiosqlite
 
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState, record_daily_result
-from bot.storage.base import insert_answer, write_member
+from bot.storage.base import Row, fetchall, fetchone, insert_answer, write_member
 from bot.storage.models import (
     ANSWER_COLUMNS,
     Answer,
@@ -25,7 +24,7 @@ from bot.storage.models import (
     from_ms,
     to_ms,
 )
-from bot.storage.reviews import ReviewQueries
+from bot.storage.reviews import ReviewQueries, remember
 from bot.storage.stats import read_daily_streak, write_daily_streak
 
 
@@ -153,7 +152,7 @@ _CHALLENGE_COLUMNS = (
 )
 
 
-def _schedule(row: aiosqlite.Row) -> DailySchedule:
+def _schedule(row: Row) -> DailySchedule:
     hours, minutes = str(row[2]).split(":")
     return DailySchedule(
         guild_id=int(row[0]),
@@ -227,7 +226,8 @@ class DailyQueries(ReviewQueries):
         An open challenge is revealed by ``reveal_by`` at the latest, so a post time moved
         earlier does not post the next challenge while the previous one is still open.
         """
-        async with self._transaction() as conn:
+
+        async with self.write() as conn:
             await conn.execute(
                 f"INSERT INTO daily_schedules ({_SCHEDULE_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?, 0, NULL, NULL, ?, ?) "
@@ -321,7 +321,8 @@ class DailyQueries(ReviewQueries):
         now: datetime,
     ) -> None:
         """Remember a failed post; ``nothing_sent`` when the failure proves no message exists."""
-        async with self._transaction() as conn:
+
+        async with self.write() as conn:
             await conn.execute(
                 "UPDATE daily_schedules SET failures = ?, paused = ?, last_error = ?, "
                 "last_error_at = ?, next_post_at = ? WHERE guild_id = ?",
@@ -402,20 +403,16 @@ class DailyQueries(ReviewQueries):
         Earlier days left without a post become missed. False if the challenge was not
         an intent (nothing is changed then).
         """
-        async with self._transaction() as conn:
-            cursor = await conn.execute(
+
+        async with self.write() as conn:
+            row = await fetchone(
+                conn,
                 "UPDATE daily_challenges SET state = 'posted', message_id = ?, posted_at = ?, "
-                "reveal_at = ? WHERE id = ? AND state = 'intent'",
+                "reveal_at = ? WHERE id = ? AND state = 'intent' RETURNING guild_id, local_date",
                 (message_id, to_ms(posted_at), to_ms(reveal_at), challenge_id),
             )
-            changed = cursor.rowcount == 1
-            await cursor.close()
-            if not changed:
+            if row is None:
                 return False
-            row = await self._fetchone(
-                "SELECT guild_id, local_date FROM daily_challenges WHERE id = ?", (challenge_id,)
-            )
-            assert row is not None
             guild_id, day = int(row[0]), str(row[1])
             await conn.execute(
                 "UPDATE daily_challenges SET state = 'missed' "
@@ -427,7 +424,7 @@ class DailyQueries(ReviewQueries):
                 "last_error_at = NULL WHERE guild_id = ? AND enabled = 1",
                 (to_ms(next_post_at), guild_id),
             )
-        return True
+            return True
 
     async def get_daily_challenge(self, challenge_id: int) -> DailyChallenge | None:
         row = await self._fetchone(
@@ -508,22 +505,23 @@ class DailyQueries(ReviewQueries):
         *,
         member: MemberName,
     ) -> DailyAnswerResult | None:
-        """A member's answer to a daily challenge: one trip, one transaction.
+        """A member's answer to a daily challenge, in one transaction.
 
         Reads the challenge; if it is open, remembers the member's name, lets the pure
         `answer_for` build the answer, and stores it with the member's daily streak, unless
-        they had answered already (the card's spaced-repetition review follows it). The
+        they had answered already (with the card's spaced-repetition review). The
         reveal closes the challenge in a transaction too, so an answer either lands
         before it (and is counted by it) or is refused; only the answer that is stored
         settles the streak, so a double click or a replay never counts a day twice.
         None if there is no such challenge.
         """
 
-        def work(conn: sqlite3.Connection) -> DailyAnswerResult | None:
-            row = conn.execute(
+        async with self.write() as conn:
+            row = await fetchone(
+                conn,
                 f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges WHERE id = ?",
                 (challenge_id,),
-            ).fetchone()
+            )
             if row is None:
                 return None
             challenge = _cached_challenge(tuple(row))
@@ -532,25 +530,22 @@ class DailyQueries(ReviewQueries):
             answer = answer_for(challenge)
             if answer.challenge_id != challenge.id or answer.guild_id != challenge.guild_id:
                 raise ValueError("an answer to another challenge than the one read")
-            write_member(conn, member, answer.answered_at)
-            answer_id = insert_answer(conn, answer)
+            await write_member(conn, member, answer.answered_at)
+            answer_id = await insert_answer(conn, answer)
             if answer_id is None:
-                earlier = conn.execute(
+                earlier = await fetchone(
+                    conn,
                     f"SELECT {ANSWER_COLUMNS} FROM answers WHERE challenge_id = ? AND user_id = ?",
                     (challenge.id, answer.user_id),
-                ).fetchone()
+                )
                 stored = None if earlier is None else answer_from_row(earlier)
                 return DailyAnswerResult(DailyAnswerOutcome.DUPLICATE, challenge, stored)
-            streak = _settle_daily_streak(
+            streak = await _settle_daily_streak(
                 conn, challenge, answer.user_id, answer.correct, answer.answered_at
             )
             stored = answer.stored_as(answer_id)
+            await remember(conn, stored)
             return DailyAnswerResult(DailyAnswerOutcome.RECORDED, challenge, stored, streak)
-
-        result = await self._write(work)
-        if result is not None and result.outcome is DailyAnswerOutcome.RECORDED:
-            self._review_soon()
-        return result
 
     async def count_daily_answers(self, challenge_id: int) -> int:
         row = await self._fetchone(
@@ -559,16 +554,19 @@ class DailyQueries(ReviewQueries):
         return 0 if row is None else int(row[0])
 
     async def daily_results(self, challenge_id: int, *, first: int = 3) -> DailyResults:
-        row = await self._fetchone(
-            "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM answers WHERE challenge_id = ?",
-            (challenge_id,),
-        )
-        assert row is not None
-        firsts = await self._fetchall(
-            "SELECT user_id FROM answers WHERE challenge_id = ? AND correct = 1 "
-            "ORDER BY answered_at, id LIMIT ?",
-            (challenge_id, first),
-        )
+        async with self.read() as conn:
+            row = await fetchone(
+                conn,
+                "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM answers WHERE challenge_id = ?",
+                (challenge_id,),
+            )
+            assert row is not None
+            firsts = await fetchall(
+                conn,
+                "SELECT user_id FROM answers WHERE challenge_id = ? AND correct = 1 "
+                "ORDER BY answered_at, id LIMIT ?",
+                (challenge_id, first),
+            )
         return DailyResults(int(row[0]), int(row[1]), tuple(int(r[0]) for r in firsts))
 
     async def close_daily_challenge(self, challenge_id: int, now: datetime) -> bool:
@@ -612,32 +610,32 @@ class DailyQueries(ReviewQueries):
         challenge's day is left as it is.
         """
 
-        def work(conn: sqlite3.Connection) -> list[int]:
-            rows = conn.execute(
+        async with self.write() as conn:
+            rows = await fetchall(
+                conn,
                 "SELECT s.user_id FROM daily_streaks AS s WHERE s.guild_id = ? "
                 "AND s.current > 0 AND NOT EXISTS (SELECT 1 FROM answers AS a "
                 "WHERE a.challenge_id = ? AND a.user_id = s.user_id) ORDER BY s.user_id",
                 (challenge.guild_id, challenge.id),
-            ).fetchall()
+            )
             broken = []
             for (user_id,) in rows:
-                if _settle_daily_streak(conn, challenge, int(user_id), None, now).current == 0:
+                settled = await _settle_daily_streak(conn, challenge, int(user_id), None, now)
+                if settled.current == 0:
                     broken.append(int(user_id))
             return broken
 
-        return await self._write(work)
 
-
-def _settle_daily_streak(
-    conn: sqlite3.Connection,
+async def _settle_daily_streak(
+    conn: aiosqlite.Connection,
     challenge: DailyChallenge,
     user_id: int,
     correct: bool | None,
     now: datetime,
 ) -> StreakState:
     """Fold a member's result of one challenge (None: unanswered) into their daily streak."""
-    before = read_daily_streak(conn, challenge.guild_id, user_id)
+    before = await read_daily_streak(conn, challenge.guild_id, user_id)
     after = record_daily_result(before, challenge.local_date, correct)
     if after != before:
-        write_daily_streak(conn, challenge.guild_id, user_id, after, now)
+        await write_daily_streak(conn, challenge.guild_id, user_id, after, now)
     return after

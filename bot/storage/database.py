@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
 import sqlite3
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +23,15 @@ from bot.domain.quiz import (
     questions_from_json,
     questions_to_json,
 )
-from bot.storage.base import Connection, insert_answer, write_guild, write_member
+from bot.storage.base import (
+    Connection,
+    fetchall,
+    fetchone,
+    insert_answer,
+    transaction,
+    write_guild,
+    write_member,
+)
 from bot.storage.daily import DailyQueries
 from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
 from bot.storage.models import (
@@ -38,21 +46,17 @@ from bot.storage.models import (
     from_ms,
     to_ms,
 )
-from bot.storage.reviews import ReviewQueries
+from bot.storage.reviews import ReviewQueries, remember, review_answers_behind_the_mark
 from bot.storage.server_decks import ServerDeckQueries
 from bot.storage.stats import _GRADED as _JUDGED
 from bot.storage.stats import StatsQueries
 
-log = logging.getLogger(__name__)
-
 # How long a write waits for another writer's lock. Shorter than Discord's 3 s
 # to acknowledge an interaction, so a stuck lock ends in an apology in time.
 BUSY_TIMEOUT_MS = 1_500
-# SQLite's own checkpoint runs inside the commit that crosses its threshold, so every
-# fiftieth answer or so of a burst waited ~5 ms for it. Checkpoints run on a second
-# connection instead (see Connection); the built-in one is only a backstop.
-BACKSTOP_CHECKPOINT_PAGES = 10_000
-CHECKPOINT_EVERY = 1.0  # seconds
+_PRAGMAS = (f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA foreign_keys = ON")
+_WRITER_PRAGMAS = (*_PRAGMAS, "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL")
+_READER_PRAGMAS = (*_PRAGMAS, "PRAGMA query_only = ON")
 # Sessions whose decoded questions are kept in memory (a few KB each).
 SESSIONS_CACHED = 2_048
 
@@ -66,47 +70,65 @@ class SessionAnswer:
     answer: Answer
 
 
+async def _connect(path: Path, pragmas: tuple[str, ...]) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        for pragma in pragmas:
+            await conn.execute(pragma)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+async def _migrate(writer: aiosqlite.Connection, path: Path, migrations_dir: Path) -> None:
+    """Bring the schema up to date. A database a release with reviews behind a mark
+    wrote first gets the reviews it still owed, before the mark goes.
+
+    The migrations run on a standard-library connection of their own in a worker thread
+    (they are plain SQL scripts, and run once at start).
+    """
+    (version,) = await fetchall(writer, "PRAGMA user_version")
+    if version[0] == 10:
+        async with transaction(writer, "BEGIN IMMEDIATE") as conn:
+            await review_answers_behind_the_mark(conn)
+
+    def migrate() -> None:
+        with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            apply_migrations(conn, migrations_dir)
+
+    await asyncio.to_thread(migrate)
+
+
 class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Connection):
-    """The bot's database: one connection, every query as a typed method.
+    """The bot's database: a write and a read connection, every query as a typed method.
 
     Feature queries live in mixins beside this file (stats.py, daily.py); the
     core ones (users, guilds, answers, sessions) are here.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        super().__init__(conn, path)
+    def __init__(
+        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path
+    ) -> None:
+        super().__init__(writer, reader, path)
         self._questions = _SessionQuestions(SESSIONS_CACHED)
 
     @classmethod
     async def open(
-        cls,
-        path: Path,
-        *,
-        migrate: bool = True,
-        migrations_dir: Path = MIGRATIONS_DIR,
-        checkpoint_every: float = CHECKPOINT_EVERY,
+        cls, path: Path, *, migrate: bool = True, migrations_dir: Path = MIGRATIONS_DIR
     ) -> Database:
         """Open (creating the folder and file if needed) and bring the schema up to date."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        writer = await _connect(path, _WRITER_PRAGMAS)
         try:
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            await conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_CHECKPOINT_PAGES}")
             if migrate:
-                await apply_migrations(conn, migrations_dir)
+                await _migrate(writer, path, migrations_dir)
+            reader = await _connect(path, _READER_PRAGMAS)
         except BaseException:
-            await conn.close()
+            await writer.close()
             raise
-        db = cls(conn, path)
-        db.start_checkpoints(checkpoint_every)
-        try:
-            await db.catch_up_reviews()  # answers a crash left without their review
-        except sqlite3.Error as error:  # the next answer tries again
-            log.warning("spaced repetition is behind the answers: %s", error)
-        return db
+        return cls(writer, reader, path)
 
     async def __aenter__(self) -> Database:
         return self
@@ -116,7 +138,7 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     async def schema_version(self) -> int:
         row = await self._fetchone("PRAGMA user_version")
-        return int(row[0]) if row else 0
+        return 0 if row is None else int(row[0])
 
     # -- users and guilds -------------------------------------------------
 
@@ -126,7 +148,8 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     async def upsert_member(self, member: MemberName, now: datetime) -> None:
         """Remember a member's current name and, if any, their server's."""
-        await self._write(lambda conn: write_member(conn, member, now))
+        async with self.write() as conn:
+            await write_member(conn, member, now)
 
     async def get_user(self, user_id: int) -> User | None:
         row = await self._fetchone(
@@ -137,7 +160,8 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         return User(int(row[0]), str(row[1]), row[2], from_ms(int(row[3])))
 
     async def upsert_guild(self, guild_id: int, name: str, now: datetime) -> None:
-        await self._write(lambda conn: write_guild(conn, guild_id, name, now))
+        async with self.write() as conn:
+            await write_guild(conn, guild_id, name, now)
 
     async def get_guild(self, guild_id: int) -> Guild | None:
         row = await self._fetchone(
@@ -153,18 +177,17 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         """Store an answer once; None when that question was already answered.
 
         The uniqueness of (session, question) and (challenge, user) is enforced
-        by the schema, so racing clicks cannot both land. The card's memory moves
-        right after (spaced repetition, see ReviewQueries).
+        by the schema, so racing clicks cannot both land. The card's memory moves in
+        the same transaction (spaced repetition, see ReviewQueries).
         """
 
-        def work(conn: sqlite3.Connection) -> Answer | None:
-            answer_id = insert_answer(conn, answer)
-            return None if answer_id is None else answer.stored_as(answer_id)
-
-        stored = await self._write(work)
-        if stored is not None:
-            self._review_soon()
-        return stored
+        async with self.write() as conn:
+            answer_id = await insert_answer(conn, answer)
+            if answer_id is None:
+                return None
+            stored = answer.stored_as(answer_id)
+            await remember(conn, stored)
+            return stored
 
     async def answers_for_user(self, user_id: int, *, guild_id: int | None = None) -> list[Answer]:
         """A user's answers, oldest first; all servers when `guild_id` is None."""
@@ -209,14 +232,14 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         """Store a new session; an active one may first abandon the member's current one."""
         questions = questions_to_json(session.questions)
 
-        def work(conn: sqlite3.Connection) -> None:
+        async with self.write() as conn:
             if replace_active and session.status is SessionStatus.ACTIVE:
-                conn.execute(
+                await conn.execute(
                     "UPDATE quiz_sessions SET status = 'abandoned', updated_at = ? "
                     "WHERE user_id = ? AND status = 'active'",
                     (to_ms(session.started_at), session.user_id),
                 )
-            conn.execute(
+            await conn.execute(
                 f"INSERT INTO quiz_sessions ({_SESSION_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -238,47 +261,49 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                     to_ms(session.question_shown_at),
                 ),
             )
-            conn.execute(
+            await conn.execute(
                 "INSERT INTO quiz_session_questions (session_id, questions) VALUES (?, ?)",
                 (session.id, questions),
             )
-
-        await self._write(work)
         self._questions.put(session.id, session.questions)
         return session
 
     async def get_session(self, session_id: str) -> QuizSession | None:
-        return await self._on_thread(lambda conn: self._read_session(conn, "id = ?", (session_id,)))
+        async with self.read() as conn:
+            return await self._read_session(conn, "id = ?", (session_id,))
 
     async def active_session(self, user_id: int) -> QuizSession | None:
-        return await self._on_thread(
-            lambda conn: self._read_session(conn, "user_id = ? AND status = 'active'", (user_id,))
-        )
+        async with self.read() as conn:
+            return await self._read_session(conn, "user_id = ? AND status = 'active'", (user_id,))
 
-    def _read_session(
-        self, conn: sqlite3.Connection, where: str, params: tuple[Any, ...]
+    async def _read_session(
+        self, conn: aiosqlite.Connection, where: str, params: tuple[Any, ...]
     ) -> QuizSession | None:
-        """One session (on the database thread); its questions come from memory once read."""
-        row = conn.execute(
-            f"SELECT {_SESSION_COLUMNS} FROM quiz_sessions WHERE {where}", params
-        ).fetchone()
+        """One session; its questions come from memory once read."""
+        row = await fetchone(
+            conn, f"SELECT {_SESSION_COLUMNS} FROM quiz_sessions WHERE {where}", params
+        )
         if row is None:
             return None
         session_id = str(row[0])
         questions = self._questions.get(session_id)
         if questions is None:
-            (text,) = conn.execute(
+            found = await fetchone(
+                conn,
                 "SELECT questions FROM quiz_session_questions WHERE session_id = ?",
                 (session_id,),
-            ).fetchone()
-            questions = questions_from_json(str(text))
+            )
+            assert found is not None
+            questions = questions_from_json(str(found[0]))
             self._questions.put(session_id, questions)
         return _session(row, questions)
 
     async def activate_session(self, session_id: str, now: datetime) -> QuizSession | None:
         """Start a pending session, abandoning the member's active one; None if not pending."""
-        async with self._transaction() as conn:
-            row = await self._fetchone(
+
+        async with self.write() as conn:
+            row = await fetchone(
+                conn,
                 "SELECT user_id FROM quiz_sessions WHERE id = ? AND status = 'pending'",
                 (session_id,),
             )
@@ -299,30 +324,27 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
     async def set_session_status(
         self, session_id: str, status: SessionStatus, now: datetime, *, only_from: SessionStatus
     ) -> bool:
-        async with self._write_lock:
-            cursor = await self._conn.execute(
-                "UPDATE quiz_sessions SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
-                (status.value, to_ms(now), session_id, only_from.value),
-            )
-            changed = cursor.rowcount == 1
-            await cursor.close()
-        return changed
+        changed = await self._execute(
+            "UPDATE quiz_sessions SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+            (status.value, to_ms(now), session_id, only_from.value),
+        )
+        return changed == 1
 
     async def answer_in_session(
         self, session_id: str, answer_for: Callable[[QuizSession], NewAnswer]
     ) -> SessionAnswer | None:
-        """Answer a session's current question: one trip, one transaction.
+        """Answer a session's current question, in one transaction.
 
         Reads the session, lets `answer_for` check the click against it and build the
-        answer (it raises to refuse the click; it runs on the database thread, so it
-        must be pure), then stores the answer, scores it and moves the card's memory.
+        answer (it raises to refuse the click; it runs inside the write, so it must be
+        pure and quick), then stores the answer, scores it and moves the card's memory.
         None if there is no such session. A refused click, or a question that already
         has its answer (a double click, a race, a replay after a restart), writes
         nothing.
         """
 
-        def work(conn: sqlite3.Connection) -> SessionAnswer | None:
-            before = self._read_session(conn, "id = ?", (session_id,))
+        async with self.write() as conn:
+            before = await self._read_session(conn, "id = ?", (session_id,))
             if before is None:
                 return None
             answer = answer_for(before)
@@ -330,7 +352,8 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                 raise ValueError("an answer to another question than the session's current one")
             finished = before.position + 1 >= before.total
             # The guard repeats what `answer_for` checked, so no caller can score twice.
-            rows = conn.execute(
+            rows = await fetchall(
+                conn,
                 "UPDATE quiz_sessions SET answered = answered + 1, correct = correct + ?, "
                 "points = points + ?, updated_at = ?, status = ? "
                 "WHERE id = ? AND status = 'active' AND position = ? AND answered = ? "
@@ -344,34 +367,27 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
                     before.position,
                     before.position,
                 ),
-            ).fetchall()
+            )
             if not rows:
                 raise AlreadyAnsweredError()
-            answer_id = insert_answer(conn, answer)
+            answer_id = await insert_answer(conn, answer)
             if answer_id is None:
                 raise AlreadyAnsweredError()  # rolls the score back: the answer row is the truth
             stored = answer.stored_as(answer_id)
+            await remember(conn, stored)
             return SessionAnswer(before, _session(rows[0], before.questions), stored)
-
-        answered = await self._write(work)
-        if answered is not None:
-            self._review_soon()
-        return answered
 
     async def advance_session(
         self, session_id: str, from_index: int, now: datetime
     ) -> QuizSession | None:
         """Move from an answered question to the next; None if that already happened."""
-        async with self._write_lock:
-            cursor = await self._conn.execute(
-                "UPDATE quiz_sessions SET position = position + 1, question_shown_at = ?, "
-                "updated_at = ? WHERE id = ? AND status = 'active' AND position = ? "
-                "AND answered = position + 1",
-                (to_ms(now), to_ms(now), session_id, from_index),
-            )
-            moved = cursor.rowcount == 1
-            await cursor.close()
-        return await self.get_session(session_id) if moved else None
+        moved = await self._execute(
+            "UPDATE quiz_sessions SET position = position + 1, question_shown_at = ?, "
+            "updated_at = ? WHERE id = ? AND status = 'active' AND position = ? "
+            "AND answered = position + 1",
+            (to_ms(now), to_ms(now), session_id, from_index),
+        )
+        return await self.get_session(session_id) if moved == 1 else None
 
     async def keep_typed_answer(self, session_id: str, index: int, typed: str) -> None:
         """Hold what a member typed for question `index` while they judge it themselves."""
@@ -403,13 +419,12 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         return str(row[0]) if row is not None else None
 
     async def set_state(self, key: str, value: str, now: datetime) -> None:
-        async with self._write_lock:
-            await self._conn.execute(
-                "INSERT INTO bot_state (key, value, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
-                "updated_at = excluded.updated_at",
-                (key, value, to_ms(now)),
-            )
+        await self._execute(
+            "INSERT INTO bot_state (key, value, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at",
+            (key, value, to_ms(now)),
+        )
 
 
 _SESSION_COLUMNS = (
@@ -444,25 +459,21 @@ class _SessionQuestions:
     """The questions of recent sessions, by session id.
 
     A session's questions never change once it is stored, so every click after the
-    first reads only the session's counters. Used from the event loop and from the
-    database thread, hence the lock.
+    first reads only the session's counters.
     """
 
     def __init__(self, size: int) -> None:
         self._size = size
         self._items: OrderedDict[str, tuple[Question, ...]] = OrderedDict()
-        self._lock = threading.Lock()
 
     def get(self, session_id: str) -> tuple[Question, ...] | None:
-        with self._lock:
-            questions = self._items.get(session_id)
-            if questions is not None:
-                self._items.move_to_end(session_id)
-            return questions
+        questions = self._items.get(session_id)
+        if questions is not None:
+            self._items.move_to_end(session_id)
+        return questions
 
     def put(self, session_id: str, questions: tuple[Question, ...]) -> None:
-        with self._lock:
-            self._items[session_id] = questions
-            self._items.move_to_end(session_id)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+        self._items[session_id] = questions
+        self._items.move_to_end(session_id)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-import aiosqlite
-
 from bot.domain.decks import Deck, deck_to_mapping, parse_deck_mapping
-from bot.storage.base import Connection
+from bot.storage.base import Connection, Row, fetchall
 from bot.storage.models import from_ms, to_ms
 
 
@@ -49,7 +47,7 @@ def deck_from_json(text: str, *, label: str) -> Deck:
 _COLUMNS = "guild_id, deck_id, title, card_count, deck, file_name, imported_by, imported_at"
 
 
-def _row(row: aiosqlite.Row) -> ServerDeck:
+def _row(row: Row) -> ServerDeck:
     return ServerDeck(
         guild_id=int(row[0]),
         deck_id=str(row[1]),
@@ -71,11 +69,12 @@ class ServerDeckQueries(Connection):
         The deck count is checked in the same transaction as the write, so two
         imports at once cannot take a server past `max_decks`.
         """
-        async with self._transaction() as conn:
-            async with conn.execute(
-                "SELECT deck_id FROM server_decks WHERE guild_id = ?", (deck.guild_id,)
-            ) as cursor:
-                existing = {str(row[0]) for row in await cursor.fetchall()}
+
+        async with self.write() as conn:
+            rows = await fetchall(
+                conn, "SELECT deck_id FROM server_decks WHERE guild_id = ?", (deck.guild_id,)
+            )
+            existing = {str(row[0]) for row in rows}
             if deck.deck_id in existing:
                 if not replace:
                     return SaveOutcome.EXISTS
@@ -98,7 +97,7 @@ class ServerDeckQueries(Connection):
                     to_ms(deck.imported_at),
                 ),
             )
-        return SaveOutcome.REPLACED if deck.deck_id in existing else SaveOutcome.ADDED
+            return SaveOutcome.REPLACED if deck.deck_id in existing else SaveOutcome.ADDED
 
     async def server_decks(self, guild_id: int) -> list[ServerDeck]:
         """A server's decks, by id."""

@@ -7,7 +7,6 @@ and the viewer's row leave the database.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from bot.domain.leaderboard import (
 )
 from bot.domain.streaks import StreakState
 from bot.domain.timezones import zone_or_utc
-from bot.storage.base import Connection
+from bot.storage.base import Connection, Row, fetchall, fetchone
 from bot.storage.models import from_ms, to_ms
 
 QUARTER_MS = 900_000
@@ -240,7 +239,7 @@ class UserData:
         return not (self.answers or self.sessions or self.daily_streaks or self.profile)
 
 
-def _points_row(rank: int, row: aiosqlite.Row) -> BoardRow:
+def _points_row(rank: int, row: Row) -> BoardRow:
     return BoardRow(
         rank=rank,
         user_id=int(row[0]),
@@ -257,20 +256,21 @@ def _ms(instant: datetime | None, default: int) -> int:
 
 
 class StatsQueries(Connection):
-    async def _named_rows(self, sql: str, params: dict[str, Any]) -> list[aiosqlite.Row]:
+    async def _named_rows(self, sql: str, params: dict[str, Any]) -> list[Row]:
         """Rows of a query with :named parameters."""
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self._fetchall(sql, params)
 
     async def get_daily_streak(self, guild_id: int, user_id: int) -> StreakState:
         """A member's daily-challenge streak in one server (zero when never answered)."""
-        return await self._on_thread(lambda conn: read_daily_streak(conn, guild_id, user_id))
+        async with self.read() as conn:
+            return await read_daily_streak(conn, guild_id, user_id)
 
     async def set_daily_streak(
         self, guild_id: int, user_id: int, state: StreakState, now: datetime
     ) -> None:
         """Store a member's daily streak after the domain rules computed it."""
-        await self._write(lambda conn: write_daily_streak(conn, guild_id, user_id, state, now))
+        async with self.write() as conn:
+            await write_daily_streak(conn, guild_id, user_id, state, now)
 
     # -- time zones -----------------------------------------------------------------
 
@@ -303,13 +303,15 @@ class StatsQueries(Connection):
         The condition makes a double-clicked confirmation start one season, not two.
         Answers are kept; the season totals are rebuilt from those at or after ``now``.
         """
-        async with self._transaction() as conn:
-            async with conn.execute(
+
+        async with self.write() as conn:
+            started = await fetchone(
+                conn,
                 "SELECT 1 FROM seasons WHERE guild_id = ? AND started_at >= ?",
                 (guild_id, to_ms(unless_started_since)),
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    return None
+            )
+            if started is not None:
+                return None
             await conn.execute(
                 "INSERT INTO seasons (guild_id, started_at) VALUES (?, ?)", (guild_id, to_ms(now))
             )
@@ -377,29 +379,33 @@ class StatsQueries(Connection):
         return BoardRows(found, own, total)
 
     async def _season_points_page(self, guild_id: int, page: int, viewer_id: int) -> BoardRows:
+        """The page, its total and the viewer's rank, all from one snapshot."""
         first, _last = rank_range(page)
-        (count,) = await self._named_rows(SEASON_POINTS_COUNT_SQL, {"guild": guild_id})
-        rows = await self._named_rows(
-            SEASON_POINTS_PAGE_SQL,
-            {"guild": guild_id, "limit": PAGE_SIZE, "offset": first - 1},
-        )
-        found = [_points_row(first + i, row) for i, row in enumerate(rows)]
-        own = next((row for row in found if row.user_id == viewer_id), None)
-        if own is None:
-            mine = await self._named_rows(
-                SEASON_POINTS_VIEWER_SQL, {"guild": guild_id, "viewer": viewer_id}
+        async with self.read() as conn:
+            (count,) = await fetchall(conn, SEASON_POINTS_COUNT_SQL, {"guild": guild_id})
+            rows = await fetchall(
+                conn,
+                SEASON_POINTS_PAGE_SQL,
+                {"guild": guild_id, "limit": PAGE_SIZE, "offset": first - 1},
             )
-            if mine:
-                (ahead,) = await self._named_rows(
-                    SEASON_POINTS_AHEAD_SQL,
-                    {
-                        "guild": guild_id,
-                        "viewer": viewer_id,
-                        "points": mine[0][2],
-                        "at": mine[0][3],
-                    },
+            found = [_points_row(first + i, row) for i, row in enumerate(rows)]
+            own = next((row for row in found if row.user_id == viewer_id), None)
+            if own is None:
+                mine = await fetchall(
+                    conn, SEASON_POINTS_VIEWER_SQL, {"guild": guild_id, "viewer": viewer_id}
                 )
-                own = _points_row(int(ahead[0]) + 1, mine[0])
+                if mine:
+                    (ahead,) = await fetchall(
+                        conn,
+                        SEASON_POINTS_AHEAD_SQL,
+                        {
+                            "guild": guild_id,
+                            "viewer": viewer_id,
+                            "points": mine[0][2],
+                            "at": mine[0][3],
+                        },
+                    )
+                    own = _points_row(int(ahead[0]) + 1, mine[0])
         return BoardRows(found, own, int(count[0]))
 
     async def study_streak_standings(
@@ -519,15 +525,17 @@ class StatsQueries(Connection):
 
     async def user_data(self, user_id: int) -> UserData:
         """What the bot stores about a user, counted."""
-        return await self._count_user_data(self._conn, user_id)
+        async with self.read() as conn:
+            return await _count_user_data(conn, user_id)
 
     async def forget_user(self, user_id: int) -> UserData:
         """Delete a user's answers, quiz sessions, streaks, totals and profile everywhere.
 
         Returns what was deleted. One transaction: either all of it goes or nothing does.
         """
-        async with self._transaction() as conn:
-            found = await self._count_user_data(conn, user_id)
+
+        async with self.write() as conn:
+            found = await _count_user_data(conn, user_id)
             for sql in (
                 "DELETE FROM answers WHERE user_id = ?",
                 "DELETE FROM quiz_sessions WHERE user_id = ?",
@@ -536,25 +544,29 @@ class StatsQueries(Connection):
                 "DELETE FROM users WHERE id = ?",
             ):
                 await conn.execute(sql, (user_id,))
-        return found
+            return found
 
-    @staticmethod
-    async def _count_user_data(conn: aiosqlite.Connection, user_id: int) -> UserData:
-        async def count(sql: str) -> int:
-            async with conn.execute(sql, (user_id,)) as cursor:
-                row = await cursor.fetchone()
-            return int(row[0]) if row is not None and row[0] is not None else 0
 
-        return UserData(
-            answers=await count("SELECT COUNT(*) FROM answers WHERE user_id = ?"),
-            servers=await count("SELECT COUNT(DISTINCT guild_id) FROM answers WHERE user_id = ?"),
-            dm_answers=await count(
-                "SELECT COUNT(*) FROM answers WHERE user_id = ? AND guild_id IS NULL"
-            ),
-            sessions=await count("SELECT COUNT(*) FROM quiz_sessions WHERE user_id = ?"),
-            daily_streaks=await count("SELECT COUNT(*) FROM daily_streaks WHERE user_id = ?"),
-            profile=bool(await count("SELECT COUNT(*) FROM users WHERE id = ?")),
-        )
+async def _count_user_data(conn: aiosqlite.Connection, user_id: int) -> UserData:
+    row = await fetchone(
+        conn,
+        "SELECT (SELECT COUNT(*) FROM answers WHERE user_id = :user), "
+        "(SELECT COUNT(DISTINCT guild_id) FROM answers WHERE user_id = :user), "
+        "(SELECT COUNT(*) FROM answers WHERE user_id = :user AND guild_id IS NULL), "
+        "(SELECT COUNT(*) FROM quiz_sessions WHERE user_id = :user), "
+        "(SELECT COUNT(*) FROM daily_streaks WHERE user_id = :user), "
+        "(SELECT COUNT(*) FROM users WHERE id = :user)",
+        {"user": user_id},
+    )
+    assert row is not None
+    return UserData(
+        answers=int(row[0]),
+        servers=int(row[1]),
+        dm_answers=int(row[2]),
+        sessions=int(row[3]),
+        daily_streaks=int(row[4]),
+        profile=bool(row[5]),
+    )
 
 
 def _quarters_by_member(rows: Iterable[Sequence[Any]]) -> dict[int, list[datetime]]:
@@ -564,21 +576,22 @@ def _quarters_by_member(rows: Iterable[Sequence[Any]]) -> dict[int, list[datetim
     return dict(found)
 
 
-def read_daily_streak(conn: sqlite3.Connection, guild_id: int, user_id: int) -> StreakState:
-    row = conn.execute(
+async def read_daily_streak(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> StreakState:
+    row = await fetchone(
+        conn,
         "SELECT current, best, last_day FROM daily_streaks WHERE guild_id = ? AND user_id = ?",
         (guild_id, user_id),
-    ).fetchone()
+    )
     if row is None:
         return StreakState()
     last_day = None if row[2] is None else date.fromisoformat(str(row[2]))
     return StreakState(int(row[0]), int(row[1]), last_day)
 
 
-def write_daily_streak(
-    conn: sqlite3.Connection, guild_id: int, user_id: int, state: StreakState, now: datetime
+async def write_daily_streak(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, state: StreakState, now: datetime
 ) -> None:
-    conn.execute(
+    await conn.execute(
         "INSERT INTO daily_streaks (guild_id, user_id, current, best, last_day, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
         "current = excluded.current, best = excluded.best, last_day = excluded.last_day, "

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 import re
 import textwrap
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.domain.decks import (
     MAX_DECK_FILE_BYTES,
@@ -643,30 +641,3 @@ def test_shipped_deck_round_trips_through_yaml() -> None:
     deck = load_deck_file(DECKS_DIR / f"{SHIPPED_ID}.yaml")
     again = parse_deck(deck_to_yaml(deck), filename="x.yaml", expected_id=SHIPPED_ID)
     assert again == dataclasses.replace(deck, path=None)
-
-
-def test_the_collector_is_paused_while_a_deck_is_built_and_only_then() -> None:
-    seen: list[bool] = []
-
-    class Spy(dict[str, object]):
-        """Deck data that notes whether the collector runs while it is checked."""
-
-        def get(self, key: str, default: object = None) -> object:
-            seen.append(gc.isenabled())
-            return super().get(key, default)
-
-    data = yaml.safe_load(VALID)
-    assert gc.isenabled()
-    parse_deck_mapping(Spy(data), filename="spy.yaml")
-    assert seen and not any(seen)
-    assert gc.isenabled()
-    # A broken deck restores it too, and a caller's own pause is left alone.
-    with pytest.raises(DeckError):
-        parse_deck(VALID + "  - [", filename="broken.yaml")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        parse_deck(VALID, filename="foo.yaml")
-        assert not gc.isenabled()
-    finally:
-        gc.enable()

@@ -234,7 +234,6 @@ async def test_due_with_25_long_titled_decks_shows_each_deck_and_its_next_review
                 clock.now, grade="good",
             )
         )  # fmt: skip
-    await runner.reviews_written()
     clock.advance(minutes=1)
     it = await fake.invoke_slash("due", user=server.alice, channel=server.channel)
     await it.wait_response()

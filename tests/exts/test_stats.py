@@ -551,7 +551,6 @@ async def test_forgetme_deletes_exactly_the_callers_data(
         await seed(runner, member.id, name, clock.now, guild_id=None, card_id=card_id, count=2)
         await seed(runner, member.id, name, clock.now, guild_id=4242, card_id=card_id)
         await db_of(runner).set_daily_streak(guild, member.id, StreakState(1, 1, None), clock.now)
-    await runner.reviews_written()
     bob_before = _data_of(runner.database, server.bob.id)
     assert {
         table: bob_before[table]

@@ -324,8 +324,7 @@ async def test_answers_once_each_then_closed(db: Database) -> None:
         ).fetchall()
     assert points == [(1, 3, "daily"), (2, 0, "daily"), (3, 3, "daily")]
     # Each stored answer moved its member's memory of the card once (spaced repetition),
-    # written right after the answers.
-    assert await db.catch_up_reviews() == 3
+    # in the answer's own transaction.
     with sqlite3.connect(db.path) as raw:
         reviews = raw.execute(
             "SELECT r.user_id, r.grade FROM review_log AS r JOIN answers AS a "
@@ -367,14 +366,17 @@ async def test_answer_streak_and_name_land_together_or_not_at_all(db: Database) 
     assert user is not None and user.display_name == "member 1"
 
 
-async def test_a_review_that_cannot_be_written_yet_follows_later(db: Database) -> None:
-    """The answer stands on its own; its review is written once it can be."""
+async def test_an_answer_whose_review_cannot_be_written_is_not_stored(db: Database) -> None:
+    """The answer, its streak and its review land together or not at all."""
     challenge_id = await _intent(db)
     await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
     with _inserts_refused(db.path, "review_states"):
-        recorded = await _record(db, challenge_id, 1, True)
-        assert recorded.outcome is DailyAnswerOutcome.RECORDED
-        assert await db.memory_state(1, "aws", "c-1") is None  # refused, and still owed
+        with pytest.raises(sqlite3.IntegrityError, match="no room for review_states"):
+            await _record(db, challenge_id, 1, True)
+        assert await db.count_daily_answers(challenge_id) == 0
+        assert await db.get_daily_streak(GUILD, 1) == StreakState()
+    recorded = await _record(db, challenge_id, 1, True)
+    assert recorded.outcome is DailyAnswerOutcome.RECORDED
     state = await db.memory_state(1, "aws", "c-1")
     assert state is not None and state.reviews == 1
     assert len(await db.review_events(1, "aws", "c-1")) == 1

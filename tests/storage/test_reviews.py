@@ -1,4 +1,5 @@
-"""Reviews follow answers: written in the background once answers pause, never lost."""
+"""Every stored answer has exactly one review, written in the answer's own transaction,
+and no answer id is ever handed out twice, whatever /forgetme deletes meanwhile."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.domain import review as domain_review
 from bot.storage import Database, NewAnswer
@@ -16,9 +19,9 @@ from bot.storage import reviews as reviews_module
 from tests.storage.conftest import NOW
 
 
-def _answer(index: int) -> NewAnswer:
+def _answer(index: int, *, user_id: int = 1, session: str = "s1") -> NewAnswer:
     return NewAnswer(
-        user_id=1,
+        user_id=user_id,
         guild_id=10,
         deck_id="aws",
         card_id=f"c-{index}",
@@ -27,72 +30,62 @@ def _answer(index: int) -> NewAnswer:
         answered_at=NOW + timedelta(seconds=index),
         points=1,
         response_ms=1000,
-        session_id="s1",
+        session_id=f"{session}-u{user_id}",
         question_index=index,
     )
 
 
-def _logged(path: Path) -> int:
-    """Review log rows, read by another connection: no read of the bot's catches up."""
+def _reviews_per_answer(path: Path) -> list[tuple[int, int]]:
+    """(answer id, review log rows) of every stored answer, read by another connection."""
     with sqlite3.connect(path) as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM review_log").fetchone()[0])
+        return conn.execute(
+            "SELECT a.id, (SELECT COUNT(*) FROM review_log AS r WHERE r.answer_id = a.id) "
+            "FROM answers AS a ORDER BY a.id"
+        ).fetchall()
 
 
-async def _until_logged(path: Path, count: int, within: float) -> None:
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    while _logged(path) < count:
-        assert loop.time() - started < within, f"{_logged(path)} of {count} reviews written"
-        await asyncio.sleep(0.01)
-
-
-async def test_reviews_are_written_once_answers_pause(db: Database) -> None:
-    for index in range(5):
-        await db.record_answer(_answer(index))
-    await _until_logged(db.path, 5, within=2.0)  # with no read to ask for them
-
-
-async def test_answers_that_never_pause_still_get_their_reviews(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(reviews_module, "REVIEW_WHEN_QUIET", 10.0)
-    monkeypatch.setattr(reviews_module, "REVIEW_AT_LEAST_EVERY", 0.2)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    index = 0
-    while _logged(db.path) == 0:  # an answer every 20 ms: never quiet for 10 s
-        assert loop.time() - started < 3.0, "no review written under a steady stream"
-        await db.record_answer(_answer(index))
-        index += 1
-        await asyncio.sleep(0.02)
+def _orphan_reviews(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(
+            conn.execute(
+                "SELECT COUNT(*) FROM review_log WHERE answer_id IS NOT NULL "
+                "AND answer_id NOT IN (SELECT id FROM answers)"
+            ).fetchone()[0]
+        )
 
 
 async def test_a_read_sees_the_review_of_an_answer_just_stored(db: Database) -> None:
     await db.record_answer(_answer(0))
     state = await db.memory_state(1, "aws", "c-0")
     assert state is not None and state.reviews == 1
-    assert _logged(db.path) == 1
+    assert _reviews_per_answer(db.path) == [(1, 1)]
 
 
-async def test_closing_writes_the_reviews_still_owed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_the_answer_after_the_last_answerer_forgets_gets_a_new_id_and_its_review(
+    db: Database,
 ) -> None:
-    monkeypatch.setattr(reviews_module, "REVIEW_WHEN_QUIET", 60.0)
-    monkeypatch.setattr(reviews_module, "REVIEW_AT_LEAST_EVERY", 60.0)
-    path = tmp_path / "bot.sqlite3"
-    async with await Database.open(path) as db:
-        await db.upsert_user(1, "alice", NOW)
-        await db.upsert_guild(10, "Study Hall", NOW)
-        for index in range(3):
-            await db.record_answer(_answer(index))
-        assert _logged(path) == 0
-    assert _logged(path) == 3
+    """The member who answered last runs /forgetme: the next answer's id is above every id
+    handed out before, and it moves its member's memory as any answer does."""
+    await db.upsert_user(2, "bob", NOW)
+    for index in range(3):
+        await db.record_answer(_answer(index, user_id=2))
+    for index in range(3):
+        await db.record_answer(_answer(index))  # alice answered last: ids 4 to 6
+    handed_out = max(answer_id for answer_id, _ in _reviews_per_answer(db.path))
+    await db.forget_user(1)
+    await db.upsert_user(1, "alice", NOW)
+    stored = await db.record_answer(_answer(7, session="again"))
+    state = await db.memory_state(1, "aws", "c-7")
+    assert state is not None and state.reviews == 1
+    assert stored is not None and stored.id > handed_out
+    assert [count for _, count in _reviews_per_answer(db.path)] == [1, 1, 1, 1]
 
 
-async def test_an_answer_that_cannot_be_reviewed_holds_up_no_other(
-    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+async def test_an_answer_whose_review_fails_is_not_stored(
+    db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A bug in reviewing one answer is logged; the reviews after it go on."""
+    """An answer and its review land together or not at all: a review that cannot be
+    worked out refuses the answer (the member is told), and holds up no other."""
     real_review = domain_review.review
 
     def review(previous: Any, event: Any, **kwargs: Any) -> Any:
@@ -101,11 +94,47 @@ async def test_an_answer_that_cannot_be_reviewed_holds_up_no_other(
         return real_review(previous, event, **kwargs)
 
     monkeypatch.setattr(reviews_module, "review", review)
-    for index in range(3):
-        await db.record_answer(_answer(index))
-    assert await db.memory_state(1, "aws", "c-1") is None
-    assert [await db.memory_state(1, "aws", f"c-{i}") is not None for i in (0, 2)] == [True, True]
-    assert _logged(db.path) == 2
-    assert "left without a review" in caplog.text
-    await db.record_answer(_answer(3))  # and later answers are reviewed as usual
-    assert await db.memory_state(1, "aws", "c-3") is not None
+    await db.record_answer(_answer(0))
+    with pytest.raises(ValueError, match="scheduler cannot take"):
+        await db.record_answer(_answer(1))
+    await db.record_answer(_answer(2))
+    assert [a.card_id for a in await db.answers_for_user(1)] == ["c-0", "c-2"]
+    assert [count for _, count in _reviews_per_answer(db.path)] == [1, 1]
+
+
+Step = tuple[str, int]  # ("answer", member) or ("forget", member)
+
+_steps = st.lists(
+    st.tuples(st.sampled_from(["answer", "answer", "forget"]), st.integers(1, 3)),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=_steps)
+def test_any_interleaving_of_answers_and_forgetting_leaves_one_review_per_answer(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[Step]
+) -> None:
+    """Whatever order members answer and forget themselves in, every stored answer has
+    exactly one review, no review outlives its answer, and ids only ever go up."""
+    path = tmp_path_factory.mktemp("interleaving") / "bot.sqlite3"
+
+    async def play() -> None:
+        async with await Database.open(path) as db:
+            await db.upsert_guild(10, "Study Hall", NOW)
+            highest = 0
+            for number, (step, member) in enumerate(steps):
+                if step == "forget":
+                    await db.forget_user(member)
+                    continue
+                await db.upsert_user(member, f"member {member}", NOW)
+                stored = await db.record_answer(_answer(number, user_id=member))
+                assert stored is not None and stored.id > highest
+                highest = stored.id
+                state = await db.memory_state(member, "aws", f"c-{number}")
+                assert state is not None
+            assert all(count == 1 for _, count in _reviews_per_answer(path))
+            assert _orphan_reviews(path) == 0
+
+    asyncio.run(play())

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,6 +32,7 @@ from tests.factories import quiz_session
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 10, 20
+T = TypeVar("T")
 ALICE, BOB, CAROL = 1, 2, 3
 
 
@@ -284,8 +286,20 @@ async def test_answers_recorded_before_the_upgrade_count(tmp_path: Path) -> None
     async with await Database.open(path, migrations_dir=old) as before:
         await before.upsert_guild(GUILD, "Study Hall", NOW)
         await before.upsert_user(ALICE, "alice", NOW)
-        await answer(before, ALICE, NOW)
-        await answer(before, ALICE, NOW + timedelta(minutes=1), correct=False)
+    # Stored as that release did: the answer rows alone.
+    with sqlite3.connect(path) as raw:
+        for minutes, correct in ((0, 1), (1, 0)):
+            raw.execute(
+                "INSERT INTO answers (user_id, guild_id, deck_id, card_id, mode, correct, "
+                "points, answered_at) VALUES (?, ?, 'aws', 'c-1', 'multiple-choice', ?, ?, ?)",
+                (
+                    ALICE,
+                    GUILD,
+                    correct,
+                    correct,
+                    int((NOW + timedelta(minutes=minutes)).timestamp() * 1000),
+                ),
+            )
     async with await Database.open(path) as after:
         page = await after.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
         assert [(r.rank, r.value, r.graded, r.reached_at) for r in page.rows] == [(1, 1, 2, NOW)]
@@ -488,6 +502,104 @@ async def test_leaderboard_and_stats_queries_search_indexes(db: Database, name: 
         assert "USING" in step and "INDEX" in step or "PRIMARY KEY" in step, plan
     if index is not None:
         assert any(f"INDEX {index} " in step for step in touching), plan
+
+
+async def _read_while(
+    db: Database, write: asyncio.Task[Any], read: Callable[[], Awaitable[T]]
+) -> list[T]:
+    """What sixteen readers saw, each reading over and over until the write is done.
+
+    Reader k first makes k one-statement reads, so the readers are at different points
+    of their reads whenever the write moves on."""
+    seen: list[T] = []
+
+    async def reader(offset: int) -> None:
+        for _ in range(offset):
+            await db.get_guild(GUILD)
+        seen.append(await read())
+        while not write.done():
+            seen.append(await read())
+
+    await asyncio.gather(*(reader(k) for k in range(16)))
+    return seen
+
+
+async def test_a_read_during_forgetting_sees_all_of_the_member_or_none(db: Database) -> None:
+    """Reads run while /forgetme deletes: each sees the member as before or as gone,
+    never "no answers, but the profile still there"."""
+    for at in range(3):
+        await answer(db, ALICE, NOW + timedelta(seconds=at))
+    await answer(db, ALICE, NOW, guild_id=None)
+    await _session(db, ALICE, "sessalice")
+    await db.set_daily_streak(GUILD, ALICE, StreakState(2, 3, NOW.date()), NOW)
+    before = await db.user_data(ALICE)
+    gone = queries.UserData(0, 0, 0, 0, 0, False)
+    forgetting = asyncio.create_task(db.forget_user(ALICE))
+    seen = await _read_while(db, forgetting, lambda: db.user_data(ALICE))
+    assert await forgetting == before
+    seen.append(await db.user_data(ALICE))
+    assert seen[-1] == gone
+    assert [s for s in seen if s not in (before, gone)] == []
+
+
+async def test_a_points_page_and_its_total_come_from_one_moment(db: Database) -> None:
+    """While a member on the board is forgotten, each read of the all-time points board
+    shows its rows and its member count from the same moment."""
+    for number, user_id in enumerate((ALICE, BOB, CAROL) * 20):
+        await answer(db, user_id, NOW + timedelta(seconds=number))
+
+    async def board() -> tuple[int, int]:
+        page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=BOB)
+        return len(page.rows), page.total
+
+    forgetting = asyncio.create_task(db.forget_user(CAROL))
+    seen = await _read_while(db, forgetting, board)
+    await forgetting
+    assert set(seen) <= {(3, 3), (2, 2)}
+    assert await board() == (2, 2)
+
+
+async def test_a_write_cancelled_halfway_leaves_nothing_and_the_next_write_works(
+    db: Database,
+) -> None:
+    """A forget cancelled inside its transaction (the member's interaction timed out, the
+    bot shut down) is rolled back whole, and the write connection is free again."""
+    for at in range(3):
+        await answer(db, ALICE, NOW + timedelta(seconds=at))
+    before = await db.user_data(ALICE)
+    forgetting = asyncio.create_task(db.forget_user(ALICE))
+    for _ in range(10_000):  # until the transaction is open
+        if db._writer.in_transaction:
+            break
+        await asyncio.sleep(0)
+    assert db._writer.in_transaction
+    forgetting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await forgetting
+    assert await db.user_data(ALICE) == before
+    await answer(db, ALICE, NOW + timedelta(seconds=9))
+    assert (await db.user_data(ALICE)).answers == before.answers + 1
+
+
+async def test_a_board_read_while_a_season_starts_is_never_empty(db: Database) -> None:
+    """The season totals are rebuilt in one transaction: a board read meanwhile shows
+    the board as it was or as it is after, never the empty moment in between."""
+    for number, user_id in enumerate((ALICE, BOB, CAROL, ALICE, BOB)):
+        await answer(db, user_id, NOW + timedelta(seconds=number))
+
+    async def board() -> list[tuple[int, Fraction]]:
+        page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+        return [(row.user_id, row.value) for row in page.rows]
+
+    before = await board()
+    assert len(before) == 3
+    starting = asyncio.create_task(
+        db.start_season(GUILD, NOW, unless_started_since=NOW - timedelta(minutes=1))
+    )
+    seen = await _read_while(db, starting, board)
+    assert await starting is not None
+    seen.append(await board())
+    assert [rows for rows in seen if rows != before] == []
 
 
 async def test_decks_by_recency_puts_the_deck_studied_last_first_per_server(db: Database) -> None:

@@ -1,4 +1,4 @@
--- 0011: a typed answer waits here while the member judges a close call.
+-- 0013: a typed answer waits here while the member judges a close call.
 -- Why: when the grader cannot decide, the member's own Right or Wrong stores the answer,
 -- and its reply shows what they wrote. That text came back from the message the bot had
 -- rendered (escaped and clipped), so it was escaped again. It is kept with its session
