@@ -407,8 +407,8 @@ async def test_imported_decks_are_loaded_at_start_before_anyone_asks(
 ) -> None:
     await upload(fake, server, "GRE words.txt", QUIZLET.encode())
     bot = await runner.restart()
-    assert bot._warming is not None  # noqa: SLF001 - the start-up task itself is the subject
-    await bot._warming  # noqa: SLF001
-    warmed = bot._server_catalogs  # noqa: SLF001
+    assert bot.warming is not None
+    await bot.warming
+    warmed = bot.catalogs.cached()
     assert list(warmed) == [server.guild.id]
     assert "gre-words" in warmed[server.guild.id].decks

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import check_decks
-from bot.client import APOLOGY
+from bot.interactions import APOLOGY
 from tests.conftest import StudyServer
 from tests.exts.test_daily import home, posts, run_at, setup, slash, text_of, utc
 from tests.exts.test_quiz import labels, press, start_quiz

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.client import APOLOGY
 from bot.domain.decks import load_deck_file
+from bot.interactions import APOLOGY
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord, InteractionHandle, Member
 from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock

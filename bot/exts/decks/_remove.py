@@ -7,6 +7,7 @@ the clicking member's, and their permission is checked again on the click.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import discord
 
@@ -23,10 +24,17 @@ def custom_id(deck_id: str, action: str) -> str:
     return value
 
 
-class RemoveDeckButton(PersistentButton, template=TEMPLATE):
+class RemoveClick(NamedTuple):
+    deck_id: str
+    action: str
+
+
+class RemoveDeckButton(PersistentButton[RemoveClick], template=TEMPLATE):
     """Remove or Keep; clicks go to the decks cog."""
 
-    cog_name = "Decks"
+    @classmethod
+    def parse(cls, match: re.Match[str]) -> RemoveClick:
+        return RemoveClick(match["deck"], match["action"])
 
 
 def confirm_view(deck_id: str) -> discord.ui.View:

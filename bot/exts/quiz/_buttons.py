@@ -7,6 +7,7 @@ reloads the session from the database by id, so no view lives in memory.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from bot.exts.buttons import PersistentButton
 
@@ -34,14 +35,20 @@ def custom_id(session_id: str, index: int, action: str) -> str:
     return value
 
 
-def parse_custom_id(value: str) -> tuple[str, int, str] | None:
+class QuizClick(NamedTuple):
+    session_id: str
+    position: int  # the question's index
+    action: str
+
+
+def parse_custom_id(value: str) -> QuizClick | None:
     match = TEMPLATE.fullmatch(value)
-    if match is None:
-        return None
-    return match["session"], int(match["index"]), match["action"]
+    return None if match is None else QuizButton.parse(match)
 
 
-class QuizButton(PersistentButton, template=TEMPLATE):
+class QuizButton(PersistentButton[QuizClick], template=TEMPLATE):
     """A quiz button; clicks go to the quiz cog whether or not the bot restarted."""
 
-    cog_name = "Quiz"
+    @classmethod
+    def parse(cls, match: re.Match[str]) -> QuizClick:
+        return QuizClick(match["session"], int(match["index"]), match["action"])

@@ -14,7 +14,14 @@ from bot.domain.markdown import literal, plain_name
 from bot.domain.streaks import StreakState
 from bot.domain.words import plural
 from bot.exts.embeds import FIELD_LIMIT, clip
-from bot.exts.stats._buttons import StatsButton, forget_id, leaderboard_id, season_id
+from bot.exts.stats._buttons import (
+    ForgetButton,
+    LeaderboardButton,
+    SeasonButton,
+    forget_id,
+    leaderboard_id,
+    season_id,
+)
 from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, sparkline
 from bot.storage.stats import MemberTotals, Season, UserData
 
@@ -154,12 +161,12 @@ def leaderboard_embed(view: BoardView) -> discord.Embed:
 def leaderboard_buttons(view: BoardView, owner: int) -> discord.ui.View:
     first, last = view.page == 0, view.page >= view.pages - 1
     return _view(
-        StatsButton(
+        LeaderboardButton(
             leaderboard_id(view.board, view.period, max(view.page - 1, 0), owner, "p"),
             label="Previous",
             disabled=first,
         ),
-        StatsButton(
+        LeaderboardButton(
             leaderboard_id(view.board, view.period, min(view.page + 1, view.pages - 1), owner, "n"),
             label="Next",
             disabled=last,
@@ -316,12 +323,12 @@ def season_prompt(current: Season | None, owner: int, shown_ms: int) -> tuple[di
         colour=DANGER_COLOUR,
     )
     view = _view(
-        StatsButton(
+        SeasonButton(
             season_id("go", owner, shown_ms),
             label="Start the new season",
             style=discord.ButtonStyle.danger,
         ),
-        StatsButton(season_id("no", owner, shown_ms), label="Cancel"),
+        SeasonButton(season_id("no", owner, shown_ms), label="Cancel"),
     )
     return embed, view
 
@@ -359,10 +366,10 @@ def forget_prompt(data: UserData, owner: int) -> tuple[discord.Embed, Any]:
         colour=DANGER_COLOUR,
     )
     view = _view(
-        StatsButton(
+        ForgetButton(
             forget_id("go", owner), label="Delete everything", style=discord.ButtonStyle.danger
         ),
-        StatsButton(forget_id("no", owner), label="Keep it"),
+        ForgetButton(forget_id("no", owner), label="Keep it"),
     )
     return embed, view
 
