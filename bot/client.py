@@ -11,7 +11,7 @@ import pkgutil
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.domain.catalog import DeckCatalog
 from bot.domain.words import plural
 from bot.exts import replies
-from bot.exts.buttons import ClickHandler, PersistentButton
+from bot.exts.buttons import ClickHandler, PersistentButton, State
 from bot.interactions import InFlight, QuizTree
 from bot.storage import Database
 
@@ -56,7 +56,6 @@ DRAIN_SECONDS = 5.0
 Clock = Callable[[], datetime]
 # A form's handler, with the form's raw custom_id.
 FormHandler = Callable[["discord.Interaction[QuizBot]", str], Awaitable[None]]
-State = TypeVar("State")
 
 
 def utc_now() -> datetime:

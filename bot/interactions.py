@@ -104,10 +104,8 @@ async def apologise(interaction: discord.Interaction[Any], error: BaseException,
     and the member told so."""
     message = user_message_for(error)
     if message is None:
-        log.error(
-            "%s failed for user %s %s", what, interaction.user.id, _context(interaction),
-            exc_info=error,
-        )  # fmt: skip
+        user = interaction.user.id
+        log.error("%s failed for user %s %s", what, user, _context(interaction), exc_info=error)
         message = APOLOGY
     if interaction.type is discord.InteractionType.autocomplete:
         return  # an autocomplete cannot carry a message; Discord shows no choices
