@@ -41,6 +41,8 @@ class PersistentButton(
     """One family of buttons, by the template of its custom_id."""
 
     pattern: ClassVar[re.Pattern[str]] = _NEVER
+    # What the family's custom_ids start with, before the first ":".
+    prefix: ClassVar[str] = ""
     # The command that makes this family's buttons, named when someone else's is clicked.
     command: ClassVar[str] = ""
     state: State
@@ -62,6 +64,26 @@ class PersistentButton(
             label=label, style=style, custom_id=custom_id, disabled=disabled
         )
         super().__init__(button, row=row)
+
+    @classmethod
+    def id_for(cls, *parts: object) -> str:
+        """The custom_id of this family holding ``parts``."""
+        value = ":".join(map(str, (cls.prefix, *parts)))
+        if not cls.pattern.fullmatch(value):
+            raise ValueError(f"not a {cls.__name__} custom_id: {value!r}")
+        return value
+
+    @classmethod
+    def make(
+        cls,
+        *parts: object,
+        label: str,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        row: int | None = None,
+        disabled: bool = False,
+    ) -> Self:
+        """A button of this family whose custom_id holds ``parts``."""
+        return cls(cls.id_for(*parts), label=label, style=style, row=row, disabled=disabled)
 
     @classmethod
     def parse(cls, match: re.Match[str]) -> State:

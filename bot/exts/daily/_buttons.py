@@ -31,16 +31,11 @@ class DailyClick(NamedTuple):
 
 
 class DailyButton(PersistentButton[DailyClick], template=TEMPLATE):
+    prefix = PREFIX
+
     @classmethod
     def parse(cls, match: re.Match[str]) -> DailyClick:
         return DailyClick(int(match["challenge"]), LETTERS.index(match["letter"]))
-
-
-def custom_id(challenge_id: int, letter: str) -> str:
-    value = f"{PREFIX}:{challenge_id}:{letter.lower()}"
-    if not TEMPLATE.fullmatch(value):
-        raise ValueError(f"not a daily custom_id: {value!r}")
-    return value
 
 
 def marker(challenge_id: int) -> str:
@@ -53,8 +48,9 @@ def answer_buttons(
 ) -> list[discord.ui.Item[Any]]:
     """Buttons A-D; the right one green once it is shown (``correct_index``)."""
     return [
-        DailyButton(
-            custom_id(challenge_id, letter),
+        DailyButton.make(
+            challenge_id,
+            letter,
             label=letter.upper(),
             style=discord.ButtonStyle.success
             if index == correct_index

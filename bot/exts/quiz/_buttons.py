@@ -28,13 +28,6 @@ TEMPLATE = re.compile(
 )
 
 
-def custom_id(session_id: str, index: int, action: str) -> str:
-    value = f"{PREFIX}:{session_id}:{index}:{action}"
-    if not TEMPLATE.fullmatch(value):
-        raise ValueError(f"not a quiz custom_id: {value!r}")
-    return value
-
-
 class QuizClick(NamedTuple):
     session_id: str
     position: int  # the question's index
@@ -48,6 +41,8 @@ def parse_custom_id(value: str) -> QuizClick | None:
 
 class QuizButton(PersistentButton[QuizClick], template=TEMPLATE):
     """A quiz button; clicks go to the quiz cog whether or not the bot restarted."""
+
+    prefix = PREFIX
 
     @classmethod
     def parse(cls, match: re.Match[str]) -> QuizClick:

@@ -46,7 +46,7 @@ from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
 from bot.exts.quiz._buttons import TEMPLATE as QUIZ_TEMPLATE
-from bot.exts.quiz._buttons import QuizButton, QuizClick, custom_id, parse_custom_id
+from bot.exts.quiz._buttons import QuizButton, QuizClick, parse_custom_id
 from bot.exts.quiz._sessions import (
     make_session,
     new_review,
@@ -276,7 +276,9 @@ class Quiz(commands.Cog):
             await self._show(interaction, render.revealed_flashcard_screen(session))
         elif action == "type":
             await interaction.response.send_modal(
-                AnswerModal(custom_id(session.id, session.position, "modal"), session.current.front)
+                AnswerModal(
+                    QuizButton.id_for(session.id, session.position, "modal"), session.current.front
+                )
             )
         else:
             raise StaleQuestionError()

@@ -24,18 +24,6 @@ SEASON_TEMPLATE = re.compile(r"season:(?P<action>go|no):(?P<owner>\d{1,20}):(?P<
 FORGET_TEMPLATE = re.compile(r"forget:(?P<action>go|no):(?P<owner>\d{1,20})")
 
 
-def leaderboard_id(board: Board, period: Period, page: int, owner: int, side: str) -> str:
-    return f"lb:{board.value}:{period.value}:{page}:{owner}:{side}"
-
-
-def season_id(action: str, owner: int, shown_ms: int) -> str:
-    return f"season:{action}:{owner}:{shown_ms}"
-
-
-def forget_id(action: str, owner: int) -> str:
-    return f"forget:{action}:{owner}"
-
-
 class PageClick(NamedTuple):
     board: Board
     period: Period
@@ -55,6 +43,8 @@ class ForgetClick(NamedTuple):
 
 
 class LeaderboardButton(PersistentButton[PageClick], template=LEADERBOARD_TEMPLATE):
+    prefix = "lb"
+
     @classmethod
     def parse(cls, match: re.Match[str]) -> PageClick:
         return PageClick(
@@ -63,6 +53,7 @@ class LeaderboardButton(PersistentButton[PageClick], template=LEADERBOARD_TEMPLA
 
 
 class SeasonButton(PersistentButton[SeasonClick], template=SEASON_TEMPLATE):
+    prefix = "season"
     command = "season start"
 
     @classmethod
@@ -75,6 +66,7 @@ class SeasonButton(PersistentButton[SeasonClick], template=SEASON_TEMPLATE):
 
 
 class ForgetButton(PersistentButton[ForgetClick], template=FORGET_TEMPLATE):
+    prefix = "forget"
     command = "forgetme"
 
     @classmethod
