@@ -54,8 +54,8 @@ RETIRED_BUTTON = (
 DRAIN_SECONDS = 5.0
 
 Clock = Callable[[], datetime]
-# A form's handler, with the form's raw custom_id.
-FormHandler = Callable[["discord.Interaction[QuizBot]", str], Awaitable[None]]
+# A form's handler, with its custom_id matched by the form's pattern.
+FormHandler = Callable[["discord.Interaction[QuizBot]", re.Match[str]], Awaitable[None]]
 
 
 def utc_now() -> datetime:
@@ -210,8 +210,8 @@ class QuizBot(commands.Bot):
         # `on_submit`), so one no handler takes is forged, or from an older version.
         custom_id = _custom_id(interaction)
         for pattern, handler in self._forms.items():
-            if pattern.fullmatch(custom_id):
-                await handler(interaction, custom_id)
+            if match := pattern.fullmatch(custom_id):
+                await handler(interaction, match)
                 return
         await replies.reply(interaction, UNKNOWN_FORM, ephemeral=True)
 

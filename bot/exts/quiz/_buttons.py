@@ -34,11 +34,6 @@ class QuizClick(NamedTuple):
     action: str
 
 
-def parse_custom_id(value: str) -> QuizClick | None:
-    match = TEMPLATE.fullmatch(value)
-    return None if match is None else QuizButton.parse(match)
-
-
 class QuizButton(PersistentButton[QuizClick], template=TEMPLATE):
     """A quiz button; clicks go to the quiz cog whether or not the bot restarted."""
 

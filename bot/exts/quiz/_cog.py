@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
@@ -45,8 +46,7 @@ from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
-from bot.exts.quiz._buttons import TEMPLATE as QUIZ_TEMPLATE
-from bot.exts.quiz._buttons import QuizButton, QuizClick, parse_custom_id
+from bot.exts.quiz._buttons import QuizButton, QuizClick
 from bot.exts.quiz._sessions import (
     make_session,
     new_review,
@@ -135,11 +135,11 @@ class Quiz(commands.Cog):
         # Registered at start (setup_hook loads extensions), so buttons sent
         # before a restart are handled by this process too.
         self.bot.add_buttons(QuizButton, self.on_click)
-        self.bot.add_form(QUIZ_TEMPLATE, self.on_modal)
+        self.bot.add_form(QuizButton.pattern, self.on_modal)
 
     async def cog_unload(self) -> None:
         self.bot.remove_buttons(QuizButton)
-        self.bot.remove_form(QUIZ_TEMPLATE)
+        self.bot.remove_form(QuizButton.pattern)
 
     # -- /quiz ----------------------------------------------------------------
 
@@ -229,13 +229,14 @@ class Quiz(commands.Cog):
             partial(self._component, interaction, session_id, index, action),
         )
 
-    async def on_modal(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
+    async def on_modal(
+        self, interaction: discord.Interaction[QuizBot], match: re.Match[str]
+    ) -> None:
         """A typed answer's submit, routed here by the client (also after a restart)."""
-        parsed = parse_custom_id(custom_id)
-        if parsed is None or parsed.action != "modal":  # a button's id sent as a form's
+        session_id, index, action = QuizButton.parse(match)
+        if action != "modal":  # a button's id sent as a form's
             await replies.reply(interaction, UNKNOWN_FORM, ephemeral=True)
             return
-        session_id, index, _ = parsed
         await answer_errors_of(
             interaction,
             "quiz answer modal",
