@@ -1,7 +1,8 @@
 """The baseline: a bare discord.py bot that does no work, answering with constants.
 
-It imports nothing but discord.py, so as a process (`python -m bench._barebot`, the
-start-up baseline) it costs what any discord.py bot costs to start.
+It imports nothing but discord.py (and `bot.endpoints`, which imports nothing more), so as
+a process (`python -m bench._barebot`, the start-up baseline) it costs what any
+discord.py bot costs to start.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import sys
 from typing import Any
 
 import discord
-import yarl
 from discord import app_commands
-from discord.gateway import DiscordWebSocket
+
+from bot.endpoints import point_discord_at
 
 # Constant answers: what a bot that does no work at all would show.
 DAILY_REPLY = "Thanks, your answer is noted."
@@ -97,8 +98,7 @@ async def _serve() -> None:
 
 def main() -> int:
     """Serve on the endpoints in the environment, like `python -m bot`; SIGTERM ends it."""
-    discord.http.Route.BASE = os.environ["DISCORD_API_BASE"].rstrip("/")
-    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["DISCORD_GATEWAY_URL"])
+    point_discord_at(os.environ["DISCORD_API_BASE"], os.environ["DISCORD_GATEWAY_URL"])
     asyncio.run(_serve())
     return 0
 

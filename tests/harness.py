@@ -17,12 +17,10 @@ from pathlib import Path
 from time import sleep
 from typing import Any
 
-import discord
-from discord.gateway import DiscordWebSocket
-
 from bot.client import QuizBot
 from bot.config import Settings
-from bot.launcher import apply_endpoints, load_catalog
+from bot.endpoints import discord_pointed_at
+from bot.launcher import build_bot
 from bot.storage import Database, NewAnswer
 from tests.fakediscord import Channel, FakeDiscord, Member
 
@@ -47,11 +45,8 @@ class FakeClock:
 @contextlib.contextmanager
 def restored_endpoints() -> Iterator[None]:
     """Put discord.py's endpoints back after a test pointed them at the fake."""
-    base, gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    try:
+    with discord_pointed_at():
         yield
-    finally:
-        discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
 
 
 class BotRunner:
@@ -88,12 +83,10 @@ class BotRunner:
 
     async def start(self, *, force_global_sync: bool = False) -> QuizBot:
         settings = self.settings()
-        apply_endpoints(settings)
         self.db = await Database.open(settings.database_path)
-        self.bot = QuizBot(
-            settings=settings,
-            db=self.db,
-            catalog=load_catalog(settings),
+        self.bot = build_bot(
+            settings,
+            self.db,
             clock=self.clock,
             force_global_sync=force_global_sync,
             # on_ready waits this long after the last GUILD_CREATE; the fake sends them at once.

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.client import APOLOGY, RESTARTING
+from bot.interactions import APOLOGY, RESTARTING
 from tests.conftest import StudyServer
 from tests.fakediscord import Channel, FakeDiscord, InteractionHandle, Member
 from tests.fakediscord.interactions import CHANNEL_MESSAGE, UPDATE_MESSAGE

@@ -26,7 +26,7 @@ def deck_choice(deck: Deck) -> app_commands.Choice[str]:
 async def deck_autocomplete(
     interaction: Interaction[QuizBot], current: str
 ) -> list[app_commands.Choice[str]]:
-    catalog = await interaction.client.catalog_for(interaction.guild_id)
+    catalog = await interaction.client.catalogs.for_guild(interaction.guild_id)
     return [deck_choice(catalog.decks[i]) for i in catalog.search(current)]
 
 
@@ -34,7 +34,7 @@ async def topic_autocomplete(
     interaction: Interaction[QuizBot], current: str
 ) -> list[app_commands.Choice[str]]:
     """Topics of the deck chosen in the same command (or of the only deck)."""
-    catalog = await interaction.client.catalog_for(interaction.guild_id)
+    catalog = await interaction.client.catalogs.for_guild(interaction.guild_id)
     deck_id = getattr(interaction.namespace, "deck", None)
     deck = catalog.decks.get(deck_id) if deck_id else catalog.default()
     if deck is None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
 
-from bot.client import APOLOGY, RESTARTING, RETIRED_BUTTON, QuizBot, command_tree_hash
+from bot.client import RETIRED_BUTTON, QuizBot, command_tree_hash
+from bot.interactions import APOLOGY, RESTARTING
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.interactions import UPDATE_MESSAGE
@@ -233,3 +235,43 @@ async def test_shutdown_refuses_new_commands_and_clicks_politely(
     click = await press(fake, question.message, right_letter(question.message), server.alice)
     assert click.response_type == UPDATE_MESSAGE
     assert len(answers(runner.database)) == 1
+
+
+async def test_buttons_of_messages_sent_by_an_earlier_version_still_work(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    """Each button family's custom_id, written out as messages already in channels carry
+    it: changing a format would break those buttons."""
+    assert runner.bot is not None
+    alice, admin = server.alice.id, server.admin.id
+    answers_by_custom_id = {
+        "quiz:0a1b2c3d4e5f:0:a": "This quiz no longer exists.",
+        "daily:987654321:b": "This challenge no longer exists.",
+        f"forget:no:{alice}": "Nothing was deleted.",
+        f"forget:go:{admin}": "This button belongs to someone else. Run `/forgetme` yourself.",
+        f"season:no:{alice}:1772442000000": "You need the manage server permission",
+        "decks-remove:gre-words:no": "You need the manage server permission",
+    }
+    channel = runner.bot.get_partial_messageable(server.channel.id)
+
+    async def older_message(custom_id: str) -> dict[str, Any]:
+        view = discord.ui.View(timeout=None)
+        view.add_item(discord.ui.Button(label="Go", custom_id=custom_id))
+        view.stop()  # drawn only: the click goes to the button's family
+        sent = await channel.send("An older message", view=view)
+        message = fake.message(sent.id)
+        assert message is not None
+        return message
+
+    for custom_id, expected in answers_by_custom_id.items():
+        it = await fake.click(await older_message(custom_id), custom_id, user=server.alice)
+        await it.wait_response()
+        assert it.refusals == []
+        assert (it.message.get("content") or "").startswith(expected), custom_id
+    # Someone else's leaderboard pages into a private copy of the viewer's own.
+    custom_id = f"lb:points:week:0:{admin}:n"
+    it = await fake.click(await older_message(custom_id), custom_id, user=server.alice)
+    await it.wait_final()
+    assert it.ephemeral and it.message is not None and it.refusals == []
+    rows = it.message["components"]
+    assert [b["label"] for row in rows for b in row["components"]] == ["Previous", "Next"]

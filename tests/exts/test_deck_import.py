@@ -407,10 +407,8 @@ async def test_imported_decks_are_loaded_at_start_before_anyone_asks(
 ) -> None:
     await upload(fake, server, "GRE words.txt", QUIZLET.encode())
     bot = await runner.restart()
-    # The start-up task and the cache it fills are the subject, and no public call tells
-    # whether a catalog was loaded before anyone asked (asking would load it).
-    assert bot._warming is not None  # noqa: SLF001 - the start-up task, see above
-    await bot._warming  # noqa: SLF001 - the start-up task, see above
-    warmed = bot._server_catalogs  # noqa: SLF001 - the cache it filled, see above
+    assert bot.warming is not None
+    await bot.warming
+    warmed = bot.catalogs.cached()
     assert list(warmed) == [server.guild.id]
     assert "gre-words" in warmed[server.guild.id].decks

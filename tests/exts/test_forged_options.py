@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.client import APOLOGY
+from bot.interactions import APOLOGY
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.errors import JSONDict

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import check_decks
-from bot.client import APOLOGY
+from bot.interactions import APOLOGY
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner, FakeClock

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import QuizBot, answer_errors_of, send_ephemeral
+from bot.client import QuizBot
 from bot.domain.answers import Letter, Mode, is_correct, points_for
 from bot.domain.catalog import DeckCatalog
 from bot.domain.daily import (
@@ -33,7 +33,7 @@ from bot.domain.words import plural
 from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.daily import _render as render
-from bot.exts.daily._buttons import TEMPLATE, OpenChallenges, parse_custom_id
+from bot.exts.daily._buttons import DailyButton, DailyClick
 from bot.exts.daily._live import LiveCounts
 from bot.exts.daily._poster import Poster, PostResult
 from bot.exts.daily._scheduler import DailyScheduler
@@ -89,21 +89,17 @@ class Daily(commands.Cog):
     def __init__(self, bot: QuizBot) -> None:
         self.bot = bot
         self.live = LiveCounts(bot)
-        self.open = OpenChallenges(bot, self.on_answer_click)
-        self.poster = Poster(bot, self.live, self.open)
+        self.poster = Poster(bot, self.live)
         self.scheduler = DailyScheduler(bot, self.poster)
 
     async def cog_load(self) -> None:
         # At start (setup_hook loads extensions), so buttons of challenges posted before
-        # a restart work: open ones get their view again, the others the client's route.
-        self.bot.add_route("button", TEMPLATE, self.on_button)
-        for challenge_id, message_id in await self.bot.db.open_challenge_messages():
-            self.open.register(challenge_id, message_id)
+        # a restart work.
+        self.bot.add_buttons(DailyButton, self._answer)
         self.scheduler.start()
 
     async def cog_unload(self) -> None:
-        self.bot.remove_route("button", TEMPLATE)
-        self.open.close_all()
+        self.bot.remove_buttons(DailyButton)
         await self.scheduler.stop()
         await self.live.close()
 
@@ -162,7 +158,7 @@ class Daily(commands.Cog):
             zone = in_force if timezone is None else resolve_zone(timezone)
         except UnknownTimeZoneError as error:
             raise DailySetupError(str(error)) from error
-        catalog = await self.bot.catalog_for(guild.id)
+        catalog = await self.bot.catalogs.for_guild(guild.id)
         chosen = self._deck(catalog, deck)
         topic_name = catalog.topic_of(chosen, topic)
         self._check_questions(chosen, topic_name)
@@ -280,7 +276,7 @@ class Daily(commands.Cog):
         # Posting talks to Discord and may wait on its rate limits: acknowledge first.
         await interaction.response.defer(ephemeral=True, thinking=True)
         result, challenge = await self.scheduler.post_today(schedule)
-        await send_ephemeral(interaction, self._post_reply(result, challenge))
+        await replies.reply(interaction, self._post_reply(result, challenge), ephemeral=True)
 
     @staticmethod
     def _post_reply(result: PostResult, challenge: DailyChallenge | None) -> str:
@@ -295,22 +291,8 @@ class Daily(commands.Cog):
 
     # -- answer clicks --------------------------------------------------------------
 
-    async def on_button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
-        """A daily click no registered view took (routed by the client)."""
-        parsed = parse_custom_id(custom_id)
-        if parsed is not None:  # the route's template matched, so it parses
-            await self.on_answer_click(interaction, *parsed)
-
-    async def on_answer_click(
-        self, interaction: discord.Interaction[QuizBot], challenge_id: int, chosen: int
-    ) -> None:
-        await answer_errors_of(
-            interaction, "daily answer", self._answer(interaction, challenge_id, chosen)
-        )
-
-    async def _answer(
-        self, interaction: discord.Interaction[QuizBot], challenge_id: int, chosen: int
-    ) -> None:
+    async def _answer(self, interaction: discord.Interaction[QuizBot], click: DailyClick) -> None:
+        challenge_id, chosen = click
         now = self.bot.clock()
         user_id = interaction.user.id
 
@@ -334,15 +316,15 @@ class Daily(commands.Cog):
             challenge_id, answer_for, member=member_name(interaction)
         )
         if recorded is None:
-            self.open.close(challenge_id)
             raise ChallengeGoneError()
         challenge = recorded.challenge
         if recorded.outcome is DailyAnswerOutcome.CLOSED:
-            self.open.close(challenge_id)  # closed without this process seeing it
-            await send_ephemeral(interaction, render.closed(challenge))
+            await replies.reply(interaction, render.closed(challenge), ephemeral=True)
             return
         if recorded.outcome is DailyAnswerOutcome.DUPLICATE:
-            await send_ephemeral(interaction, render.already_answered(challenge, recorded.answer))
+            await replies.reply(
+                interaction, render.already_answered(challenge, recorded.answer), ephemeral=True
+            )
             return
         if recorded.answer is None or recorded.streak is None:
             raise ValueError("a recorded daily answer came back without its answer and streak")

@@ -35,7 +35,7 @@ from bot.domain.questions import build_multiple_choice
 from bot.domain.timezones import resolve_zone
 from bot.exts import replies
 from bot.exts.daily import _render as render
-from bot.exts.daily._buttons import OpenChallenges, marker
+from bot.exts.daily._buttons import marker
 from bot.exts.daily._live import LiveCounts
 from bot.storage.daily import DailyChallenge, DailySchedule
 
@@ -92,10 +92,9 @@ def _proves_nothing_sent(error: BaseException) -> bool:
 
 
 class Poster:
-    def __init__(self, bot: QuizBot, live: LiveCounts, open_challenges: OpenChallenges) -> None:
+    def __init__(self, bot: QuizBot, live: LiveCounts) -> None:
         self.bot = bot
         self.live = live
-        self.open = open_challenges
 
     # -- posting ----------------------------------------------------------------------
 
@@ -129,7 +128,6 @@ class Poster:
                     message_id = await self._send(challenge)
                     sending = False
                 await self._mark_posted(schedule, challenge, message_id, day)
-                self.open.register(challenge.id, message_id)
         except Exception as error:
             await self._failed(schedule, challenge, day, error, now, nothing_sent=sending)
             return PostResult.FAILED
@@ -146,7 +144,7 @@ class Poster:
         existing = await db.daily_challenge_for_day(schedule.guild_id, day)
         if existing is not None:
             return existing
-        deck = (await self.bot.catalog_for(schedule.guild_id)).decks.get(schedule.deck_id)
+        deck = (await self.bot.catalogs.for_guild(schedule.guild_id)).decks.get(schedule.deck_id)
         if deck is None:
             raise DeckGoneError(schedule.deck_id)
         # A server deck replaced since the setup may have lost its cards or its answers.
@@ -280,7 +278,6 @@ class Poster:
         async with self.live.lock(challenge.id):
             if challenge.state is ChallengeState.POSTED:
                 await db.close_daily_challenge(challenge.id, now)
-            self.open.close(challenge.id)
             await db.break_missed_daily_streaks(challenge, now)
             results = await db.daily_results(challenge.id)
             if challenge.message_id is not None:

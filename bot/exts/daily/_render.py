@@ -120,8 +120,7 @@ def answer_view(challenge: DailyChallenge, *, revealed: bool = False) -> discord
     """Buttons A-D. After the reveal the right one turns green; clicks then say it is closed.
 
     This view only draws the buttons: it is stopped, so discord.py keeps no copy of it.
-    Clicks go to the challenge's registered view while it is open, or else to the
-    client's route (see `_buttons`).
+    Clicks go to the daily cog through the buttons' family (see `_buttons`).
     """
     view = discord.ui.View(timeout=None)
     correct = challenge.question.correct_index if revealed else None

@@ -10,15 +10,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import QuizBot, answer_errors_of
+from bot.client import QuizBot
 from bot.domain.decks import Deck, deck_to_yaml
 from bot.domain.errors import DomainError
 from bot.domain.markdown import literal
 from bot.domain.words import plural
 from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete, deck_choice
-from bot.exts.decks._remove import TEMPLATE as REMOVE_TEMPLATE
-from bot.exts.decks._remove import RemoveDeckButton, confirm_view
+from bot.exts.decks._remove import RemoveClick, RemoveDeckButton, confirm_view
 from bot.exts.embeds import clip
 from bot.exts.stats._render import judged_accuracy
 from bot.importers import SERVER_LIMITS, ImportResult, check_upload, import_deck
@@ -133,10 +132,10 @@ class Decks(commands.Cog):
 
     async def cog_load(self) -> None:
         # Registered at start, so a confirm button sent before a restart still works.
-        self.bot.add_dynamic_items(RemoveDeckButton)
+        self.bot.add_buttons(RemoveDeckButton, self._remove_click)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(RemoveDeckButton)
+        self.bot.remove_buttons(RemoveDeckButton)
 
     decks = app_commands.Group(
         name="decks", description="Browse the flashcard decks; import and export your own"
@@ -144,7 +143,7 @@ class Decks(commands.Cog):
 
     @decks.command(name="list", description="List the flashcard decks you can study")
     async def list_decks(self, interaction: discord.Interaction[QuizBot]) -> None:
-        catalog = await self.bot.catalog_for(interaction.guild_id)
+        catalog = await self.bot.catalogs.for_guild(interaction.guild_id)
         await replies.reply(
             interaction,
             embed=deck_list_embed(catalog.all(), catalog.server_deck_ids),
@@ -155,7 +154,7 @@ class Decks(commands.Cog):
     @app_commands.describe(deck="The deck's id or title")
     @app_commands.autocomplete(deck=deck_autocomplete)
     async def deck_info(self, interaction: discord.Interaction[QuizBot], deck: str) -> None:
-        catalog = await self.bot.catalog_for(interaction.guild_id)
+        catalog = await self.bot.catalogs.for_guild(interaction.guild_id)
         found = catalog.get(deck)
         progress = await self.bot.db.deck_progress(interaction.user.id, found.id)
         line = None
@@ -223,9 +222,7 @@ class Decks(commands.Cog):
             imported_by=interaction.user.id,
             imported_at=now,
         )
-        outcome = await self.bot.db.save_server_deck(
-            stored, replace=replace, max_decks=MAX_SERVER_DECKS
-        )
+        outcome = await self.bot.catalogs.save(stored, replace=replace, max_decks=MAX_SERVER_DECKS)
         if outcome is SaveOutcome.EXISTS:
             raise DomainError(
                 f"This server already has a deck `{deck.id}`. Import again with "
@@ -236,7 +233,6 @@ class Decks(commands.Cog):
                 f"This server already has {MAX_SERVER_DECKS} decks, the most it can have. "
                 "Remove one with `/decks remove` first."
             )
-        self.bot.server_decks_changed(guild_id)
         log.info(
             "server %s imported deck %s (%d cards) from %s",
             guild_id,
@@ -247,7 +243,7 @@ class Decks(commands.Cog):
         embed = import_embed(
             result,
             replaced=outcome is SaveOutcome.REPLACED,
-            shadows_shipped=deck.id in self.bot.catalog.decks,
+            shadows_shipped=deck.id in self.bot.catalogs.shipped.decks,
         )
         await replies.reply(interaction, embed=embed, ephemeral=True)
 
@@ -255,7 +251,7 @@ class Decks(commands.Cog):
     @app_commands.describe(deck="The deck's id or title")
     @app_commands.autocomplete(deck=deck_autocomplete)
     async def export_deck(self, interaction: discord.Interaction[QuizBot], deck: str) -> None:
-        catalog = await self.bot.catalog_for(interaction.guild_id)
+        catalog = await self.bot.catalogs.for_guild(interaction.guild_id)
         found = catalog.get(deck)
         await interaction.response.defer(ephemeral=True, thinking=True)
         text = await asyncio.to_thread(deck_to_yaml, found)
@@ -277,7 +273,7 @@ class Decks(commands.Cog):
         assert guild_id is not None  # require_manage_server
         stored = await self.bot.db.server_deck(guild_id, deck.strip())
         if stored is None:
-            catalog = await self.bot.catalog_for(guild_id)
+            catalog = await self.bot.catalogs.for_guild(guild_id)
             shipped = catalog.get(deck)  # an unknown id ends here, with suggestions
             raise DomainError(
                 f"`{shipped.id}` comes with the bot; only decks imported into this server "
@@ -296,33 +292,21 @@ class Decks(commands.Cog):
     async def _server_deck_autocomplete(
         self, interaction: discord.Interaction[QuizBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        catalog = await self.bot.catalog_for(interaction.guild_id)
+        catalog = await self.bot.catalogs.for_guild(interaction.guild_id)
         own = [i for i in catalog.search(current, limit=len(catalog)) if catalog.is_server_deck(i)]
         return [deck_choice(catalog.decks[i]) for i in own[:25]]
 
-    async def on_button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
-        match = REMOVE_TEMPLATE.fullmatch(custom_id)
-        if match is not None:  # the button's template matched, so it parses
-            await self.on_remove_click(interaction, match["deck"], match["action"])
-
-    async def on_remove_click(
-        self, interaction: discord.Interaction[QuizBot], deck_id: str, action: str
-    ) -> None:
-        await answer_errors_of(
-            interaction, f"deck removal {action}", self._remove_click(interaction, deck_id, action)
-        )
-
     async def _remove_click(
-        self, interaction: discord.Interaction[QuizBot], deck_id: str, action: str
+        self, interaction: discord.Interaction[QuizBot], click: RemoveClick
     ) -> None:
+        deck_id, action = click
         require_manage_server(interaction)  # the button may outlive the clicker's permission
         guild_id = interaction.guild_id
         assert guild_id is not None
         if action != "yes":
             await replies.update(interaction, content=f"Kept `{deck_id}`.", view=None)
             return
-        removed = await self.bot.db.remove_server_deck(guild_id, deck_id)
-        self.bot.server_decks_changed(guild_id)
+        removed = await self.bot.catalogs.remove(guild_id, deck_id)
         if removed:
             log.info("server %s removed deck %s", guild_id, deck_id)
             text = (

@@ -7,6 +7,7 @@ the clicking member's, and their permission is checked again on the click.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import discord
 
@@ -16,25 +17,25 @@ PREFIX = "decks-remove"
 TEMPLATE = re.compile(rf"{PREFIX}:(?P<deck>[a-z0-9][a-z0-9-]{{0,62}}):(?P<action>yes|no)")
 
 
-def custom_id(deck_id: str, action: str) -> str:
-    value = f"{PREFIX}:{deck_id}:{action}"
-    if not TEMPLATE.fullmatch(value):
-        raise ValueError(f"not a deck removal custom_id: {value!r}")
-    return value
+class RemoveClick(NamedTuple):
+    deck_id: str
+    action: str
 
 
-class RemoveDeckButton(PersistentButton, template=TEMPLATE):
+class RemoveDeckButton(PersistentButton[RemoveClick], template=TEMPLATE):
     """Remove or Keep; clicks go to the decks cog."""
 
-    cog_name = "Decks"
+    prefix = PREFIX
+
+    @classmethod
+    def parse(cls, match: re.Match[str]) -> RemoveClick:
+        return RemoveClick(match["deck"], match["action"])
 
 
 def confirm_view(deck_id: str) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(
-        RemoveDeckButton(
-            custom_id(deck_id, "yes"), label="Remove", style=discord.ButtonStyle.danger
-        )
+        RemoveDeckButton.make(deck_id, "yes", label="Remove", style=discord.ButtonStyle.danger)
     )
-    view.add_item(RemoveDeckButton(custom_id(deck_id, "no"), label="Keep it"))
+    view.add_item(RemoveDeckButton.make(deck_id, "no", label="Keep it"))
     return view

@@ -7,6 +7,7 @@ reloads the session from the database by id, so no view lives in memory.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from bot.exts.buttons import PersistentButton
 
@@ -27,21 +28,17 @@ TEMPLATE = re.compile(
 )
 
 
-def custom_id(session_id: str, index: int, action: str) -> str:
-    value = f"{PREFIX}:{session_id}:{index}:{action}"
-    if not TEMPLATE.fullmatch(value):
-        raise ValueError(f"not a quiz custom_id: {value!r}")
-    return value
+class QuizClick(NamedTuple):
+    session_id: str
+    position: int  # the question's index
+    action: str
 
 
-def parse_custom_id(value: str) -> tuple[str, int, str] | None:
-    match = TEMPLATE.fullmatch(value)
-    if match is None:
-        return None
-    return match["session"], int(match["index"]), match["action"]
-
-
-class QuizButton(PersistentButton, template=TEMPLATE):
+class QuizButton(PersistentButton[QuizClick], template=TEMPLATE):
     """A quiz button; clicks go to the quiz cog whether or not the bot restarted."""
 
-    cog_name = "Quiz"
+    prefix = PREFIX
+
+    @classmethod
+    def parse(cls, match: re.Match[str]) -> QuizClick:
+        return QuizClick(match["session"], int(match["index"]), match["action"])

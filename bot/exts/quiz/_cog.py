@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
@@ -12,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import UNKNOWN_FORM, QuizBot, answer_errors_of, send_ephemeral
+from bot.client import UNKNOWN_FORM, QuizBot
 from bot.domain.answers import Letter, Mode, SelfGrade, is_correct, points_for
 from bot.domain.catalog import UnknownDeckError
 from bot.domain.errors import DomainError
@@ -42,14 +43,15 @@ from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
-from bot.exts.quiz._buttons import TEMPLATE as QUIZ_TEMPLATE
-from bot.exts.quiz._buttons import QuizButton, custom_id, parse_custom_id
+from bot.exts.quiz._buttons import QuizButton, QuizClick
 from bot.exts.quiz._sessions import (
     make_session,
+    new_review,
     new_session_id,
-    review_questions,
     running_session,
+    send_screen,
 )
+from bot.interactions import answer_errors_of
 from bot.members import member_zone, remember_member
 from bot.storage import NewAnswer
 
@@ -140,12 +142,12 @@ class Quiz(commands.Cog):
     async def cog_load(self) -> None:
         # Registered at start (setup_hook loads extensions), so buttons sent
         # before a restart are handled by this process too.
-        self.bot.add_dynamic_items(QuizButton)
-        self.bot.add_route("modal", QUIZ_TEMPLATE, self.on_modal)
+        self.bot.add_buttons(QuizButton, self.on_click)
+        self.bot.add_form(QuizButton.pattern, self.on_modal)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(QuizButton)
-        self.bot.remove_route("modal", QUIZ_TEMPLATE)
+        self.bot.remove_buttons(QuizButton)
+        self.bot.remove_form(QuizButton.pattern)
 
     # -- /quiz ----------------------------------------------------------------
 
@@ -166,7 +168,7 @@ class Quiz(commands.Cog):
         topic: str | None = None,
     ) -> None:
         check_quiz_options(mode, questions)
-        catalog = await self.bot.catalog_for(interaction.guild_id)
+        catalog = await self.bot.catalogs.for_guild(interaction.guild_id)
         if deck is None:
             chosen = catalog.default()
             if chosen is None:
@@ -206,56 +208,17 @@ class Quiz(commands.Cog):
         )
         await self.bot.db.create_session(session, replace_active=False)
         if due > 0:
-            await self.send_screen(interaction, render.review_first_screen(session, due))
+            await send_screen(interaction, render.review_first_screen(session, due))
             return
         if active is not None:
-            await self.send_screen(interaction, render.confirm_replace_screen(session, active))
+            await send_screen(interaction, render.confirm_replace_screen(session, active))
             return
         note = None
         if len(built) < questions:
             where = f"topic {code(topic_name)}" if topic_name else f"deck `{chosen.id}`"
             matching = plural(len(built), "card matches", "cards match")
             note = f"Only {matching} {where}, so this quiz has {plural(len(built), 'question')}."
-        await self.send_screen(interaction, render.question_screen(session, note=note))
-
-    async def new_review(
-        self, interaction: discord.Interaction[QuizBot], deck_id: str, *, replace: bool
-    ) -> tuple[QuizSession | None, QuizSession | None]:
-        """Store a review session of a deck's due and new cards.
-
-        Returns (the new session or None when nothing is due, the member's running
-        session it waits on, when not replacing it).
-        """
-        deck = (await self.bot.catalog_for(interaction.guild_id)).get(deck_id)
-        now = self.bot.clock()
-        questions = await review_questions(
-            self.bot, deck, interaction.user.id, interaction.guild_id, now
-        )
-        if not questions:
-            return None, None
-        active = None if replace else await running_session(self.bot, interaction.user.id, now)
-        session = make_session(
-            interaction,
-            session_id=new_session_id(),
-            deck=deck,
-            topic=None,
-            mode=Mode.REVIEW,
-            questions=questions,
-            requested=len(questions),
-            now=now,
-            status=SessionStatus.PENDING if active else SessionStatus.ACTIVE,
-        )
-        return await self.bot.db.create_session(session, replace_active=replace), active
-
-    async def send_screen(
-        self, interaction: discord.Interaction[QuizBot], screen: render.Screen
-    ) -> None:
-        kwargs: dict[str, Any] = {"embeds": screen.embeds, "ephemeral": True}
-        if screen.view is not None:
-            kwargs["view"] = screen.view
-        if screen.content is not None:
-            kwargs["content"] = screen.content
-        await replies.reply(interaction, **kwargs)
+        await send_screen(interaction, render.question_screen(session, note=note))
 
     async def _show(self, interaction: discord.Interaction[QuizBot], screen: render.Screen) -> None:
         """Replace the message the member clicked on with the new screen."""
@@ -265,32 +228,23 @@ class Quiz(commands.Cog):
 
     # -- buttons and modals -----------------------------------------------------
 
-    async def on_button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
-        parsed = parse_custom_id(custom_id)
-        if parsed is not None:  # the button's template matched, so it parses
-            await self.on_quiz_component(interaction, *parsed)
-
-    async def on_quiz_component(
-        self, interaction: discord.Interaction[QuizBot], session_id: str, index: int, action: str
-    ) -> None:
-        await answer_errors_of(
+    async def on_click(self, interaction: discord.Interaction[QuizBot], click: QuizClick) -> None:
+        session_id, index, action = click
+        await self._counted_once(
             interaction,
-            f"quiz button {action}",
-            self._counted_once(
-                interaction,
-                session_id,
-                index,
-                partial(self._component, interaction, session_id, index, action),
-            ),
+            session_id,
+            index,
+            partial(self._component, interaction, session_id, index, action),
         )
 
-    async def on_modal(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
+    async def on_modal(
+        self, interaction: discord.Interaction[QuizBot], match: re.Match[str]
+    ) -> None:
         """A typed answer's submit, routed here by the client (also after a restart)."""
-        parsed = parse_custom_id(custom_id)
-        if parsed is None or parsed[2] != "modal":  # a button's id sent as a form's
-            await send_ephemeral(interaction, UNKNOWN_FORM)
+        session_id, index, action = QuizButton.parse(match)
+        if action != "modal":  # a button's id sent as a form's
+            await replies.reply(interaction, UNKNOWN_FORM, ephemeral=True)
             return
-        session_id, index, _ = parsed
         await answer_errors_of(
             interaction,
             "quiz answer modal",
@@ -333,7 +287,9 @@ class Quiz(commands.Cog):
             await self._show(interaction, render.revealed_flashcard_screen(session))
         elif action == "type":
             await interaction.response.send_modal(
-                AnswerModal(custom_id(session.id, session.position, "modal"), session.current.front)
+                AnswerModal(
+                    QuizButton.id_for(session.id, session.position, "modal"), session.current.front
+                )
             )
         else:
             raise StaleQuestionError()
@@ -512,7 +468,7 @@ class Quiz(commands.Cog):
         if action == "review":
             if pending.status is not SessionStatus.PENDING:
                 raise SessionClosedError(pending.status)
-            review, _ = await self.new_review(interaction, pending.deck_id, replace=True)
+            review, _ = await new_review(self.bot, interaction, pending.deck_id, replace=True)
             if review is not None:
                 await self.bot.db.set_session_status(
                     pending.id, SessionStatus.ABANDONED, now, only_from=SessionStatus.PENDING

@@ -14,7 +14,7 @@ from bot.domain.markdown import literal
 from bot.domain.quiz import QuizSession
 from bot.domain.words import plural
 from bot.exts.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, write_question
-from bot.exts.quiz._buttons import QuizButton, custom_id
+from bot.exts.quiz._buttons import QuizButton
 
 QUESTION_COLOUR = discord.Colour.blurple()
 RIGHT_COLOUR = discord.Colour.green()
@@ -52,9 +52,7 @@ def _view(*buttons: discord.ui.Item[Any]) -> discord.ui.View:
 def _button(
     session: QuizSession, action: str, label: str, style: discord.ButtonStyle, *, row: int = 0
 ) -> QuizButton:
-    return QuizButton(
-        custom_id(session.id, session.position, action), label=label, style=style, row=row
-    )
+    return QuizButton.make(session.id, session.position, action, label=label, style=style, row=row)
 
 
 @dataclass(frozen=True)
@@ -241,13 +239,15 @@ def review_first_screen(quiz: QuizSession, due: int) -> Screen:
         colour=QUESTION_COLOUR,
     )
     view = _view(
-        QuizButton(
-            custom_id(quiz.id, 0, "review"),
+        QuizButton.make(
+            quiz.id,
+            0,
+            "review",
             label=f"Review {cards}",
             style=discord.ButtonStyle.primary,
         ),
-        QuizButton(
-            custom_id(quiz.id, 0, "start"), label="Quiz anyway", style=discord.ButtonStyle.secondary
+        QuizButton.make(
+            quiz.id, 0, "start", label="Quiz anyway", style=discord.ButtonStyle.secondary
         ),
     )
     return Screen([embed], view)
@@ -263,13 +263,17 @@ def confirm_replace_screen(new: QuizSession, old: QuizSession) -> Screen:
         colour=QUESTION_COLOUR,
     )
     view = _view(
-        QuizButton(
-            custom_id(new.id, 0, "start"),
+        QuizButton.make(
+            new.id,
+            0,
+            "start",
             label="Start the new quiz",
             style=discord.ButtonStyle.danger,
         ),
-        QuizButton(
-            custom_id(new.id, 0, "keep"),
+        QuizButton.make(
+            new.id,
+            0,
+            "keep",
             label="Keep the old one",
             style=discord.ButtonStyle.secondary,
         ),

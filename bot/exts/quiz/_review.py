@@ -16,8 +16,8 @@ from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.embeds import clip
 from bot.exts.quiz import _render as render
-from bot.exts.quiz._cog import NoDeckChosenError, Quiz
-from bot.exts.quiz._sessions import allowance
+from bot.exts.quiz._cog import NoDeckChosenError
+from bot.exts.quiz._sessions import allowance, new_review, send_screen
 from bot.members import remember_member
 
 MAX_DECKS_SHOWN = 25
@@ -35,23 +35,18 @@ class Review(commands.Cog):
     def __init__(self, bot: QuizBot) -> None:
         self.bot = bot
 
-    def _quiz(self) -> Quiz:
-        cog = self.bot.get_cog("Quiz")
-        assert isinstance(cog, Quiz)
-        return cog
-
     @app_commands.command(name="review", description="Review the cards that are due, then new ones")
     @app_commands.describe(deck="The deck to review (default: the only one)")
     @app_commands.autocomplete(deck=deck_autocomplete)
     async def review(
         self, interaction: discord.Interaction[QuizBot], deck: str | None = None
     ) -> None:
-        catalog = await self.bot.catalog_for(interaction.guild_id)
+        catalog = await self.bot.catalogs.for_guild(interaction.guild_id)
         chosen = catalog.get(deck) if deck else catalog.default()
         if chosen is None:
             raise NoDeckChosenError([d.id for d in catalog.all()])
         await remember_member(self.bot.db, interaction, self.bot.clock())
-        session, running = await self._quiz().new_review(interaction, chosen.id, replace=False)
+        session, running = await new_review(self.bot, interaction, chosen.id, replace=False)
         if session is None:
             raise NothingToReviewError(await self._nothing_due(interaction, chosen))
         screen = (
@@ -59,7 +54,7 @@ class Review(commands.Cog):
             if running is not None
             else render.question_screen(session)
         )
-        await self._quiz().send_screen(interaction, screen)
+        await send_screen(interaction, screen)
 
     async def _nothing_due(self, interaction: discord.Interaction[QuizBot], deck: Deck) -> str:
         now = self.bot.clock()
@@ -91,7 +86,7 @@ class Review(commands.Cog):
         today = await allowance(self.bot, user_id, interaction.guild_id, now)
         embed = discord.Embed(title="Due for review", colour=render.QUESTION_COLOUR)
         total_due = 0
-        catalog = await self.bot.catalog_for(interaction.guild_id)
+        catalog = await self.bot.catalogs.for_guild(interaction.guild_id)
         for deck in catalog.all()[:MAX_DECKS_SHOWN]:
             states = await self.bot.db.memory_states(user_id, deck.id)
             summary = summarise_due(

@@ -1,4 +1,5 @@
-"""Starting sessions: shared by /quiz and /review so both follow the same rules."""
+"""Starting sessions and showing their first screen: shared by /quiz and /review so
+both follow the same rules."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
@@ -21,6 +23,8 @@ from bot.domain.review import (
     new_cards_today,
     plan_review,
 )
+from bot.exts import replies
+from bot.exts.quiz import _render as render
 from bot.members import member_zone
 
 
@@ -124,3 +128,41 @@ async def review_questions(
     return tuple(
         build_question(deck, cards[card_id], mode=Mode.REVIEW, seed=card_id) for card_id in chosen
     )
+
+
+async def new_review(
+    bot: QuizBot, interaction: discord.Interaction[QuizBot], deck_id: str, *, replace: bool
+) -> tuple[QuizSession | None, QuizSession | None]:
+    """Store a review session of a deck's due and new cards.
+
+    Returns (the new session or None when nothing is due, the member's running
+    session it waits on, when not replacing it).
+    """
+    deck = (await bot.catalogs.for_guild(interaction.guild_id)).get(deck_id)
+    now = bot.clock()
+    questions = await review_questions(bot, deck, interaction.user.id, interaction.guild_id, now)
+    if not questions:
+        return None, None
+    active = None if replace else await running_session(bot, interaction.user.id, now)
+    session = make_session(
+        interaction,
+        session_id=new_session_id(),
+        deck=deck,
+        topic=None,
+        mode=Mode.REVIEW,
+        questions=questions,
+        requested=len(questions),
+        now=now,
+        status=SessionStatus.PENDING if active else SessionStatus.ACTIVE,
+    )
+    return await bot.db.create_session(session, replace_active=replace), active
+
+
+async def send_screen(interaction: discord.Interaction[QuizBot], screen: render.Screen) -> None:
+    """Show a session's screen as a private answer to the member's command."""
+    kwargs: dict[str, Any] = {"embeds": screen.embeds, "ephemeral": True}
+    if screen.view is not None:
+        kwargs["view"] = screen.view
+    if screen.content is not None:
+        kwargs["content"] = screen.content
+    await replies.reply(interaction, **kwargs)

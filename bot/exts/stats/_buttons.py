@@ -10,6 +10,7 @@ one to show; the last letter keeps Previous and Next distinct), `season:<go|no>:
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from bot.domain.leaderboard import Board, Period
 from bot.exts.buttons import PersistentButton
@@ -23,29 +24,55 @@ SEASON_TEMPLATE = re.compile(r"season:(?P<action>go|no):(?P<owner>\d{1,20}):(?P<
 FORGET_TEMPLATE = re.compile(r"forget:(?P<action>go|no):(?P<owner>\d{1,20})")
 
 
-def leaderboard_id(board: Board, period: Period, page: int, owner: int, side: str) -> str:
-    return f"lb:{board.value}:{period.value}:{page}:{owner}:{side}"
+class PageClick(NamedTuple):
+    board: Board
+    period: Period
+    page: int
+    owner: int  # who ran /leaderboard; anyone may page, into a copy of their own
 
 
-def season_id(action: str, owner: int, shown_ms: int) -> str:
-    return f"season:{action}:{owner}:{shown_ms}"
+class SeasonClick(NamedTuple):
+    action: str
+    owner: int
+    shown_ms: int
 
 
-def forget_id(action: str, owner: int) -> str:
-    return f"forget:{action}:{owner}"
+class ForgetClick(NamedTuple):
+    action: str
+    owner: int
 
 
-# One dynamic item serves all three; a pattern cannot repeat group names, so the
-# union drops them (the cog parses with the templates above).
-ANY_TEMPLATE = re.compile(
-    "|".join(
-        "(?:" + re.sub(r"\(\?P<\w+>", "(?:", t.pattern) + ")"
-        for t in (LEADERBOARD_TEMPLATE, SEASON_TEMPLATE, FORGET_TEMPLATE)
-    )
-)
+class LeaderboardButton(PersistentButton[PageClick], template=LEADERBOARD_TEMPLATE):
+    prefix = "lb"
+
+    @classmethod
+    def parse(cls, match: re.Match[str]) -> PageClick:
+        return PageClick(
+            Board(match["board"]), Period(match["period"]), int(match["page"]), int(match["owner"])
+        )
 
 
-class StatsButton(PersistentButton, template=ANY_TEMPLATE):
-    """A button whose click goes to the stats cog with its custom_id."""
+class SeasonButton(PersistentButton[SeasonClick], template=SEASON_TEMPLATE):
+    prefix = "season"
+    command = "season start"
 
-    cog_name = "Stats"
+    @classmethod
+    def parse(cls, match: re.Match[str]) -> SeasonClick:
+        return SeasonClick(match["action"], int(match["owner"]), int(match["shown"]))
+
+    @classmethod
+    def owner(cls, state: SeasonClick) -> int:
+        return state.owner
+
+
+class ForgetButton(PersistentButton[ForgetClick], template=FORGET_TEMPLATE):
+    prefix = "forget"
+    command = "forgetme"
+
+    @classmethod
+    def parse(cls, match: re.Match[str]) -> ForgetClick:
+        return ForgetClick(match["action"], int(match["owner"]))
+
+    @classmethod
+    def owner(cls, state: ForgetClick) -> int:
+        return state.owner

@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import QuizBot, answer_errors_of
+from bot.client import QuizBot
 from bot.domain.decks import Deck
 from bot.domain.errors import DomainError
 from bot.domain.leaderboard import (
@@ -30,10 +30,12 @@ from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete
 from bot.exts.stats import _render as render
 from bot.exts.stats._buttons import (
-    FORGET_TEMPLATE,
-    LEADERBOARD_TEMPLATE,
-    SEASON_TEMPLATE,
-    StatsButton,
+    ForgetButton,
+    ForgetClick,
+    LeaderboardButton,
+    PageClick,
+    SeasonButton,
+    SeasonClick,
 )
 from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, activity_days, topic_results
 from bot.members import member_zone, remember_member, server_zone
@@ -41,11 +43,6 @@ from bot.storage.models import from_ms, to_ms
 from bot.storage.stats import BoardRow
 
 log = logging.getLogger(__name__)
-
-
-class NotYourButtonError(DomainError):
-    def __init__(self, command: str) -> None:
-        super().__init__(f"This button belongs to someone else. Run `/{command}` yourself.")
 
 
 def _line(row: BoardRow) -> render.Line:
@@ -58,10 +55,13 @@ class Stats(commands.Cog):
 
     async def cog_load(self) -> None:
         # Registered at start, so buttons sent before a restart still answer.
-        self.bot.add_dynamic_items(StatsButton)
+        self.bot.add_buttons(LeaderboardButton, self._page)
+        self.bot.add_buttons(SeasonButton, self._confirm_season)
+        self.bot.add_buttons(ForgetButton, self._confirm_forget)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(StatsButton)
+        for family in (LeaderboardButton, SeasonButton, ForgetButton):
+            self.bot.remove_buttons(family)
 
     season = app_commands.Group(
         name="season",
@@ -219,7 +219,7 @@ class Stats(commands.Cog):
         deck: str | None = None,
     ) -> None:
         now = self.bot.clock()
-        catalog = await self.bot.catalog_for(interaction.guild_id)
+        catalog = await self.bot.catalogs.for_guild(interaction.guild_id)
         await remember_member(self.bot.db, interaction, now)
         target = user or interaction.user
         guild_id = interaction.guild_id
@@ -304,39 +304,10 @@ class Stats(commands.Cog):
 
     # -- buttons --------------------------------------------------------------------
 
-    async def on_button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
-        await answer_errors_of(
-            interaction,
-            f"stats button {custom_id.split(':')[0]}",
-            self._button(interaction, custom_id),
-        )
-
-    async def _button(self, interaction: discord.Interaction[QuizBot], custom_id: str) -> None:
-        if match := LEADERBOARD_TEMPLATE.fullmatch(custom_id):
-            await self._page(
-                interaction,
-                Board(match["board"]),
-                Period(match["period"]),
-                int(match["page"]),
-                int(match["owner"]),
-            )
-        elif match := SEASON_TEMPLATE.fullmatch(custom_id):
-            await self._confirm_season(
-                interaction, match["action"], int(match["owner"]), int(match["shown"])
-            )
-        elif match := FORGET_TEMPLATE.fullmatch(custom_id):
-            await self._confirm_forget(interaction, match["action"], int(match["owner"]))
-
-    async def _page(
-        self,
-        interaction: discord.Interaction[QuizBot],
-        board: Board,
-        period: Period,
-        page: int,
-        owner: int,
-    ) -> None:
+    async def _page(self, interaction: discord.Interaction[QuizBot], click: PageClick) -> None:
         """The owner pages the message itself; anyone else gets their own private copy,
         with their own rank, rather than moving the board under the owner's eyes."""
+        board, period, page, owner = click
         guild_id = interaction.guild_id
         if guild_id is None:
             raise DomainError("Leaderboards belong to servers.")
@@ -361,10 +332,9 @@ class Stats(commands.Cog):
         )
 
     async def _confirm_season(
-        self, interaction: discord.Interaction[QuizBot], action: str, owner: int, shown_ms: int
+        self, interaction: discord.Interaction[QuizBot], click: SeasonClick
     ) -> None:
-        if interaction.user.id != owner:
-            raise NotYourButtonError("season start")
+        action, owner, shown_ms = click
         guild_id = interaction.guild_id
         if guild_id is None:
             raise DomainError("Seasons belong to servers.")
@@ -392,10 +362,9 @@ class Stats(commands.Cog):
         await replies.update(interaction, content=text, embed=None, view=None)
 
     async def _confirm_forget(
-        self, interaction: discord.Interaction[QuizBot], action: str, owner: int
+        self, interaction: discord.Interaction[QuizBot], click: ForgetClick
     ) -> None:
-        if interaction.user.id != owner:
-            raise NotYourButtonError("forgetme")
+        action, owner = click
         if action == "no":
             await replies.update(interaction, content="Nothing was deleted.", embed=None, view=None)
             return

@@ -14,7 +14,7 @@ from bot.domain.markdown import literal, plain_name
 from bot.domain.streaks import StreakState
 from bot.domain.words import plural
 from bot.exts.embeds import FIELD_LIMIT, clip
-from bot.exts.stats._buttons import StatsButton, forget_id, leaderboard_id, season_id
+from bot.exts.stats._buttons import ForgetButton, LeaderboardButton, SeasonButton
 from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, sparkline
 from bot.storage.stats import MemberTotals, Season, UserData
 
@@ -154,13 +154,21 @@ def leaderboard_embed(view: BoardView) -> discord.Embed:
 def leaderboard_buttons(view: BoardView, owner: int) -> discord.ui.View:
     first, last = view.page == 0, view.page >= view.pages - 1
     return _view(
-        StatsButton(
-            leaderboard_id(view.board, view.period, max(view.page - 1, 0), owner, "p"),
+        LeaderboardButton.make(
+            view.board,
+            view.period,
+            max(view.page - 1, 0),
+            owner,
+            "p",
             label="Previous",
             disabled=first,
         ),
-        StatsButton(
-            leaderboard_id(view.board, view.period, min(view.page + 1, view.pages - 1), owner, "n"),
+        LeaderboardButton.make(
+            view.board,
+            view.period,
+            min(view.page + 1, view.pages - 1),
+            owner,
+            "n",
             label="Next",
             disabled=last,
         ),
@@ -316,12 +324,14 @@ def season_prompt(current: Season | None, owner: int, shown_ms: int) -> tuple[di
         colour=DANGER_COLOUR,
     )
     view = _view(
-        StatsButton(
-            season_id("go", owner, shown_ms),
+        SeasonButton.make(
+            "go",
+            owner,
+            shown_ms,
             label="Start the new season",
             style=discord.ButtonStyle.danger,
         ),
-        StatsButton(season_id("no", owner, shown_ms), label="Cancel"),
+        SeasonButton.make("no", owner, shown_ms, label="Cancel"),
     )
     return embed, view
 
@@ -359,10 +369,8 @@ def forget_prompt(data: UserData, owner: int) -> tuple[discord.Embed, Any]:
         colour=DANGER_COLOUR,
     )
     view = _view(
-        StatsButton(
-            forget_id("go", owner), label="Delete everything", style=discord.ButtonStyle.danger
-        ),
-        StatsButton(forget_id("no", owner), label="Keep it"),
+        ForgetButton.make("go", owner, label="Delete everything", style=discord.ButtonStyle.danger),
+        ForgetButton.make("no", owner, label="Keep it"),
     )
     return embed, view
 

@@ -1,0 +1,94 @@
+"""The decks each server sees, kept in memory: saving or removing a server deck goes
+through here, which is what keeps the cache right."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from bot.domain.catalog import DeckCatalog
+from bot.domain.decks import Deck, DeckError
+from bot.storage import Database
+from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_from_json
+
+log = logging.getLogger(__name__)
+
+# Servers whose merged deck catalog is kept in memory; the least recently used goes first.
+SERVER_CATALOG_CACHE = 64
+
+
+def decode_server_decks(rows: Sequence[ServerDeck]) -> list[Deck]:
+    """Validate a server's stored decks; a broken one is logged and left out."""
+    decks: list[Deck] = []
+    for row in rows:
+        try:
+            decks.append(deck_from_json(row.deck_json, label=f"server deck {row.deck_id}"))
+        except (DeckError, ValueError) as error:
+            log.error("server %s: deck %s skipped: %s", row.guild_id, row.deck_id, error)
+    return decks
+
+
+class Catalogs:
+    """The shipped decks, and each server's own decks over them."""
+
+    def __init__(self, db: Database, shipped: DeckCatalog) -> None:
+        self.db = db
+        self.shipped = shipped
+        self._cache: OrderedDict[int, DeckCatalog] = OrderedDict()
+        self._versions: dict[int, int] = {}
+
+    async def for_guild(self, guild_id: int | None) -> DeckCatalog:
+        """The decks a server sees: the shipped ones with its own imported decks over them.
+
+        Outside a server (a DM) only the shipped decks exist.
+        """
+        if guild_id is None:
+            return self.shipped
+        cached = self._cache.get(guild_id)
+        if cached is not None:
+            self._cache.move_to_end(guild_id)
+            return cached
+        version = self._versions.get(guild_id, 0)
+        rows = await self.db.server_decks(guild_id)
+        # Validating thousands of cards would hold up the event loop and its heartbeats.
+        decks = await asyncio.to_thread(decode_server_decks, rows) if rows else []
+        catalog = self.shipped.with_server_decks(decks)
+        # An import or removal while this was loading makes the result stale: don't keep it.
+        if self._versions.get(guild_id, 0) == version:
+            self._cache[guild_id] = catalog
+            while len(self._cache) > SERVER_CATALOG_CACHE:
+                self._cache.popitem(last=False)
+        return catalog
+
+    def cached(self) -> dict[int, DeckCatalog]:
+        """The servers' catalogs in memory now, least recently used first."""
+        return dict(self._cache)
+
+    async def warm(self) -> None:
+        """Load imported decks before members ask: validating thousands of cards can take
+        longer than the 3 s an interaction (or an autocomplete) may wait."""
+        try:
+            for guild_id in await self.db.guilds_with_server_decks(SERVER_CATALOG_CACHE):
+                await self.for_guild(guild_id)
+        except Exception:  # a cold cache is slower, not broken
+            log.exception("could not preload server decks")
+
+    async def save(self, stored: ServerDeck, *, replace: bool, max_decks: int) -> SaveOutcome:
+        """Store a server's deck; the server sees it from its next look."""
+        try:
+            return await self.db.save_server_deck(stored, replace=replace, max_decks=max_decks)
+        finally:
+            self._forget(stored.guild_id)
+
+    async def remove(self, guild_id: int, deck_id: str) -> bool:
+        """Remove a server's deck; False if it had none by that id."""
+        try:
+            return await self.db.remove_server_deck(guild_id, deck_id)
+        finally:
+            self._forget(guild_id)
+
+    def _forget(self, guild_id: int) -> None:
+        self._versions[guild_id] = self._versions.get(guild_id, 0) + 1
+        self._cache.pop(guild_id, None)
