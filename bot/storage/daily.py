@@ -461,14 +461,6 @@ class DailyQueries(ReviewQueries):
         )
         return [_challenge(row) for row in rows]
 
-    async def open_challenge_messages(self) -> list[tuple[int, int]]:
-        """(challenge id, message id) of every challenge that takes answers."""
-        rows = await self._fetchall(
-            "SELECT id, message_id FROM daily_challenges "
-            "WHERE state = 'posted' AND message_id IS NOT NULL ORDER BY id"
-        )
-        return [(int(row[0]), int(row[1])) for row in rows]
-
     async def daily_challenges(self, guild_id: int) -> list[DailyChallenge]:
         """Every challenge of a server, oldest first."""
         rows = await self._fetchall(
