@@ -179,7 +179,8 @@ async def fill_the_disk(db: Database, user_id: int, now: datetime) -> int:
 
 
 async def free_the_disk(db: Database) -> None:
-    await db._writer.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001
+    # max_page_count holds per connection: only the bot's own write connection can lift it.
+    await db._writer.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001 - see above
 
 
 async def cap_the_file(db: Database, *, extra_pages: int) -> None:

@@ -812,7 +812,10 @@ async def test_late_and_double_acks_are_refused(scene: Scene) -> None:
         params = discord.webhook.async_.interaction_response_params(4, {"content": "again"})
         try:
             await adapter.create_interaction_response(
-                interaction.id, interaction.token, session=interaction._session, params=params
+                interaction.id,
+                interaction.token,
+                session=interaction._session,  # noqa: SLF001 - the adapter needs the client's HTTP session
+                params=params,
             )
         except discord.HTTPException as error:
             double_errors.append(error.code)

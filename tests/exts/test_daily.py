@@ -440,14 +440,14 @@ async def test_a_crash_between_intent_and_send_never_posts_twice(
 ) -> None:
     await setup(fake, home(server), "09:00", timezone="Europe/Berlin")
     poster = daily_cog(runner).poster
-    send = poster._send
+    send = poster._send  # noqa: SLF001 - the seam a crash is injected at; no public hook
 
     async def crashing_send(challenge: DailyChallenge) -> int:
         if when == "after-send":
             await send(challenge)
         raise Crash()
 
-    poster._send = crashing_send  # type: ignore[method-assign]
+    poster._send = crashing_send  # type: ignore[method-assign]  # noqa: SLF001 - see above
     with pytest.raises(Crash):
         await run_at(runner, clock, utc(2026, 3, 3, 8, 0))
     intent = await latest(runner, server.guild)
@@ -480,7 +480,7 @@ async def test_a_database_locked_after_the_send_is_recovered_without_a_second_po
     message in the channel instead of sending a second one."""
     await setup(fake, home(server), "09:00", timezone="Europe/Berlin")
     poster = daily_cog(runner).poster
-    send = poster._send
+    send = poster._send  # noqa: SLF001 - the seam a crash is injected at; no public hook
     holders = []
 
     async def send_then_lock(challenge: DailyChallenge) -> int:
@@ -489,9 +489,9 @@ async def test_a_database_locked_after_the_send_is_recovered_without_a_second_po
         holders.append(hold_write_lock(runner.database, 2 * BUSY_TIMEOUT_MS / 1000 + 0.5))
         return message_id
 
-    poster._send = send_then_lock  # type: ignore[method-assign]
+    poster._send = send_then_lock  # type: ignore[method-assign]  # noqa: SLF001 - see above
     await run_at(runner, clock, utc(2026, 3, 3, 8, 0))
-    poster._send = send  # type: ignore[method-assign]
+    poster._send = send  # type: ignore[method-assign]  # noqa: SLF001 - see above
     assert len(holders) == 1
     holders[0].join()
     intent = await latest(runner, server.guild)
