@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -118,6 +118,25 @@ class BotRunner:
     async def restart(self) -> QuizBot:
         await self.stop()
         return await self.start()
+
+
+@contextlib.asynccontextmanager
+async def runner_with_decks(
+    fake: FakeDiscord, tmp_path: Path, clock: FakeClock, decks: Mapping[str, str]
+) -> AsyncIterator[BotRunner]:
+    """A started bot whose deck directory holds exactly `decks` (file name to text), on a
+    fresh database, with its commands synced; stopped at the end."""
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    for name, text in decks.items():
+        (folder / name).write_text(text)
+    runner = BotRunner(fake, tmp_path / "bot.sqlite3", decks_dir=folder, clock=clock)
+    await runner.start()
+    await fake.wait_commands_synced(scope=None)
+    try:
+        yield runner
+    finally:
+        await runner.stop()
 
 
 async def add_servers_due_for_daily(

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
-from tests.harness import BotRunner, FakeClock
+from tests.harness import BotRunner, FakeClock, runner_with_decks
 from tests.helpers.quiz import grade_cards, slash
 
 FIVE = "id: five\ntitle: Five cards\ndescription: d\ntopics: []\ncards:\n" + "".join(
@@ -22,15 +22,10 @@ SIX = FIVE.replace("five", "six").replace("Five", "Six") + "  - front: Question 
 async def two_decks(
     fake: FakeDiscord, server: StudyServer, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[BotRunner]:
-    decks = tmp_path / "decks"
-    decks.mkdir()
-    (decks / "five.yaml").write_text(FIVE)
-    (decks / "six.yaml").write_text(SIX)
-    bot_runner = BotRunner(fake, tmp_path / "new.sqlite3", decks_dir=decks, clock=clock)
-    await bot_runner.start()
-    await fake.wait_commands_synced(scope=None)
-    yield bot_runner
-    await bot_runner.stop()
+    async with runner_with_decks(
+        fake, tmp_path, clock, {"five.yaml": FIVE, "six.yaml": SIX}
+    ) as bot_runner:
+        yield bot_runner
 
 
 async def test_after_every_card_of_a_deck_review_and_due_tell_the_same_story(

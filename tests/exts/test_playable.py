@@ -14,7 +14,7 @@ from bot.cli import check_decks
 from bot.interactions import APOLOGY
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
-from tests.harness import BotRunner, FakeClock
+from tests.harness import BotRunner, FakeClock, runner_with_decks
 from tests.helpers.daily import home, posts, run_at, setup, slash, text_of, utc
 from tests.helpers.quiz import labels, press, start_quiz
 
@@ -66,17 +66,10 @@ cards:
 async def odd_runner(
     fake: FakeDiscord, server: StudyServer, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[BotRunner]:
-    decks = tmp_path / "decks"
-    decks.mkdir()
-    (decks / "one.yaml").write_text(ONE_CARD)
-    (decks / "same.yaml").write_text(ONE_BACK)
-    (decks / "lopsided.yaml").write_text(FIRST_HAS_DISTRACTORS)
-    assert check_decks([decks]) == 0  # all are valid decks
-    bot_runner = BotRunner(fake, tmp_path / "odd.sqlite3", decks_dir=decks, clock=clock)
-    await bot_runner.start()
-    await fake.wait_commands_synced(scope=None)
-    yield bot_runner
-    await bot_runner.stop()
+    decks = {"one.yaml": ONE_CARD, "same.yaml": ONE_BACK, "lopsided.yaml": FIRST_HAS_DISTRACTORS}
+    async with runner_with_decks(fake, tmp_path, clock, decks) as bot_runner:
+        assert check_decks([bot_runner.decks_dir]) == 0  # all are valid decks
+        yield bot_runner
 
 
 async def test_quiz_says_why_a_deck_has_no_multiple_choice_and_plays_the_other_modes(

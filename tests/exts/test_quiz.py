@@ -13,7 +13,7 @@ import pytest
 from bot.interactions import APOLOGY
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
-from tests.harness import BotRunner, FakeClock
+from tests.harness import BotRunner, FakeClock, runner_with_decks
 from tests.helpers.database import answers
 from tests.helpers.quiz import (
     ALREADY_ANSWERED,
@@ -106,14 +106,8 @@ def fields_of(message: dict[str, Any]) -> dict[str, str]:
 async def small_runner(
     fake: FakeDiscord, server: StudyServer, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[BotRunner]:
-    decks = tmp_path / "decks"
-    decks.mkdir()
-    (decks / "small.yaml").write_text(SMALL_DECK)
-    bot_runner = BotRunner(fake, tmp_path / "small.sqlite3", decks_dir=decks, clock=clock)
-    await bot_runner.start()
-    await fake.wait_commands_synced(scope=None)
-    yield bot_runner
-    await bot_runner.stop()
+    async with runner_with_decks(fake, tmp_path, clock, {"small.yaml": SMALL_DECK}) as bot_runner:
+        yield bot_runner
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ import pytest
 
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord, Member
-from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock
+from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock, runner_with_decks
 from tests.helpers.quiz import SMALL_DECK, press, start_quiz
 
 SHIPPED = "aws-mla-c01-deployment"
@@ -23,15 +22,10 @@ NOTE = "Topics are of the deck studied last; `deck` shows another."
 async def two_decks(
     fake: FakeDiscord, server: StudyServer, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[BotRunner]:
-    decks = tmp_path / "decks"
-    decks.mkdir()
-    (decks / "small.yaml").write_text(SMALL_DECK)
-    shutil.copy(SHIPPED_DECKS / f"{SHIPPED}.yaml", decks)
-    bot_runner = BotRunner(fake, tmp_path / "stats.sqlite3", decks_dir=decks, clock=clock)
-    await bot_runner.start()
-    await fake.wait_commands_synced(scope=None)
-    yield bot_runner
-    await bot_runner.stop()
+    shipped = (SHIPPED_DECKS / f"{SHIPPED}.yaml").read_text()
+    decks = {"small.yaml": SMALL_DECK, f"{SHIPPED}.yaml": shipped}
+    async with runner_with_decks(fake, tmp_path, clock, decks) as bot_runner:
+        yield bot_runner
 
 
 async def stats_of(fake: FakeDiscord, server: StudyServer, user: Member) -> dict[str, Any]:
