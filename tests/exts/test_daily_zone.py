@@ -41,3 +41,20 @@ async def test_the_zone_given_to_daily_setup_becomes_the_servers_and_stays(
 
     again = await setup(fake, where, "09:00", timezone="europe/berlin")
     assert text_of(again).endswith("\nThe server's time zone stays **Europe/Berlin**.")
+
+
+async def test_a_new_server_zone_says_where_the_daily_challenge_stays(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    where = await add_server(fake, "Moving")
+    await setup(fake, where, "09:00", timezone="Europe/Berlin")
+    it = await slash(fake, "settings server-timezone", where, zone="America/New_York")
+    assert text_of(it).endswith(
+        "\nThe daily challenge still posts at 09:00 Europe/Berlin; `/daily setup` with "
+        "`timezone:America/New_York` moves it."
+    )
+    schedule = await database(runner).get_daily_schedule(where.guild.id)
+    assert schedule is not None and schedule.timezone == "Europe/Berlin"
+    # Back to the daily challenge's own zone: nothing to say about it.
+    again = await slash(fake, "settings server-timezone", where, zone="Europe/Berlin")
+    assert "daily challenge" not in text_of(again)

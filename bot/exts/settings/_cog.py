@@ -132,13 +132,20 @@ class Settings(commands.Cog):
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
         await self.bot.db.set_guild_timezone(interaction.guild_id, resolved.key)
-        await replies.reply(
-            interaction,
+        text = (
             f"This server's time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "
             "Days for streaks and leaderboard periods follow it; members who set their own "
-            "zone keep it for their study streak.",
-            ephemeral=True,
+            "zone keep it for their study streak."
         )
+        # The daily challenge keeps the clock time and zone it was set up with: say so,
+        # rather than move a post the members expect at a time they know.
+        daily = await self.bot.db.get_daily_schedule(interaction.guild_id)
+        if daily is not None and daily.enabled and daily.timezone != resolved.key:
+            text += (
+                f"\nThe daily challenge still posts at {daily.post_time:%H:%M} "
+                f"{daily.timezone}; `/daily setup` with `timezone:{resolved.key}` moves it."
+            )
+        await replies.reply(interaction, text, ephemeral=True)
 
     @settings.command(
         name="new-cards-per-day", description="How many new cards /review may start each day"
