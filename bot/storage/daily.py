@@ -461,15 +461,6 @@ class DailyQueries(ReviewQueries):
         )
         return [_challenge(row) for row in rows]
 
-    async def daily_challenges(self, guild_id: int) -> list[DailyChallenge]:
-        """Every challenge of a server, oldest first."""
-        rows = await self._fetchall(
-            f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges WHERE guild_id = ? "
-            "ORDER BY local_date",
-            (guild_id,),
-        )
-        return [_challenge(row) for row in rows]
-
     async def daily_card_history(self, guild_id: int, deck_id: str) -> list[str]:
         """Card ids of a server's posted challenges from one deck, oldest first."""
         rows = await self._fetchall(
