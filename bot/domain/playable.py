@@ -13,10 +13,7 @@ from bot.domain.errors import DomainError
 from bot.domain.questions import OPTION_COUNT
 from bot.domain.words import plural
 
-__all__ = ["OPTION_MODES", "UnplayableError", "check_playable", "different_answers"]
-
-# The modes whose questions offer the card's back among wrong answers.
-OPTION_MODES = frozenset(mode for mode in Mode if mode.has_options)
+__all__ = ["UnplayableError", "check_playable", "different_answers"]
 
 
 class UnplayableError(DomainError):
@@ -63,7 +60,7 @@ def check_playable(deck: Deck, mode: Mode, *, topic: str | None = None) -> None:
     if not pool:
         where = f"Topic `{topic}` of deck `{deck.id}`" if topic else f"Deck `{deck.id}`"
         raise UnplayableError(f"{where} has no cards to ask.", deck_id=deck.id, mode=mode)
-    if mode not in OPTION_MODES:
+    if not Mode(mode).has_options:
         return
     short = [card for card in pool if different_answers(deck, card) < OPTION_COUNT]
     if not short:
