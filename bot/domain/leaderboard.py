@@ -30,12 +30,10 @@ from enum import StrEnum
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from bot.domain.answers import Mode
 from bot.domain.streaks import study_streak
 from bot.domain.timezones import local_date, local_day_bounds
 
 __all__ = [
-    "GRADED_MODES",
     "MIN_ACCURACY_ANSWERS",
     "PAGE_SIZE",
     "Board",
@@ -62,8 +60,6 @@ PAGE_SIZE = 10
 _ONE_DAY = timedelta(days=1)
 # Below this many graded answers in the period, a ratio says more about luck than knowledge.
 MIN_ACCURACY_ANSWERS = 20
-# The modes in which the bot, not the member, decides whether an answer is right.
-GRADED_MODES: tuple[Mode, ...] = tuple(mode for mode in Mode if mode.judged)
 
 
 class Board(StrEnum):

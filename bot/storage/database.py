@@ -36,6 +36,7 @@ from bot.storage.daily import DailyQueries
 from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
 from bot.storage.models import (
     ANSWER_COLUMNS,
+    JUDGED_MODES_SQL,
     Answer,
     DeckProgress,
     Guild,
@@ -48,7 +49,6 @@ from bot.storage.models import (
 )
 from bot.storage.reviews import ReviewQueries, remember, review_answers_behind_the_mark
 from bot.storage.server_decks import ServerDeckQueries
-from bot.storage.stats import _GRADED as _JUDGED
 from bot.storage.stats import StatsQueries
 
 # How long a write waits for another writer's lock. Shorter than Discord's 3 s
@@ -218,8 +218,8 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
 
     async def deck_progress(self, user_id: int, deck_id: str) -> DeckProgress:
         row = await self._fetchone(
-            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN mode IN {_JUDGED} THEN correct END), 0), "
-            f"COUNT(DISTINCT card_id), COALESCE(SUM(mode IN {_JUDGED}), 0) "
+            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN mode IN {JUDGED_MODES_SQL} THEN correct END), 0), "
+            f"COUNT(DISTINCT card_id), COALESCE(SUM(mode IN {JUDGED_MODES_SQL}), 0) "
             "FROM answers WHERE user_id = ? AND deck_id = ?",
             (user_id, deck_id),
         )

@@ -130,6 +130,10 @@ class DeckProgress:
         return self.correct / self.judged if self.judged else 0.0
 
 
+# The judged modes as an SQL list, for `mode IN ...`: accuracy counts only these, wherever
+# it is counted. The trigger and backfill of migration 0004 spell out the same modes.
+JUDGED_MODES_SQL = "(" + ", ".join(f"'{mode}'" for mode in Mode if mode.judged) + ")"
+
 ANSWER_COLUMNS = (
     "id, user_id, guild_id, deck_id, card_id, mode, correct, grade, points, answered_at, "
     "response_ms, session_id, question_index, challenge_id"

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from bot.domain.leaderboard import (
-    GRADED_MODES,
     MIN_ACCURACY_ANSWERS,
     PAGE_SIZE,
     Board,
@@ -31,11 +30,9 @@ from bot.domain.leaderboard import (
 from bot.domain.streaks import StreakState
 from bot.domain.timezones import zone_or_utc
 from bot.storage.base import Connection, Row, fetchall, fetchone
-from bot.storage.models import from_ms, to_ms
+from bot.storage.models import JUDGED_MODES_SQL, from_ms, to_ms
 
 QUARTER_MS = 900_000
-# The trigger and backfill of migration 0004 spell out the same modes.
-_GRADED = "(" + ", ".join(f"'{mode}'" for mode in GRADED_MODES) + ")"
 # No timestamp comes near this; it stands for "no end" in range conditions.
 _FAR_FUTURE_MS = 2**62
 
@@ -52,7 +49,7 @@ _PERIOD_SOURCE = (
     # user order (to skip a sort) than read only the period's range.
     "FROM answers INDEXED BY answers_by_guild_time "
     "WHERE guild_id = :guild AND answered_at >= :start AND answered_at < :end "
-    f"AND mode IN {_GRADED} GROUP BY user_id"
+    f"AND mode IN {JUDGED_MODES_SQL} GROUP BY user_id"
 )
 _BOARD_RULES = {
     Board.POINTS: ("points > 0", "points DESC, points_at, user_id", "points", "points_at"),
@@ -147,8 +144,8 @@ def study_history_sql(members: int) -> str:
 def member_totals_sql(guild_id: int | None) -> str:
     where, _ = _scope(0, guild_id)
     return (
-        f"SELECT COUNT(*), COALESCE(SUM(mode IN {_GRADED}), 0), "
-        f"COALESCE(SUM(CASE WHEN mode IN {_GRADED} THEN correct END), 0), "
+        f"SELECT COUNT(*), COALESCE(SUM(mode IN {JUDGED_MODES_SQL}), 0), "
+        f"COALESCE(SUM(CASE WHEN mode IN {JUDGED_MODES_SQL} THEN correct END), 0), "
         f"COALESCE(SUM(points), 0) FROM answers WHERE {where} AND answered_at >= :since"
     )
 
@@ -157,7 +154,7 @@ def card_results_sql(guild_id: int | None) -> str:
     where, _ = _scope(0, guild_id)
     return (
         "SELECT card_id, COUNT(*), SUM(correct) FROM answers "
-        f"WHERE {where} AND deck_id = :deck AND mode IN {_GRADED} GROUP BY card_id"
+        f"WHERE {where} AND deck_id = :deck AND mode IN {JUDGED_MODES_SQL} GROUP BY card_id"
     )
 
 
@@ -322,7 +319,7 @@ class StatsQueries(Connection):
                 "SELECT guild_id, user_id, SUM(points), "
                 "MAX(CASE WHEN points > 0 THEN answered_at END), COUNT(*), SUM(correct), "
                 "MAX(answered_at) FROM answers WHERE guild_id = ? AND answered_at >= ? "
-                f"AND mode IN {_GRADED} GROUP BY guild_id, user_id",
+                f"AND mode IN {JUDGED_MODES_SQL} GROUP BY guild_id, user_id",
                 (guild_id, to_ms(now)),
             )
         return await self.current_season(guild_id)

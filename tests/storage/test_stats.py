@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.answers import Mode
 from bot.domain.leaderboard import (
-    GRADED_MODES,
     Board,
     Standing,
     Window,
@@ -63,7 +63,7 @@ async def answer(
     points: int | None = None,
 ) -> None:
     if points is None:
-        points = (3 if mode == "daily" else 1) if correct and mode in GRADED_MODES else 0
+        points = (3 if mode == "daily" else 1) if correct and Mode(mode).judged else 0
     stored = await db.record_answer(
         NewAnswer(
             user_id=user_id,
@@ -103,7 +103,7 @@ async def test_points_count_quiz_answers_only_and_rank_high_first(db: Database) 
     assert ranks(page) == [(1, "bob", 3), (2, "alice", 1)]
     assert page.total == 2 and page.own is None
     # Only the judged answers make up the season totals (the migration's trigger
-    # lists the modes of GRADED_MODES).
+    # lists the judged modes).
     assert (page.rows[1].graded, page.rows[1].correct) == (2, 1)
     other = await db.board_page(Board.POINTS, OTHER_GUILD, window=None, page=0, viewer_id=CAROL)
     assert ranks(other) == [(1, "carol", 1)]
