@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import discord
 
 from bot.domain.answers import Letter
+from bot.domain.leaderboard import accuracy
 from bot.domain.markdown import literal
 
 # Discord's documented limits, in characters unless said otherwise.
@@ -166,6 +168,19 @@ def fit_message(message: Mapping[str, Any]) -> dict[str, Any]:
     if embeds:
         fitted["embeds"] = fit_embeds(embeds)
     return fitted
+
+
+def percent(share: Fraction) -> str:
+    value = float(share) * 100
+    return f"{value:.0f}%" if value in (0.0, 100.0) else f"{value:.1f}%"
+
+
+def judged_accuracy(correct: int, judged: int) -> str:
+    """Accuracy as every reply shows it: the share right of the answers the bot judged
+    (multiple choice, typed, daily), never of self-graded cards."""
+    if not judged:
+        return "no judged answers yet"
+    return f"{percent(accuracy(correct, judged))} ({correct}/{judged} judged)"
 
 
 def write_question(

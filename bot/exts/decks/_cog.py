@@ -18,8 +18,7 @@ from bot.domain.words import plural
 from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete, deck_choice
 from bot.exts.decks._remove import RemoveClick, RemoveDeckButton, confirm_view
-from bot.exts.embeds import clip
-from bot.exts.stats._render import judged_accuracy
+from bot.exts.embeds import clip, judged_accuracy
 from bot.importers import SERVER_LIMITS, ImportResult, check_upload, import_deck
 from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_to_json
 

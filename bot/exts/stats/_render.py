@@ -9,11 +9,11 @@ from typing import Any
 
 import discord
 
-from bot.domain.leaderboard import MIN_ACCURACY_ANSWERS, Board, Period, accuracy
+from bot.domain.leaderboard import MIN_ACCURACY_ANSWERS, Board, Period
 from bot.domain.markdown import literal, plain_name
 from bot.domain.streaks import StreakState
 from bot.domain.words import plural
-from bot.exts.embeds import FIELD_LIMIT, clip
+from bot.exts.embeds import FIELD_LIMIT, clip, judged_accuracy, percent
 from bot.exts.stats._buttons import ForgetButton, LeaderboardButton, SeasonButton
 from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, sparkline
 from bot.storage.stats import MemberTotals, Season, UserData
@@ -27,19 +27,6 @@ TOPIC_LINES = 12
 def safe_name(name: str | None) -> str:
     """A stored name, harmless in markdown and short enough for one line."""
     return literal(clip(plain_name(name or "") or "unknown member", NAME_LIMIT))
-
-
-def percent(share: Fraction) -> str:
-    value = float(share) * 100
-    return f"{value:.0f}%" if value in (0.0, 100.0) else f"{value:.1f}%"
-
-
-def judged_accuracy(correct: int, judged: int) -> str:
-    """Accuracy as every reply shows it: the share right of the answers the bot judged
-    (multiple choice, typed, daily), never of self-graded cards."""
-    if not judged:
-        return "no judged answers yet"
-    return f"{percent(accuracy(correct, judged))} ({correct}/{judged} judged)"
 
 
 def stamp(instant: datetime, style: str = "f") -> str:
