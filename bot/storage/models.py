@@ -125,10 +125,6 @@ class DeckProgress:
     distinct_cards: int
     judged: int = 0
 
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.judged if self.judged else 0.0
-
 
 # The judged modes as an SQL list, for `mode IN ...`: accuracy counts only these, wherever
 # it is counted. The trigger and backfill of migration 0004 spell out the same modes.
