@@ -262,13 +262,6 @@ class StatsQueries(Connection):
         async with self.read() as conn:
             return await read_daily_streak(conn, guild_id, user_id)
 
-    async def set_daily_streak(
-        self, guild_id: int, user_id: int, state: StreakState, now: datetime
-    ) -> None:
-        """Store a member's daily streak after the domain rules computed it."""
-        async with self.write() as conn:
-            await write_daily_streak(conn, guild_id, user_id, state, now)
-
     # -- time zones -----------------------------------------------------------------
 
     async def set_user_timezone(self, user_id: int, zone: str | None, now: datetime) -> None:

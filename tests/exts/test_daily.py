@@ -48,6 +48,7 @@ from tests.helpers.daily import (
     text_of,
     utc,
 )
+from tests.helpers.database import seed_daily_streak
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -252,7 +253,7 @@ async def test_answers_count_once_and_the_reveal_settles_them(
     # Eve had a running streak; she will not answer today.
     await db.upsert_user(eve.id, "eve", START)
     await db.upsert_guild(server.guild.id, "Study Hall", START)
-    await db.set_daily_streak(server.guild.id, eve.id, StreakState(4, 4, date(2026, 3, 1)), START)
+    await seed_daily_streak(db, server.guild.id, eve.id, StreakState(4, 4, date(2026, 3, 1)), START)
     await setup(fake, where, "10:00", timezone="Europe/Berlin", reveal_after=3)
     daily_cog(runner).live.interval = 0.05
     await run_at(runner, clock, START)  # 10:00 in Berlin

@@ -17,6 +17,7 @@ from bot.storage import Database, NewAnswer
 from tests.conftest import StudyServer
 from tests.fakediscord import DriverError, FakeDiscord, InteractionHandle, Member
 from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock
+from tests.helpers.database import seed_daily_streak
 from tests.helpers.quiz import right_letter, wrong_letter
 
 DECK = load_deck_file(SHIPPED_DECKS / "aws-mla-c01-deployment.yaml")
@@ -299,7 +300,9 @@ async def test_streak_shows_both_streaks_and_when_the_study_streak_breaks(
     for days_ago in (5, 2, 1):
         await seed(runner, server.alice.id, "alice", now - timedelta(days=days_ago), guild_id=guild)
     await seed(runner, server.alice.id, "alice", now - timedelta(days=3), guild_id=None)  # a DM
-    await db_of(runner).set_daily_streak(guild, server.alice.id, StreakState(2, 5, now.date()), now)
+    await seed_daily_streak(
+        db_of(runner), guild, server.alice.id, StreakState(2, 5, now.date()), now
+    )
     it = await slash(fake, server, "streak", server.alice)
     assert it.ephemeral
     embed = embed_of(it)
@@ -550,7 +553,7 @@ async def test_forgetme_deletes_exactly_the_callers_data(
         name = member.user.username
         await seed(runner, member.id, name, clock.now, guild_id=None, card_id=card_id, count=2)
         await seed(runner, member.id, name, clock.now, guild_id=4242, card_id=card_id)
-        await db_of(runner).set_daily_streak(guild, member.id, StreakState(1, 1, None), clock.now)
+        await seed_daily_streak(db_of(runner), guild, member.id, StreakState(1, 1, None), clock.now)
     bob_before = _data_of(runner.database, server.bob.id)
     assert {
         table: bob_before[table]

@@ -1,10 +1,16 @@
-"""Rows read straight from a test's SQLite file."""
+"""Rows read straight from a test's SQLite file, and rows a test sets up through the bot's
+own write."""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from bot.domain.streaks import StreakState
+from bot.storage import Database
+from bot.storage.stats import write_daily_streak
 
 
 def rows(db_path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -30,3 +36,11 @@ def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
             )
         ]
         return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+
+
+async def seed_daily_streak(
+    db: Database, guild_id: int, user_id: int, state: StreakState, now: datetime
+) -> None:
+    """A member's daily streak as a test needs it, written as the bot writes streaks."""
+    async with db.write() as conn:
+        await write_daily_streak(conn, guild_id, user_id, state, now)

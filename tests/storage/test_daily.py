@@ -21,6 +21,7 @@ from bot.storage.daily import (
     question_from_json,
     question_to_json,
 )
+from tests.helpers.database import seed_daily_streak
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 GUILD = 10
@@ -429,9 +430,9 @@ async def test_breaking_streaks_settles_holders_who_did_not_answer_once(db: Data
     await _post(db, challenge_id, reveal_at=NOW)
     running = StreakState(current=2, best=2, last_day=DAY - timedelta(days=1))
     for user_id in (1, 2, 3):
-        await db.set_daily_streak(GUILD, user_id, running, NOW)
-    await db.set_daily_streak(GUILD, 4, StreakState(0, 5, DAY - timedelta(days=1)), NOW)
-    await db.set_daily_streak(OTHER_GUILD, 2, running, NOW)
+        await seed_daily_streak(db, GUILD, user_id, running, NOW)
+    await seed_daily_streak(db, GUILD, 4, StreakState(0, 5, DAY - timedelta(days=1)), NOW)
+    await seed_daily_streak(db, OTHER_GUILD, 2, running, NOW)
     await _record(db, challenge_id, 1, True)
     challenge = await db.get_daily_challenge(challenge_id)
     assert challenge is not None

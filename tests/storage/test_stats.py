@@ -29,6 +29,7 @@ from bot.storage import Database, NewAnswer
 from bot.storage import stats as queries
 from bot.storage.migrations import MIGRATIONS_DIR
 from tests.factories import quiz_session
+from tests.helpers.database import seed_daily_streak
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 10, 20
@@ -414,7 +415,7 @@ async def test_forgetting_deletes_that_user_everywhere_and_nobody_else(db: Datab
         await answer(db, user_id, NOW, guild_id=OTHER_GUILD)
         await answer(db, user_id, NOW, guild_id=None)
         await _session(db, user_id, f"sess{user_id}")
-        await db.set_daily_streak(GUILD, user_id, StreakState(2, 3, NOW.date()), NOW)
+        await seed_daily_streak(db, GUILD, user_id, StreakState(2, 3, NOW.date()), NOW)
     before = await db.user_data(ALICE)
     assert before == queries.UserData(
         answers=3, servers=2, dm_answers=1, sessions=1, daily_streaks=1, profile=True
@@ -531,7 +532,7 @@ async def test_a_read_during_forgetting_sees_all_of_the_member_or_none(db: Datab
         await answer(db, ALICE, NOW + timedelta(seconds=at))
     await answer(db, ALICE, NOW, guild_id=None)
     await _session(db, ALICE, "sessalice")
-    await db.set_daily_streak(GUILD, ALICE, StreakState(2, 3, NOW.date()), NOW)
+    await seed_daily_streak(db, GUILD, ALICE, StreakState(2, 3, NOW.date()), NOW)
     before = await db.user_data(ALICE)
     gone = queries.UserData(0, 0, 0, 0, 0, False)
     forgetting = asyncio.create_task(db.forget_user(ALICE))
