@@ -297,7 +297,7 @@ class Daily(commands.Cog):
         user_id = interaction.user.id
 
         def answer_for(challenge: DailyChallenge) -> NewAnswer:
-            # Runs on the database thread, inside the answer's transaction: pure.
+            # Runs inside the answer's write, holding the write lock: pure, no awaits.
             correct = is_correct(Letter.at(chosen), correct_index=challenge.question.correct_index)
             return NewAnswer(
                 user_id=user_id,

@@ -345,7 +345,7 @@ class Quiz(commands.Cog):
         given = _answer_of(action)
 
         def answer_for(session: QuizSession) -> NewAnswer:
-            # Runs on the database thread, inside the answer's transaction: pure checks.
+            # Runs inside the answer's write, holding the write lock: pure checks, no awaits.
             check_click(session, user_id=user_id, index=index, now=now)
             if action not in MODE_ACTIONS[session.mode]:
                 raise StaleQuestionError()  # a hand-made custom_id; nothing to do
