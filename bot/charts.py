@@ -131,7 +131,9 @@ def stats_png(picture: StatsPicture) -> bytes:
     return _png(image)
 
 
-def _draw_calendar(draw: ImageDraw.ImageDraw, picture: StatsPicture, title: Any, small: Any) -> None:
+def _draw_calendar(
+    draw: ImageDraw.ImageDraw, picture: StatsPicture, title: Any, small: Any
+) -> None:
     today = picture.today
     days = picture.days
     total = sum(d.answers for d in days.values())
@@ -185,14 +187,14 @@ def _draw_recent(draw: ImageDraw.ImageDraw, picture: StatsPicture, title: Any, s
             h = max(1, round(results.answers / peak * RECENT_HEIGHT))
             draw.rectangle((x0, bottom - h, x1, bottom), fill=ANSWERS_BAR)
         if results.graded:
-            y = bottom - results.correct / results.graded * RECENT_HEIGHT
-            points.append(((x0 + x1) / 2, y))
+            dot_y = bottom - results.correct / results.graded * RECENT_HEIGHT
+            points.append(((x0 + x1) / 2, dot_y))
         if i % 7 == len(recent) % 7 - 1 or i == len(recent) - 1:
             draw.text((x0, bottom + 4), f"{day:%b %d}", MUTED, small)
     if len(points) > 1:
         draw.line(points, fill=ACCURACY, width=2)
-    for x, y in points:
-        draw.ellipse((x - 3, y - 3, x + 3, y + 3), fill=ACCURACY)
+    for px, py in points:
+        draw.ellipse((px - 3, py - 3, px + 3, py + 3), fill=ACCURACY)
     draw.text((left, bottom + 20), "bars: answers a day", ANSWERS_BAR, small)
     draw.text((left + 160, bottom + 20), "dots: share right of judged answers", ACCURACY, small)
 

@@ -132,9 +132,7 @@ def parse_exam_date(text: str, *, today: date) -> date:
     value = text.strip()
     example = (today + timedelta(days=60)).isoformat()
     if not _DATE.fullmatch(value):
-        raise ExamDateError(
-            f"Write the exam date as YYYY-MM-DD, for example `{example}`."
-        )
+        raise ExamDateError(f"Write the exam date as YYYY-MM-DD, for example `{example}`.")
     try:
         day = date.fromisoformat(value)
     except ValueError:
@@ -224,9 +222,7 @@ def study_plan(
     unseen = len(in_deck) - len(mine)
     if days_left == 0:
         return StudyPlan(exam, 0, unseen, unseen, 0, 0.0)
-    reviews = sum(
-        _reviews_until(state, now, exam_at, desired_retention) for state in mine.values()
-    )
+    reviews = sum(_reviews_until(state, now, exam_at, desired_retention) for state in mine.values())
     new_per_day = math.ceil(unseen / days_left)
     if unseen:
         schedule = _new_card_reviews(days_left + 1, desired_retention)
