@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -189,7 +189,7 @@ def _new_card_reviews(days: int, desired_retention: float) -> tuple[timedelta, .
 
     Every new card follows the same schedule, so it is worked out once.
     """
-    origin = datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC"))
+    origin = datetime(2000, 1, 1, tzinfo=UTC)
     end = origin + timedelta(days=days)
     offsets: list[timedelta] = []
     state: MemoryState | None = None
@@ -214,6 +214,7 @@ def study_plan(
 ) -> StudyPlan:
     """Reviews a day and new cards a day to be ready for an exam held on ``exam``
     (local date in ``zone``), counting from ``now``."""
+    now = now.astimezone(UTC)  # FSRS schedules in UTC
     today = local_date(now, zone)
     days_left = max(0, (exam - today).days)
     exam_at, _ = local_day_bounds(exam, zone)
