@@ -111,7 +111,7 @@ def _clip(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
 
 def _png(image: Any) -> bytes:
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False, compress_level=6)
+    image.save(out, format="PNG", compress_level=3)  # flat colours compress well anyway
     return out.getvalue()
 
 

@@ -23,9 +23,6 @@ class DayResults:
     graded: int = 0
     correct: int = 0
 
-    def plus(self, answers: int, graded: int, correct: int) -> DayResults:
-        return DayResults(self.answers + answers, self.graded + graded, self.correct + correct)
-
 
 def first_day(today: date) -> date:
     """The Monday that starts the calendar ending with ``today``'s week."""
@@ -43,12 +40,15 @@ def results_by_day(
     of quarter hours, before and after a daylight saving change alike.
     """
     start = first_day(today)
-    days: dict[date, DayResults] = {}
+    sums: dict[date, list[int]] = {}
     for instant, answers, graded, correct in quarters:
         day = local_date(instant, zone)
         if start <= day <= today and answers:
-            days[day] = days.get(day, DayResults()).plus(answers, graded, correct)
-    return days
+            found = sums.setdefault(day, [0, 0, 0])
+            found[0] += answers
+            found[1] += graded
+            found[2] += correct
+    return {day: DayResults(*found) for day, found in sums.items()}
 
 
 def calendar_cells(today: date) -> list[tuple[int, int, date]]:
