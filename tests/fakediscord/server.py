@@ -9,6 +9,7 @@ from aiohttp import web
 
 from .actions import ChannelLike, UserActions, UserLike, as_user
 from .attachments import CDN_PREFIX, AttachmentStore
+from .limits import ATTACHMENT_SIZE_LIMIT, MAX_ATTACHMENTS
 from .commands import CommandRegistry
 from .errors import DriverError, JSONDict, RecordedRequest, Violation
 from .events import MessageEvents, WorldHooks
@@ -82,7 +83,9 @@ class FakeDiscord(UserActions):
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> Self:
-        app = web.Application()
+        # Bodies up to a full message of files get through, so the size rule is Discord's
+        # (checked per file) rather than aiohttp's 1 MiB default.
+        app = web.Application(client_max_size=MAX_ATTACHMENTS * ATTACHMENT_SIZE_LIMIT + 2**20)
         app.router.add_route("*", r"/api/v{version:\d+}/{tail:.*}", self._rest.handle)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get(CDN_PREFIX + "/{attachment_id}/{filename}", self.files.serve)
