@@ -9,7 +9,6 @@ from aiohttp import web
 
 from .actions import ChannelLike, UserActions, UserLike, as_user
 from .attachments import CDN_PREFIX, AttachmentStore
-from .limits import ATTACHMENT_SIZE_LIMIT, MAX_ATTACHMENTS
 from .commands import CommandRegistry
 from .errors import DriverError, JSONDict, RecordedRequest, Violation
 from .events import MessageEvents, WorldHooks
@@ -20,6 +19,7 @@ from .interactions import (
     InteractionHandle,
     InteractionService,
 )
+from .limits import MAX_ATTACHMENTS
 from .messages import MessageStore
 from .permissions import DEFAULT_BOT, DEFAULT_EVERYONE, PermissionsLike
 from .ratelimit import RateLimiter
