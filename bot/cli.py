@@ -181,12 +181,9 @@ def import_deck_file(
     except OSError as error:
         print(f"error: cannot write {target}: {error.strerror or error}", file=sys.stderr)
         return 1
-    for skipped in result.skipped:
-        print(f"skipped {skipped}")
-    print(
-        f"wrote {target}: {plural(len(deck.cards), 'card')}, "
-        f"{plural(len(deck.topics), 'topic')} ({result.format}, {len(result.skipped)} skipped)"
-    )
+    print(f"wrote {target}")
+    for line in result.summary.lines():
+        print(line)
     return 0
 
 

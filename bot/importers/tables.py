@@ -226,4 +226,5 @@ def read_markdown(text: str, filename: str) -> RawDeck:
     if problems:
         raise DeckImportError(filename, problems)
     deck.title = heading or first_line
+    deck.title_reason = "the file's first heading" if heading else "the first line of the file"
     return deck
