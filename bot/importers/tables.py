@@ -1,23 +1,20 @@
-"""Readers for text formats: CSV/TSV (Quizlet's export included) and Markdown tables."""
+"""Markdown tables, and the names a header row gives its columns."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from bot.domain.words import plural
-from bot.importers.model import DeckImportError, ImportProblem, RawCard, RawDeck, Skipped
+from bot.importers.model import DeckImportError, ImportProblem, RawCard, RawDeck
 from bot.importers.text import split_lines
 
 # Header cells that name a column; compared case-insensitively, punctuation ignored.
 FRONT_NAMES: Final = frozenset({"front", "term", "question", "prompt", "word"})
 BACK_NAMES: Final = frozenset({"back", "definition", "answer", "meaning"})
 TOPIC_NAMES: Final = frozenset({"topic", "topics", "tag", "tags", "category"})
-_DELIMITER_NAMES: Final = {"\t": "tab", ",": "comma"}
 
 
 @dataclass(frozen=True)
@@ -50,95 +47,6 @@ def _card(cells: Sequence[str], columns: Columns, where: str) -> RawCard:
     if columns.topic is not None and columns.topic < len(cells):
         topic = cells[columns.topic].strip() or None
     return RawCard(cells[columns.front].strip(), cells[columns.back].strip(), topic, where)
-
-
-# --------------------------------------------------------------------------- CSV / TSV
-
-
-def sniff_delimiter(text: str) -> str:
-    """Tab when the first non-blank line has one (Quizlet's default), else comma."""
-    first = next((line for line in split_lines(text) if line.strip()), "")
-    return "\t" if "\t" in first else ","
-
-
-def _unclosed_quote(lines: list[str], start: int, delimiter: str) -> bool:
-    """Whether the record starting at line `start` opens a quote that the file never closes."""
-    reader = csv.reader(lines[start - 1 :], delimiter=delimiter, strict=True)
-    try:
-        next(reader, None)
-    except csv.Error as error:
-        return "unexpected end of data" in str(error)
-    return False
-
-
-def read_delimited(text: str, filename: str, *, delimiter: str | None = None) -> RawDeck:
-    """One card a record: front and back separated by a tab or comma, CSV quoting allowed.
-
-    A header row naming the columns (term/definition, front/back, question/answer,
-    and optionally topic) is used and skipped. Without one, a record's fields past the
-    first are its back, joined as they were: an unquoted comma belongs to the definition.
-    """
-    delimiter = delimiter or sniff_delimiter(text)
-    separator = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
-    deck = RawDeck(format="TSV" if delimiter == "\t" else "CSV")
-    problems: list[ImportProblem] = []
-    lines = io.StringIO(text, newline="").readlines()
-    reader = csv.reader(lines, delimiter=delimiter, strict=False)
-    columns: Columns | None = None
-    last_start = 0
-    while True:
-        start = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problems.append(ImportProblem(f"line {start}", f"cannot be read as CSV ({error})"))
-            break
-        where = f"line {start}"
-        last_start = start
-        if not record:
-            continue  # a blank line between cards
-        if all(not cell.strip() for cell in record):
-            deck.skipped.append(Skipped(where, "empty row"))
-            continue
-        if columns is None:
-            columns = header_columns(record)
-            if columns is not None:
-                continue
-            columns = Columns()
-        if len(record) < 2:
-            problems.append(
-                ImportProblem(
-                    where,
-                    f"no {separator} between front and back "
-                    "(a card whose text spans lines needs it in double quotes)",
-                )
-            )
-            continue
-        if columns.from_header:
-            needed = max(columns.front, columns.back) + 1
-            if len(record) < needed:
-                problems.append(
-                    ImportProblem(
-                        where,
-                        f"has {plural(len(record), 'field')}; the header row asks for {needed}",
-                    )
-                )
-            else:
-                deck.cards.append(_card(record, columns, where))
-            continue
-        back = delimiter.join(record[1:])
-        deck.cards.append(RawCard(record[0].strip(), back.strip(), None, where))
-    # An unclosed quote makes the last record swallow the rest of the file without an error.
-    if last_start and _unclosed_quote(lines, last_start, delimiter):
-        # That is the cause of whatever else that record looks like.
-        where = f"line {last_start}"
-        problems = [problem for problem in problems if problem.where != where]
-        problems.append(ImportProblem(where, "a double quote opened here is never closed"))
-    if problems:
-        raise DeckImportError(filename, problems)
-    return deck
 
 
 # --------------------------------------------------------------------------- Markdown
