@@ -11,6 +11,8 @@ from bot.importers.model import DeckImportError
 ZIP_MAGIC: Final = b"PK\x03\x04"
 _UTF8_BOM: Final = b"\xef\xbb\xbf"
 _UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
+# Characters no text file of cards holds; binary junk that happens to be UTF-8 does.
+_CONTROL: Final = re.compile("[\x01-\x08\x0e-\x1f\x7f]")
 
 
 def decode_text(data: bytes, filename: str) -> str:
@@ -43,6 +45,14 @@ def decode_text(data: bytes, filename: str) -> str:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise DeckImportError.single(
             filename, f"it contains a NUL character (line {line}), so it is not a text file."
+        )
+    control = _CONTROL.search(text)
+    if control is not None:
+        line = text.count("\n", 0, control.start()) + 1
+        raise DeckImportError.single(
+            filename,
+            f"it contains the control character 0x{ord(control.group()):02x} (line {line}), "
+            "so it is not a text file.",
         )
     return text
 
