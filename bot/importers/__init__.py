@@ -13,6 +13,7 @@ from typing import Final
 from bot.importers.anki import read_anki
 from bot.importers.assemble import ImportResult, assemble, slugify
 from bot.importers.delimited import read_delimited
+from bot.importers.markdown import read_markdown
 from bot.importers.model import (
     CLI_LIMITS,
     SERVER_LIMITS,
@@ -23,7 +24,7 @@ from bot.importers.model import (
     Skipped,
     megabytes,
 )
-from bot.importers.tables import looks_like_markdown_table, read_markdown
+from bot.importers.tables import looks_like_markdown_table
 from bot.importers.text import decode_text
 
 ANKI_SUFFIXES: Final = (".apkg", ".colpkg")

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from bot.domain.words import plural
-from bot.importers.model import DeckImportError, ImportProblem, RawCard, RawDeck
+from bot.importers.model import RawCard
 from bot.importers.text import split_lines
 
 # Header cells that name a column; compared case-insensitively, punctuation ignored.
@@ -54,10 +53,9 @@ def _card(cells: Sequence[str], columns: Columns, where: str) -> RawCard:
 _SEPARATOR_CELL: Final = re.compile(r":?-{1,}:?")
 _PIPE: Final = re.compile(r"(?<!\\)\|")
 _BR: Final = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_HEADING: Final = re.compile(r"#{1,6}\s+(.*?)\s*#*\s*")
 
 
-def _row_cells(line: str) -> list[str]:
+def row_cells(line: str) -> list[str]:
     """The cells of `| a | b |`; `\\|` is a literal pipe and `<br>` a line break."""
     body = line.strip()
     body = body[1:] if body.startswith("|") else body
@@ -66,73 +64,9 @@ def _row_cells(line: str) -> list[str]:
     return [_BR.sub("\n", cell.replace("\\|", "|")).strip() for cell in _PIPE.split(body)]
 
 
-def _is_separator(cells: Sequence[str]) -> bool:
+def is_separator(cells: Sequence[str]) -> bool:
     return all(_SEPARATOR_CELL.fullmatch(cell.replace(" ", "")) for cell in cells)
 
 
 def looks_like_markdown_table(text: str) -> bool:
     return any(line.lstrip().startswith("|") for line in split_lines(text))
-
-
-def read_markdown(text: str, filename: str) -> RawDeck:
-    """Rows of `| Front | Back |` tables; the text before the first table may name the deck.
-
-    A table's first row is its header when a `|---|---|` row follows it or when it names
-    the columns (Front/Back, Term/Definition...). Other lines are ignored.
-    """
-    deck = RawDeck(format="Markdown table")
-    problems: list[ImportProblem] = []
-    lines = split_lines(text)
-    heading: str | None = None
-    first_line: str | None = None
-    seen_table = False
-    columns: Columns | None = None  # None: not inside a table
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if not stripped.startswith("|"):
-            columns = None
-            if not seen_table and stripped:
-                match = _HEADING.fullmatch(stripped)
-                if match and heading is None:
-                    heading = match.group(1)
-                elif first_line is None and not match:
-                    first_line = stripped
-            continue
-        cells = _row_cells(stripped)
-        if _is_separator(cells):
-            continue
-        where = f"line {number}"
-        if columns is None:
-            seen_table = True
-            following = lines[number].strip() if number < len(lines) else ""
-            header = header_columns(cells)
-            if following.startswith("|") and _is_separator(_row_cells(following)):
-                columns = header or Columns(from_header=True)
-                continue
-            if header is not None:
-                columns = header
-                continue
-            columns = Columns()
-        if len(cells) <= max(columns.front, columns.back):
-            problems.append(
-                ImportProblem(
-                    where, f"has {plural(len(cells), 'cell')}; a card needs | front | back |"
-                )
-            )
-        elif not columns.from_header and len(cells) > 2:
-            problems.append(
-                ImportProblem(
-                    where,
-                    f"has {plural(len(cells), 'cell')}; without a header row naming the columns a row "
-                    "needs exactly two (| front | back |). Write a literal | as \\|.",
-                )
-            )
-        else:
-            deck.cards.append(_card(cells, columns, where))
-    if not seen_table:
-        problems.append(ImportProblem(None, "it has no Markdown table rows (| front | back |)."))
-    if problems:
-        raise DeckImportError(filename, problems)
-    deck.title = heading or first_line
-    deck.title_reason = "the file's first heading" if heading else "the first line of the file"
-    return deck

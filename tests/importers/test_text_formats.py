@@ -168,7 +168,9 @@ def test_markdown_rows_of_the_wrong_shape_are_errors_with_line_numbers() -> None
 def test_markdown_without_a_table_is_refused() -> None:
     error = refused("# Notes\n\nJust prose.\n", "notes.md")
     assert str(error) == (
-        "`notes.md` was not imported: it has no Markdown table rows (| front | back |)."
+        "`notes.md` was not imported: it has no cards: no table with a Front/Back header, no "
+        "`question::answer` lines, `?` cards, `#card` blocks or Q:/A: lists (code blocks are "
+        "never read)."
     )
 
 
