@@ -1,4 +1,5 @@
-"""Bring your own deck: CSV/TSV (Quizlet's export too), Anki packages and Markdown tables.
+"""Bring your own deck: CSV/TSV (Quizlet's and Anki's text exports too), Anki packages,
+Markdown notes and Red-DiscordBot trivia lists.
 
 `import_deck` turns an uploaded or local file into a validated `Deck`, reporting what it
 skipped (empty rows, duplicates, over-long cards) and refusing, with line or note numbers,
@@ -26,10 +27,12 @@ from bot.importers.model import (
 )
 from bot.importers.tables import looks_like_markdown_table
 from bot.importers.text import decode_text
+from bot.importers.trivia import read_trivia
 
 ANKI_SUFFIXES: Final = (".apkg", ".colpkg")
 TEXT_SUFFIXES: Final = (".csv", ".tsv", ".txt", ".md", ".markdown")
-SUPPORTED_SUFFIXES: Final = TEXT_SUFFIXES + ANKI_SUFFIXES
+TRIVIA_SUFFIXES: Final = (".yaml", ".yml")  # Red-DiscordBot trivia lists
+SUPPORTED_SUFFIXES: Final = TEXT_SUFFIXES + ANKI_SUFFIXES + TRIVIA_SUFFIXES
 
 
 def _suffix(filename: str) -> str:
@@ -62,6 +65,8 @@ def read_file(data: bytes, filename: str, limits: ImportLimits) -> RawDeck:
     if suffix in ANKI_SUFFIXES:
         return read_anki(data, filename, limits)
     text = decode_text(data, filename)
+    if suffix in TRIVIA_SUFFIXES:
+        return read_trivia(text, filename)
     if suffix in (".md", ".markdown"):
         return read_markdown(text, filename)
     if suffix == ".tsv":
@@ -94,6 +99,7 @@ __all__ = [
     "SERVER_LIMITS",
     "SUPPORTED_SUFFIXES",
     "TEXT_SUFFIXES",
+    "TRIVIA_SUFFIXES",
     "DeckImportError",
     "ImportLimits",
     "ImportProblem",
