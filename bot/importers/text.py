@@ -84,14 +84,17 @@ _BLANK_LINES: Final = re.compile(r"\n{3,}")
 _BLOCK_OPEN, _BLOCK_CLOSE, _INDENT = "\ue000", "\ue001", "\ue002"
 _BLOCK_REF: Final = re.compile(f"{_BLOCK_OPEN}(\\d+){_BLOCK_CLOSE}")
 _PRIVATE: Final = re.compile("[\ue000-\ue002]")
+_MAX_INDENT: Final = 5  # list levels shown; deeper ones stay at the fifth
 # Anki's LaTeX and MathJax: kept as inline code, so Discord's markdown leaves it alone.
+# Spans are bounded, so text full of unclosed openers costs linear time, not quadratic.
 _LATEX: Final = re.compile(
-    r"\[\$\$\](.+?)\[/\$\$\]|\[\$\](.+?)\[/\$\]|\[latex\](.+?)\[/latex\]"
-    r"|\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$"
-    r"|(?<![\w$\\])\$(?![\s$])([^$\n]+?)(?<![\s\\])\$(?![\w$])",
+    r"\[\$\$\](.{1,1000}?)\[/\$\$\]|\[\$\](.{1,1000}?)\[/\$\]"
+    r"|\[latex\](.{1,1000}?)\[/latex\]"
+    r"|\\\((.{1,1000}?)\\\)|\\\[(.{1,1000}?)\\\]|\$\$(.{1,1000}?)\$\$"
+    r"|(?<![\w$\\])\$(?![\s$])([^$\n]{1,1000}?)(?<![\s\\])\$(?![\w$])",
     re.DOTALL,
 )
-_CODE_FENCE: Final = re.compile(r"```.*?```", re.DOTALL)
+_CODE_FENCE: Final = re.compile(r"```(?:[^`]|`(?!``))*```")
 
 
 def inline_code(text: str) -> str:
@@ -231,7 +234,7 @@ class _TextOf(HTMLParser):
             level = self._lists[-1] if self._lists else [0]
             marker = f"{level[0]}." if level[0] else "-"
             level[0] += bool(level[0])
-            self._add(_INDENT * (depth - 1) + marker + " ")
+            self._add(_INDENT * min(depth - 1, _MAX_INDENT) + marker + " ")
         elif tag == "code":
             self._add("`")
         elif tag in _BLOCKS:
