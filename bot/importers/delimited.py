@@ -461,9 +461,16 @@ def read_delimited(text: str, filename: str, *, delimiter: str | None = None) ->
     CSV quoting allowed; Anki's header lines honoured; see the module's description."""
     lines = split_lines(text)
     header = read_anki_header(lines, filename)
+    rows_by_semicolon = False
+    if not header.directives and delimiter is None:
+        rows = _semicolon_rows(text)
+        if rows is not None:
+            text, lines, rows_by_semicolon = rows, split_lines(rows), True
     separator = header.separator or delimiter or sniff_delimiter(lines[header.lines :])
     shown_separator = _SEPARATOR_NAMES.get(separator, repr(separator))
     deck = RawDeck(format=_name_of(separator, header))
+    if rows_by_semicolon:
+        deck.notes.append("Cards were separated by semicolons, so each one is read as a line.")
     problems: list[ImportProblem] = []
     records, last_start = _records(text, separator, problems)
     comments = metadata = 0
@@ -475,7 +482,7 @@ def read_delimited(text: str, filename: str, *, delimiter: str | None = None) ->
         if first.startswith("#") and (header.directives or not body):
             comments += 1
             continue
-        if first.startswith("*") and not body:
+        if not body and _metadata(record):
             metadata += 1
             continue
         body.append(record)
@@ -496,7 +503,7 @@ def read_delimited(text: str, filename: str, *, delimiter: str | None = None) ->
             )
             body = body[1:]
     if has_header and names is not None and _fd_header(names):
-        kept = [record for record in body if not record.raw_first.startswith("*")]
+        kept = [record for record in body if not record.cells[0].startswith("*")]
         metadata += len(body) - len(kept)
         body = kept
     if header.directives:
@@ -594,6 +601,26 @@ def read_delimited(text: str, filename: str, *, delimiter: str | None = None) ->
         )
     _title_and_topics(deck, cards, tag_lists, decks, topics)
     return deck
+
+
+def _metadata(record: _Record) -> bool:
+    """A Flashcards Deluxe setting line at the top: `*` alone in its first cell, or `**`."""
+    first = record.cells[0].strip() if record.cells else ""
+    return first == "*" or first.startswith("**")
+
+
+def _semicolon_rows(text: str) -> str | None:
+    """Quizlet's export with a semicolon between cards: the cards on one line, one each."""
+    filled = [line for line in split_lines(text) if line.strip()]
+    if len(filled) > 2 or '"' in text:
+        return None
+    parts = [part.strip() for part in text.split(";") if part.strip()]
+    if len(parts) < 3:
+        return None
+    for term in ("\t", ","):
+        if all(term in part for part in parts):
+            return "\n".join(parts) + "\n"
+    return None
 
 
 def _lines_were(count: int, mark: str) -> str:

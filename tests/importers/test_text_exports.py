@@ -146,6 +146,23 @@ def test_the_separator_is_told_from_many_lines(text: str, format: str) -> None:
     assert result.deck.cards[0].back == "hello, hi"
 
 
+def test_quizlet_cards_separated_by_semicolons_on_one_line() -> None:
+    result = imported("hola,hello;adiós,goodbye;gracias,thank you;", "quizlet.txt")
+    assert [(c.front, c.back) for c in result.deck.cards] == [
+        ("hola", "hello"),
+        ("adiós", "goodbye"),
+        ("gracias", "thank you"),
+    ]
+    assert result.summary.notes == (
+        "Cards were separated by semicolons, so each one is read as a line.",
+    )
+
+
+def test_a_bulleted_list_is_no_metadata() -> None:
+    text = "* hola - hello\n* adiós - goodbye\n"
+    assert [c.back for c in imported(text, "bullets.txt").deck.cards] == ["hello", "goodbye"]
+
+
 # --------------------------------------------------------------------------- header rows
 
 
