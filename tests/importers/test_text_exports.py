@@ -96,6 +96,22 @@ def test_an_anki_export_of_one_deck_takes_topics_from_tags_never_meta_or_lonely_
     assert result.summary.title_reason == "the deck named in the file"
 
 
+def test_decks_without_a_common_parent_are_topics_and_the_file_names_the_deck() -> None:
+    text = (
+        "Deck\tFront\tBack\n"
+        "Default\tq1\ta1\n"
+        "French::Verbs\tq2\ta2\n"
+        "German\tq3\ta3\n"
+    )
+    result = imported(text, "mixed_decks.tsv")
+    assert cards(result) == [
+        ("q1", "a1", "Default"),
+        ("q2", "a2", "French::Verbs"),
+        ("q3", "a3", "German"),
+    ]
+    assert (result.deck.title, result.summary.title_reason) == ("mixed decks", "the file's name")
+
+
 def test_anki_cards_in_plain_text_keep_only_the_answer_after_its_rule() -> None:
     text = (
         "#separator:tab\n"
