@@ -97,12 +97,7 @@ def test_an_anki_export_of_one_deck_takes_topics_from_tags_never_meta_or_lonely_
 
 
 def test_decks_without_a_common_parent_are_topics_and_the_file_names_the_deck() -> None:
-    text = (
-        "Deck\tFront\tBack\n"
-        "Default\tq1\ta1\n"
-        "French::Verbs\tq2\ta2\n"
-        "German\tq3\ta3\n"
-    )
+    text = "Deck\tFront\tBack\nDefault\tq1\ta1\nFrench::Verbs\tq2\ta2\nGerman\tq3\ta3\n"
     result = imported(text, "mixed_decks.tsv")
     assert cards(result) == [
         ("q1", "a1", "Default"),
