@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: DECKS_DIR)")
     into = deck_sub.add_parser(
         "import",
-        help="turn a CSV/TSV, Anki (.apkg, .colpkg) or Markdown table file into a deck in DECKS_DIR",
+        help="turn a CSV/TSV, Anki (.apkg, .colpkg, text export), Markdown or Red trivia (.yaml) "
+        "file into a deck in DECKS_DIR, and summarise the import",
     )
     into.add_argument("file", type=Path, help="the file to import")
     into.add_argument("--id", dest="deck_id", help="the deck id (default: a slug of the title)")
@@ -181,12 +182,9 @@ def import_deck_file(
     except OSError as error:
         print(f"error: cannot write {target}: {error.strerror or error}", file=sys.stderr)
         return 1
-    for skipped in result.skipped:
-        print(f"skipped {skipped}")
-    print(
-        f"wrote {target}: {plural(len(deck.cards), 'card')}, "
-        f"{plural(len(deck.topics), 'topic')} ({result.format}, {len(result.skipped)} skipped)"
-    )
+    print(f"wrote {target}")
+    for line in result.summary.lines():
+        print(line)
     return 0
 
 
