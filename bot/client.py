@@ -7,8 +7,11 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import pkgutil
 import re
+import secrets
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +23,7 @@ from discord.ext import commands
 from bot.catalogs import Catalogs
 from bot.config import Settings
 from bot.domain.catalog import DeckCatalog
-from bot.domain.shards import shard_of
+from bot.domain.shards import ShardScope, shard_of
 from bot.domain.words import plural
 from bot.exts import replies
 from bot.exts.buttons import ClickHandler, PersistentButton, State
@@ -130,6 +133,8 @@ class QuizBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.identify_turns = IdentifyTurns(window=identify_window, fleet=fleet_turns)
+        # Names this process in claims on shared work (a daily post): unique per start.
+        self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.db = db
         self.catalogs = Catalogs(db, catalog)
         self.clock = clock
@@ -205,6 +210,14 @@ class QuizBot(commands.AutoShardedBot):
     def runs_shard(self, shard_id: int) -> bool:
         """Whether this process runs that shard (every shard before they are planned)."""
         return self.shard_ids is None or shard_id in self.shard_ids
+
+    def shard_scope(self) -> ShardScope | None:
+        """The shards this process looks after; None when it runs every one."""
+        if self.shard_count is None or self.shard_ids is None:
+            return None
+        if set(self.shard_ids) >= set(range(self.shard_count)):
+            return None
+        return ShardScope(self.shard_count, tuple(self.shard_ids))
 
     def owns_guild(self, guild_id: int) -> bool:
         """Whether this process runs the shard that server's events come to."""

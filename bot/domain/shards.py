@@ -27,6 +27,17 @@ def cluster_shards(cluster_index: int, cluster_count: int, shard_count: int) -> 
 
 
 @dataclass(frozen=True)
+class ShardScope:
+    """Some of the shards of a bot: the servers one process of a fleet looks after."""
+
+    shard_count: int
+    shard_ids: tuple[int, ...]
+
+    def owns(self, guild_id: int) -> bool:
+        return shard_of(guild_id, self.shard_count) in self.shard_ids
+
+
+@dataclass(frozen=True)
 class ShardPlan:
     """How many shards the bot has and which of them this process runs.
 

@@ -349,19 +349,21 @@ class FakeDiscord(UserActions):
         )
         await self.sync_gateway(timeout)
 
-    async def wait_disconnected(
-        self, timeout: float = 5.0, *, shard_ids: Iterable[int] | None = None
-    ) -> None:
-        """Wait until no bot is connected (e.g. after ``client.close()``); with ``shard_ids``,
-        until none of those shards is."""
+    async def wait_disconnected(self, timeout: float = 5.0, *, at_most: int = 0) -> None:
+        """Wait until no bot is connected (e.g. after ``client.close()``); with ``at_most``,
+        until no more than that many gateway connections are open (another bot's)."""
 
         def gone() -> bool:
-            if shard_ids is None:
-                return self.gateway.live is None and not self.gateway.shard_sessions()
-            wanted = set(shard_ids)
-            return not any(s.shard[0] in wanted for s in self.gateway.shard_sessions())
+            if at_most:
+                return self.open_connections <= at_most
+            return self.gateway.live is None and not self.gateway.shard_sessions()
 
         await self.wait_until(gone, timeout, "the bot to disconnect")
+
+    @property
+    def open_connections(self) -> int:
+        """Gateway websockets open right now, whichever bot (process) opened them."""
+        return sum(1 for c in self.gateway.connections if c.session and not c.ws.closed)
 
     async def wait_commands_synced(
         self, scope: int | None = None, timeout: float = 10.0
