@@ -31,21 +31,40 @@ SESSION_START_RESERVE = 10
 
 
 class FleetTurns(Protocol):
-    """Serialises one IDENTIFY bucket across every process of the bot."""
+    """Whose turn it is to IDENTIFY in a bucket, across every process of the bot.
 
-    def turn(self, bucket: int) -> AbstractAsyncContextManager[None]: ...
+    `turn` returns once ``window`` seconds have passed since the last IDENTIFY in
+    ``bucket`` by any process, and is held while this one IDENTIFYs; the instant it was
+    entered counts as the bucket's last IDENTIFY. With a shared PostgreSQL database this is
+    an advisory lock per bucket and the instant kept beside it.
+    """
+
+    def turn(self, bucket: int, window: float) -> AbstractAsyncContextManager[None]: ...
 
 
 class LocalTurns:
-    """One process alone: nothing to agree with anyone."""
+    """One process alone: the buckets' last IDENTIFYs are kept in memory."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._last: dict[int, float] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
 
     @contextlib.asynccontextmanager
-    async def turn(self, bucket: int) -> AsyncIterator[None]:
-        yield
+    async def turn(self, bucket: int, window: float) -> AsyncIterator[None]:
+        async with self._locks.setdefault(bucket, asyncio.Lock()):
+            last = self._last.get(bucket)
+            if last is not None:
+                wait = last + window - self._clock()
+                if wait > 0:
+                    log.debug("IDENTIFY bucket %s: waiting %.1f s for its turn", bucket, wait)
+                    await asyncio.sleep(wait)
+            self._last[bucket] = self._clock()
+            yield
 
 
 class IdentifyTurns:
-    """Waits, before each IDENTIFY, until its bucket's window since the last one passed."""
+    """Before each IDENTIFY: wait for the turn of its bucket (``shard_id % max_concurrency``)."""
 
     def __init__(
         self,
@@ -53,30 +72,18 @@ class IdentifyTurns:
         max_concurrency: int = 1,
         window: float = IDENTIFY_WINDOW,
         fleet: FleetTurns | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_concurrency = max(max_concurrency, 1)
         self.window = window
         self.fleet: FleetTurns = fleet or LocalTurns()
-        self._clock = clock
-        self._last: dict[int, float] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
 
     def bucket(self, shard_id: int) -> int:
         return shard_id % self.max_concurrency
 
     async def take(self, shard_id: int) -> None:
-        """Return when ``shard_id`` may IDENTIFY; its bucket's clock starts now."""
-        bucket = self.bucket(shard_id)
-        lock = self._locks.setdefault(bucket, asyncio.Lock())
-        async with lock, self.fleet.turn(bucket):
-            last = self._last.get(bucket)
-            if last is not None:
-                wait = last + self.window - self._clock()
-                if wait > 0:
-                    log.debug("shard %s waits %.1f s for its IDENTIFY bucket", shard_id, wait)
-                    await asyncio.sleep(wait)
-            self._last[bucket] = self._clock()
+        """Return when ``shard_id`` may IDENTIFY."""
+        async with self.fleet.turn(self.bucket(shard_id), self.window):
+            pass
 
 
 @dataclass(frozen=True)
