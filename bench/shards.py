@@ -9,6 +9,11 @@ rate limit handling, which is what the shared limit tests.
 
 Ideal: N posts of one request each under G per second take N/G seconds. The time runs
 from the start of both scheduler runs to the fake's answer to the last post.
+
+Fleet start-up: one bot starts 16 shards with ``max_concurrency`` 1 and 16, the fake
+enforcing the IDENTIFY buckets. Discord's window is 5 s; the run uses 0.5 s (the bot's
+and the fake's alike) so that it takes seconds, not minutes; the ideal is
+``(ceil(16 / max_concurrency) - 1) × window``: the last IDENTIFY of the busiest bucket.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ GLOBAL_LIMIT = 50
 SHARDS = 8
 PROCESSES = 2
 POST = ("POST", "/channels/{channel_id}/messages")
+FLEET_SHARDS = 16
+WINDOW = 0.5
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DUE = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
 
@@ -113,10 +120,56 @@ async def _measure(servers: int, database: Path) -> dict[str, Any]:
                 await runner.stop()
 
 
+async def _fleet_start(max_concurrency: int, database: Path) -> tuple[float, int, int]:
+    """Seconds until every shard is ready, IDENTIFYs refused, sessions started."""
+    async with FakeDiscord() as fake:
+        fake.set_session_start_limit(max_concurrency=max_concurrency, identify_window=WINDOW)
+        for shard_id in range(FLEET_SHARDS):
+            fake.add_guild(f"Server {shard_id}", shard=(shard_id, FLEET_SHARDS))
+        runner = BotRunner(fake, database, shards=ShardPlan(FLEET_SHARDS))
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        try:
+            await runner.start()
+            seconds = loop.time() - start
+        finally:
+            await runner.stop()
+        return seconds, fake.identify_refusals, fake.session_starts
+
+
+def _fleet_table(report: Report, database: Path) -> None:
+    rows = []
+    refused = 0
+    for max_concurrency in (1, 16):
+        path = database.with_name(f"fleet-{max_concurrency}.sqlite3")
+        seconds, refusals, starts = asyncio.run(_fleet_start(max_concurrency, path))
+        ideal = (-(-FLEET_SHARDS // max_concurrency) - 1) * WINDOW
+        refused += refusals
+        rows.append([str(max_concurrency), str(starts), secs(seconds), secs(ideal), str(refusals)])
+        report.data[f"fleet_start_mc{max_concurrency}"] = {
+            "seconds": seconds,
+            "ideal_seconds": ideal,
+            "refused": refusals,
+            "session_starts": starts,
+        }
+    report.tables.append(
+        Table(
+            f"{FLEET_SHARDS} shards starting, IDENTIFY window {WINDOW} s (Discord's: 5 s)",
+            ["max_concurrency", "sessions started", "all shards ready", "ideal", "refused"],
+            rows,
+        )
+    )
+    report.targets.append(
+        Target("no IDENTIFY refused at start-up", refused == 0, f"{refused} refused (4008)")
+    )
+
+
 def run(quick: bool) -> Report:
     servers = 500 if quick else 5000
     with tempfile.TemporaryDirectory(prefix="bench-shards-") as tmp, restored_endpoints():
         result = asyncio.run(_measure(servers, Path(tmp) / "bot.sqlite3"))
+        fleet = Report(NAME, "", "", {})
+        _fleet_table(fleet, Path(tmp) / "bot.sqlite3")
     ideal = servers / GLOBAL_LIMIT
     seconds = float(result["seconds_to_last_post"])
     report = Report(
@@ -171,5 +224,7 @@ def run(quick: bool) -> Report:
         f"{result['requests']:,} requests. Both bots run in one process on one event loop; "
         "separate processes on PostgreSQL are not measured here."
     )
-    report.data = {"ideal_seconds": ideal, **result}
+    report.data = {"ideal_seconds": ideal, **result, **fleet.data}
+    report.tables += fleet.tables
+    report.targets += fleet.targets
     return report

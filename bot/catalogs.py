@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.domain.catalog import DeckCatalog
 from bot.domain.decks import Deck, DeckError
@@ -70,12 +70,14 @@ class Catalogs:
         """The servers' catalogs in memory now, least recently used first."""
         return {guild_id: catalog for guild_id, (_, catalog) in self._cache.items()}
 
-    async def warm(self) -> None:
+    async def warm(self, owns: Callable[[int], bool] = lambda _: True) -> None:
         """Load imported decks before members ask: validating thousands of cards can take
-        longer than the 3 s an interaction (or an autocomplete) may wait."""
+        longer than the 3 s an interaction (or an autocomplete) may wait. Only of the
+        servers ``owns`` accepts: those on this process's shards."""
         try:
             for guild_id in await self.db.guilds_with_server_decks(SERVER_CATALOG_CACHE):
-                await self.for_guild(guild_id)
+                if owns(guild_id):
+                    await self.for_guild(guild_id)
         except Exception:  # a cold cache is slower, not broken
             log.exception("could not preload server decks")
 

@@ -179,7 +179,7 @@ class QuizBot(commands.AutoShardedBot):
         else:
             self.synced = "skipped"
             log.info("command sync skipped: the process that runs shard 0 syncs")
-        self.warming = asyncio.create_task(self.catalogs.warm())
+        self.warming = asyncio.create_task(self.catalogs.warm(self.owns_guild))
 
     async def plan_shards(self) -> None:
         """Ask Discord for the shard count (unless set) and the session start budget, pick

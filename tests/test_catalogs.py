@@ -67,3 +67,15 @@ async def test_an_unchanged_server_is_served_from_memory(
     await here.save(server_deck("Mine", "This"), replace=False, max_decks=50)
     first = await here.for_guild(GUILD)
     assert await here.for_guild(GUILD) is first
+
+
+async def test_warming_loads_only_the_servers_this_process_runs(
+    two_processes: tuple[Catalogs, Catalogs],
+) -> None:
+    here, there = two_processes
+    other = ServerDeck(**{**server_deck("Theirs", "That").__dict__, "guild_id": GUILD + 1})
+    await here.db.upsert_guild(GUILD + 1, "Elsewhere", NOW)
+    await here.save(server_deck("Mine", "This"), replace=False, max_decks=50)
+    await here.save(other, replace=False, max_decks=50)
+    await there.warm(lambda guild_id: guild_id == GUILD)
+    assert list(there.cached()) == [GUILD]
