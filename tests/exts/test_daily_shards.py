@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
 from pathlib import Path
 
+import discord
 import pytest
 
 from bot.domain.daily import ChallengeState
@@ -167,3 +168,38 @@ async def test_a_claim_whose_holder_died_is_taken_over_when_its_lease_ends(
     ]
     assert challenge.state is ChallengeState.POSTED
     assert challenge.message_id == int(posts(fake, channel)[0]["id"])
+
+
+async def test_daily_post_while_another_process_sends_says_it_is_on_its_way(
+    fake: FakeDiscord, pair: tuple[BotRunner, BotRunner]
+) -> None:
+    first, second = pair  # both run every shard; the fake sends commands to the second
+    await first.start()
+    await second.start()
+    [[channel]] = (await servers_due(fake, db_of(first), 1, 1, first.clock.now)).values()
+    guild_id = int(channel.guild_id or 0)
+    admin = fake.add_member(guild_id, "admin", permissions=discord.Permissions(manage_guild=True))
+    await fake.sync_gateway()
+    first.clock.now = DUE
+    poster = daily_cog(first).poster
+    send = poster._send  # noqa: SLF001 - the seam the first process is held at, mid-send
+    sending, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_send(challenge: DailyChallenge) -> int:
+        sending.set()
+        await release.wait()
+        return await send(challenge)
+
+    poster._send = slow_send  # type: ignore[method-assign]  # noqa: SLF001 - see above
+    first_run = asyncio.create_task(daily_cog(first).scheduler.run_due())
+    await sending.wait()
+    it = await fake.invoke_slash("daily post", {}, user=admin, channel=channel)
+    await it.wait_final()
+    assert it.followups or it.message
+    reply = (it.followups[-1] if it.followups else it.message or {})["content"]
+    assert (
+        reply == f"Today's challenge is being posted right now; it will appear in <#{channel.id}>."
+    )
+    release.set()
+    await first_run
+    assert len(posts(fake, channel)) == 1
