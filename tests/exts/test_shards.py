@@ -4,14 +4,16 @@ start budget, and command sync by one process only."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.domain.shards import ShardPlan, shard_of
-from bot.shards import SessionStartsSpentError
+from bot.shards import IdentifyTurns, SessionStartsSpentError
 from tests.exts.test_process import _env
 from tests.fakediscord import FakeDiscord, Guild
 from tests.harness import BotRunner, FakeClock
@@ -143,3 +145,23 @@ def test_servers_land_on_the_shard_discord_sends_them_to() -> None:
     assert shard_of(0, 4) == 0
     assert shard_of((5 << 22) | 12345, 4) == 1
     assert shard_of(175928847299117063, 16) == (175928847299117063 >> 22) % 16
+
+
+class RecordingFleet:
+    """A fleet's turns that only records which bucket each IDENTIFY asked for."""
+
+    def __init__(self) -> None:
+        self.turns: list[tuple[int, float]] = []
+
+    @contextlib.asynccontextmanager
+    async def turn(self, bucket: int, window: float) -> AsyncIterator[None]:
+        self.turns.append((bucket, window))
+        yield
+
+
+async def test_each_identify_asks_the_fleet_for_its_buckets_turn() -> None:
+    fleet = RecordingFleet()
+    turns = IdentifyTurns(max_concurrency=4, window=5.0, fleet=fleet)
+    for shard_id in (0, 5, 6, 11):
+        await turns.take(shard_id)
+    assert fleet.turns == [(0, 5.0), (1, 5.0), (2, 5.0), (3, 5.0)]
