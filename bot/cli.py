@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="connect to Discord and serve (the default)")
     sub.add_parser("migrate", help="apply database migrations and print the schema version")
     sub.add_parser("sync", help="run the bot once with a forced global command sync")
+    cluster = sub.add_parser(
+        "cluster", help="run N local processes that split the shards; restart any that dies"
+    )
+    cluster.add_argument("--processes", type=int, required=True, help="how many processes")
 
     decks = sub.add_parser("decks", help="deck tools")
     deck_sub = decks.add_subparsers(dest="decks_command", required=True)
@@ -73,6 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if command == "decks":
             return check_decks(args.paths or [settings.decks_dir])
+        if command == "cluster":
+            from bot.cluster import run_cluster
+
+            return asyncio.run(run_cluster(settings, args.processes))
         if command == "migrate":
             return asyncio.run(_migrate(settings.database_path))
         if command == "practice":

@@ -462,7 +462,9 @@ class _SessionQuestions:
     """The questions of recent sessions, by session id.
 
     A session's questions never change once it is stored, so every click after the
-    first reads only the session's counters.
+    first reads only the session's counters. That holds across processes sharing the
+    database too: the session's row (its counters, its status, whether it still exists)
+    is read from the database at every click, and a session id is never used again.
     """
 
     def __init__(self, size: int) -> None:

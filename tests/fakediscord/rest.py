@@ -115,6 +115,7 @@ class RestApi:
                 path,
                 _major(params),
                 global_exempt=path.startswith("/interactions/"),
+                token=request.headers.get(hdrs.AUTHORIZATION, ""),
             )
             headers, injected = verdict.headers, verdict.injected
             if verdict.refusal is not None:
