@@ -357,8 +357,8 @@ async def test_forged_input_is_refused_politely_with_nothing_stored(
         assert it.ephemeral and it.message is not None, custom_id
     # Forms are not on a message: each one is checked against the round it names.
     refusals = {
-        f"round:{choice.id}:0:modal": "That round is played in <#%d>, not here; nothing was "
-        "stored." % server.channel.id,
+        f"round:{choice.id}:0:modal": f"That round is played in <#{server.channel.id}>, not "
+        "here; nothing was stored.",
         f"round:{typed.id}:1:modal": "This question is closed; watch for the next one.",
         f"round:{typed.id}:0:a": "I don't know that form (any more). Run the command again "
         "for a fresh one.",
@@ -372,6 +372,27 @@ async def test_forged_input_is_refused_politely_with_nothing_stored(
         await forged.wait_response()
         assert forged.ephemeral and forged.message is not None
         assert forged.message["content"] == refusal, custom_id
+    # A form opened for a typed round, sent to the multiple-choice round that followed it.
+    third = fake.add_text_channel(server.guild.id, "third")
+    await fake.sync_gateway()
+    await start_round(fake, third, server.alice, mode="typed")
+    opened = await fake.click(await question(fake, third, 1), "Answer", user=server.bob)
+    await opened.wait_response()
+    await slash(fake, "round stop", third, server.alice)
+    await start_round(fake, third, server.alice)
+    await fake.wait_for_message(
+        third, lambda m: is_question(1)(m) and m["components"][0]["components"][0]["label"] == "A"
+    )
+    following = await current_round(runner, third)
+    assert following.mode == "multiple-choice"
+    forged = await fake.submit_modal(
+        opened, {"answer": "A"}, forged=True, custom_id=f"round:{following.id}:0:modal"
+    )
+    await forged.wait_response()
+    assert forged.message is not None
+    assert forged.message["content"] == (
+        "That is not how this question is answered; use its own buttons."
+    )
     assert rows(runner, "SELECT COUNT(*) FROM answers") == [(0,)]
     assert rows(runner, "SELECT COUNT(*) FROM round_answers") == [(0,)]
 
