@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 
-from bot.domain.rounds import hint
+from bot.domain.rounds import EndReason, hint
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner, FakeClock
@@ -17,6 +17,7 @@ from tests.helpers.rounds import (
     advance,
     click,
     current_round,
+    database,
     fields,
     is_final,
     is_question,
@@ -417,3 +418,33 @@ async def test_300_members_click_one_question_within_a_second(
     assert fields(_now(fake, first))["Answers"] == "300 members answered so far."
     assert rows(runner, "SELECT COUNT(*), COUNT(DISTINCT user_id) FROM answers") == [(300, 300)]
     assert rows(runner, "SELECT COUNT(*) FROM round_answers") == [(300,)]
+
+
+async def test_rounds_are_not_played_in_dms(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    dm = fake.open_dm(server.alice)
+    it = await fake.invoke_slash("round start", {}, user=server.alice, channel=dm)
+    await it.wait_final()
+    assert it.ephemeral and it.message is not None
+    assert it.message["content"].startswith(
+        "Rounds are played together in a server's channel, not in DMs."
+    )
+    assert rows(runner, "SELECT COUNT(*) FROM rounds") == [(0,)]
+
+
+async def test_a_question_posted_while_its_round_stops_never_opens(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    await start_round(fake, server.channel, server.alice, questions=3, seconds=10)
+    await question(fake, server.channel, 1)
+    await advance(runner, clock, 10)
+    asking = await current_round(runner, server.channel)  # in the pause before question 2
+    await database(runner).advance_round(asking.id, 0, clock.now)
+    asking = await current_round(runner, server.channel)
+    # The round is stopped while its timer's step is posting question 2.
+    await database(runner).end_round(asking.id, EndReason.STOPPED, clock.now, by=server.alice.id)
+    await rounds_cog(runner)._ask(asking, clock.now)  # noqa: SLF001 - the step itself
+    second = await question(fake, server.channel, 2)
+    assert fields(second)["Round"] == "Stopped before this question was revealed."
+    assert all(c.get("disabled") for c in second["components"][0]["components"])

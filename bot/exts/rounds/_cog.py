@@ -372,9 +372,19 @@ class Rounds(commands.Cog):
             await self._failed(round_, error, now)
             return
         due = hint_at(now, closes) if typed else closes
-        await self.bot.db.question_posted(
+        if await self.bot.db.question_posted(
             round_.id, index, message_id=message.id, now=now, closes_at=closes, due_at=due
-        )
+        ):
+            return
+        # Stopped while the question was being posted: it never opens.
+        try:
+            await replies.edit(
+                message,
+                embed=render.stopped_question_embed(round_, index),
+                view=answer_view(round_.id, index, typed=typed, closed=True),
+            )
+        except discord.HTTPException as error:
+            log.warning("could not close round %s's last question: %s", round_.id, error)
 
     async def _hint(self, round_: Round, closes: datetime) -> None:
         async with self.live.lock(round_.id):

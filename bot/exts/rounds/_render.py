@@ -39,7 +39,7 @@ def _title(round_: Round, index: int) -> str:
 
 def _footer(round_: Round) -> str:
     topic = f" · {round_.topic}" if round_.topic else ""
-    return clip(f"{round_.deck_id}{topic} · started by a member · 1 point, +1 fastest", 2048)
+    return clip(f"{round_.deck_id}{topic} · 1 point a right answer, +1 for the fastest", 2048)
 
 
 def _question_text(embed: discord.Embed, round_: Round, index: int, marks: bool) -> None:
