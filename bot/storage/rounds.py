@@ -30,7 +30,6 @@ from bot.domain.rounds import (
     Standing,
     deadline_after_restart,
     ends_after,
-    points_for,
     reveal_early,
     scoreboard,
     winner,
@@ -134,6 +133,19 @@ def _round(row: Sequence[Any]) -> Round:
         started_at=from_ms(int(row[21])),
         ended_at=_ms(row[22]),
     )
+
+
+class _Refused(Exception):
+    """Rolls an answer's transaction back, carrying why it was refused."""
+
+    def __init__(self, result: RoundAnswerResult) -> None:
+        super().__init__(result.outcome.value)
+        self.result = result
+
+
+# Rounds as they started, by (database, id): their questions, channel and deck never change.
+_FIXED: dict[tuple[str, int], Round] = {}
+_FIXED_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -502,84 +514,116 @@ class RoundQueries(Connection):
         first right answer), as an answer row of the bot's (leaderboards, seasons,
         spaced repetition) and a round row. When everyone who answered an earlier
         question has answered this one, the question closes now. None if there is no
-        such round.
+        such round. A refused answer stores nothing, not even the member's name.
+
+        What never changes in a round (its questions, channel, deck) is read once and
+        kept; whether the question is open is checked by the round row's own insert.
         """
-        async with self.write() as conn:
-            current = await _read_round(conn, round_id)
-            if current is None:
-                return None
-            if channel_id != current.channel_id:
-                return RoundAnswerResult(RoundAnswerOutcome.ELSEWHERE, current)
-            if not current.is_open(index):
-                return RoundAnswerResult(RoundAnswerOutcome.CLOSED, current)
-            earlier = await fetchone(
-                conn,
-                "SELECT choice FROM round_answers "
-                "WHERE round_id = ? AND question_index = ? AND user_id = ?",
-                (round_id, index, member.user_id),
-            )
-            if earlier is not None:
-                return RoundAnswerResult(RoundAnswerOutcome.DUPLICATE, current, str(earlier[0]))
-            judged = judge(current.questions[index])
-            if judged is None:
-                return RoundAnswerResult(RoundAnswerOutcome.WRONG_KIND, current)
-            choice, correct = judged
-            first_right = False
-            if correct:
-                first_right = (
-                    await fetchone(
-                        conn,
-                        "SELECT 1 FROM round_answers WHERE round_id = ? AND question_index = ? "
-                        "AND correct = 1 LIMIT 1",
-                        (round_id, index),
-                    )
-                ) is None
-            points = points_for(correct, first_right=first_right)
-            shown = current.shown_at or now
-            response_ms = max(0, int((now - shown).total_seconds() * 1000))
-            await write_member(conn, member, now)
-            await conn.execute(
-                "INSERT INTO round_answers (round_id, question_index, user_id, choice, correct, "
-                "points, response_ms, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (round_id, index, member.user_id, choice, int(correct), points, response_ms,
-                 to_ms(now)),
-            )  # fmt: skip
-            question = current.questions[index]
-            answer = NewAnswer(
-                user_id=member.user_id,
-                guild_id=current.guild_id,
-                deck_id=current.deck_id,
-                card_id=question.card_id,
-                mode=current.mode,
-                correct=correct,
-                answered_at=now,
-                points=points,
-                response_ms=response_ms,
-                session_id=f"round:{round_id}:{member.user_id}",
-                question_index=index,
-            )
-            answer_id = await insert_answer(conn, answer)
-            if answer_id is None:  # the round row above is unique too: never here
-                raise ValueError("a round answer was stored twice")
-            await remember(conn, answer.stored_as(answer_id))
-            reveal_now = False
-            if index > 0:
-                waiting = await fetchone(
+        fixed = await self._fixed_round(round_id)
+        if fixed is None:
+            return None
+        if channel_id != fixed.channel_id:
+            return RoundAnswerResult(RoundAnswerOutcome.ELSEWHERE, fixed)
+        if not 0 <= index < fixed.total:
+            return RoundAnswerResult(RoundAnswerOutcome.CLOSED, fixed)
+        question = fixed.questions[index]
+        judged = judge(question)
+        if judged is None:
+            return RoundAnswerResult(RoundAnswerOutcome.WRONG_KIND, fixed)
+        choice, correct = judged
+        at = to_ms(now)
+        try:
+            async with self.write() as conn:
+                await write_member(conn, member, now)
+                row = await fetchone(
                     conn,
-                    "SELECT COUNT(DISTINCT p.user_id), COUNT(DISTINCT p.user_id) - "
-                    "COUNT(DISTINCT a.user_id) FROM round_answers p LEFT JOIN round_answers a "
-                    "ON a.round_id = p.round_id AND a.question_index = ? AND a.user_id = p.user_id "
-                    "WHERE p.round_id = ? AND p.question_index < ?",
-                    (index, round_id, index),
+                    "INSERT INTO round_answers (round_id, question_index, user_id, choice, "
+                    "correct, points, response_ms, answered_at) "
+                    "SELECT r.id, ?, ?, ?, ?, CASE WHEN ? = 0 THEN 0 WHEN EXISTS ("
+                    "SELECT 1 FROM round_answers f WHERE f.round_id = r.id "
+                    "AND f.question_index = ? AND f.correct = 1) THEN 1 ELSE 2 END, "
+                    "CASE WHEN ? > r.shown_at THEN ? - r.shown_at ELSE 0 END, ? "
+                    "FROM rounds r WHERE r.id = ? AND r.state = 'running' "
+                    "AND r.phase = 'question' AND r.position = ? "
+                    "ON CONFLICT (round_id, question_index, user_id) DO NOTHING "
+                    "RETURNING points, response_ms",
+                    (index, member.user_id, choice, int(correct), int(correct), index,
+                     at, at, at, round_id, index),
+                )  # fmt: skip
+                if row is None:
+                    raise _Refused(await self._refusal(conn, round_id, index, member.user_id))
+                points, response_ms = int(row[0]), int(row[1])
+                answer = NewAnswer(
+                    user_id=member.user_id,
+                    guild_id=fixed.guild_id,
+                    deck_id=fixed.deck_id,
+                    card_id=question.card_id,
+                    mode=fixed.mode,
+                    correct=correct,
+                    answered_at=now,
+                    points=points,
+                    response_ms=response_ms,
+                    session_id=f"round:{round_id}:{member.user_id}",
+                    question_index=index,
                 )
-                assert waiting is not None
-                reveal_now = reveal_early(int(waiting[0]), int(waiting[1]))
-            if reveal_now:
-                await conn.execute(
-                    "UPDATE rounds SET closes_at = ? WHERE id = ?", (to_ms(now), round_id)
-                )
-                await _set_timer(conn, round_id, now)
-            return RoundAnswerResult(RoundAnswerOutcome.RECORDED, current, choice, reveal_now)
+                answer_id = await insert_answer(conn, answer)
+                if answer_id is None:  # the round row above is unique too: never here
+                    raise ValueError("a round answer was stored twice")
+                await remember(conn, answer.stored_as(answer_id))
+                reveal_now = index > 0 and await self._everyone_answered(conn, round_id, index)
+                if reveal_now:
+                    await conn.execute(
+                        "UPDATE rounds SET closes_at = ? WHERE id = ?", (at, round_id)
+                    )
+                    await _set_timer(conn, round_id, now)
+        except _Refused as refused:  # rolled back: the member's name is not kept either
+            return refused.result
+        return RoundAnswerResult(RoundAnswerOutcome.RECORDED, fixed, choice, reveal_now)
+
+    async def _fixed_round(self, round_id: int) -> Round | None:
+        """A round as it started: only its unchanging parts may be read from this."""
+        key = (str(self.path), round_id)
+        found = _FIXED.get(key)
+        if found is None:
+            row = await self._fetchone(
+                f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE id = ?", (round_id,)
+            )
+            if row is None:
+                return None
+            found = _FIXED[key] = _round(row)
+            while len(_FIXED) > _FIXED_KEPT:
+                del _FIXED[next(iter(_FIXED))]
+        return found
+
+    @staticmethod
+    async def _refusal(
+        conn: aiosqlite.Connection, round_id: int, index: int, user_id: int
+    ) -> RoundAnswerResult:
+        current = await _read_round(conn, round_id)
+        assert current is not None
+        if not current.is_open(index):
+            return RoundAnswerResult(RoundAnswerOutcome.CLOSED, current)
+        earlier = await fetchone(
+            conn,
+            "SELECT choice FROM round_answers "
+            "WHERE round_id = ? AND question_index = ? AND user_id = ?",
+            (round_id, index, user_id),
+        )
+        choice = None if earlier is None else str(earlier[0])
+        return RoundAnswerResult(RoundAnswerOutcome.DUPLICATE, current, choice)
+
+    @staticmethod
+    async def _everyone_answered(conn: aiosqlite.Connection, round_id: int, index: int) -> bool:
+        waiting = await fetchone(
+            conn,
+            "SELECT COUNT(DISTINCT p.user_id), COUNT(DISTINCT p.user_id) - "
+            "COUNT(DISTINCT a.user_id) FROM round_answers p LEFT JOIN round_answers a "
+            "ON a.round_id = p.round_id AND a.question_index = ? AND a.user_id = p.user_id "
+            "WHERE p.round_id = ? AND p.question_index < ?",
+            (index, round_id, index),
+        )
+        assert waiting is not None
+        return reveal_early(int(waiting[0]), int(waiting[1]))
 
     async def count_round_answers(self, round_id: int, index: int) -> int:
         row = await self._fetchone(
