@@ -448,3 +448,20 @@ async def test_a_question_posted_while_its_round_stops_never_opens(
     second = await question(fake, server.channel, 2)
     assert fields(second)["Round"] == "Stopped before this question was revealed."
     assert all(c.get("disabled") for c in second["components"][0]["components"])
+
+
+async def test_no_card_repeats_and_the_channel_sees_its_oldest_cards_last(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    await start_round(fake, server.channel, server.alice, questions=1, seconds=5)
+    await question(fake, server.channel, 1)
+    first = await current_round(runner, server.channel)
+    await advance(runner, clock, 5)  # its only question: the round is over
+    await fake.wait_for_message(server.channel, is_final)
+    clock.advance(minutes=1)
+    await start_round(fake, server.channel, server.bob, questions=50, seconds=5)
+    second = await current_round(runner, server.channel)
+    assert second.id != first.id
+    cards = [q.card_id for q in second.questions]
+    assert len(cards) == len(set(cards)) == 39  # the whole deck, each card once
+    assert cards[-1] == first.questions[0].card_id  # the one this channel saw is last
