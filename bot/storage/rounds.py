@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -534,7 +534,8 @@ class RoundQueries(Connection):
         at = to_ms(now)
         try:
             async with self.write() as conn:
-                await write_member(conn, member, now)
+                # The server's row exists since the round started: only the member's name.
+                await write_member(conn, replace(member, guild_id=None), now)
                 row = await fetchone(
                     conn,
                     "INSERT INTO round_answers (round_id, question_index, user_id, choice, "

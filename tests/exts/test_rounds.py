@@ -117,6 +117,15 @@ async def test_the_question_is_revealed_early_once_every_player_answered(
     await advance(runner, clock, 30)
     await advance(runner, clock, 3)
     second = await question(fake, server.channel, 2)
+    status = await slash(fake, "round status", server.channel, bob)
+    assert status.ephemeral and status.message is not None
+    assert status.message["embeds"][0]["description"] == (
+        f"Question 2 of 3 · started by <@{alice.id}> · 30 s per question"
+    )
+    assert fields(status.message)["Scores"] == (
+        f"**1.** <@{alice.id}> · 2 points · 1 right · avg 0.0 s\n"
+        f"**2.** <@{bob.id}> · 0 points · 0 right"
+    )
     await click(fake, second, right_letter(found, 1), bob)
     await run_due(runner)
     assert "Results" not in fields(_now(fake, second)), "alice has not answered yet"
