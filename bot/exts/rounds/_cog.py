@@ -445,21 +445,23 @@ class Rounds(commands.Cog):
         if ended is None:
             return None
         final, standings = ended
+        # As the round was when it ended (a reveal just before would have moved it on).
         if (
             reason is EndReason.STOPPED
-            and round_.phase is Phase.QUESTION
-            and round_.message_id is not None
+            and final.phase is Phase.QUESTION
+            and final.message_id is not None
         ):
             try:
-                await replies.edit(
-                    self._channel(round_).get_partial_message(round_.message_id),
-                    embed=render.stopped_question_embed(round_, round_.position),
-                    view=answer_view(
-                        round_.id, round_.position, typed=round_.mode is Mode.TYPED, closed=True
-                    ),
-                )
+                async with self.live.lock(final.id):
+                    await replies.edit(
+                        self._channel(final).get_partial_message(final.message_id),
+                        embed=render.stopped_question_embed(final, final.position),
+                        view=answer_view(
+                            final.id, final.position, typed=final.mode is Mode.TYPED, closed=True
+                        ),
+                    )
             except discord.HTTPException as error:
-                log.warning("could not mark round %s's question stopped: %s", round_.id, error)
+                log.warning("could not mark round %s's question stopped: %s", final.id, error)
         if post:
             await self._post_final(final, reason, standings)
         return ended
