@@ -540,10 +540,12 @@ class RoundQueries(Connection):
                     conn,
                     "INSERT INTO round_answers (round_id, question_index, user_id, choice, "
                     "correct, points, response_ms, answered_at) "
-                    "SELECT r.id, ?, ?, ?, ?, CASE WHEN ? = 0 THEN 0 WHEN EXISTS ("
+                    # Typed casts: PostgreSQL does not infer a select list's parameters.
+                    "SELECT r.id, CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS TEXT), "
+                    "CAST(? AS INTEGER), CASE WHEN ? = 0 THEN 0 WHEN EXISTS ("
                     "SELECT 1 FROM round_answers f WHERE f.round_id = r.id "
                     "AND f.question_index = ? AND f.correct = 1) THEN 1 ELSE 2 END, "
-                    "CASE WHEN ? > r.shown_at THEN ? - r.shown_at ELSE 0 END, ? "
+                    "CASE WHEN ? > r.shown_at THEN ? - r.shown_at ELSE 0 END, CAST(? AS BIGINT) "
                     "FROM rounds r WHERE r.id = ? AND r.state = 'running' "
                     "AND r.phase = 'question' AND r.position = ? "
                     "ON CONFLICT (round_id, question_index, user_id) DO NOTHING "
