@@ -18,7 +18,16 @@ import traceback
 from bench._common import RESULTS_DIR, Report, machine, secs, write_json
 
 # In the order `make bench` runs them; storage goes last, it is the longest.
-BENCHMARKS = ("latency", "fanout", "shards", "decks", "startup", "charts", "storage")
+BENCHMARKS = (
+    "latency",
+    "rounds",
+    "fanout",
+    "shards",
+    "decks",
+    "startup",
+    "charts",
+    "storage",
+)
 
 
 def _parser() -> argparse.ArgumentParser:

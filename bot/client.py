@@ -30,6 +30,7 @@ from bot.exts.buttons import ClickHandler, PersistentButton, State
 from bot.interactions import InFlight, QuizTree
 from bot.shards import IDENTIFY_WINDOW, FleetTurns, GatewayInfo, IdentifyTurns, check_session_starts
 from bot.storage import Database
+from bot.timers import Timers
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,8 @@ class QuizBot(commands.AutoShardedBot):
         self._force_global_sync = force_global_sync
         self._forms: dict[re.Pattern[str], FormHandler] = {}
         self._buttons: dict[type[PersistentButton[Any]], ClickHandler[Any]] = {}
+        # Every stored deadline is served by this one loop (features register their kinds).
+        self.timers = Timers(self)
 
     def add_form(self, pattern: re.Pattern[str], handler: FormHandler) -> None:
         """Hand to `handler` the modal submits whose custom_id matches `pattern` in full."""
@@ -304,6 +307,7 @@ class QuizBot(commands.AutoShardedBot):
         if self.warming is not None:
             self.warming.cancel()
         await self._drain()
+        await self.timers.stop()
         await super().close()
 
     async def _drain(self) -> None:

@@ -49,6 +49,7 @@ from bot.storage.models import (
 )
 from bot.storage.progress import ProgressQueries
 from bot.storage.reviews import ReviewQueries, remember, review_answers_behind_the_mark
+from bot.storage.rounds import RoundQueries
 from bot.storage.server_decks import ServerDeckQueries
 from bot.storage.stats import StatsQueries
 
@@ -103,7 +104,13 @@ async def _migrate(writer: aiosqlite.Connection, path: Path, migrations_dir: Pat
 
 
 class Database(
-    StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, ProgressQueries, Connection
+    StatsQueries,
+    DailyQueries,
+    ReviewQueries,
+    ServerDeckQueries,
+    ProgressQueries,
+    RoundQueries,
+    Connection,
 ):
     """The bot's database: a write and a read connection, every query as a typed method.
 

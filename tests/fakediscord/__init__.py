@@ -53,7 +53,8 @@ Faults: ``fake.ack_deadline = 0.1``; ``fake.token_ttl``; ``fake.set_route_limit(
 (``resumable=False`` or ``code=4000`` too); ``await fake.request_reconnect()`` (op 7);
 ``await fake.invalidate_session()`` (op 9); ``await fake.wait_disconnected()``.
 World changes the bot is told about: ``fake.delete_channel(chan)`` (REST then 404s),
-``fake.set_bot_channel_permissions(chan, Permissions(view_channel=True))``.
+``fake.set_bot_channel_permissions(chan, Permissions(view_channel=True))``; and one it is
+not (no guild messages intent): ``fake.delete_message(message)`` (REST then 404s).
 """
 
 from .errors import ApiError, DriverError, InteractionFailed, RecordedRequest, Violation

@@ -253,6 +253,15 @@ class FakeDiscord(UserActions):
         removed = self.world.remove_channel(channel.id if isinstance(channel, Channel) else channel)
         self.gateway.dispatch("CHANNEL_DELETE", removed.payload())
 
+    def delete_message(self, message: JSONDict | int) -> None:
+        """A moderator deletes a message. The bot, without the guild messages intent, is
+        not told: REST calls on that message then 404 with Unknown Message."""
+        message_id = int(message["id"]) if isinstance(message, dict) else message
+        stored = self.store.get(message_id)
+        if stored is None:
+            raise DriverError(f"there is no message {message_id} to delete")
+        self.store.delete(stored)
+
     def set_bot_channel_permissions(
         self, channel: Channel | int, permissions: PermissionsLike
     ) -> None:

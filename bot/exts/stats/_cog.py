@@ -259,6 +259,7 @@ class Stats(commands.Cog):
         recalled, reviewed = await db.retention_since(target.id, now - timedelta(days=30))
         first_day = today - timedelta(days=ACTIVITY_DAYS - 1)
         since, _ = local_day_bounds(first_day, zone)
+        rounds_played, rounds_won = await db.round_record(guild_id, target.id)
         view = render.StatsView(
             name=target.display_name,
             place="this server" if guild_id is not None else "all servers and DMs",
@@ -276,6 +277,8 @@ class Stats(commands.Cog):
             recalled=recalled,
             reviewed=reviewed,
             mature=await db.mature_cards(target.id),
+            rounds_played=rounds_played,
+            rounds_won=rounds_won,
         )
         message: dict[str, Any] = {"embed": render.stats_embed(view), "ephemeral": True}
         if totals.answers:

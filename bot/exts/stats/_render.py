@@ -230,6 +230,8 @@ class StatsView:
     reviewed: int = 0
     mature: int = 0  # cards whose review interval reached 21 days
     deck_note: str | None = None  # which deck the topics are of, when none was named
+    rounds_played: int = 0  # live rounds (`/round`) the member answered in
+    rounds_won: int = 0
 
 
 def stats_embed(view: StatsView) -> discord.Embed:
@@ -257,6 +259,7 @@ def stats_embed(view: StatsView) -> discord.Embed:
         retention = "no reviews in 30 days"
     embed.add_field(name="Retention (30 days)", value=retention)
     embed.add_field(name="Mature cards", value=str(view.mature))
+    embed.add_field(name="Rounds", value=f"{view.rounds_played} played · {view.rounds_won} won")
     if view.deck_title is not None:
         embed.add_field(
             name=clip(f"Topics of {literal(view.deck_title)}, weakest first", 256),
