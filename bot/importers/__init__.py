@@ -7,10 +7,10 @@ what it cannot read. The readers never touch Discord or the bot's database.
 
 from __future__ import annotations
 
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Final
 
-from bot.importers.anki import read_anki
+from bot.importers.anki import read_anki, read_bare_collection
 from bot.importers.assemble import ImportResult, assemble, slugify
 from bot.importers.model import (
     CLI_LIMITS,
@@ -26,8 +26,10 @@ from bot.importers.tables import looks_like_markdown_table, read_delimited, read
 from bot.importers.text import decode_text
 
 ANKI_SUFFIXES: Final = (".apkg", ".colpkg")
+# A collection's SQLite file on its own, as repositories often commit `collection.anki2`.
+COLLECTION_SUFFIXES: Final = (".anki2", ".anki21")
 TEXT_SUFFIXES: Final = (".csv", ".tsv", ".txt", ".md", ".markdown")
-SUPPORTED_SUFFIXES: Final = TEXT_SUFFIXES + ANKI_SUFFIXES
+SUPPORTED_SUFFIXES: Final = TEXT_SUFFIXES + ANKI_SUFFIXES + COLLECTION_SUFFIXES
 
 
 def _suffix(filename: str) -> str:
@@ -51,14 +53,32 @@ def check_upload(filename: str, size: int, limits: ImportLimits) -> None:
         )
 
 
-def read_file(data: bytes, filename: str, limits: ImportLimits) -> RawDeck:
-    """The cards of a file, read by the reader its name's suffix calls for."""
-    check_upload(filename, len(data), limits)
+def read_file(
+    data: bytes | Path,
+    filename: str,
+    limits: ImportLimits,
+    *,
+    deck: str | None = None,
+    media_dir: Path | None = None,
+) -> RawDeck:
+    """The cards of a file, read by the reader its name's suffix calls for.
+
+    `data` may be the path of the file: an Anki package is then read from disk, never
+    held in memory whole. `deck` and `media_dir` concern Anki files only (see read_anki).
+    """
     suffix = _suffix(filename)
+    if isinstance(data, Path):
+        check_upload(filename, data.stat().st_size, limits)
+        if suffix in ANKI_SUFFIXES:
+            return read_anki(data, filename, limits, deck=deck, media_dir=media_dir)
+        data = data.read_bytes()
+    check_upload(filename, len(data), limits)
     if not data.strip():
         raise DeckImportError.single(filename, "the file is empty.")
     if suffix in ANKI_SUFFIXES:
-        return read_anki(data, filename, limits)
+        return read_anki(data, filename, limits, deck=deck, media_dir=media_dir)
+    if suffix in COLLECTION_SUFFIXES:
+        return read_bare_collection(data, filename, limits, deck=deck)
     text = decode_text(data, filename)
     if suffix in (".md", ".markdown"):
         return read_markdown(text, filename)
@@ -70,24 +90,27 @@ def read_file(data: bytes, filename: str, limits: ImportLimits) -> RawDeck:
 
 
 def import_deck(
-    data: bytes,
+    data: bytes | Path,
     filename: str,
     *,
     limits: ImportLimits,
     deck_id: str | None = None,
     title: str | None = None,
+    deck: str | None = None,
+    media_dir: Path | None = None,
 ) -> ImportResult:
     """Read a deck file of any supported format into a validated deck.
 
     Blocking (an Anki package is unpacked to a temporary file): run it in a thread from
     async code. Raises DeckImportError, listing every problem found, when no deck results.
     """
-    raw = read_file(data, filename, limits)
+    raw = read_file(data, filename, limits, deck=deck, media_dir=media_dir)
     return assemble(raw, filename=filename, limits=limits, deck_id=deck_id, title=title)
 
 
 __all__ = [
     "ANKI_SUFFIXES",
+    "COLLECTION_SUFFIXES",
     "CLI_LIMITS",
     "SERVER_LIMITS",
     "SUPPORTED_SUFFIXES",

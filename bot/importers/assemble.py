@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Final
 
@@ -14,9 +14,10 @@ from bot.domain.decks import (
     MAX_SOURCE,
     MAX_TITLE,
     MAX_TOPIC,
+    PICTURE_ONLY,
     Deck,
     DeckError,
-    front_key,
+    card_key,
     parse_deck_mapping,
 )
 from bot.domain.words import plural
@@ -24,6 +25,7 @@ from bot.importers.model import (
     DeckImportError,
     ImportLimits,
     ImportProblem,
+    PictureReport,
     RawDeck,
     Skipped,
     shown_name,
@@ -41,6 +43,9 @@ class ImportResult:
     deck: Deck
     skipped: tuple[Skipped, ...]
     format: str
+    # Anki packages: what became of the pictures, and why the title is what it is.
+    pictures: PictureReport = field(default_factory=PictureReport)
+    title_reason: str | None = None
 
 
 def slugify(text: str) -> str:
@@ -115,6 +120,9 @@ def assemble(
     cards: list[dict[str, str]] = []
     for card in raw.cards:
         front, back = card.front.strip(), card.back.strip()
+        # A side that is only a picture keeps the text decks give such sides.
+        front = front or (PICTURE_ONLY if card.front_image else "")
+        back = back or (PICTURE_ONLY if card.back_image else "")
         if not front and not back:
             skipped.append(Skipped(card.where, "empty row"))
         elif not front:
@@ -125,13 +133,13 @@ def assemble(
             skipped.append(Skipped(card.where, _too_long("front", front)))
         elif len(back) > MAX_CARD_TEXT:
             skipped.append(Skipped(card.where, _too_long("back", back)))
-        elif front_key(front) in seen:
-            skipped.append(
-                Skipped(card.where, f"duplicate of {seen[front_key(front)]} ({_clip(front, 40)})")
-            )
+        elif card_key(front, card.front_image) in seen:
+            first = seen[card_key(front, card.front_image)]
+            skipped.append(Skipped(card.where, f"duplicate of {first} ({_clip(front, 40)})"))
         else:
-            seen[front_key(front)] = card.where
+            seen[card_key(front, card.front_image)] = card.where
             entry = {"front": front, "back": back}
+            entry.update(_picture_fields(card.front_image, card.back_image, card.explanation))
             if card.topic:
                 topic = _clip(card.topic, MAX_TOPIC)
                 entry["topic"] = topics.setdefault(topic.casefold(), topic)
@@ -164,7 +172,21 @@ def assemble(
             filename,
             [ImportProblem(None, str(p).removeprefix(f"{filename}: ")) for p in error.problems],
         ) from None
-    return ImportResult(deck, tuple(skipped), raw.format)
+    return ImportResult(deck, tuple(skipped), raw.format, raw.pictures, raw.title_reason)
+
+
+def _picture_fields(
+    front_image: str | None, back_image: str | None, explanation: str | None
+) -> dict[str, str]:
+    """A card's pictures (and a cloze note's extra text), as the deck file names them."""
+    fields: dict[str, str] = {}
+    if front_image:
+        fields["front_image"] = front_image
+    if back_image:
+        fields["back_image"] = back_image
+    if explanation and len(explanation) <= MAX_CARD_TEXT:
+        fields["explanation"] = explanation
+    return fields
 
 
 def _position(skipped: Skipped) -> tuple[str, int]:

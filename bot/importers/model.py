@@ -61,6 +61,10 @@ class RawCard:
     back: str
     topic: str | None
     where: str
+    # Pictures: a file name in the media folder the import writes, one per side at most.
+    front_image: str | None = None
+    back_image: str | None = None
+    explanation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,31 @@ class RawDeck:
     title: str | None = None
     cards: list[RawCard] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    # Packages: why the title is what it is, and what became of the cards' pictures.
+    title_reason: str | None = None
+    pictures: PictureReport = field(default_factory=lambda: PictureReport())
+
+
+@dataclass
+class PictureReport:
+    """What became of the pictures the cards show: kept, or left out and why."""
+
+    kept: int = 0
+    kept_bytes: int = 0
+    left_out: list[Skipped] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The summary's lines about pictures; none when the file had none."""
+        if not self.kept and not self.left_out:
+            return []
+        lines = [
+            f"pictures: {self.kept} imported ({megabytes(self.kept_bytes)}), "
+            f"{len(self.left_out)} left out"
+        ]
+        lines += [f"  left out: {skipped}" for skipped in self.left_out[:3]]
+        if len(self.left_out) > 3:
+            lines.append(f"  …and {len(self.left_out) - 3} more left out")
+        return lines
 
 
 @dataclass(frozen=True)
