@@ -122,7 +122,7 @@ def test_the_zstd_compressed_anki21b_collection_wins_over_the_stub(newer_schema:
 
 def test_a_plain_anki21_collection_is_read_too() -> None:
     package = rezip({"collection.anki21": collection_of(apkg(SPANISH)), "media": b"{}"})
-    assert len(imported(package).deck.cards) == 4
+    assert len(imported(package).deck.cards) == 5
 
 
 # --------------------------------------------------------------------------- hostile
