@@ -1,0 +1,240 @@
+"""Anki collections as people export them: several decks and note types, and pictures."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bot.domain.decks import load_deck_file
+from bot.importers import CLI_LIMITS, SERVER_LIMITS, DeckImportError, ImportResult, import_deck
+from bot.importers.anki_notes import OCCLUSION_REASON
+from tests.importers.builders import (
+    CLOZE,
+    GIF,
+    OCCLUSION,
+    ONE_FIELD,
+    PNG,
+    REVERSED,
+    TYPE_IN,
+    Typed,
+    collection,
+    collection_of,
+    newer_media,
+    rezip,
+    with_media,
+    zip_bomb,
+)
+
+BME = [
+    Typed(REVERSED, ["alpha waves", "8-12 Hz"], "BME::EEG", ["rhythms"]),
+    Typed(REVERSED, ["beta waves", "13-30 Hz"], "BME::EEG", ["rhythms", "marked"]),
+    Typed(TYPE_IN, ["see lecture 3", "Unit of resistance", "ohm"], "BME::Circuits", ["-"]),
+    Typed(
+        CLOZE,
+        ["{{c1::Ohm}}'s law: {{c2::V = IR::formula}}", "Georg Ohm, 1827"],
+        "BME::Circuits",
+        ["leech"],
+    ),
+    Typed(
+        OCCLUSION,
+        ["464ff7a0b2c34e1f9a0d7e6c5b4a3f21-ao-1", "Heart", '<img src="heart.png">', "", "", ""],
+        "BME::Anatomy",
+    ),
+    Typed(REVERSED, ['<img src="heart.png">', "the heart"], "BME::Anatomy"),
+    Typed(REVERSED, ["Which wave is this?", '<img src="wave.gif">'], "BME::EEG"),
+]
+
+
+def imported(data: bytes, filename: str = "bme.apkg", **options: object) -> ImportResult:
+    return import_deck(data, filename, limits=CLI_LIMITS, **options)  # type: ignore[arg-type]
+
+
+def test_a_collection_reads_each_note_type_by_its_fields_and_subdecks_become_topics(
+    tmp_path: Path,
+) -> None:
+    package = collection(BME, {"heart.png": PNG, "wave.gif": GIF})
+    result = imported(package, media_dir=tmp_path)
+    deck = result.deck
+    assert deck.title == "BME"
+    assert result.title_reason == "the parent deck its 3 decks share"
+    assert [(c.front, c.back, c.topic) for c in deck.cards] == [
+        # genanki writes the notes deck by deck.
+        ("alpha waves", "8-12 Hz", "EEG"),
+        ("beta waves", "13-30 Hz", "EEG"),
+        ("Which wave is this?", "(picture)", "EEG"),
+        # "Type in the answer" whose first field is a note: the fields named Front and Back.
+        ("Unit of resistance", "ohm", "Circuits"),
+        # One card per cloze deletion; the other shown, a hint as [hint].
+        ("[...]'s law: V = IR", "Ohm", "Circuits"),
+        ("Ohm's law: [formula]", "V = IR", "Circuits"),
+        ("(picture)", "the heart", "Anatomy"),
+    ]
+    assert deck.cards[4].explanation == "Georg Ohm, 1827"
+    assert (deck.cards[6].front_image, deck.cards[2].back_image) == ("heart.png", "wave.gif")
+    assert deck.cards[2].picture_answer and not deck.cards[6].picture_answer
+    assert [str(s) for s in result.skipped] == [f"note 6: {OCCLUSION_REASON}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["heart.png", "wave.gif"]
+    assert (tmp_path / "heart.png").read_bytes() == PNG
+    assert result.pictures.kept == 2 and not result.pictures.left_out
+
+
+def test_newer_packages_zstd_compressed_media_are_read(tmp_path: Path) -> None:
+    package = newer_media(collection(BME, {"heart.png": PNG, "wave.gif": GIF}))
+    result = imported(package, media_dir=tmp_path)
+    assert result.pictures.kept == 2
+    assert (tmp_path / "wave.gif").read_bytes() == GIF
+
+
+def test_one_deck_of_a_collection_is_imported_by_name() -> None:
+    result = imported(collection(BME), deck="bme::eeg")
+    assert result.deck.title == "BME::EEG" and result.title_reason == "the deck chosen"
+    assert [c.front for c in result.deck.cards] == ["alpha waves", "beta waves"]
+    # The wave picture is not in this package: its card is left out, and said so.
+    assert [str(s) for s in result.skipped] == [
+        "note 3: its back is only a picture, which was left out"
+    ]
+    with pytest.raises(DeckImportError) as raised:
+        imported(collection(BME), deck="Chemistry")
+    assert str(raised.value) == (
+        "`bme.apkg` was not imported: it has no deck named `Chemistry`; its decks are "
+        "`BME::Anatomy`, `BME::Circuits`, `BME::EEG`."
+    )
+
+
+def test_decks_without_a_common_parent_take_the_file_name() -> None:
+    notes = [
+        Typed(REVERSED, ["hola", "hello"], "Spanish", ["greetings"]),
+        Typed(REVERSED, ["adiós", "goodbye"], "Spanish", ["greetings"]),
+        Typed(REVERSED, ["murmur", "abnormal heart sound"], "Old Decks::Board Review 2023"),
+    ]
+    result = imported(collection(notes), "my_collection.colpkg")
+    assert result.deck.title == "my collection"
+    assert result.title_reason == "the file's name: its decks share no parent deck"
+    assert [c.topic for c in result.deck.cards] == [
+        "Spanish",
+        "Spanish",
+        "Old Decks › Board Review 2023",
+    ]
+
+
+def test_a_collection_where_no_note_has_two_fields_is_refused_in_one_line() -> None:
+    notes = [Typed(ONE_FIELD, [f"word {i}"], "Words") for i in range(100)]
+    with pytest.raises(DeckImportError) as raised:
+        imported(collection(notes))
+    assert raised.value.lines() == [
+        "none of its 100 notes has two fields, so none makes a card with a front and a back."
+    ]
+
+
+def test_a_bare_collection_file_is_a_collection() -> None:
+    result = import_deck(collection_of(collection(BME)), "collection.anki2", limits=SERVER_LIMITS)
+    assert result.deck.title == "BME"
+    assert len(result.deck.cards) == 5
+    assert [str(s) for s in result.pictures.left_out] == [
+        "note 3: picture `wave.gif`: a bare collection holds none",
+        "note 7: picture `heart.png`: a bare collection holds none",
+    ]
+
+
+def test_pictures_are_checked_by_their_bytes_and_size(tmp_path: Path) -> None:
+    notes = [
+        Typed(REVERSED, ['<img src="fake.png">', "not a picture"], "Pics"),
+        Typed(REVERSED, ['<img src="big.png">', "too big"], "Pics"),
+        Typed(REVERSED, ['Caption <img src="drawing.svg">', "a drawing"], "Pics"),
+    ]
+    big = PNG + bytes(8 * 1024 * 1024)
+    package = collection(
+        notes, {"fake.png": b"MZ\x90\x00" * 10, "big.png": big, "drawing.svg": b"<svg/>"}
+    )
+    result = imported(package, media_dir=tmp_path)
+    assert [c.front for c in result.deck.cards] == ["Caption"]
+    assert [str(s) for s in result.pictures.left_out] == [
+        "note 1: picture `fake.png` is not a PNG, JPEG, GIF or WebP picture",
+        "note 2: picture `big.png` is over 8 MB",
+        "note 3: picture `drawing.svg` is not a PNG, JPEG, GIF or WebP picture",
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_media_path_outside_the_folder_is_refused_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    package = with_media(collection(BME), json.dumps({"0": "../../evil.png"}).encode(), {"0": PNG})
+    with pytest.raises(DeckImportError) as raised:
+        imported(package, media_dir=tmp_path)
+    assert str(raised.value) == (
+        "`bme.apkg` was not imported: its media list names `../../evil.png`, a path outside "
+        "the deck's folder; Anki never writes one, so the package is refused."
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_zip_bomb_among_the_pictures_is_refused(tmp_path: Path) -> None:
+    bomb = zip_bomb(64 * 1024 * 1024, name="0")
+    with zipfile.ZipFile(io.BytesIO(collection(BME))) as archive:
+        entries = {"collection.anki2": archive.read("collection.anki2")}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+        archive.writestr("media", json.dumps({"0": "heart.png"}))
+        with zipfile.ZipFile(io.BytesIO(bomb)) as source, source.open("0") as entry:
+            with archive.open("0", "w", force_zip64=True) as target:
+                while chunk := entry.read(1024 * 1024):
+                    target.write(chunk)
+    with pytest.raises(DeckImportError) as raised:
+        imported(out.getvalue(), media_dir=tmp_path)
+    assert "unpacks like a zip bomb" in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stored_picture_over_the_cap_is_left_out_not_taken_for_a_bomb(
+    tmp_path: Path,
+) -> None:
+    notes = [Typed(REVERSED, ['<img src="huge.png">', "huge"], "Pics")]
+    package = collection(notes, {"huge.png": PNG + bytes(9 * 1024 * 1024)})
+    package = rezip(_entries(package), compression=zipfile.ZIP_STORED)
+    with pytest.raises(DeckImportError) as raised:
+        imported(package, media_dir=tmp_path)
+    assert "its front is only a picture, which was left out" in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _entries(package: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_a_damaged_media_list_is_refused() -> None:
+    package = with_media(collection(BME), b"\x28\xb5\x2f\xfd garbage", {})
+    with pytest.raises(DeckImportError) as raised:
+        imported(package)
+    assert "its media list is damaged" in str(raised.value)
+
+
+def test_the_cli_writes_pictures_beside_the_deck_and_check_validates_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    decks_dir = tmp_path / "decks"
+    monkeypatch.setenv("DECKS_DIR", str(decks_dir))
+    source = tmp_path / "bme.apkg"
+    source.write_bytes(collection(BME, {"heart.png": PNG, "wave.gif": GIF}))
+    assert main(["decks", "import", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert "pictures: 2 imported" in out
+    assert "title: BME (the parent deck its 3 decks share)" in out
+    deck = load_deck_file(decks_dir / "bme.yaml")
+    assert deck.picture(deck.cards[6].front_image) == decks_dir / "bme.media" / "heart.png"
+    assert sorted(p.name for p in decks_dir.iterdir()) == ["bme.media", "bme.yaml"]
+    assert main(["decks", "check", str(decks_dir)]) == 0
+    (decks_dir / "bme.media" / "wave.gif").write_bytes(b"<html>")
+    assert main(["decks", "check", str(decks_dir)]) == 1
+    assert "picture bme.media/wave.gif: not a PNG, JPEG, GIF or WebP file" in (
+        capsys.readouterr().out
+    )
