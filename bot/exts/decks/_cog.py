@@ -69,6 +69,16 @@ def deck_info_embed(
         value=clip("\n".join(lines) or "none", 1024),
         inline=False,
     )
+    pictured = sum(1 for card in deck.cards if card.front_image or card.back_image)
+    if pictured:
+        shown = sum(1 for card in deck.cards if card.picture_answer)
+        text = f"{plural(pictured, 'card')} show a picture."
+        if shown:
+            text += (
+                f" {plural(shown, 'card')} answer with a picture alone: they are asked as "
+                "flashcards and in `/review`, never in multiple choice or typed mode."
+            )
+        embed.add_field(name="Pictures", value=clip(text, 1024), inline=False)
     if progress_line:
         embed.add_field(name="Your progress", value=progress_line, inline=False)
     footer = f"id: {deck.id}"
