@@ -5,6 +5,7 @@ relative to the object checked, so callers can prefix them (e.g. with ``"data"``
 """
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from .errors import FieldError, JSONDict
@@ -51,8 +52,49 @@ def is_empty_message(body: JSONDict, uploads: int) -> bool:
     return not uploads and not any(body.get(key) for key in keys)
 
 
-def check_message(body: JSONDict) -> list[FieldError]:
+# Files a message may carry, and the size of each (Discord's default upload limit).
+MAX_FILES = 10
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def check_uploads(
+    body: JSONDict, uploads: Sequence[Any], existing: Sequence[JSONDict] = ()
+) -> list[FieldError]:
+    """Multipart files: at most ten of at most 10 MiB each; an embed's `attachment://name`
+    must name a file of the message (one sent now, or one it keeps)."""
     errors: list[FieldError] = []
+    if len(uploads) > MAX_FILES:
+        errors.append(
+            FieldError(("files",), "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_FILES} or fewer.")
+        )
+    for index, upload in enumerate(uploads):
+        if upload.size > MAX_FILE_BYTES:
+            errors.append(
+                FieldError((f"files[{index}]",), "BASE_TYPE_MAX_LENGTH", "Request entity too large")
+            )
+    names = {upload.filename for upload in uploads}
+    kept = body.get("attachments")
+    names |= {str(a.get("filename")) for a in kept or [] if isinstance(a, dict)}
+    if kept is None:
+        names |= {str(a.get("filename")) for a in existing}
+    for i, embed in enumerate(body.get("embeds") or []):
+        for key in ("image", "thumbnail"):
+            url = str((embed.get(key) or {}).get("url") or "")
+            if url.startswith("attachment://") and url.removeprefix("attachment://") not in names:
+                errors.append(
+                    FieldError(
+                        ("embeds", i, key, "url"),
+                        "EMBED_ATTACHMENT_MISSING",
+                        f"{url} names no file of this message",
+                    )
+                )
+    return errors
+
+
+def check_message(
+    body: JSONDict, uploads: Sequence[Any] = (), existing: Sequence[JSONDict] = ()
+) -> list[FieldError]:
+    errors: list[FieldError] = check_uploads(body, uploads, existing)
     content = body.get("content")
     if isinstance(content, str):
         _length(errors, ("content",), content, 0, 2000)

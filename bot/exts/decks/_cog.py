@@ -75,8 +75,9 @@ def deck_info_embed(
         text = f"{plural(pictured, 'card')} show a picture."
         if shown:
             text += (
-                f" {plural(shown, 'card')} answer with a picture alone: they are asked as "
-                "flashcards and in `/review`, never in multiple choice or typed mode."
+                f" {plural(shown, 'card answers', 'cards answer')} with a picture alone: "
+                f"{'it is' if shown == 1 else 'they are'} asked as flashcards and in "
+                "`/review`, never in multiple choice or typed mode."
             )
         embed.add_field(name="Pictures", value=clip(text, 1024), inline=False)
     if progress_line:
