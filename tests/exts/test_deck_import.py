@@ -402,6 +402,7 @@ async def test_the_import_command_declares_a_required_attachment(
         "id": (STRING, False),
         "title": (STRING, False),
         "replace": (BOOLEAN, False),
+        "deck": (STRING, False),
     }
 
 
@@ -415,3 +416,22 @@ async def test_imported_decks_are_loaded_at_start_before_anyone_asks(
     warmed = bot.catalogs.cached()
     assert list(warmed) == [server.guild.id]
     assert "gre-words" in warmed[server.guild.id].decks
+
+
+async def test_one_deck_of_a_collection_is_imported_and_the_summary_says_why_and_what_of_pictures(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    from tests.importers.builders import PNG, REVERSED, Typed, collection
+
+    notes = [
+        Typed(REVERSED, ["buenos días", "good morning"], "Languages::Spanish"),
+        Typed(REVERSED, ['¡hola! <img src="wave.png">', "hello, waving"], "Languages::Spanish"),
+        Typed(REVERSED, ["bonjour", "hello"], "Languages::French"),
+    ]
+    data = collection(notes, {"wave.png": PNG})
+    reply = await upload(fake, server, "languages.colpkg", data, deck="languages::spanish")
+    embed = reply["embeds"][0]
+    assert embed["title"] == "Imported: Languages::Spanish"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Read"] == ("Title: the deck chosen\npictures: 0 imported (0 MB), 1 left out")
+    assert "2 cards" in embed["description"]

@@ -108,6 +108,10 @@ def import_embed(result: ImportResult, *, replaced: bool, shadows_shipped: bool)
         description=clip("\n".join(lines), 4000),
         colour=EMBED_COLOUR,
     )
+    about = [f"Title: {result.title_reason}"] if result.title_reason else []
+    about += result.pictures.lines()[:1]
+    if about:
+        embed.add_field(name="Read", value=clip(literal("\n".join(about)), 1024), inline=False)
     if result.skipped:
         shown: list[str] = []
         for skipped in result.skipped:
@@ -188,6 +192,7 @@ class Decks(commands.Cog):
         deck_id="The deck's id (default: made from its title)",
         title="The deck's title (default: the Anki deck's name or the file's)",
         replace="Replace this server's deck of the same id (answers are kept)",
+        deck="Of an Anki collection: import only this deck (and its subdecks), e.g. Spanish::Verbs",
     )
     @app_commands.rename(deck_id="id")
     @app_commands.check(require_manage_server)
@@ -198,6 +203,7 @@ class Decks(commands.Cog):
         deck_id: app_commands.Range[str, 1, 63] | None = None,
         title: app_commands.Range[str, 1, 200] | None = None,
         replace: bool = False,
+        deck: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         guild_id = interaction.guild_id
         assert guild_id is not None  # require_manage_server
@@ -217,17 +223,18 @@ class Decks(commands.Cog):
                 limits=SERVER_LIMITS,
                 deck_id=deck_id,
                 title=title,
+                deck=deck,
             )
-        deck = result.deck
+        deck_read = result.deck
         now = self.bot.clock()
         guild_name = interaction.guild.name if interaction.guild else ""
         await self.bot.db.upsert_guild(guild_id, guild_name, now)
         stored = ServerDeck(
             guild_id=guild_id,
-            deck_id=deck.id,
-            title=deck.title,
-            card_count=len(deck.cards),
-            deck_json=deck_to_json(deck),
+            deck_id=deck_read.id,
+            title=deck_read.title,
+            card_count=len(deck_read.cards),
+            deck_json=deck_to_json(deck_read),
             file_name=file.filename,
             imported_by=interaction.user.id,
             imported_at=now,
@@ -235,7 +242,7 @@ class Decks(commands.Cog):
         outcome = await self.bot.catalogs.save(stored, replace=replace, max_decks=MAX_SERVER_DECKS)
         if outcome is SaveOutcome.EXISTS:
             raise DomainError(
-                f"This server already has a deck `{deck.id}`. Import again with "
+                f"This server already has a deck `{deck_read.id}`. Import again with "
                 "`replace:True` to replace it (answers are kept), or choose another `id`."
             )
         if outcome is SaveOutcome.FULL:
@@ -246,14 +253,14 @@ class Decks(commands.Cog):
         log.info(
             "server %s imported deck %s (%d cards) from %s",
             guild_id,
-            deck.id,
-            len(deck.cards),
+            deck_read.id,
+            len(deck_read.cards),
             file.filename,
         )
         embed = import_embed(
             result,
             replaced=outcome is SaveOutcome.REPLACED,
-            shadows_shipped=deck.id in self.bot.catalogs.shipped.decks,
+            shadows_shipped=deck_read.id in self.bot.catalogs.shipped.decks,
         )
         await replies.reply(interaction, embed=embed, ephemeral=True)
 
