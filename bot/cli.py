@@ -165,7 +165,7 @@ def import_deck_file(
         # renamed into place last; a failed import leaves no folder it made behind.
         created = not decks_dir.exists()
         staging = None
-        if path.suffix.casefold() in ANKI_SUFFIXES:
+        if path.suffix.casefold() in (*ANKI_SUFFIXES, ".md", ".markdown", ".txt"):
             decks_dir.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(dir=decks_dir, prefix=".import-media-"))
     except OSError as error:

@@ -12,6 +12,7 @@ from typing import Final
 
 from bot.importers.anki import read_anki, read_bare_collection
 from bot.importers.assemble import ImportResult, assemble, slugify
+from bot.importers.media import LocalPictures, markdown_pictures
 from bot.importers.model import (
     CLI_LIMITS,
     SERVER_LIMITS,
@@ -67,6 +68,8 @@ def read_file(
     held in memory whole. `deck` and `media_dir` concern Anki files only (see read_anki).
     """
     suffix = _suffix(filename)
+    # Pictures a Markdown file links to are read from beside it, when it is on disk.
+    folder = data.parent if isinstance(data, Path) else None
     if isinstance(data, Path):
         check_upload(filename, data.stat().st_size, limits)
         if suffix in ANKI_SUFFIXES:
@@ -81,11 +84,11 @@ def read_file(
         return read_bare_collection(data, filename, limits, deck=deck)
     text = decode_text(data, filename)
     if suffix in (".md", ".markdown"):
-        return read_markdown(text, filename)
+        return markdown_pictures(read_markdown(text, filename), LocalPictures(folder, media_dir))
     if suffix == ".tsv":
         return read_delimited(text, filename, delimiter="\t")
     if suffix == ".txt" and looks_like_markdown_table(text):
-        return read_markdown(text, filename)
+        return markdown_pictures(read_markdown(text, filename), LocalPictures(folder, media_dir))
     return read_delimited(text, filename)
 
 

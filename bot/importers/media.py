@@ -14,13 +14,27 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Final, Protocol, cast
 
 import zstandard
 
-from bot.domain.decks import MAX_PICTURE_BYTES, MEDIA_DIR_SUFFIX, picture_kind
-from bot.importers.model import MB, DeckImportError, PictureReport, Skipped, megabytes
+from bot.domain.decks import (
+    MAX_DECK_PICTURE_BYTES,
+    MAX_PICTURE_BYTES,
+    MEDIA_DIR_SUFFIX,
+    picture_kind,
+)
+from bot.importers.model import (
+    MB,
+    DeckImportError,
+    PictureReport,
+    RawCard,
+    RawDeck,
+    Skipped,
+    megabytes,
+)
 
 __all__ = [
     "MEDIA_DIR_SUFFIX",
@@ -333,3 +347,108 @@ def _protobuf_varint(data: bytes, at: int) -> tuple[int, int]:
         shift += 7
         if shift > 63:
             raise ValueError("varint too long")
+
+
+# --------------------------------------------------------------------------- Markdown
+
+_MARKDOWN_IMAGE: Final = re.compile(
+    r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|!\[\[([^\]|]+)(?:\|[^\]]*)?\]\]"
+)
+
+
+class LocalPictures:
+    """Pictures a Markdown file links to, copied from beside it into `target`.
+
+    Only files inside the Markdown file's own folder are read: a link may not climb out
+    of it (`../`, an absolute path or a symbolic link out), and web links are left out.
+    """
+
+    def __init__(self, folder: Path | None, target: Path | None) -> None:
+        self._folder = folder.resolve() if folder is not None else None
+        self._target = target
+        self._taken: set[str] = set()
+        self._done: dict[str, str | None] = {}
+        self.report = PictureReport()
+
+    def keep(self, link: str, where: str) -> str | None:
+        if link in self._done:
+            return self._done[link]
+        stored, reason = self._copy(link)
+        self._done[link] = stored
+        if reason is not None:
+            shown = link.replace("`", "'")[:60]
+            self.report.left_out.append(Skipped(where, f"picture `{shown}` {reason}"))
+        return stored
+
+    def _copy(self, link: str) -> tuple[str | None, str | None]:
+        if self._target is None or self._folder is None:
+            return None, "left out: only `python -m bot decks import` keeps pictures"
+        if "://" in link or link.startswith("data:"):
+            return None, "is on the web; only pictures beside the file are kept"
+        path = (self._folder / html.unescape(link).replace("%20", " ")).resolve()
+        if not path.is_relative_to(self._folder):
+            return None, "is outside the Markdown file's folder"
+        if self.report.kept_bytes >= MAX_DECK_PICTURE_BYTES:
+            return None, f"is over the deck's {megabytes(MAX_DECK_PICTURE_BYTES)} of pictures"
+        temporary = self._target / f".partial-{len(self._done)}"
+        try:
+            with path.open("rb") as source, temporary.open("xb") as out:
+                kind: str | None = None
+                size = 0
+                for chunk in _chunks(source, MAX_PICTURE_BYTES):
+                    kind = kind or picture_kind(chunk)
+                    if kind is None:
+                        break
+                    out.write(chunk)
+                    size += len(chunk)
+        except _TooBig:
+            temporary.unlink(missing_ok=True)
+            return None, f"is over {megabytes(MAX_PICTURE_BYTES)}"
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            return None, "cannot be read beside the file"
+        if kind is None or self.report.kept_bytes + size > MAX_DECK_PICTURE_BYTES:
+            temporary.unlink(missing_ok=True)
+            if kind is None:
+                return None, "is not a PNG, JPEG, GIF or WebP picture"
+            return None, f"is over the deck's {megabytes(MAX_DECK_PICTURE_BYTES)} of pictures"
+        stored = stored_name(path.name, kind, self._taken)
+        temporary.rename(self._target / stored)
+        self.report.kept += 1
+        self.report.kept_bytes += size
+        return stored, None
+
+
+def markdown_pictures(raw: RawDeck, pictures: LocalPictures) -> RawDeck:
+    """Each side's first Markdown image link (`![alt](file)`, `![[file]]`) becomes its
+    picture, kept or left out; a side that was only a picture left out loses its card."""
+    cards: list[RawCard] = []
+    for card in raw.cards:
+        texts: list[str] = []
+        stored: list[str | None] = []
+        gone: str | None = None
+        for side, text in (("front", card.front), ("back", card.back)):
+            match = _MARKDOWN_IMAGE.search(text)
+            if match is None:
+                texts.append(text)
+                stored.append(None)
+                continue
+            rest = (text[: match.start()] + text[match.end() :]).strip()
+            kept = pictures.keep((match.group(1) or match.group(2)).strip(), card.where)
+            if kept is None and not rest:
+                gone = gone or side
+            texts.append(rest)
+            stored.append(kept)
+        if gone is not None:
+            raw.skipped.append(
+                Skipped(card.where, f"its {gone} is only a picture, which was left out")
+            )
+            continue
+        cards.append(
+            replace(
+                card, front=texts[0], back=texts[1], front_image=stored[0], back_image=stored[1]
+            )
+        )
+    raw.cards = cards
+    raw.pictures = pictures.report
+    return raw

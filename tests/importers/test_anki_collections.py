@@ -238,3 +238,40 @@ def test_the_cli_writes_pictures_beside_the_deck_and_check_validates_them(
     assert "picture bme.media/wave.gif: not a PNG, JPEG, GIF or WebP file" in (
         capsys.readouterr().out
     )
+
+
+def test_markdown_image_links_beside_the_file_become_pictures(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    (notes / "img").mkdir(parents=True)
+    (notes / "img" / "heart.png").write_bytes(PNG)
+    (notes / "img" / "notes.txt").write_text("not a picture")
+    (tmp_path / "secret.png").write_bytes(PNG)
+    source = notes / "anatomy.md"
+    source.write_text(
+        "# Anatomy\n\n| Front | Back |\n|---|---|\n"
+        "| ![heart](img/heart.png) | the heart |\n"
+        "| Which file is this? ![[img/notes.txt]] | a text file |\n"
+        "| ![up](../secret.png) | escaped |\n"
+        "| Logo ![logo](https://example.com/logo.png) | on the web |\n"
+    )
+    media = tmp_path / "media"
+    media.mkdir()
+    result = import_deck(source, source.name, limits=CLI_LIMITS, media_dir=media)
+    assert [(c.front, c.front_image, c.back) for c in result.deck.cards] == [
+        ("(picture)", "heart.png", "the heart"),
+        ("Which file is this?", None, "a text file"),
+        ("Logo", None, "on the web"),
+    ]
+    assert [str(s) for s in result.skipped] == [
+        "line 7: its front is only a picture, which was left out"
+    ]
+    assert [str(s) for s in result.pictures.left_out] == [
+        "line 6: picture `img/notes.txt` is not a PNG, JPEG, GIF or WebP picture",
+        "line 7: picture `../secret.png` is outside the Markdown file's folder",
+        "line 8: picture `https://example.com/logo.png` is on the web; only pictures beside "
+        "the file are kept",
+    ]
+    assert [p.name for p in media.iterdir()] == ["heart.png"]
+    # Uploaded in Discord, the file has no folder: its pictures are left out, said so.
+    uploaded = import_deck(source.read_bytes(), source.name, limits=SERVER_LIMITS)
+    assert uploaded.pictures.kept == 0 and len(uploaded.pictures.left_out) == 4
