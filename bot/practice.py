@@ -94,6 +94,8 @@ async def run_practice(
         await db.upsert_user(LOCAL_USER_ID, LOCAL_USER_NAME, datetime.now(UTC))
         for index, card in enumerate(cards):
             print(f"\nQ{index + 1}/{len(cards)}  {card.front}", file=out)
+            if card.front_image:  # a terminal cannot show it; say where it is
+                print(f"  (picture: {deck.picture(card.front_image)})", file=out)
             started = time.monotonic()
             grade: SelfGrade | None = None
             if mode == Mode.MULTIPLE_CHOICE:
@@ -115,6 +117,8 @@ async def run_practice(
                 if _ask("Press Enter to show the answer: ", stdin, out) is None:
                     break
                 print(f"  {card.back}", file=out)
+                if card.back_image:
+                    print(f"  (picture: {deck.picture(card.back_image)})", file=out)
                 reply = None
                 while reply is None or reply not in GRADES:
                     reply = _ask(
