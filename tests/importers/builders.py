@@ -354,3 +354,38 @@ def with_media(package: bytes, media_list: bytes, files: dict[str, bytes]) -> by
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
         entries = {"collection.anki2": archive.read("collection.anki2")}
     return rezip({**entries, "media": media_list, **files})
+
+
+def with_notetype_tables(package: bytes) -> bytes:
+    """The package's collection with its note types moved from `col.models` JSON into the
+    `notetypes` and `fields` tables of Anki 2.1.28+, as newer exports hold them."""
+    entries = {}
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "collection.sqlite3"
+        path.write_bytes(entries["collection.anki2"])
+        conn = sqlite3.connect(path)
+        models = json.loads(conn.execute("SELECT models FROM col").fetchone()[0])
+        conn.execute(
+            "CREATE TABLE notetypes (id INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, "
+            "mtime_secs INTEGER NOT NULL, usn INTEGER NOT NULL, config BLOB NOT NULL)"
+        )
+        conn.execute(
+            "CREATE TABLE fields (ntid INTEGER NOT NULL, ord INTEGER NOT NULL, "
+            "name TEXT NOT NULL, config BLOB NOT NULL, PRIMARY KEY (ntid, ord)) WITHOUT ROWID"
+        )
+        for model_id, model in models.items():
+            conn.execute(
+                "INSERT INTO notetypes VALUES (?, ?, 0, 0, x'')", (int(model_id), model["name"])
+            )
+            for field_info in model["flds"]:
+                conn.execute(
+                    "INSERT INTO fields VALUES (?, ?, ?, x'')",
+                    (int(model_id), field_info["ord"], field_info["name"]),
+                )
+        conn.execute("UPDATE col SET models = '', ver = 18")
+        conn.commit()
+        conn.close()
+        entries["collection.anki2"] = path.read_bytes()
+    return rezip(entries)

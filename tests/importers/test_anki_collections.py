@@ -26,6 +26,7 @@ from tests.importers.builders import (
     newer_media,
     rezip,
     with_media,
+    with_notetype_tables,
 )
 
 BME = [
@@ -79,6 +80,28 @@ def test_a_collection_reads_each_note_type_by_its_fields_and_subdecks_become_top
     assert sorted(p.name for p in tmp_path.iterdir()) == ["heart.png", "wave.gif"]
     assert (tmp_path / "heart.png").read_bytes() == PNG
     assert result.pictures.kept == 2 and not result.pictures.left_out
+
+
+def test_note_types_of_the_newer_schema_are_read_by_their_fields_names(tmp_path: Path) -> None:
+    result = imported(with_notetype_tables(collection(BME)), deck="BME::Circuits")
+    assert [(c.front, c.back) for c in result.deck.cards] == [
+        ("Unit of resistance", "ohm"),
+        ("[...]'s law: V = IR", "Ohm"),
+        ("Ohm's law: [formula]", "V = IR"),
+    ]
+    package = with_notetype_tables(collection(BME, {"heart.png": PNG}))
+    occlusion = imported(package, deck="BME::Anatomy", media_dir=tmp_path)
+    assert [str(s) for s in occlusion.skipped] == [f"note 6: {OCCLUSION_REASON}"]
+    assert [c.front_image for c in occlusion.deck.cards] == ["heart.png"]
+
+
+def test_a_huge_media_list_is_refused() -> None:
+    listed = b"{" + b" " * (17 * 1024 * 1024) + b"}"
+    with pytest.raises(DeckImportError) as raised:
+        imported(with_media(collection(BME), listed, {}))
+    assert str(raised.value) == (
+        "`bme.apkg` was not imported: its media list is larger than any Anki writes."
+    )
 
 
 def test_newer_packages_zstd_compressed_media_are_read(tmp_path: Path) -> None:
