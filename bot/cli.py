@@ -238,8 +238,7 @@ def _import_into(
         return 1
     media = target.with_name(target.stem + MEDIA_DIR_SUFFIX)
     try:
-        _move_media(staging, media, keep=result.pictures.kept > 0)
-        _write_atomically(target, text)
+        _write_with_media(target, text, staging, media, keep=result.pictures.kept > 0)
     except OSError as error:
         print(f"error: cannot write {target}: {error.strerror or error}", file=sys.stderr)
         return 1
@@ -256,15 +255,28 @@ def _import_into(
     return 0
 
 
-def _move_media(staging: Path | None, media: Path, *, keep: bool) -> None:
-    """Put the pictures copied into `staging` in place as the deck's media folder; an
-    earlier folder of that deck goes (its deck file is being replaced)."""
+def _write_with_media(
+    target: Path, text: str, staging: Path | None, media: Path, *, keep: bool
+) -> None:
+    """Put the pictures copied into `staging` in place as the deck's media folder, then
+    write the deck file; an earlier media folder of that deck goes. When anything fails,
+    the earlier folder and file are as they were."""
     old = media.with_name(f".old-{media.name}")
-    if media.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        media.rename(old)
-    if keep and staging is not None:
-        staging.rename(media)
+    shutil.rmtree(old, ignore_errors=True)
+    moved = False
+    try:
+        if media.exists():
+            media.rename(old)
+        if keep and staging is not None:
+            staging.rename(media)
+            moved = True
+        _write_atomically(target, text)
+    except BaseException:
+        if moved:
+            shutil.rmtree(media, ignore_errors=True)
+        if old.exists() and not media.exists():
+            old.rename(media)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -298,3 +298,29 @@ def test_markdown_image_links_beside_the_file_become_pictures(tmp_path: Path) ->
     # Uploaded in Discord, the file has no folder: its pictures are left out, said so.
     uploaded = import_deck(source.read_bytes(), source.name, limits=SERVER_LIMITS)
     assert uploaded.pictures.kept == 0 and len(uploaded.pictures.left_out) == 4
+
+
+def test_a_forced_import_replaces_the_media_folder_or_leaves_it_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    decks_dir = tmp_path / "decks"
+    monkeypatch.setenv("DECKS_DIR", str(decks_dir))
+    source = tmp_path / "bme.apkg"
+    source.write_bytes(collection(BME, {"heart.png": PNG, "wave.gif": GIF}))
+    assert main(["decks", "import", str(source)]) == 0
+    media = decks_dir / "bme.media"
+    # The deck file cannot be replaced (a folder is in its way): the pictures stay as they were.
+    (decks_dir / "bme.yaml").unlink()
+    (decks_dir / "bme.yaml").mkdir()
+    source.write_bytes(collection(BME, {"heart.png": GIF, "wave.gif": GIF}))
+    assert main(["decks", "import", str(source), "--force"]) == 1
+    assert "cannot write" in capsys.readouterr().err
+    assert (media / "heart.png").read_bytes() == PNG
+    assert sorted(p.name for p in decks_dir.iterdir()) == ["bme.media", "bme.yaml"]
+    (decks_dir / "bme.yaml").rmdir()
+    # A forced import whose cards show no picture takes the old folder away.
+    source.write_bytes(collection(BME[:2]))
+    assert main(["decks", "import", str(source), "--force", "--id", "bme"]) == 0
+    assert sorted(p.name for p in decks_dir.iterdir()) == ["bme.yaml"]
