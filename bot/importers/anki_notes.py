@@ -11,7 +11,7 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from bot.importers.model import (
@@ -274,11 +274,9 @@ def tag_topic(tags: tuple[str, ...], usable: dict[str, int]) -> str | None:
 # --------------------------------------------------------------------------- notes
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Note:
     number: int
-    type_id: int
-    fields_blob: bytes
     tags: tuple[str, ...]
     deck: tuple[str, ...]
 
@@ -334,12 +332,12 @@ def read_notes(
                 filename,
                 f"it has no deck named `{only_deck[:80]}`; its decks are {shown}{more}.",
             )
-    notes: list[_Note] = []
-    read = 0
+    # First the notes' decks and tags (small), which decide the title and the topics...
+    notes: dict[int, _Note] = {}
     rows = conn.execute(
-        "SELECT id, mid, flds, tags FROM notes ORDER BY rowid LIMIT ?", (limits.max_notes + 1,)
+        "SELECT id, tags FROM notes ORDER BY rowid LIMIT ?", (limits.max_notes + 1,)
     )
-    for number, (note_id, type_id, fields_blob, tags_blob) in enumerate(rows, start=1):
+    for number, (note_id, tags_blob) in enumerate(rows, start=1):
         if number > limits.max_notes:
             raise _too_many_notes(filename, limits)
         deck_name = names.get(note_deck.get(int(note_id), -1), "")
@@ -348,6 +346,23 @@ def read_notes(
             key = tuple(p.casefold() for p in selected)
             if tuple(p.casefold() for p in path[: len(key)]) != key:
                 continue
+        notes[int(note_id)] = _Note(number, tuple(_text(tags_blob).split()), path)
+    title, why = _title(list(notes.values()), selected)
+    reader = _NoteReader(
+        RawDeck(format="Anki package", title=title, title_reason=why),
+        types,
+        _path(title) if title else (),
+        topic_tags([note.tags for note in notes.values()]),
+    )
+    # ...then their fields, one note at a time, each turned into its cards at once.
+    read = 0
+    rows = conn.execute(
+        "SELECT id, mid, flds FROM notes ORDER BY rowid LIMIT ?", (limits.max_notes + 1,)
+    )
+    for note_id, type_id, fields_blob in rows:
+        note = notes.get(int(note_id))
+        if note is None:
+            continue
         raw = fields_blob if isinstance(fields_blob, bytes) else _text(fields_blob).encode()
         read += len(raw)
         if read > limits.max_note_bytes:
@@ -356,9 +371,10 @@ def read_notes(
                 f"its notes hold more than {megabytes(limits.max_note_bytes)} of text, more "
                 "than an import reads. Export a smaller deck from Anki.",
             )
-        tags = tuple(_text(tags_blob).split())
-        notes.append(_Note(number, int(type_id or 0), raw, tags, path))
-    return _cards_of(notes, types, filename, selected)
+        reader.add(note, int(type_id or 0), raw)
+    if reader.problems:
+        raise DeckImportError(filename, reader.problems)
+    return reader.deck
 
 
 def _title(notes: list[_Note], selected: tuple[str, ...] | None) -> tuple[str | None, str]:
@@ -374,57 +390,54 @@ def _title(notes: list[_Note], selected: tuple[str, ...] | None) -> tuple[str | 
     return "::".join(parent), f"the parent deck its {len(named)} decks share"
 
 
-def _cards_of(
-    notes: list[_Note],
-    types: dict[int, NoteType],
-    filename: str,
-    selected: tuple[str, ...] | None,
-) -> RawDeck:
-    title, why = _title(notes, selected)
-    parent = _path(title) if title else ()
-    usable = topic_tags([note.tags for note in notes])
-    deck = RawDeck(format="Anki package", title=title, title_reason=why)
-    problems: list[ImportProblem] = []
-    for note in notes:
+@dataclass
+class _NoteReader:
+    """Turns each note into its cards (or a skip), by its note type."""
+
+    deck: RawDeck
+    types: dict[int, NoteType]
+    parent: tuple[str, ...]
+    usable: dict[str, int]
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    def add(self, note: _Note, type_id: int, raw: bytes) -> None:
+        deck = self.deck
         where = f"note {note.number}"
-        note_type = types.get(note.type_id, _UNKNOWN)
+        note_type = self.types.get(type_id, _UNKNOWN)
         try:
-            fields = [part.decode("utf-8") for part in note.fields_blob.split(_FIELD_SEPARATOR)]
+            fields = [part.decode("utf-8") for part in raw.split(_FIELD_SEPARATOR)]
         except UnicodeDecodeError:
-            problems.append(ImportProblem(where, "its text is not valid UTF-8"))
-            continue
+            self.problems.append(ImportProblem(where, "its text is not valid UTF-8"))
+            return
         if not note_type.fields:  # a note type the collection does not describe
             note_type = NoteType("", tuple(f"field {i}" for i in range(len(fields))))
+        parent = self.parent
         sub = note.deck[len(parent) :] if note.deck[: len(parent)] == parent else note.deck
         topic = TOPIC_LEVELS.join(sub) if sub and not _is_default("::".join(sub)) else None
-        topic = topic or tag_topic(note.tags, usable)
+        topic = topic or tag_topic(note.tags, self.usable)
         if note_type.occlusion or (fields and _OCCLUSION_ID.fullmatch(fields[0].strip())):
             deck.skipped.append(Skipped(where, OCCLUSION_REASON))
-            continue
-        text_field = note_type.sides()
+            return
         if note_type.cloze or (fields and has_cloze(fields[0])):
-            text = fields[0]
             extra_at = note_type.extra()
-            extra = html_to_text(fields[extra_at]) if extra_at is not None else ""
-            if extra_at is not None and extra_at >= len(fields):
-                extra = ""
+            extra = ""
+            if extra_at is not None and extra_at < len(fields):
+                extra = html_to_text(fields[extra_at])
             made = False
-            for front, back in cloze_cards(text):
+            for front, back in cloze_cards(fields[0]):
                 deck.cards.append(RawCard(front, back, topic, where, explanation=extra or None))
                 made = True
             if not made:
                 deck.skipped.append(Skipped(where, "a cloze note without a deletion"))
-            continue
-        if text_field is None or len(fields) < 2:
+            return
+        sides = note_type.sides()
+        if sides is None or len(fields) < 2:
             deck.skipped.append(Skipped(where, "it has one field; a card needs a front and a back"))
-            continue
-        front_at, back_at = text_field
+            return
+        front_at, back_at = sides
         if max(front_at, back_at) >= len(fields):
             front_at, back_at = 0, 1
         deck.cards.append(RawCard(fields[front_at], fields[back_at], topic, where))
-    if problems:
-        raise DeckImportError(filename, problems)
-    return deck
 
 
 def no_cards_line(skipped: Sequence[Skipped], notes: int) -> str:

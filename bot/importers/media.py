@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import unquote
 from typing import IO, Final, Protocol, cast
 
 import zstandard
@@ -185,6 +186,9 @@ class MediaArchive:
     def _copy(self, name: str) -> tuple[str | None, str | None]:
         if self._target is None:
             return None, "left out: only `python -m bot decks import` keeps pictures"
+        # Editors write some names percent-encoded in the HTML (`my%20heart.png`).
+        if name not in self._by_name:
+            name = unquote(name)
         entry_name = self._by_name.get(name)
         entry = self._entries.get(entry_name) if entry_name is not None else None
         if entry is None:
@@ -385,7 +389,7 @@ class LocalPictures:
             return None, "left out: only `python -m bot decks import` keeps pictures"
         if "://" in link or link.startswith("data:"):
             return None, "is on the web; only pictures beside the file are kept"
-        path = (self._folder / html.unescape(link).replace("%20", " ")).resolve()
+        path = (self._folder / unquote(html.unescape(link))).resolve()
         if not path.is_relative_to(self._folder):
             return None, "is outside the Markdown file's folder"
         if self.report.kept_bytes >= MAX_DECK_PICTURE_BYTES:

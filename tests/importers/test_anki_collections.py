@@ -44,7 +44,7 @@ BME = [
         ["464ff7a0b2c34e1f9a0d7e6c5b4a3f21-ao-1", "Heart", '<img src="heart.png">', "", "", ""],
         "BME::Anatomy",
     ),
-    Typed(REVERSED, ['<img src="heart.png">', "the heart"], "BME::Anatomy"),
+    Typed(REVERSED, ['<img src="my%20heart.png">', "the heart"], "BME::Anatomy"),
     Typed(REVERSED, ["Which wave is this?", '<img src="wave.gif">'], "BME::EEG"),
 ]
 
@@ -56,7 +56,7 @@ def imported(data: bytes, filename: str = "bme.apkg", **options: object) -> Impo
 def test_a_collection_reads_each_note_type_by_its_fields_and_subdecks_become_topics(
     tmp_path: Path,
 ) -> None:
-    package = collection(BME, {"heart.png": PNG, "wave.gif": GIF})
+    package = collection(BME, {"my heart.png": PNG, "wave.gif": GIF})
     result = imported(package, media_dir=tmp_path)
     deck = result.deck
     assert deck.title == "BME"
@@ -74,11 +74,12 @@ def test_a_collection_reads_each_note_type_by_its_fields_and_subdecks_become_top
         ("(picture)", "the heart", "Anatomy"),
     ]
     assert deck.cards[4].explanation == "Georg Ohm, 1827"
-    assert (deck.cards[6].front_image, deck.cards[2].back_image) == ("heart.png", "wave.gif")
+    # Names are kept plain: "my heart.png" (written my%20heart.png in the HTML) is my-heart.png.
+    assert (deck.cards[6].front_image, deck.cards[2].back_image) == ("my-heart.png", "wave.gif")
     assert deck.cards[2].picture_answer and not deck.cards[6].picture_answer
     assert [str(s) for s in result.skipped] == [f"note 6: {OCCLUSION_REASON}"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["heart.png", "wave.gif"]
-    assert (tmp_path / "heart.png").read_bytes() == PNG
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my-heart.png", "wave.gif"]
+    assert (tmp_path / "my-heart.png").read_bytes() == PNG
     assert result.pictures.kept == 2 and not result.pictures.left_out
 
 
@@ -89,10 +90,10 @@ def test_note_types_of_the_newer_schema_are_read_by_their_fields_names(tmp_path:
         ("[...]'s law: V = IR", "Ohm"),
         ("Ohm's law: [formula]", "V = IR"),
     ]
-    package = with_notetype_tables(collection(BME, {"heart.png": PNG}))
+    package = with_notetype_tables(collection(BME, {"my heart.png": PNG}))
     occlusion = imported(package, deck="BME::Anatomy", media_dir=tmp_path)
     assert [str(s) for s in occlusion.skipped] == [f"note 6: {OCCLUSION_REASON}"]
-    assert [c.front_image for c in occlusion.deck.cards] == ["heart.png"]
+    assert [c.front_image for c in occlusion.deck.cards] == ["my-heart.png"]
 
 
 def test_a_huge_media_list_is_refused() -> None:
@@ -105,7 +106,7 @@ def test_a_huge_media_list_is_refused() -> None:
 
 
 def test_newer_packages_zstd_compressed_media_are_read(tmp_path: Path) -> None:
-    package = newer_media(collection(BME, {"heart.png": PNG, "wave.gif": GIF}))
+    package = newer_media(collection(BME, {"my heart.png": PNG, "wave.gif": GIF}))
     result = imported(package, media_dir=tmp_path)
     assert result.pictures.kept == 2
     assert (tmp_path / "wave.gif").read_bytes() == GIF
@@ -158,7 +159,7 @@ def test_a_bare_collection_file_is_a_collection() -> None:
     assert len(result.deck.cards) == 5
     assert [str(s) for s in result.pictures.left_out] == [
         "note 3: picture `wave.gif`: a bare collection holds none",
-        "note 7: picture `heart.png`: a bare collection holds none",
+        "note 7: picture `my%20heart.png`: a bare collection holds none",
     ]
 
 
@@ -199,7 +200,7 @@ def test_a_zip_bomb_among_the_pictures_is_refused(tmp_path: Path) -> None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("collection.anki2", _entries(collection(BME))["collection.anki2"])
-        archive.writestr("media", json.dumps({"0": "heart.png"}))
+        archive.writestr("media", json.dumps({"0": "my heart.png"}))
         # 64 MB of a PNG header and zeros: deflate packs it a thousand times.
         with archive.open("0", "w", force_zip64=True) as target:
             target.write(PNG)
@@ -209,7 +210,7 @@ def test_a_zip_bomb_among_the_pictures_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DeckImportError) as raised:
         imported(out.getvalue(), media_dir=tmp_path)
     assert str(raised.value) == (
-        "`bme.apkg` was not imported: its picture `heart.png` unpacks like a zip bomb (far "
+        "`bme.apkg` was not imported: its picture `my heart.png` unpacks like a zip bomb (far "
         "more than it takes in the package); no real picture does, so the package is refused."
     )
     assert list(tmp_path.iterdir()) == []
@@ -247,13 +248,13 @@ def test_the_cli_writes_pictures_beside_the_deck_and_check_validates_them(
     decks_dir = tmp_path / "decks"
     monkeypatch.setenv("DECKS_DIR", str(decks_dir))
     source = tmp_path / "bme.apkg"
-    source.write_bytes(collection(BME, {"heart.png": PNG, "wave.gif": GIF}))
+    source.write_bytes(collection(BME, {"my heart.png": PNG, "wave.gif": GIF}))
     assert main(["decks", "import", str(source)]) == 0
     out = capsys.readouterr().out
     assert "pictures: 2 imported" in out
     assert "title: BME (the parent deck its 3 decks share)" in out
     deck = load_deck_file(decks_dir / "bme.yaml")
-    assert deck.picture(deck.cards[6].front_image) == decks_dir / "bme.media" / "heart.png"
+    assert deck.picture(deck.cards[6].front_image) == decks_dir / "bme.media" / "my-heart.png"
     assert sorted(p.name for p in decks_dir.iterdir()) == ["bme.media", "bme.yaml"]
     assert main(["decks", "check", str(decks_dir)]) == 0
     (decks_dir / "bme.media" / "wave.gif").write_bytes(b"<html>")
@@ -308,16 +309,16 @@ def test_a_forced_import_replaces_the_media_folder_or_leaves_it_as_it_was(
     decks_dir = tmp_path / "decks"
     monkeypatch.setenv("DECKS_DIR", str(decks_dir))
     source = tmp_path / "bme.apkg"
-    source.write_bytes(collection(BME, {"heart.png": PNG, "wave.gif": GIF}))
+    source.write_bytes(collection(BME, {"my heart.png": PNG, "wave.gif": GIF}))
     assert main(["decks", "import", str(source)]) == 0
     media = decks_dir / "bme.media"
     # The deck file cannot be replaced (a folder is in its way): the pictures stay as they were.
     (decks_dir / "bme.yaml").unlink()
     (decks_dir / "bme.yaml").mkdir()
-    source.write_bytes(collection(BME, {"heart.png": GIF, "wave.gif": GIF}))
+    source.write_bytes(collection(BME, {"my heart.png": GIF, "wave.gif": GIF}))
     assert main(["decks", "import", str(source), "--force"]) == 1
     assert "cannot write" in capsys.readouterr().err
-    assert (media / "heart.png").read_bytes() == PNG
+    assert (media / "my-heart.png").read_bytes() == PNG
     assert sorted(p.name for p in decks_dir.iterdir()) == ["bme.media", "bme.yaml"]
     (decks_dir / "bme.yaml").rmdir()
     # A forced import whose cards show no picture takes the old folder away.
