@@ -69,6 +69,16 @@ def check_playable(deck: Deck, mode: Mode, *, topic: str | None = None) -> None:
         # A card whose answer is only a picture is shown (flashcards, reviews), never
         # chosen among options or typed.
         pool = tuple(card for card in pool if not card.picture_answer)
+        if Mode(mode) is Mode.DAILY and pool:  # a channel post of text: no question's picture
+            pool = tuple(card for card in pool if not card.front_image)
+            if not pool:
+                where = f"Topic `{topic}` of deck `{deck.id}`" if topic else f"Deck `{deck.id}`"
+                raise UnplayableError(
+                    f"{where} has only cards that ask with a picture, which a daily post "
+                    "does not show.",
+                    deck_id=deck.id,
+                    mode=mode,
+                )
         if not pool:
             where = f"Topic `{topic}` of deck `{deck.id}`" if topic else f"Deck `{deck.id}`"
             raise UnplayableError(
