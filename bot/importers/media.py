@@ -16,8 +16,8 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import unquote
 from typing import IO, Final, Protocol, cast
+from urllib.parse import unquote
 
 import zstandard
 
