@@ -325,3 +325,16 @@ def test_a_forced_import_replaces_the_media_folder_or_leaves_it_as_it_was(
     source.write_bytes(collection(BME[:2]))
     assert main(["decks", "import", str(source), "--force", "--id", "bme"]) == 0
     assert sorted(p.name for p in decks_dir.iterdir()) == ["bme.yaml"]
+
+
+def test_a_package_of_too_many_files_is_refused_by_its_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The cap is 250,000 entries; a package of a few shows the check with a smaller cap.
+    monkeypatch.setattr("bot.importers.anki._MAX_ENTRIES", 2)
+    with pytest.raises(DeckImportError) as raised:
+        imported(collection(BME, {"my heart.png": PNG, "wave.gif": GIF}))
+    assert str(raised.value) == (
+        "`bme.apkg` was not imported: it holds 4 files; an Anki package of a deck holds "
+        "far fewer than 2."
+    )
