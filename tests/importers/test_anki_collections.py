@@ -338,3 +338,20 @@ def test_a_package_of_too_many_files_is_refused_by_its_directory(
         "`bme.apkg` was not imported: it holds 4 files; an Anki package of a deck holds "
         "far fewer than 2."
     )
+
+
+def test_note_types_are_told_by_their_names_and_fields() -> None:
+    from bot.importers.anki_notes import NoteType, tag_topic, topic_tags
+
+    native = NoteType("Image Occlusion", ("Occlusion", "Image", "Header", "Back Extra", "Comments"))
+    assert native.occlusion
+    assert NoteType("Basic", ("Front", "Back")).sides() == (0, 1)
+    assert NoteType("Basic (type in the answer)", ("Notes", "Front", "Back")).sides() == (1, 2)
+    assert NoteType("Cloze-like", ("Text", "Back Extra")).sides() == (0, 1)
+    assert NoteType("Vocab", ("Word", "Audio", "Meaning")).sides() == (0, 2)
+    assert NoteType("Custom", ("Kanji", "Stroke order")).sides() == (0, 1)
+    assert NoteType("One", ("Text",)).sides() is None
+    tags = [("bio::cells", "leech"), ("bio::cells",), ("once",), ("-", "wichtig"), ("-",)]
+    usable = topic_tags(tags)
+    assert usable == {"bio::cells": 2}
+    assert tag_topic(("once", "bio::cells"), usable) == "bio › cells"
