@@ -1,4 +1,5 @@
-"""Anki packages (.apkg, .colpkg): the collection's notes read straight from its SQLite file.
+"""Anki packages (.apkg, .colpkg): the collection's notes read straight from its SQLite file,
+and the pictures its cards show (what the notes mean is `anki_notes`, pictures `media`).
 
 A package is a zip holding the collection as `collection.anki21b` (zstd-compressed, Anki
 2.1.50+), `collection.anki21` or `collection.anki2`; newer packages also carry a stub
@@ -70,20 +71,10 @@ _VIRTUAL_TABLE: Final = re.compile(r"\s*CREATE\s+VIRTUAL\s", re.IGNORECASE)
 _READ_TABLES: Final = ("col", "notes", "cards")
 # A deck's package holds its collection, a media list and a file per picture.
 _MAX_ENTRIES: Final = 250_000
-# The deck names in the legacy `col.decks` JSON are read only up to this size.
-_MAX_DECKS_JSON: Final = 1 * MB
-# The title is taken from the decks of the first cards (this many per note read at most)...
-_CARDS_PER_NOTE: Final = 4
-# ...and of the largest of those decks.
-_TITLE_DECKS: Final = 100
 # Anki compresses with zstd's default level, a 2 MB window; a frame may ask for 16 MB.
 _MAX_ZSTD_WINDOW: Final = 16 * MB
 # Anki writes its zips stored or deflated; other methods only cost memory to unpack.
 _ZIP_METHODS: Final = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
-_CLOZE: Final = re.compile(r"\{\{c\d+::")
-# Tags Anki itself sets; they say nothing about a card's topic.
-_ANKI_TAGS: Final = frozenset({"leech", "marked"})
-_FIELD_SEPARATOR: Final = b"\x1f"
 
 
 class _TooBig(Exception):
