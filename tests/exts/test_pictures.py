@@ -72,15 +72,18 @@ async def test_a_flashcard_shows_each_sides_picture_from_an_attachment(
         message = (await press(fake, message, "Show answer", server.alice)).message
         seen["answer: " + question.split("\n")[0]] = picture_of(fake, message)
         message = (await press(fake, message, "Good", server.alice)).message
+        seen["graded: " + question.split("\n")[0]] = picture_of(fake, message)
         if "Next" in labels(message):
             message = (await press(fake, message, "Next", server.alice)).message
     assert seen == {
         "**Which chamber is marked?**": ("heart.png", PNG),
         # The revealed card shows its question's picture when the answer has none...
         "answer: **Which chamber is marked?**": ("heart.png", PNG),
+        "graded: **Which chamber is marked?**": ("heart.png", PNG),
         # ...and the answer's picture when it has one; a question without shows none.
         "**Show the aortic valve**": None,
         "answer: **Show the aortic valve**": ("valve.gif", GIF),
+        "graded: **Show the aortic valve**": ("valve.gif", GIF),
     }
 
 
@@ -88,8 +91,16 @@ async def test_a_picture_answer_is_never_asked_in_multiple_choice_or_typed_mode(
     fake: FakeDiscord, server: StudyServer, picture_runner: BotRunner
 ) -> None:
     typed = await start_quiz(fake, server, server.alice, mode="typed", questions=5)
-    assert typed.message["embeds"][0]["title"] == "Question 1 of 1"
-    assert "Which chamber is marked?" in typed.message["embeds"][0]["description"]
+    message = typed.message
+    assert message["embeds"][0]["title"] == "Question 1 of 1"
+    assert "Which chamber is marked?" in message["embeds"][0]["description"]
+    assert picture_of(fake, message) == ("heart.png", PNG)
+    opened = await press(fake, message, "Answer", server.alice)
+    submitted = await fake.submit_modal(opened, {"answer": "left ventricle"})
+    await submitted.wait_response()
+    # The answered question keeps its picture, and the summary comes with it.
+    assert picture_of(fake, submitted.message) == ("heart.png", PNG)
+    assert submitted.message["embeds"][1]["title"] == "Quiz complete"
     info = await slash(fake, server, server.alice, "decks info", deck="anatomy")
     fields = {f["name"]: f["value"] for f in info.message["embeds"][0]["fields"]}
     assert fields["Pictures"] == (

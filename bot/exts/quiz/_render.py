@@ -139,7 +139,8 @@ def unsure_screen(session: QuizSession, typed: str, result: GradeResult) -> Scre
         _button(session, "right", "I was right", discord.ButtonStyle.success),
         _button(session, "wrong", "I was wrong", discord.ButtonStyle.danger),
     )
-    return Screen([embed], view, "Close call: compare and judge it yourself.")
+    picture = _picture(session, question.front_image)
+    return Screen([embed], view, "Close call: compare and judge it yourself.", picture)
 
 
 def answered_screen(
@@ -185,9 +186,11 @@ def answered_screen(
         embed.add_field(
             name="Why", value=clip(literal(question.explanation), FIELD_LIMIT), inline=False
         )
+    # The answered question keeps its picture: the answer's, else the question's.
+    picture = _picture(session, question.back_image or question.front_image)
     if summary is not None:
-        return Screen([embed, summary], None)
-    return Screen([embed], next_view(session))
+        return Screen([embed, summary], None, picture=picture)
+    return Screen([embed], next_view(session), picture=picture)
 
 
 def summary_embed(
