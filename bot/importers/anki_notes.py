@@ -418,13 +418,16 @@ class _NoteReader:
         if note_type.occlusion or (fields and _OCCLUSION_ID.fullmatch(fields[0].strip())):
             deck.skipped.append(Skipped(where, OCCLUSION_REASON))
             return
-        if note_type.cloze or (fields and has_cloze(fields[0])):
+        with_cloze = next((i for i, text in enumerate(fields) if has_cloze(text)), None)
+        if note_type.cloze or with_cloze is not None:
+            # The deletions' field: the one holding them (Anki names it "Text").
+            text_at = with_cloze if with_cloze is not None else 0
             extra_at = note_type.extra()
             extra = ""
             if extra_at is not None and extra_at < len(fields):
                 extra = html_to_text(fields[extra_at])
             made = False
-            for front, back in cloze_cards(fields[0]):
+            for front, back in cloze_cards(fields[text_at] if fields else ""):
                 deck.cards.append(RawCard(front, back, topic, where, explanation=extra or None))
                 made = True
             if not made:

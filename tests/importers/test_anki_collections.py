@@ -340,6 +340,17 @@ def test_a_package_of_too_many_files_is_refused_by_its_directory(
     )
 
 
+def test_cloze_deletions_are_found_in_whichever_field_holds_them() -> None:
+    notes = [
+        Typed(TYPE_IN, ["Anatomy", "The {{c1::heart}} pumps {{c2::blood}}", ""], "Cloze"),
+    ]
+    result = imported(collection(notes))
+    assert [(c.front, c.back) for c in result.deck.cards] == [
+        ("The [...] pumps blood", "heart"),
+        ("The heart pumps [...]", "blood"),
+    ]
+
+
 def test_note_types_are_told_by_their_names_and_fields() -> None:
     from bot.importers.anki_notes import NoteType, tag_topic, topic_tags
 
