@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: DECKS_DIR)")
     into = deck_sub.add_parser(
         "import",
-        help="turn a CSV/TSV, Anki (.apkg, .colpkg) or Markdown table file into a deck in DECKS_DIR",
+        help="turn a CSV/TSV, Anki (.apkg, .colpkg, collection.anki2) or Markdown file into a deck in DECKS_DIR",
     )
     into.add_argument("file", type=Path, help="the file to import")
     into.add_argument("--id", dest="deck_id", help="the deck id (default: a slug of the title)")
