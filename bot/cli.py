@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: DECKS_DIR)")
     into = deck_sub.add_parser(
         "import",
-        help="turn a CSV/TSV, Anki (.apkg, .colpkg, collection.anki2) or Markdown file into a deck in DECKS_DIR",
+        help="turn a CSV/TSV, Anki (.apkg, .colpkg, collection.anki2, text export), Markdown or "
+        "Red trivia (.yaml) file into a deck in DECKS_DIR, and summarise the import",
     )
     into.add_argument("file", type=Path, help="the file to import")
     into.add_argument("--id", dest="deck_id", help="the deck id (default: a slug of the title)")
@@ -238,20 +239,13 @@ def _import_into(
         return 1
     media = target.with_name(target.stem + MEDIA_DIR_SUFFIX)
     try:
-        _write_with_media(target, text, staging, media, keep=result.pictures.kept > 0)
+        _write_with_media(target, text, staging, media, keep=result.summary.pictures > 0)
     except OSError as error:
         print(f"error: cannot write {target}: {error.strerror or error}", file=sys.stderr)
         return 1
-    for skipped in result.skipped:
-        print(f"skipped {skipped}")
-    for line in result.pictures.lines():
+    print(f"wrote {target}")
+    for line in result.summary.lines():
         print(line)
-    if result.title_reason:
-        print(f"title: {deck.title} ({result.title_reason})")
-    print(
-        f"wrote {target}: {plural(len(deck.cards), 'card')}, "
-        f"{plural(len(deck.topics), 'topic')} ({result.format}, {len(result.skipped)} skipped)"
-    )
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Bring your own deck: CSV/TSV (Quizlet's export too), Anki packages and Markdown tables.
+"""Bring your own deck: CSV/TSV (Quizlet's and Anki's text exports too), Anki packages,
+Markdown notes and Red-DiscordBot trivia lists.
 
 `import_deck` turns an uploaded or local file into a validated `Deck`, reporting what it
 skipped (empty rows, duplicates, over-long cards) and refusing, with line or note numbers,
@@ -12,6 +13,8 @@ from typing import Final
 
 from bot.importers.anki import read_anki, read_bare_collection
 from bot.importers.assemble import ImportResult, assemble, slugify
+from bot.importers.delimited import read_delimited
+from bot.importers.markdown import read_markdown
 from bot.importers.media import LocalPictures, markdown_pictures
 from bot.importers.model import (
     CLI_LIMITS,
@@ -23,14 +26,16 @@ from bot.importers.model import (
     Skipped,
     megabytes,
 )
-from bot.importers.tables import looks_like_markdown_table, read_delimited, read_markdown
+from bot.importers.tables import looks_like_markdown_table
 from bot.importers.text import decode_text
+from bot.importers.trivia import read_trivia
 
 ANKI_SUFFIXES: Final = (".apkg", ".colpkg")
 # A collection's SQLite file on its own, as repositories often commit `collection.anki2`.
 COLLECTION_SUFFIXES: Final = (".anki2", ".anki21")
 TEXT_SUFFIXES: Final = (".csv", ".tsv", ".txt", ".md", ".markdown")
-SUPPORTED_SUFFIXES: Final = TEXT_SUFFIXES + ANKI_SUFFIXES + COLLECTION_SUFFIXES
+TRIVIA_SUFFIXES: Final = (".yaml", ".yml")  # Red-DiscordBot trivia lists
+SUPPORTED_SUFFIXES: Final = TEXT_SUFFIXES + ANKI_SUFFIXES + COLLECTION_SUFFIXES + TRIVIA_SUFFIXES
 
 
 def _suffix(filename: str) -> str:
@@ -83,6 +88,8 @@ def read_file(
     if suffix in COLLECTION_SUFFIXES:
         return read_bare_collection(data, filename, limits, deck=deck)
     text = decode_text(data, filename)
+    if suffix in TRIVIA_SUFFIXES:
+        return read_trivia(text, filename)
     if suffix in (".md", ".markdown"):
         return markdown_pictures(read_markdown(text, filename), LocalPictures(folder, media_dir))
     if suffix == ".tsv":
@@ -118,6 +125,7 @@ __all__ = [
     "SERVER_LIMITS",
     "SUPPORTED_SUFFIXES",
     "TEXT_SUFFIXES",
+    "TRIVIA_SUFFIXES",
     "DeckImportError",
     "ImportLimits",
     "ImportProblem",

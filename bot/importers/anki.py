@@ -26,12 +26,11 @@ import zstandard
 
 from bot.domain.decks import MAX_DECK_PICTURE_BYTES
 from bot.importers.anki_notes import no_cards_line, read_notes
-from bot.importers.media import MediaArchive, first_picture
+from bot.importers.media import MediaArchive, PictureReport, first_picture
 from bot.importers.model import (
     MB,
     DeckImportError,
     ImportLimits,
-    PictureReport,
     RawCard,
     RawDeck,
     Skipped,
@@ -204,7 +203,7 @@ def _with_pictures(raw: RawDeck, media: MediaArchive | None) -> RawDeck:
                 if media is None:
                     shown = side.picture.replace("`", "'")[:60]
                     report.left_out.append(
-                        Skipped(card.where, f"picture `{shown}`: a bare collection holds none")
+                        Skipped(card.where, "picture left out: a bare collection holds none", shown)
                     )
                 else:
                     kept = media.keep(side.picture, card.where)
@@ -230,8 +229,7 @@ def _with_pictures(raw: RawDeck, media: MediaArchive | None) -> RawDeck:
             )
         )
     raw.cards = cards
-    raw.pictures = report
-    return raw
+    return report.into(raw)
 
 
 def _copy(source: IO[bytes], target: IO[bytes], limit: int) -> None:

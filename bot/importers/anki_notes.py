@@ -10,7 +10,7 @@ import json
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -348,8 +348,11 @@ def read_notes(
                 continue
         notes[int(note_id)] = _Note(number, tuple(_text(tags_blob).split()), path)
     title, why = _title(list(notes.values()), selected)
+    raw = RawDeck(format="Anki package", title=title, title_reason=why if title else None)
+    if title is None and paths_named(notes.values()):
+        raw.notes.append(f"The title is the file's name: {why.split(', so')[0]}.")
     reader = _NoteReader(
-        RawDeck(format="Anki package", title=title, title_reason=why),
+        raw,
         types,
         _path(title) if title else (),
         topic_tags([note.tags for note in notes.values()]),
@@ -363,27 +366,32 @@ def read_notes(
         note = notes.get(int(note_id))
         if note is None:
             continue
-        raw = fields_blob if isinstance(fields_blob, bytes) else _text(fields_blob).encode()
-        read += len(raw)
+        blob = fields_blob if isinstance(fields_blob, bytes) else _text(fields_blob).encode()
+        read += len(blob)
         if read > limits.max_note_bytes:
             raise DeckImportError.single(
                 filename,
                 f"its notes hold more than {megabytes(limits.max_note_bytes)} of text, more "
                 "than an import reads. Export a smaller deck from Anki.",
             )
-        reader.add(note, int(type_id or 0), raw)
+        reader.add(note, int(type_id or 0), blob)
     if reader.problems:
         raise DeckImportError(filename, reader.problems)
     return reader.deck
 
 
+def paths_named(notes: Iterable[_Note]) -> bool:
+    return any(note.deck for note in notes)
+
+
 def _title(notes: list[_Note], selected: tuple[str, ...] | None) -> tuple[str | None, str]:
+    """The title and why; no title (the file's name is taken) when the decks share none."""
     if selected is not None:
         return "::".join(selected), "the deck chosen"
     paths = {note.deck for note in notes if note.deck}
     parent = common_parent(["::".join(p) for p in paths])
     if not parent:
-        return None, "the file's name: its decks share no parent deck"
+        return None, f"its {len(paths)} decks share no parent deck, so the file names it"
     named = [p for p in paths if not _is_default("::".join(p))]
     if len(named) == 1:
         return "::".join(parent), "the name of its only deck"

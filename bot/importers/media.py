@@ -14,7 +14,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Final, Protocol, cast
 from urllib.parse import unquote
@@ -30,7 +30,6 @@ from bot.domain.decks import (
 from bot.importers.model import (
     MB,
     DeckImportError,
-    PictureReport,
     RawCard,
     RawDeck,
     Skipped,
@@ -57,6 +56,21 @@ _SRC: Final = re.compile(
 )
 _NOT_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
 _ZIP_METHODS: Final = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+
+
+@dataclass
+class PictureReport:
+    """What became of the pictures the cards show: how many kept, and which left out."""
+
+    kept: int = 0
+    kept_bytes: int = 0
+    left_out: list[Skipped] = field(default_factory=list)
+
+    def into(self, raw: RawDeck) -> RawDeck:
+        """Hand the counts over to the deck read, for the import summary."""
+        raw.pictures = self.kept
+        raw.pictures_left_out = list(self.left_out)
+        return raw
 
 
 def first_picture(html_text: str) -> tuple[str, str | None]:
@@ -180,12 +194,12 @@ class MediaArchive:
         self._done[name] = stored
         if reason is not None:
             shown = name.replace("`", "'")[:60]
-            self.report.left_out.append(Skipped(where, f"picture `{shown}` {reason}"))
+            self.report.left_out.append(Skipped(where, f"picture {reason}", shown))
         return stored
 
     def _copy(self, name: str) -> tuple[str | None, str | None]:
         if self._target is None:
-            return None, "left out: only `python -m bot decks import` keeps pictures"
+            return None, "left out: a server deck keeps none (the command line import does)"
         # Editors write some names percent-encoded in the HTML (`my%20heart.png`).
         if name not in self._by_name:
             name = unquote(name)
@@ -381,12 +395,12 @@ class LocalPictures:
         self._done[link] = stored
         if reason is not None:
             shown = link.replace("`", "'")[:60]
-            self.report.left_out.append(Skipped(where, f"picture `{shown}` {reason}"))
+            self.report.left_out.append(Skipped(where, f"picture {reason}", shown))
         return stored
 
     def _copy(self, link: str) -> tuple[str | None, str | None]:
         if self._target is None or self._folder is None:
-            return None, "left out: only `python -m bot decks import` keeps pictures"
+            return None, "left out: a server deck keeps none (the command line import does)"
         if "://" in link or link.startswith("data:"):
             return None, "is on the web; only pictures beside the file are kept"
         path = (self._folder / unquote(html.unescape(link))).resolve()
@@ -454,5 +468,4 @@ def markdown_pictures(raw: RawDeck, pictures: LocalPictures) -> RawDeck:
             )
         )
     raw.cards = cards
-    raw.pictures = pictures.report
-    return raw
+    return pictures.report.into(raw)

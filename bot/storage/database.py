@@ -47,6 +47,7 @@ from bot.storage.models import (
     from_ms,
     to_ms,
 )
+from bot.storage.progress import ProgressQueries
 from bot.storage.reviews import ReviewQueries, remember, review_answers_behind_the_mark
 from bot.storage.server_decks import ServerDeckQueries
 from bot.storage.stats import StatsQueries
@@ -101,7 +102,9 @@ async def _migrate(writer: aiosqlite.Connection, path: Path, migrations_dir: Pat
     await asyncio.to_thread(migrate)
 
 
-class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Connection):
+class Database(
+    StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, ProgressQueries, Connection
+):
     """The bot's database: a write and a read connection, every query as a typed method.
 
     Feature queries live in mixins beside this file (stats.py, daily.py); the

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
-from tests.fakediscord.limits import check_uploads
+from tests.fakediscord.limits import check_embed_files
 from tests.fakediscord.messages import Upload
 from tests.harness import BotRunner, FakeClock
 from tests.helpers.quiz import labels, press, slash, start_quiz
@@ -111,11 +111,10 @@ async def test_a_picture_answer_is_never_asked_in_multiple_choice_or_typed_mode(
 
 def test_the_fake_refuses_an_embed_image_naming_no_attached_file() -> None:
     body = {"embeds": [{"image": {"url": "attachment://heart.png"}}]}
-    assert [e.code for e in check_uploads(body, [])] == ["EMBED_ATTACHMENT_MISSING"]
-    assert check_uploads(body, [Upload("heart.png", 10)]) == []
-    # An edit that keeps the message's files may name one of them.
-    assert check_uploads(body, [], [{"id": "1", "filename": "heart.png"}]) == []
-    too_many = [Upload(f"{i}.png", 1) for i in range(11)]
-    too_big = [Upload("big.png", 10 * 1024 * 1024 + 1)]
-    assert [e.path for e in check_uploads({}, too_many)] == [("files",)]
-    assert [e.path for e in check_uploads({}, too_big)] == [("files[0]",)]
+    assert [e.code for e in check_embed_files(body, [])] == ["EMBED_ATTACHMENT_MISSING"]
+    assert check_embed_files(body, [Upload("heart.png", 10)]) == []
+    # An edit that keeps the message's files may name one of them...
+    assert check_embed_files(body, [], [{"id": "1", "filename": "heart.png"}]) == []
+    # ...unless it lists the files it keeps, and that one is not among them.
+    dropped = {**body, "attachments": []}
+    assert len(check_embed_files(dropped, [], [{"id": "1", "filename": "heart.png"}])) == 1

@@ -8,8 +8,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import FieldError, JSONDict
-from .messages import COMPONENTS_V2, walk_components
+from .errors import ApiError, FieldError, JSONDict, form_error
+from .messages import COMPONENTS_V2, Upload, walk_components
 
 Path = tuple[str | int, ...]
 
@@ -17,6 +17,10 @@ ACTION_ROW, BUTTON, STRING_SELECT, TEXT_INPUT, TEXT_DISPLAY, LABEL = 1, 2, 3, 4,
 SELECTS = {3, 5, 6, 7, 8}
 LINK_STYLE, PREMIUM_STYLE = 5, 6
 MAX_V2_COMPONENTS = 40
+# Files on one message, bytes per file (a server without boosts), an alt text's length.
+MAX_ATTACHMENTS = 10
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+ATTACHMENT_DESCRIPTION_LIMIT = 1024
 _COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 
 
@@ -52,26 +56,12 @@ def is_empty_message(body: JSONDict, uploads: int) -> bool:
     return not uploads and not any(body.get(key) for key in keys)
 
 
-# Files a message may carry, and the size of each (Discord's default upload limit).
-MAX_FILES = 10
-MAX_FILE_BYTES = 10 * 1024 * 1024
-
-
-def check_uploads(
+def check_embed_files(
     body: JSONDict, uploads: Sequence[Any], existing: Sequence[JSONDict] = ()
 ) -> list[FieldError]:
-    """Multipart files: at most ten of at most 10 MiB each; an embed's `attachment://name`
-    must name a file of the message (one sent now, or one it keeps)."""
+    """An embed's `attachment://name` image must name a file of the message: one sent
+    with it, or one it keeps (the files' count and sizes are checked with the request)."""
     errors: list[FieldError] = []
-    if len(uploads) > MAX_FILES:
-        errors.append(
-            FieldError(("files",), "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_FILES} or fewer.")
-        )
-    for index, upload in enumerate(uploads):
-        if upload.size > MAX_FILE_BYTES:
-            errors.append(
-                FieldError((f"files[{index}]",), "BASE_TYPE_MAX_LENGTH", "Request entity too large")
-            )
     names = {upload.filename for upload in uploads}
     kept = body.get("attachments")
     names |= {str(a.get("filename")) for a in kept or [] if isinstance(a, dict)}
@@ -94,18 +84,42 @@ def check_uploads(
 def check_message(
     body: JSONDict, uploads: Sequence[Any] = (), existing: Sequence[JSONDict] = ()
 ) -> list[FieldError]:
-    errors: list[FieldError] = check_uploads(body, uploads, existing)
+    errors: list[FieldError] = check_embed_files(body, uploads, existing)
     content = body.get("content")
     if isinstance(content, str):
         _length(errors, ("content",), content, 0, 2000)
     embeds = body.get("embeds") or []
     errors += check_embeds(embeds)
+    errors += check_attachments(body.get("attachments") or [])
     v2 = bool(int(body.get("flags") or 0) & COMPONENTS_V2)
     errors += check_components(body.get("components") or [], v2=v2)
     if v2 and (content or embeds):
         message = "Cannot use content or embeds with components v2"
         errors.append(FieldError(("content",), "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_V2", message))
     return errors
+
+
+def check_attachments(attachments: list[JSONDict]) -> list[FieldError]:
+    """The ``attachments`` entries of a message: at most ten, alt texts of 1024 or fewer."""
+    errors: list[FieldError] = []
+    _length(errors, ("attachments",), attachments, 0, MAX_ATTACHMENTS)
+    for i, attachment in enumerate(attachments):
+        description = attachment.get("description")
+        if description is not None:
+            path: Path = ("attachments", i, "description")
+            _length(errors, path, description, 0, ATTACHMENT_DESCRIPTION_LIMIT)
+    return errors
+
+
+def check_uploads(uploads: list[Upload]) -> None:
+    """The files of a multipart request: at most ten, none over the size limit."""
+    if len(uploads) > MAX_ATTACHMENTS:
+        message = f"Must be {MAX_ATTACHMENTS} or fewer in length."
+        raise form_error([FieldError(("files",), "BASE_TYPE_MAX_LENGTH", message)])
+    for upload in uploads:
+        if upload.size > ATTACHMENT_SIZE_LIMIT:
+            reason = f"{upload.filename}: {upload.size} bytes, over {ATTACHMENT_SIZE_LIMIT}"
+            raise ApiError(413, 40005, "Request entity too large", reason=reason, violation=True)
 
 
 def check_embeds(embeds: list[JSONDict]) -> list[FieldError]:

@@ -19,6 +19,7 @@ from .interactions import (
     InteractionHandle,
     InteractionService,
 )
+from .limits import MAX_ATTACHMENTS
 from .messages import MessageStore
 from .permissions import DEFAULT_BOT, DEFAULT_EVERYONE, PermissionsLike
 from .ratelimit import RateLimiter
@@ -82,7 +83,9 @@ class FakeDiscord(UserActions):
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> Self:
-        app = web.Application()
+        # Bodies up to a full message of files get through, so the size rule is Discord's
+        # (checked per file) rather than aiohttp's 1 MiB default.
+        app = web.Application(client_max_size=MAX_ATTACHMENTS * ATTACHMENT_SIZE_LIMIT + 2**20)
         app.router.add_route("*", r"/api/v{version:\d+}/{tail:.*}", self._rest.handle)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get(CDN_PREFIX + "/{attachment_id}/{filename}", self.files.serve)

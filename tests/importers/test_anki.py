@@ -64,7 +64,7 @@ def test_an_apkg_gives_cards_its_deck_name_and_shared_tags_as_topics() -> None:
     deck = result.deck
     assert result.format == "Anki package"
     assert deck.title == "Spanish::Verbs" and deck.id == "spanish-verbs"
-    assert result.title_reason == "the name of its only deck"
+    assert result.summary.title_reason == "the name of its only deck"
     # `regular_er` is on one note and `marked`, `leech` are Anki's own: never topics.
     assert [(c.front, c.back, c.topic) for c in deck.cards] == [
         ("hablar", "to speak\nto talk", "regular ar"),
@@ -74,13 +74,11 @@ def test_an_apkg_gives_cards_its_deck_name_and_shared_tags_as_topics() -> None:
         ("[...] hambre", "Tengo", None),
     ]
     assert deck.topics == ("regular ar", "irregular")
-    assert [str(s) for s in result.skipped] == [
-        "note 4: empty back",
-        "note 5: duplicate of note 1 (HABLAR)",
-    ]
+    assert deck.cards[0].accept == ("duplicate, by its words",)  # note 5's other back
+    assert [str(s) for s in result.skipped] == ["note 4: empty back"]
     # A server deck keeps no pictures: the one in note 3 is left out, and said so.
-    assert [str(s) for s in result.pictures.left_out] == [
-        "note 3: picture `ser.png` left out: only `python -m bot decks import` keeps pictures"
+    assert [g.line() for g in result.summary.pictures_left_out] == [
+        "picture left out: a server deck keeps none (the command line import does): 1 (note 3 (ser.png))"
     ]
 
 

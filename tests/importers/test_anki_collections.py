@@ -60,7 +60,7 @@ def test_a_collection_reads_each_note_type_by_its_fields_and_subdecks_become_top
     result = imported(package, media_dir=tmp_path)
     deck = result.deck
     assert deck.title == "BME"
-    assert result.title_reason == "the parent deck its 3 decks share"
+    assert result.summary.title_reason == "the parent deck its 3 decks share"
     assert [(c.front, c.back, c.topic) for c in deck.cards] == [
         # genanki writes the notes deck by deck.
         ("alpha waves", "8-12 Hz", "EEG"),
@@ -80,7 +80,7 @@ def test_a_collection_reads_each_note_type_by_its_fields_and_subdecks_become_top
     assert [str(s) for s in result.skipped] == [f"note 6: {OCCLUSION_REASON}"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["my-heart.png", "wave.gif"]
     assert (tmp_path / "my-heart.png").read_bytes() == PNG
-    assert result.pictures.kept == 2 and not result.pictures.left_out
+    assert result.summary.pictures == 2 and not result.summary.pictures_left_out
 
 
 def test_note_types_of_the_newer_schema_are_read_by_their_fields_names(tmp_path: Path) -> None:
@@ -108,13 +108,13 @@ def test_a_huge_media_list_is_refused() -> None:
 def test_newer_packages_zstd_compressed_media_are_read(tmp_path: Path) -> None:
     package = newer_media(collection(BME, {"my heart.png": PNG, "wave.gif": GIF}))
     result = imported(package, media_dir=tmp_path)
-    assert result.pictures.kept == 2
+    assert result.summary.pictures == 2
     assert (tmp_path / "wave.gif").read_bytes() == GIF
 
 
 def test_one_deck_of_a_collection_is_imported_by_name() -> None:
     result = imported(collection(BME), deck="bme::eeg")
-    assert result.deck.title == "BME::EEG" and result.title_reason == "the deck chosen"
+    assert result.deck.title == "BME::EEG" and result.summary.title_reason == "the deck chosen"
     assert [c.front for c in result.deck.cards] == ["alpha waves", "beta waves"]
     # The wave picture is not in this package: its card is left out, and said so.
     assert [str(s) for s in result.skipped] == [
@@ -136,7 +136,10 @@ def test_decks_without_a_common_parent_take_the_file_name() -> None:
     ]
     result = imported(collection(notes), "my_collection.colpkg")
     assert result.deck.title == "my collection"
-    assert result.title_reason == "the file's name: its decks share no parent deck"
+    assert result.summary.title_reason == "the file's name"
+    assert result.summary.notes == (
+        "The title is the file's name: its 2 decks share no parent deck.",
+    )
     assert [c.topic for c in result.deck.cards] == [
         "Spanish",
         "Spanish",
@@ -157,9 +160,9 @@ def test_a_bare_collection_file_is_a_collection() -> None:
     result = import_deck(collection_of(collection(BME)), "collection.anki2", limits=SERVER_LIMITS)
     assert result.deck.title == "BME"
     assert len(result.deck.cards) == 5
-    assert [str(s) for s in result.pictures.left_out] == [
-        "note 3: picture `wave.gif`: a bare collection holds none",
-        "note 7: picture `my%20heart.png`: a bare collection holds none",
+    assert [g.line() for g in result.summary.pictures_left_out] == [
+        "picture left out: a bare collection holds none: 2 (note 3 (wave.gif), "
+        "note 7 (my%20heart.png))"
     ]
 
 
@@ -175,10 +178,10 @@ def test_pictures_are_checked_by_their_bytes_and_size(tmp_path: Path) -> None:
     )
     result = imported(package, media_dir=tmp_path)
     assert [c.front for c in result.deck.cards] == ["Caption"]
-    assert [str(s) for s in result.pictures.left_out] == [
-        "note 1: picture `fake.png` is not a PNG, JPEG, GIF or WebP picture",
-        "note 2: picture `big.png` is over 8 MB",
-        "note 3: picture `drawing.svg` is not a PNG, JPEG, GIF or WebP picture",
+    assert [g.line() for g in result.summary.pictures_left_out] == [
+        "picture is not a PNG, JPEG, GIF or WebP picture: 2 (note 1 (fake.png), "
+        "note 3 (drawing.svg))",
+        "picture is over 8 MB: 1 (note 2 (big.png))",
     ]
     assert list(tmp_path.iterdir()) == []
 
@@ -251,8 +254,8 @@ def test_the_cli_writes_pictures_beside_the_deck_and_check_validates_them(
     source.write_bytes(collection(BME, {"my heart.png": PNG, "wave.gif": GIF}))
     assert main(["decks", "import", str(source)]) == 0
     out = capsys.readouterr().out
-    assert "pictures: 2 imported" in out
-    assert "title: BME (the parent deck its 3 decks share)" in out
+    assert "Pictures: 2 imported, 0 left out" in out
+    assert 'Title: "BME" (the parent deck its 3 decks share)' in out
     deck = load_deck_file(decks_dir / "bme.yaml")
     assert deck.picture(deck.cards[6].front_image) == decks_dir / "bme.media" / "my-heart.png"
     assert sorted(p.name for p in decks_dir.iterdir()) == ["bme.media", "bme.yaml"]
@@ -289,16 +292,16 @@ def test_markdown_image_links_beside_the_file_become_pictures(tmp_path: Path) ->
     assert [str(s) for s in result.skipped] == [
         "line 7: its front is only a picture, which was left out"
     ]
-    assert [str(s) for s in result.pictures.left_out] == [
-        "line 6: picture `img/notes.txt` is not a PNG, JPEG, GIF or WebP picture",
-        "line 7: picture `../secret.png` is outside the Markdown file's folder",
-        "line 8: picture `https://example.com/logo.png` is on the web; only pictures beside "
-        "the file are kept",
+    assert [g.line() for g in result.summary.pictures_left_out] == [
+        "picture is not a PNG, JPEG, GIF or WebP picture: 1 (line 6 (img/notes.txt))",
+        "picture is outside the Markdown file's folder: 1 (line 7 (../secret.png))",
+        "picture is on the web; only pictures beside the file are kept: 1 "
+        "(line 8 (https://example.com/logo.png))",
     ]
     assert [p.name for p in media.iterdir()] == ["heart.png"]
     # Uploaded in Discord, the file has no folder: its pictures are left out, said so.
     uploaded = import_deck(source.read_bytes(), source.name, limits=SERVER_LIMITS)
-    assert uploaded.pictures.kept == 0 and len(uploaded.pictures.left_out) == 4
+    assert uploaded.summary.pictures == 0 and uploaded.summary.left_out_count == 4
 
 
 def test_a_forced_import_replaces_the_media_folder_or_leaves_it_as_it_was(
