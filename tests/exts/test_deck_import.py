@@ -465,7 +465,7 @@ async def test_one_deck_of_a_collection_is_imported_and_the_summary_says_why_and
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Title"] == '"Languages::Spanish" (the deck chosen)'
     assert fields["Pictures"] == (
-        "0 imported, 1 left out\npicture left out: only `python -m bot decks import` keeps "
-        "pictures: 1 (note 2 (wave.png))"
+        "0 imported, 1 left out\npicture left out: a server deck keeps none (the command "
+        "line import does): 1 (note 2 (wave.png))"
     )
     assert "2 cards" in embed["description"]
