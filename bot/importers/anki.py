@@ -184,9 +184,10 @@ def read_bare_collection(
 
 
 class _Side:
+    """A side's HTML without its first picture, and that picture's name in the package."""
+
     def __init__(self, html: str) -> None:
         self.html_without, self.picture = first_picture(html)
-        self.html = html
 
 
 def _with_pictures(raw: RawDeck, media: MediaArchive | None) -> RawDeck:
