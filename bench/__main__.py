@@ -24,6 +24,7 @@ BENCHMARKS = (
     "fanout",
     "shards",
     "decks",
+    "imports",
     "startup",
     "charts",
     "storage",

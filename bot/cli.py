@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from bot.config import ConfigError, load_settings
 from bot.domain.answers import Mode
 from bot.domain.decks import (
     MAX_DECK_FILE_BYTES,
+    MEDIA_DIR_SUFFIX,
     DeckError,
     deck_to_yaml,
     load_deck_file,
@@ -43,13 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: DECKS_DIR)")
     into = deck_sub.add_parser(
         "import",
-        help="turn a CSV/TSV, Anki (.apkg, .colpkg, text export), Markdown or Red trivia (.yaml) "
-        "file into a deck in DECKS_DIR, and summarise the import",
+        help="turn a CSV/TSV, Anki (.apkg, .colpkg, collection.anki2, text export), Markdown or "
+        "Red trivia (.yaml) file into a deck in DECKS_DIR, and summarise the import",
     )
     into.add_argument("file", type=Path, help="the file to import")
     into.add_argument("--id", dest="deck_id", help="the deck id (default: a slug of the title)")
     into.add_argument("--title", help="the deck title (default: from the file, or its name)")
     into.add_argument("--force", action="store_true", help="overwrite a deck file of that id")
+    into.add_argument(
+        "--deck", dest="anki_deck", help="of an Anki collection, import this deck (and subdecks)"
+    )
 
     practice = sub.add_parser("practice", help="a terminal quiz, no Discord needed")
     practice.add_argument("--deck", help="deck id (default: the only deck, or the first)")
@@ -74,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 deck_id=args.deck_id,
                 title=args.title,
                 force=args.force,
+                anki_deck=args.anki_deck,
             )
         if command == "decks":
             return check_decks(args.paths or [settings.decks_dir])
@@ -146,10 +152,17 @@ def check_decks(paths: Sequence[Path]) -> int:
 
 
 def import_deck_file(
-    path: Path, decks_dir: Path, *, deck_id: str | None, title: str | None, force: bool
+    path: Path,
+    decks_dir: Path,
+    *,
+    deck_id: str | None,
+    title: str | None,
+    force: bool,
+    anki_deck: str | None = None,
 ) -> int:
-    """Write `path` as a YAML deck into `decks_dir`; print what was skipped. 1 on failure."""
-    from bot.importers import CLI_LIMITS, DeckImportError, import_deck
+    """Write `path` as a YAML deck into `decks_dir`, its pictures into the deck's media
+    folder beside it; print what was skipped. 1 on failure, and then nothing is written."""
+    from bot.importers import ANKI_SUFFIXES, CLI_LIMITS, DeckImportError
 
     try:
         size = path.stat().st_size
@@ -157,8 +170,55 @@ def import_deck_file(
             raise DeckImportError.single(
                 str(path), f"it is {size:,} bytes, more than {CLI_LIMITS.max_file_bytes:,}."
             )
-        data = path.read_bytes()
-        result = import_deck(data, path.name, limits=CLI_LIMITS, deck_id=deck_id, title=title)
+        # Pictures (of Anki files) are copied into a hidden folder beside the decks,
+        # renamed into place last; a failed import leaves no folder it made behind.
+        created = not decks_dir.exists()
+        staging = None
+        if path.suffix.casefold() in (*ANKI_SUFFIXES, ".md", ".markdown", ".txt"):
+            decks_dir.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=decks_dir, prefix=".import-media-"))
+    except OSError as error:
+        print(f"error: {path}: cannot read the file: {error.strerror or error}", file=sys.stderr)
+        return 1
+    except DeckImportError as error:
+        for line in error.lines():
+            print(f"error: {path}: {line}", file=sys.stderr)
+        return 1
+    try:
+        status = _import_into(
+            path, decks_dir, staging, deck_id=deck_id, title=title, force=force, anki_deck=anki_deck
+        )
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    if status and created and decks_dir.exists() and not any(decks_dir.iterdir()):
+        decks_dir.rmdir()
+    return status
+
+
+def _import_into(
+    path: Path,
+    decks_dir: Path,
+    staging: Path | None,
+    *,
+    deck_id: str | None,
+    title: str | None,
+    force: bool,
+    anki_deck: str | None,
+) -> int:
+    from bot.importers import DeckImportError, import_deck
+    from bot.importers.model import CLI_LIMITS
+
+    try:
+        result = import_deck(
+            path,
+            path.name,
+            limits=CLI_LIMITS,
+            deck_id=deck_id,
+            title=title,
+            deck=anki_deck,
+            media_dir=staging,
+        )
     except OSError as error:
         print(f"error: {path}: cannot read the file: {error.strerror or error}", file=sys.stderr)
         return 1
@@ -185,8 +245,9 @@ def import_deck_file(
             file=sys.stderr,
         )
         return 1
+    media = target.with_name(target.stem + MEDIA_DIR_SUFFIX)
     try:
-        _write_atomically(target, text)
+        _write_with_media(target, text, staging, media, keep=result.summary.pictures > 0)
     except OSError as error:
         print(f"error: cannot write {target}: {error.strerror or error}", file=sys.stderr)
         return 1
@@ -194,6 +255,31 @@ def import_deck_file(
     for line in result.summary.lines():
         print(line)
     return 0
+
+
+def _write_with_media(
+    target: Path, text: str, staging: Path | None, media: Path, *, keep: bool
+) -> None:
+    """Put the pictures copied into `staging` in place as the deck's media folder, then
+    write the deck file; an earlier media folder of that deck goes. When anything fails,
+    the earlier folder and file are as they were."""
+    old = media.with_name(f".old-{media.name}")
+    shutil.rmtree(old, ignore_errors=True)
+    moved = False
+    try:
+        if media.exists():
+            media.rename(old)
+        if keep and staging is not None:
+            staging.rename(media)
+            moved = True
+        _write_atomically(target, text)
+    except BaseException:
+        if moved:
+            shutil.rmtree(media, ignore_errors=True)
+        if old.exists() and not media.exists():
+            old.rename(media)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_atomically(target: Path, text: str) -> None:

@@ -11,7 +11,7 @@ from typing import TextIO
 from bot.config import Settings
 from bot.domain.answers import Letter, Mode, SelfGrade, is_correct, points_for
 from bot.domain.decks import Deck, load_decks
-from bot.domain.playable import UnplayableError, check_playable
+from bot.domain.playable import UnplayableError, check_playable, needs_text_answers
 from bot.domain.questions import build_multiple_choice, draw_cards
 from bot.domain.words import plural
 from bot.storage import Database, NewAnswer
@@ -77,7 +77,13 @@ async def run_practice(
         return 2
 
     session_id = f"practice:{seed or secrets.token_hex(8)}:{secrets.token_hex(4)}"
-    cards = draw_cards(deck, count=count, topic=topic, seed=seed or session_id)
+    cards = draw_cards(
+        deck,
+        count=count,
+        topic=topic,
+        seed=seed or session_id,
+        text_answers=needs_text_answers(mode),
+    )
     print(f"{deck.title} - {plural(len(cards), 'card')}, {mode}. Type q to stop.", file=out)
     if len(cards) < count:
         matching = plural(len(cards), "card matches", "cards match")
@@ -88,6 +94,8 @@ async def run_practice(
         await db.upsert_user(LOCAL_USER_ID, LOCAL_USER_NAME, datetime.now(UTC))
         for index, card in enumerate(cards):
             print(f"\nQ{index + 1}/{len(cards)}  {card.front}", file=out)
+            if card.front_image:  # a terminal cannot show it; say where it is
+                print(f"  (picture: {deck.picture(card.front_image)})", file=out)
             started = time.monotonic()
             grade: SelfGrade | None = None
             if mode == Mode.MULTIPLE_CHOICE:
@@ -109,6 +117,8 @@ async def run_practice(
                 if _ask("Press Enter to show the answer: ", stdin, out) is None:
                     break
                 print(f"  {card.back}", file=out)
+                if card.back_image:
+                    print(f"  (picture: {deck.picture(card.back_image)})", file=out)
                 reply = None
                 while reply is None or reply not in GRADES:
                     reply = _ask(

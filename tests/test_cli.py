@@ -184,3 +184,30 @@ def test_practice_says_in_one_line_why_a_deck_has_no_multiple_choice(tmp_path: P
     )
     assert played.returncode == 0, played.stderr
     assert "Done: 1/1 right" in played.stdout
+
+
+def test_practice_names_a_cards_picture_and_keeps_picture_answers_out_of_multiple_choice(
+    tmp_path: Path,
+) -> None:
+    from tests.importers.builders import PNG
+
+    decks = tmp_path / "decks"
+    (decks / "pics.media").mkdir(parents=True)
+    (decks / "pics.media" / "valve.png").write_bytes(PNG)
+    (decks / "pics.yaml").write_text(
+        "id: pics\ntitle: Pictures\ndescription: d\ntopics: []\ncards:\n"
+        "  - front: Show the aortic valve\n    back_image: valve.png\n"
+    )
+    env = {"DECKS_DIR": str(decks)}
+    refused = run_bot_cli("practice", "--deck", "pics", tmp_path=tmp_path, extra_env=env)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stdout == (
+        "Deck `pics` has only cards whose answer is a picture, which can be shown but not "
+        "chosen or typed: play it as flashcards or reviews.\n"
+    )
+    played = run_bot_cli(
+        "practice", "--deck", "pics", "--mode", "flashcard",
+        tmp_path=tmp_path, extra_env=env, stdin="\n3\n",
+    )  # fmt: skip
+    assert played.returncode == 0, played.stderr
+    assert f"(picture: {decks / 'pics.media' / 'valve.png'})" in played.stdout

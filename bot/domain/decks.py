@@ -41,7 +41,17 @@ DECK_ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 CARD_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 DECK_FIELDS: Final = ("id", "title", "description", "source", "topics", "weights", "cards")
-CARD_FIELDS: Final = ("id", "front", "back", "topic", "accept", "explanation", "distractors")
+CARD_FIELDS: Final = (
+    "id",
+    "front",
+    "back",
+    "topic",
+    "accept",
+    "explanation",
+    "distractors",
+    "front_image",
+    "back_image",
+)
 DECK_SUFFIXES: Final = (".yaml", ".yml")
 
 # Names authors reach for that difflib cannot connect to the real field.
@@ -56,6 +66,15 @@ _FIELD_ALIASES: Final = {
 # The C loader is much faster on big decks; both are the safe variant, which only
 # builds plain data (no arbitrary Python objects from tags).
 _LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Pictures: a deck `foo.yaml` keeps them in the folder `foo.media/` beside it, and a card
+# names one per side (`front_image`, `back_image`) by its file name there.
+MEDIA_DIR_SUFFIX: Final = ".media"
+MAX_PICTURE_BYTES: Final = 8 * 1024 * 1024
+MAX_DECK_PICTURE_BYTES: Final = 128 * 1024 * 1024
+PICTURE_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.(png|jpe?g|gif|webp)")
+# The text of a side that is only a picture, when the deck file gives none.
+PICTURE_ONLY: Final = "(picture)"
 
 _WHITESPACE = re.compile(r"\s+")
 # Half of a UTF-16 pair on its own: it cannot be written as UTF-8, so it is no text.
@@ -76,6 +95,13 @@ class Card:
     accept: tuple[str, ...] = ()
     explanation: str | None = None
     distractors: tuple[str, ...] = ()
+    front_image: str | None = None
+    back_image: str | None = None
+
+    @property
+    def picture_answer(self) -> bool:
+        """The answer is a picture alone: it can be shown, not chosen or typed."""
+        return self.back_image is not None and self.back == PICTURE_ONLY
 
 
 @dataclass(frozen=True)
@@ -111,6 +137,34 @@ class Deck:
             if card.topic in counts:
                 counts[card.topic] += 1
         return counts
+
+    @property
+    def media_dir(self) -> Path | None:
+        """The folder of the deck's pictures, beside its file (None for a deck without one)."""
+        if self.path is None:
+            return None
+        path = Path(self.path)
+        return path.with_name(path.stem + MEDIA_DIR_SUFFIX)
+
+    def picture(self, name: str | None) -> Path | None:
+        """The file of a picture the deck's cards name, if the deck keeps pictures."""
+        folder = self.media_dir
+        if name is None or folder is None:
+            return None
+        return folder / name
+
+
+def picture_kind(head: bytes) -> str | None:
+    """The picture format of a file by its first bytes: png, jpg, gif, webp, or None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if len(head) >= 12 and head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "webp"
+    return None
 
 
 # --------------------------------------------------------------------------- errors
@@ -234,9 +288,16 @@ def front_key(front: str) -> str:
     return key or _WHITESPACE.sub(" ", folded).strip()
 
 
-def default_card_id(front: str) -> str:
-    """The id a card gets when the deck does not set one: a short hash of its front."""
-    return "c-" + hashlib.sha1(front_key(front).encode("utf-8")).hexdigest()[:10]
+def card_key(front: str, front_image: str | None = None) -> str:
+    """What makes a card's question itself: its front's words, and its picture if any."""
+    key = front_key(front)
+    return key if front_image is None else f"{key}\x00{front_image}"
+
+
+def default_card_id(front: str, front_image: str | None = None) -> str:
+    """The id a card gets when the deck does not set one: a short hash of its front
+    (and of its front's picture, so "What is this?" can ask about many pictures)."""
+    return "c-" + hashlib.sha1(card_key(front, front_image).encode("utf-8")).hexdigest()[:10]
 
 
 # --------------------------------------------------------------------------- validation
@@ -443,8 +504,10 @@ def _check_card(raw: object, index: int, report: _Report, context: _CardContext)
             "at most 64 characters)",
         )
         explicit_id = None
-    front = _field_text(raw, "front", add, limit=MAX_CARD_TEXT, required=True)
-    back = _field_text(raw, "back", add, limit=MAX_CARD_TEXT, required=True)
+    front_image = _picture_name(raw, "front_image", add)
+    back_image = _picture_name(raw, "back_image", add)
+    front = _side_text(raw, "front", add, picture=front_image is not None)
+    back = _side_text(raw, "back", add, picture=back_image is not None)
     topic = _field_text(raw, "topic", add, limit=MAX_TOPIC, required=False)
     accept = _field_text_list(raw, "accept", add, limit=MAX_ACCEPT)
     explanation = _field_text(raw, "explanation", add, limit=MAX_CARD_TEXT, required=False)
@@ -471,7 +534,7 @@ def _check_card(raw: object, index: int, report: _Report, context: _CardContext)
 
     front_duplicated = False
     if front is not None:
-        key = front_key(front)
+        key = card_key(front, front_image)
         if key in context.fronts:
             add("front", f"duplicates the front of card {context.fronts[key]}")
             front_duplicated = True
@@ -480,7 +543,7 @@ def _check_card(raw: object, index: int, report: _Report, context: _CardContext)
 
     card_id = explicit_id
     if card_id is None and front is not None:
-        card_id = default_card_id(front)
+        card_id = default_card_id(front, front_image)
     # A derived id repeats exactly when the front does, which is already reported.
     if card_id is not None and not (front_duplicated and explicit_id is None):
         if card_id in context.ids:
@@ -499,7 +562,61 @@ def _check_card(raw: object, index: int, report: _Report, context: _CardContext)
         accept=tuple(accept),
         explanation=explanation,
         distractors=tuple(distractors),
+        front_image=front_image,
+        back_image=back_image,
     )
+
+
+def _picture_name(raw: Mapping[Any, Any], key: str, add: _Add) -> str | None:
+    name = _field_text(raw, key, add, limit=MAX_CARD_TEXT, required=False)
+    if name is not None and not PICTURE_NAME_PATTERN.fullmatch(name):
+        add(
+            key,
+            f"'{_preview(name)}' is not a picture's file name in the deck's "
+            f"{MEDIA_DIR_SUFFIX} folder (letters, digits, '.', '-', '_'; ending .png, .jpg, "
+            ".jpeg, .gif or .webp)",
+        )
+        return None
+    return name
+
+
+def _side_text(raw: Mapping[Any, Any], key: str, add: _Add, *, picture: bool) -> str | None:
+    """A side's text; a side with a picture may leave it out, to show the picture alone."""
+    if picture and raw.get(key) is None:
+        return PICTURE_ONLY
+    return _field_text(raw, key, add, limit=MAX_CARD_TEXT, required=True)
+
+
+def check_pictures(deck: Deck) -> list[str]:
+    """What is wrong with the pictures a deck file names: missing, too big, or no picture.
+
+    Only the first bytes of each file are read; an empty list when all is well.
+    """
+    names = [n for card in deck.cards for n in (card.front_image, card.back_image) if n]
+    if not names:
+        return []
+    folder = deck.media_dir
+    if folder is None:
+        return ["its cards name pictures, but a deck kept outside a file has no media folder"]
+    problems: list[str] = []
+    total = 0
+    for name in dict.fromkeys(names):
+        path = folder / name
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(16)
+                size = os.fstat(handle.fileno()).st_size
+        except OSError as error:
+            problems.append(f"picture {folder.name}/{name}: {error.strerror or error}")
+            continue
+        if picture_kind(head) is None:
+            problems.append(f"picture {folder.name}/{name}: not a PNG, JPEG, GIF or WebP file")
+        elif size > MAX_PICTURE_BYTES:
+            problems.append(f"picture {folder.name}/{name}: {size:,} bytes, over 8 MiB")
+        total += size
+    if total > MAX_DECK_PICTURE_BYTES:
+        problems.append(f"its pictures take {total:,} bytes, over the 128 MiB a deck may have")
+    return problems
 
 
 def _check_deck(data: object, report: _Report, expected_id: str | None) -> Deck | None:
@@ -721,8 +838,13 @@ def load_deck_file(path: str | os.PathLike[str]) -> Deck:
             filename,
             f"file is not valid UTF-8 (byte 0x{raw[error.start]:02x} on line {line})",
         ) from None
-    deck = parse_deck(text, filename=filename, expected_id=Path(filename).stem)
-    return replace(deck, path=filename)
+    deck = replace(
+        parse_deck(text, filename=filename, expected_id=Path(filename).stem), path=filename
+    )
+    pictures = check_pictures(deck)
+    if pictures:
+        raise DeckError(DeckProblem(filename, None, None, None, p) for p in pictures[:MAX_PROBLEMS])
+    return deck
 
 
 def load_decks(directory: str | os.PathLike[str]) -> DeckLoadResult:
@@ -807,10 +929,16 @@ def deck_to_mapping(deck: Deck) -> dict[str, object]:
     cards: list[dict[str, object]] = []
     for card in deck.cards:
         entry: dict[str, object] = {}
-        if card.id != default_card_id(card.front):
+        if card.id != default_card_id(card.front, card.front_image):
             entry["id"] = card.id
-        entry["front"] = card.front
-        entry["back"] = card.back
+        if card.front_image is None or card.front != PICTURE_ONLY:
+            entry["front"] = card.front
+        if card.front_image is not None:
+            entry["front_image"] = card.front_image
+        if card.back_image is None or card.back != PICTURE_ONLY:
+            entry["back"] = card.back
+        if card.back_image is not None:
+            entry["back_image"] = card.back_image
         if card.topic is not None:
             entry["topic"] = card.topic
         if card.accept:

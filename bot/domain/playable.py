@@ -13,7 +13,7 @@ from bot.domain.errors import DomainError
 from bot.domain.questions import OPTION_COUNT
 from bot.domain.words import plural
 
-__all__ = ["UnplayableError", "check_playable", "different_answers"]
+__all__ = ["UnplayableError", "check_playable", "different_answers", "needs_text_answers"]
 
 
 class UnplayableError(DomainError):
@@ -46,10 +46,15 @@ def different_answers(deck: Deck, card: Card) -> int:
     apart as a reader would (case and spacing do not count), except the other answers
     the card accepts as right.
     """
-    keys = {answer_key(other.back) for other in deck.cards}
+    keys = {answer_key(other.back) for other in deck.cards if not other.picture_answer}
     keys.update(answer_key(text) for text in card.distractors)
     keys -= {answer_key(text) for text in card.accept} - {answer_key(card.back)}
     return len(keys)
+
+
+def needs_text_answers(mode: Mode) -> bool:
+    """Whether the mode asks to choose or type the answer, so a picture cannot be one."""
+    return Mode(mode).has_options or Mode(mode) is Mode.TYPED
 
 
 def check_playable(deck: Deck, mode: Mode, *, topic: str | None = None) -> None:
@@ -62,12 +67,34 @@ def check_playable(deck: Deck, mode: Mode, *, topic: str | None = None) -> None:
     if not pool:
         where = f"Topic `{topic}` of deck `{deck.id}`" if topic else f"Deck `{deck.id}`"
         raise UnplayableError(f"{where} has no cards to ask.", deck_id=deck.id, mode=mode)
+    if needs_text_answers(mode):
+        # A card whose answer is only a picture is shown (flashcards, reviews), never
+        # chosen among options or typed.
+        pool = tuple(card for card in pool if not card.picture_answer)
+        if Mode(mode) is Mode.DAILY and pool:  # a channel post of text: no question's picture
+            pool = tuple(card for card in pool if not card.front_image)
+            if not pool:
+                where = f"Topic `{topic}` of deck `{deck.id}`" if topic else f"Deck `{deck.id}`"
+                raise UnplayableError(
+                    f"{where} has only cards that ask with a picture, which a daily post "
+                    "does not show.",
+                    deck_id=deck.id,
+                    mode=mode,
+                )
+        if not pool:
+            where = f"Topic `{topic}` of deck `{deck.id}`" if topic else f"Deck `{deck.id}`"
+            raise UnplayableError(
+                f"{where} has only cards whose answer is a picture, which can be shown "
+                "but not chosen or typed: play it as flashcards or reviews.",
+                deck_id=deck.id,
+                mode=mode,
+            )
     if not Mode(mode).has_options:
         return
     short = [card for card in pool if different_answers(deck, card) < OPTION_COUNT]
     if not short:
         return
-    backs = len({answer_key(card.back) for card in deck.cards})
+    backs = len({answer_key(card.back) for card in deck.cards if not card.picture_answer})
     answers = plural(backs, "different answer")
     if len(short) == len(pool):
         reason = f"Deck `{deck.id}` has only {answers}"

@@ -67,7 +67,8 @@ def build_multiple_choice(deck: Deck, card: Card, *, seed: int | str) -> Multipl
     same_topic: list[str] = []
     elsewhere: list[str] = []
     for other in deck.cards:
-        if other.id == card.id:
+        # A picture cannot be an option: options are written out as text.
+        if other.id == card.id or other.picture_answer:
             continue
         if card.topic is not None and other.topic == card.topic:
             same_topic.append(other.back)
@@ -108,13 +109,23 @@ def build_multiple_choice(deck: Deck, card: Card, *, seed: int | str) -> Multipl
     )
 
 
-def draw_cards(deck: Deck, *, count: int, topic: str | None = None, seed: int | str) -> list[Card]:
-    """Up to `count` different cards in a seed-determined order, optionally from one topic.
+def draw_cards(
+    deck: Deck,
+    *,
+    count: int,
+    topic: str | None = None,
+    seed: int | str,
+    text_answers: bool = False,
+) -> list[Card]:
+    """Up to `count` different cards in a seed-determined order, optionally from one topic;
+    with `text_answers`, only cards whose answer can be chosen or typed (not a picture).
 
     Returns fewer cards when the deck or the topic has fewer.
     """
     if count < 0:
         raise ValueError(f"count must not be negative, got {count}")
     pool = list(deck.cards) if topic is None else list(deck.cards_in_topic(topic))
+    if text_answers:
+        pool = [card for card in pool if not card.picture_answer]
     rng = _rng(f"{seed}:{deck.id}:{topic or ''}")
     return rng.sample(pool, min(count, len(pool)))

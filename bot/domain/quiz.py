@@ -75,6 +75,9 @@ class Question:
     accept: tuple[str, ...]
     options: tuple[str, ...]  # four for multiple choice, empty otherwise
     correct_index: int  # -1 when there are no options
+    # The card's pictures, by their file names in the deck's media folder.
+    front_image: str | None = None
+    back_image: str | None = None
 
     @property
     def correct_letter(self) -> Letter | None:
@@ -90,6 +93,8 @@ class Question:
             "accept": list(self.accept),
             "options": list(self.options),
             "correct_index": self.correct_index,
+            **({"front_image": self.front_image} if self.front_image else {}),
+            **({"back_image": self.back_image} if self.back_image else {}),
         }
 
     @classmethod
@@ -99,6 +104,8 @@ class Question:
         assert isinstance(accept, list) and isinstance(options, list)
         topic = data.get("topic")
         explanation = data.get("explanation")
+        front_image = data.get("front_image")
+        back_image = data.get("back_image")
         return cls(
             card_id=str(data["card_id"]),
             front=str(data["front"]),
@@ -108,6 +115,8 @@ class Question:
             accept=tuple(str(a) for a in accept),
             options=tuple(str(o) for o in options),
             correct_index=int(str(data["correct_index"])),
+            front_image=front_image if isinstance(front_image, str) else None,
+            back_image=back_image if isinstance(back_image, str) else None,
         )
 
 
@@ -139,6 +148,8 @@ def build_question(deck: Deck, card: Card, *, mode: Mode, seed: str) -> Question
         accept=card.accept,
         options=options,
         correct_index=correct_index,
+        front_image=card.front_image,
+        back_image=card.back_image,
     )
 
 

@@ -8,29 +8,66 @@ so the feature packages call these instead.
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 import discord
 
 from bot.exts.embeds import fit_message
 
+log = logging.getLogger(__name__)
+
+# Not given: an edit keeps the message's attachments as they are.
+_KEEP: Any = object()
+
+
+def _picture(fitted: dict[str, Any], picture: Path | None, *, key: str) -> dict[str, Any]:
+    """Attach a deck's picture and show it as the first embed's image
+    (`attachment://name`); None removes the one an edited message showed."""
+    if picture is _KEEP:
+        return fitted
+    if picture is None:
+        if key == "attachments":
+            fitted[key] = []
+        return fitted
+    try:
+        file = discord.File(picture, filename=picture.name)
+    except OSError as error:  # a deck file edited since it was checked: the text still goes
+        log.warning("cannot attach picture %s: %s", picture, error)
+        if key == "attachments":
+            fitted[key] = []
+        return fitted
+    embeds = fitted.get("embeds") or ([fitted["embed"]] if fitted.get("embed") else [])
+    if embeds:
+        embeds[0].set_image(url=f"attachment://{picture.name}")
+    fitted[key] = [file]
+    return fitted
+
 
 async def reply(
-    interaction: discord.Interaction[Any], content: str | None = None, **message: Any
+    interaction: discord.Interaction[Any],
+    content: str | None = None,
+    *,
+    picture: Path | None = None,
+    **message: Any,
 ) -> None:
     """Answer an interaction: its response, or a follow-up once it is acknowledged
-    (deferred, or already answered)."""
-    fitted = fit_message({"content": content, **message})
+    (deferred, or already answered). `picture`: a file shown as the first embed's image."""
+    fitted = _picture(fit_message({"content": content, **message}), picture, key="files")
     if interaction.response.is_done():
         await interaction.followup.send(**fitted)
     else:
         await interaction.response.send_message(**fitted)
 
 
-async def update(interaction: discord.Interaction[Any], **message: Any) -> None:
+async def update(
+    interaction: discord.Interaction[Any], *, picture: Path | None = _KEEP, **message: Any
+) -> None:
     """Change the message of the interaction: the one a clicked button is on, or the
-    response once it is acknowledged. Only the parts given change."""
-    fitted = fit_message(message)
+    response once it is acknowledged. Only the parts given change; `picture` replaces the
+    message's picture (None: shows none)."""
+    fitted = _picture(fit_message(message), picture, key="attachments")
     if interaction.response.is_done():
         await interaction.edit_original_response(**fitted)
     else:

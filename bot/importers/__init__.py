@@ -8,13 +8,14 @@ what it cannot read. The readers never touch Discord or the bot's database.
 
 from __future__ import annotations
 
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Final
 
-from bot.importers.anki import read_anki
+from bot.importers.anki import read_anki, read_bare_collection
 from bot.importers.assemble import ImportResult, assemble, slugify
 from bot.importers.delimited import read_delimited
 from bot.importers.markdown import read_markdown
+from bot.importers.media import LocalPictures, markdown_pictures
 from bot.importers.model import (
     CLI_LIMITS,
     SERVER_LIMITS,
@@ -30,9 +31,11 @@ from bot.importers.text import decode_text
 from bot.importers.trivia import read_trivia
 
 ANKI_SUFFIXES: Final = (".apkg", ".colpkg")
+# A collection's SQLite file on its own, as repositories often commit `collection.anki2`.
+COLLECTION_SUFFIXES: Final = (".anki2", ".anki21")
 TEXT_SUFFIXES: Final = (".csv", ".tsv", ".txt", ".md", ".markdown")
 TRIVIA_SUFFIXES: Final = (".yaml", ".yml")  # Red-DiscordBot trivia lists
-SUPPORTED_SUFFIXES: Final = TEXT_SUFFIXES + ANKI_SUFFIXES + TRIVIA_SUFFIXES
+SUPPORTED_SUFFIXES: Final = TEXT_SUFFIXES + ANKI_SUFFIXES + COLLECTION_SUFFIXES + TRIVIA_SUFFIXES
 
 
 def _suffix(filename: str) -> str:
@@ -56,45 +59,68 @@ def check_upload(filename: str, size: int, limits: ImportLimits) -> None:
         )
 
 
-def read_file(data: bytes, filename: str, limits: ImportLimits) -> RawDeck:
-    """The cards of a file, read by the reader its name's suffix calls for."""
-    check_upload(filename, len(data), limits)
+def read_file(
+    data: bytes | Path,
+    filename: str,
+    limits: ImportLimits,
+    *,
+    deck: str | None = None,
+    media_dir: Path | None = None,
+) -> RawDeck:
+    """The cards of a file, read by the reader its name's suffix calls for.
+
+    `data` may be the path of the file: an Anki package is then read from disk, never
+    held in memory whole. `deck` and `media_dir` concern Anki files only (see read_anki).
+    """
     suffix = _suffix(filename)
+    # Pictures a Markdown file links to are read from beside it, when it is on disk.
+    folder = data.parent if isinstance(data, Path) else None
+    if isinstance(data, Path):
+        check_upload(filename, data.stat().st_size, limits)
+        if suffix in ANKI_SUFFIXES:
+            return read_anki(data, filename, limits, deck=deck, media_dir=media_dir)
+        data = data.read_bytes()
+    check_upload(filename, len(data), limits)
     if not data.strip():
         raise DeckImportError.single(filename, "the file is empty.")
     if suffix in ANKI_SUFFIXES:
-        return read_anki(data, filename, limits)
+        return read_anki(data, filename, limits, deck=deck, media_dir=media_dir)
+    if suffix in COLLECTION_SUFFIXES:
+        return read_bare_collection(data, filename, limits, deck=deck)
     text = decode_text(data, filename)
     if suffix in TRIVIA_SUFFIXES:
         return read_trivia(text, filename)
     if suffix in (".md", ".markdown"):
-        return read_markdown(text, filename)
+        return markdown_pictures(read_markdown(text, filename), LocalPictures(folder, media_dir))
     if suffix == ".tsv":
         return read_delimited(text, filename, delimiter="\t")
     if suffix == ".txt" and looks_like_markdown_table(text):
-        return read_markdown(text, filename)
+        return markdown_pictures(read_markdown(text, filename), LocalPictures(folder, media_dir))
     return read_delimited(text, filename)
 
 
 def import_deck(
-    data: bytes,
+    data: bytes | Path,
     filename: str,
     *,
     limits: ImportLimits,
     deck_id: str | None = None,
     title: str | None = None,
+    deck: str | None = None,
+    media_dir: Path | None = None,
 ) -> ImportResult:
     """Read a deck file of any supported format into a validated deck.
 
     Blocking (an Anki package is unpacked to a temporary file): run it in a thread from
     async code. Raises DeckImportError, listing every problem found, when no deck results.
     """
-    raw = read_file(data, filename, limits)
+    raw = read_file(data, filename, limits, deck=deck, media_dir=media_dir)
     return assemble(raw, filename=filename, limits=limits, deck_id=deck_id, title=title)
 
 
 __all__ = [
     "ANKI_SUFFIXES",
+    "COLLECTION_SUFFIXES",
     "CLI_LIMITS",
     "SERVER_LIMITS",
     "SUPPORTED_SUFFIXES",

@@ -1,4 +1,5 @@
-"""Anki packages (.apkg, .colpkg): the collection's notes read straight from its SQLite file.
+"""Anki packages (.apkg, .colpkg): the collection's notes read straight from its SQLite file,
+and the pictures its cards show (what the notes mean is `anki_notes`, pictures `media`).
 
 A package is a zip holding the collection as `collection.anki21b` (zstd-compressed, Anki
 2.1.50+), `collection.anki21` or `collection.anki2`; newer packages also carry a stub
@@ -11,24 +12,25 @@ with bounded memory and work, and read up to a number of notes and bytes of text
 from __future__ import annotations
 
 import io
-import json
 import re
 import sqlite3
 import tempfile
 import zipfile
 import zlib
-from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Final
 
 import zstandard
 
+from bot.domain.decks import MAX_DECK_PICTURE_BYTES
+from bot.importers.anki_notes import no_cards_line, read_notes
+from bot.importers.media import MediaArchive, PictureReport, first_picture
 from bot.importers.model import (
     MB,
     DeckImportError,
     ImportLimits,
-    ImportProblem,
     RawCard,
     RawDeck,
     Skipped,
@@ -66,37 +68,47 @@ _PLAIN_TABLE: Final = re.compile(r"\s*CREATE\s+TABLE\s", re.IGNORECASE)
 _PLAIN_INDEX: Final = re.compile(r"\s*CREATE\s+(UNIQUE\s+)?INDEX\s", re.IGNORECASE)
 _VIRTUAL_TABLE: Final = re.compile(r"\s*CREATE\s+VIRTUAL\s", re.IGNORECASE)
 _READ_TABLES: Final = ("col", "notes", "cards")
-# The deck names in the legacy `col.decks` JSON are read only up to this size.
-_MAX_DECKS_JSON: Final = 1 * MB
-# The title is taken from the decks of the first cards (this many per note read at most)...
-_CARDS_PER_NOTE: Final = 4
-# ...and of the largest of those decks.
-_TITLE_DECKS: Final = 100
+# A deck's package holds its collection, a media list and a file per picture.
+_MAX_ENTRIES: Final = 250_000
 # Anki compresses with zstd's default level, a 2 MB window; a frame may ask for 16 MB.
 _MAX_ZSTD_WINDOW: Final = 16 * MB
 # Anki writes its zips stored or deflated; other methods only cost memory to unpack.
 _ZIP_METHODS: Final = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
-_CLOZE: Final = re.compile(r"\{\{c\d+::")
-# Tags Anki itself sets; they say nothing about a card's topic.
-_ANKI_TAGS: Final = frozenset({"leech", "marked"})
-_FIELD_SEPARATOR: Final = b"\x1f"
 
 
 class _TooBig(Exception):
     pass
 
 
-def read_anki(data: bytes, filename: str, limits: ImportLimits) -> RawDeck:
-    """The notes of an Anki package: first field the front, second the back, tags as topics."""
+def read_anki(
+    source: bytes | Path,
+    filename: str,
+    limits: ImportLimits,
+    *,
+    deck: str | None = None,
+    media_dir: Path | None = None,
+) -> RawDeck:
+    """The cards of an Anki package's notes, by note type, with their decks as topics.
+
+    `deck` keeps the notes of that deck (and its subdecks) only. The pictures the cards
+    show are copied into `media_dir`, a staging folder the caller moves into place once
+    the deck is written; without one, pictures are left out and the summary says so.
+    """
 
     def fail(message: str) -> DeckImportError:
         return DeckImportError.single(filename, message)
 
-    if not zipfile.is_zipfile(io.BytesIO(data)):
+    opened: IO[bytes] | Path = io.BytesIO(source) if isinstance(source, bytes) else source
+    if not zipfile.is_zipfile(opened):
         raise fail("it is not a zip archive, so not an Anki package.")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive, tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(opened) as archive, tempfile.TemporaryDirectory() as tmp:
             entries = archive.infolist()
+            if len(entries) > _MAX_ENTRIES:
+                raise fail(
+                    f"it holds {len(entries):,} files; an Anki package of a deck holds far "
+                    f"fewer than {_MAX_ENTRIES:,}."
+                )
             total = sum(entry.file_size for entry in entries)
             if total > limits.max_unpacked_bytes:
                 raise fail(
@@ -123,12 +135,21 @@ def read_anki(data: bytes, filename: str, limits: ImportLimits) -> RawDeck:
                     "collection is, so it is refused as a zip bomb."
                 )
             path = Path(tmp) / "collection.sqlite3"
-            with archive.open(entry) as source, path.open("wb") as target:
+            with archive.open(entry) as source_file, path.open("wb") as target:
                 if name.endswith("b"):
-                    _unzstd(source, target, limits.max_unpacked_bytes)
+                    _unzstd(source_file, target, limits.max_unpacked_bytes)
                 else:
-                    _copy(source, target, limits.max_unpacked_bytes)
-            return _read_collection(path, filename, limits)
+                    _copy(source_file, target, limits.max_unpacked_bytes)
+            raw = _read_collection(path, filename, limits, deck)
+            path.unlink()
+            media = MediaArchive(
+                archive,
+                filename,
+                target=media_dir,
+                max_ratio=limits.max_ratio,
+                max_total=MAX_DECK_PICTURE_BYTES,
+            )
+            return _with_pictures(raw, media)
     except _TooBig:
         raise fail(
             f"its collection unpacks to more than {megabytes(limits.max_unpacked_bytes)}."
@@ -145,6 +166,71 @@ def read_anki(data: bytes, filename: str, limits: ImportLimits) -> RawDeck:
         raise fail(f"it uses an unsupported zip feature ({error}).") from None
     except RuntimeError as error:  # encrypted entries
         raise fail(f"it cannot be opened ({error}).") from None
+
+
+def read_bare_collection(
+    data: bytes, filename: str, limits: ImportLimits, *, deck: str | None = None
+) -> RawDeck:
+    """A `collection.anki2` on its own, as many repositories commit it: no pictures."""
+    if not data.startswith(b"SQLite format 3\x00"):
+        raise DeckImportError.single(
+            filename, "it is not an SQLite database, so not an Anki collection."
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "collection.sqlite3"
+        path.write_bytes(data)
+        raw = _read_collection(path, filename, limits, deck)
+    return _with_pictures(raw, None)
+
+
+class _Side:
+    """A side's HTML without its first picture, and that picture's name in the package."""
+
+    def __init__(self, html: str) -> None:
+        self.html_without, self.picture = first_picture(html)
+
+
+def _with_pictures(raw: RawDeck, media: MediaArchive | None) -> RawDeck:
+    """Each card's text, and its pictures kept (copied one by one) or left out."""
+    report = media.report if media is not None else PictureReport()
+    cards: list[RawCard] = []
+    for card in raw.cards:
+        sides = (_Side(card.front), _Side(card.back))
+        stored: list[str | None] = []
+        texts: list[str] = []
+        for side in sides:
+            kept = None
+            if side.picture is not None:
+                if media is None:
+                    shown = side.picture.replace("`", "'")[:60]
+                    report.left_out.append(
+                        Skipped(card.where, "picture left out: a bare collection holds none", shown)
+                    )
+                else:
+                    kept = media.keep(side.picture, card.where)
+            stored.append(kept)
+            texts.append(html_to_text(side.html_without))
+        gone = [
+            name
+            for name, side, text, kept in zip(("front", "back"), sides, texts, stored, strict=True)
+            if side.picture is not None and kept is None and not text
+        ]
+        if gone:
+            raw.skipped.append(
+                Skipped(card.where, f"its {gone[0]} is only a picture, which was left out")
+            )
+            continue
+        cards.append(
+            replace(
+                card,
+                front=texts[0],
+                back=texts[1],
+                front_image=stored[0],
+                back_image=stored[1],
+            )
+        )
+    raw.cards = cards
+    return report.into(raw)
 
 
 def _copy(source: IO[bytes], target: IO[bytes], limit: int) -> None:
@@ -278,7 +364,7 @@ def _check_schema_size(path: Path, filename: str) -> None:
         )
 
 
-def _read_collection(path: Path, filename: str, limits: ImportLimits) -> RawDeck:
+def _read_collection(path: Path, filename: str, limits: ImportLimits, deck: str | None) -> RawDeck:
     _check_schema_size(path, filename)
     # immutable: no locks, no journal or WAL files; query_only: no statement may write.
     uri = f"{path.as_uri()}?mode=ro&immutable=1"
@@ -293,7 +379,11 @@ def _read_collection(path: Path, filename: str, limits: ImportLimits) -> RawDeck
         conn.create_collation("unicase", _unicase)
         _bounded(conn, limits)
         _check_schema(conn, filename)
-        return _read_notes(conn, filename, limits)
+        raw = read_notes(conn, filename, limits, only_deck=deck)
+        if not raw.cards:
+            notes = len(raw.skipped)
+            raise DeckImportError.single(filename, no_cards_line(raw.skipped, notes))
+        return raw
     except sqlite3.OperationalError as error:
         if "interrupted" in str(error):
             raise DeckImportError.single(
@@ -352,7 +442,7 @@ def _check_schema(conn: sqlite3.Connection, filename: str) -> None:
     missing = [name for name in _READ_TABLES if name not in tables]
     if missing:
         raise _not_anki(filename, f"it has no {missing[0]} table")
-    for table in (*_READ_TABLES, "decks"):
+    for table in (*_READ_TABLES, "decks", "notetypes", "fields"):
         if table not in tables:
             continue
         for column in conn.execute(f"PRAGMA table_xinfo({table})"):
@@ -360,126 +450,3 @@ def _check_schema(conn: sqlite3.Connection, filename: str) -> None:
                 raise _not_anki(
                     filename, f"its {table} table has a computed column `{_text(column[1])}`"
                 )
-
-
-def _deck_names(conn: sqlite3.Connection, deck_ids: list[int]) -> dict[int, str]:
-    """Names of these decks: a `decks` table since Anki 2.1.28, JSON in `col.decks` before."""
-    has_table = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'decks'"
-    ).fetchone()
-    names: dict[int, str] = {}
-    if has_table:
-        for deck_id in deck_ids:
-            row = conn.execute("SELECT name FROM decks WHERE id = ?", (deck_id,)).fetchone()
-            if row:
-                # The newer schema separates a deck path with 0x1f where the UI shows "::".
-                names[deck_id] = _text(row[0]).replace("\x1f", "::")
-        if names:
-            return names
-    row = conn.execute("SELECT decks FROM col LIMIT 1").fetchone()
-    raw = row[0] if row and isinstance(row[0], bytes) else b""
-    if len(raw) > _MAX_DECKS_JSON:  # names only make the title; not worth that much memory
-        return {}
-    try:
-        decks = json.loads(_text(raw) or "{}")
-    except (ValueError, RecursionError):
-        return {}
-    if not isinstance(decks, dict):
-        return {}
-    for deck_id in deck_ids:
-        deck = decks.get(str(deck_id))
-        if isinstance(deck, dict) and isinstance(deck.get("name"), str):
-            names[deck_id] = deck["name"]
-    return names
-
-
-def _title(conn: sqlite3.Connection, limits: ImportLimits) -> str | None:
-    """The deck the notes' cards are in; for several, the parent deck they share."""
-    # Only the first cards and the biggest decks count: enough to name a deck, and bounded.
-    by_deck = [
-        (int(deck_id), int(notes))
-        for deck_id, notes in conn.execute(
-            "SELECT did, COUNT(DISTINCT nid) FROM (SELECT did, nid FROM cards LIMIT ?) "
-            "GROUP BY did ORDER BY 2 DESC, 1 LIMIT ?",
-            (limits.max_notes * _CARDS_PER_NOTE, _TITLE_DECKS),
-        )
-    ]
-    names = _deck_names(conn, [deck_id for deck_id, _ in by_deck])
-    counts: Counter[str] = Counter()
-    for deck_id, notes in by_deck:
-        name = names.get(deck_id)
-        if name:
-            counts[name] += notes
-    if not counts:
-        return None
-    paths = [name.split("::") for name in counts]
-    shared: list[str] = []
-    for parts in zip(*paths, strict=False):
-        if len(set(parts)) != 1:
-            break
-        shared.append(parts[0])
-    title = "::".join(shared) if shared else counts.most_common(1)[0][0]
-    # Anki's "Default" deck says nothing; the file name is a better title.
-    return None if title.strip().casefold() == "default" else title.strip()
-
-
-def _topic(tags: str) -> str | None:
-    for tag in tags.split():
-        if tag.casefold() not in _ANKI_TAGS:
-            # Anki tags cannot hold spaces, so authors write them with underscores.
-            return tag.replace("_", " ").strip() or None
-    return None
-
-
-def _too_many_notes(filename: str, limits: ImportLimits) -> DeckImportError:
-    return DeckImportError.single(
-        filename,
-        f"it holds more than {limits.max_notes:,} notes, more than an import reads. "
-        "Export a smaller deck from Anki.",
-    )
-
-
-def _read_notes(conn: sqlite3.Connection, filename: str, limits: ImportLimits) -> RawDeck:
-    # Counted first, and only up to the cap: a package of millions of notes costs nothing.
-    (count,) = conn.execute(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM notes LIMIT ?)", (limits.max_notes + 1,)
-    ).fetchone()
-    if count > limits.max_notes:
-        raise _too_many_notes(filename, limits)
-    deck = RawDeck(format="Anki package", title=_title(conn, limits))
-    problems: list[ImportProblem] = []
-    read = 0
-    # Rows are fetched one at a time, never all at once; rowid order is id order in Anki.
-    rows = conn.execute(
-        "SELECT flds, tags FROM notes ORDER BY rowid LIMIT ?", (limits.max_notes + 1,)
-    )
-    for number, (fields_blob, tags_blob) in enumerate(rows, start=1):
-        if number > limits.max_notes:
-            raise _too_many_notes(filename, limits)
-        where = f"note {number}"
-        raw = fields_blob if isinstance(fields_blob, bytes) else _text(fields_blob).encode()
-        # Only the front and back are read, and turning their HTML into text costs time.
-        parts = raw.split(_FIELD_SEPARATOR, 2)[:2]
-        read += sum(len(part) for part in parts)
-        if read > limits.max_note_bytes:
-            raise DeckImportError.single(
-                filename,
-                f"its fronts and backs hold more than {megabytes(limits.max_note_bytes)} of "
-                "text, more than an import reads. Export a smaller deck from Anki.",
-            )
-        try:
-            fields = [part.decode("utf-8") for part in parts]
-        except UnicodeDecodeError:
-            problems.append(ImportProblem(where, "its text is not valid UTF-8"))
-            continue
-        if len(fields) < 2:
-            deck.skipped.append(Skipped(where, "it has one field; a card needs a front and a back"))
-            continue
-        if _CLOZE.search(fields[0]):
-            deck.skipped.append(Skipped(where, "cloze deletions are not supported"))
-            continue
-        front, back = html_to_text(fields[0]), html_to_text(fields[1])
-        deck.cards.append(RawCard(front, back, _topic(_text(tags_blob)), where))
-    if problems:
-        raise DeckImportError(filename, problems)
-    return deck

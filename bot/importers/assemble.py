@@ -15,10 +15,11 @@ from bot.domain.decks import (
     MAX_SOURCE,
     MAX_TITLE,
     MAX_TOPIC,
+    PICTURE_ONLY,
     Deck,
     DeckError,
     answer_key,
-    front_key,
+    card_key,
     parse_deck_mapping,
 )
 from bot.domain.words import plural
@@ -150,6 +151,9 @@ def assemble(
     dropped_accepts = 0
     for card in raw.cards:
         front, back = card.front.strip(), card.back.strip()
+        # A side that is only a picture keeps the text decks give such sides.
+        front = front or (PICTURE_ONLY if card.front_image else "")
+        back = back or (PICTURE_ONLY if card.back_image else "")
         if not front and not back:
             skipped.append(Skipped(card.where, "empty row"))
         elif not front:
@@ -160,7 +164,7 @@ def assemble(
             skipped.append(Skipped(card.where, _too_long("front"), f"{len(front):,}"))
         elif len(back) > MAX_CARD_TEXT:
             skipped.append(Skipped(card.where, _too_long("back"), f"{len(back):,}"))
-        elif (first := seen.get(front_key(front))) is not None:
+        elif (first := seen.get(card_key(front, card.front_image))) is not None:
             if answer_key(back) == first.back_key or answer_key(back) in first.accept_keys:
                 skipped.append(
                     Skipped(card.where, "repeats an earlier card", f"same as {first.where}")
@@ -177,6 +181,7 @@ def assemble(
                 )
         else:
             entry: dict[str, object] = {"front": front, "back": back}
+            entry.update(_picture_fields(card.front_image, card.back_image, card.explanation))
             if card.topic and card.topic.strip():
                 topic = _clip(card.topic, MAX_TOPIC)
                 entry["topic"] = topics.setdefault(topic.casefold(), topic)
@@ -184,7 +189,7 @@ def assemble(
             for other in card.accept:
                 if other.strip() and not _add_accepted(kept, other.strip()):
                     dropped_accepts += 1
-            seen[front_key(front)] = kept
+            seen[card_key(front, card.front_image)] = kept
             kept_cards.append(kept)
     if merged:
         shown = ", ".join(merged[:EXAMPLES]) + (", …" if len(merged) > EXAMPLES else "")
@@ -250,6 +255,20 @@ def assemble(
         notes=notes,
     )
     return ImportResult(deck, tuple(skipped), raw.format, summary)
+
+
+def _picture_fields(
+    front_image: str | None, back_image: str | None, explanation: str | None
+) -> dict[str, str]:
+    """A card's pictures (and a cloze note's extra text), as the deck file names them."""
+    fields: dict[str, str] = {}
+    if front_image:
+        fields["front_image"] = front_image
+    if back_image:
+        fields["back_image"] = back_image
+    if explanation and len(explanation) <= MAX_CARD_TEXT:
+        fields["explanation"] = explanation
+    return fields
 
 
 def _position(skipped: Skipped) -> tuple[str, int]:

@@ -65,6 +65,10 @@ class RawCard:
     topic: str | None
     where: str
     accept: tuple[str, ...] = ()
+    # Pictures: a file name in the media folder the import writes, one per side at most.
+    front_image: str | None = None
+    back_image: str | None = None
+    explanation: str | None = None
 
 
 @dataclass(frozen=True)

@@ -107,3 +107,34 @@ def test_the_rule_matches_what_question_building_can_do(
             buildable = False
             assert error.available == different_answers(deck, card)
     assert (_reason(deck, "multiple-choice") is None) == buildable
+
+
+def test_picture_answers_are_shown_but_never_chosen_typed_or_offered() -> None:
+    from dataclasses import replace
+
+    from bot.domain.decks import PICTURE_ONLY
+    from bot.domain.questions import draw_cards
+
+    texts = [_card(f"Q{n}", f"A{n}") for n in range(4)]
+    pictured = replace(_card("Which valve?", PICTURE_ONLY), back_image="valve.png")
+    asked = replace(_card("Which chamber?", "left ventricle"), front_image="heart.png")
+    deck = _deck(*texts, pictured, asked)
+    for mode in MODES:
+        assert _reason(deck, mode) is None
+    for seed in range(20):
+        question = build_multiple_choice(deck, texts[0], seed=seed)
+        assert PICTURE_ONLY not in question.options
+        drawn = draw_cards(deck, count=6, seed=seed, text_answers=True)
+        assert pictured not in drawn and len(drawn) == 5
+    assert len(draw_cards(deck, count=6, seed=1)) == 6
+    only = _deck(pictured)
+    why = (
+        "Deck `d` has only cards whose answer is a picture, which can be shown but not "
+        "chosen or typed: play it as flashcards or reviews."
+    )
+    assert [_reason(only, mode) for mode in MODES] == [why, None, why, None, why]
+    # The daily challenge is a text post: a question that needs its picture is not drawn.
+    assert _reason(_deck(asked), "daily") == (
+        "Deck `d` has only cards that ask with a picture, which a daily post does not show."
+    )
+    assert _reason(_deck(asked, *texts[:3]), "multiple-choice") is None

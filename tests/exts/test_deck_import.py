@@ -245,16 +245,19 @@ async def test_an_anki_package_imports_and_exports_as_yaml(
         Note("<b>France</b>", "Paris", ["europe"]),
         Note("Peru", "Lima<br>(on the coast)", ["americas"]),
         Note("Japan", "Tokyo", ["asia"]),
+        Note("Spain", "Madrid", ["europe"]),
+        Note("Chile", "Santiago", ["americas"]),
+        Note("China", "Beijing", ["asia"]),
     ]
     data = apkg(Package("World::Capitals", notes))
     reply = await upload(fake, server, "capitals.apkg", data, id="capitals", title="Capitals")
     assert reply["embeds"][0]["title"] == "Imported: Capitals"
     fields = {field["name"]: field["value"] for field in reply["embeds"][0]["fields"]}
-    assert fields["Topics (3)"] == "europe: 1 card\namericas: 1 card\nasia: 1 card"
+    assert fields["Topics (3)"] == "europe: 2 cards\namericas: 2 cards\nasia: 2 cards"
     assert fields["Title"] == '"Capitals" (given with the import)'
 
     exported = await run(fake, "decks export", {"deck": "capitals"}, server.bob, server.channel)
-    assert exported["content"] == "`capitals`: 3 cards, in the deck file format."
+    assert exported["content"] == "`capitals`: 6 cards, in the deck file format."
     [attachment] = exported["attachments"]
     assert attachment["filename"] == "capitals.yaml"
     deck = parse_deck(fake.attachment_data(attachment).decode(), filename="capitals.yaml")
@@ -263,7 +266,7 @@ async def test_an_anki_package_imports_and_exports_as_yaml(
         "Capitals",
         ("europe", "americas", "asia"),
     )
-    assert [(c.front, c.back) for c in deck.cards] == [
+    assert [(c.front, c.back) for c in deck.cards][:3] == [
         ("France", "Paris"),
         ("Peru", "Lima\n(on the coast)"),
         ("Japan", "Tokyo"),
@@ -429,6 +432,7 @@ async def test_the_import_command_declares_a_required_attachment(
         "id": (STRING, False),
         "title": (STRING, False),
         "replace": (BOOLEAN, False),
+        "deck": (STRING, False),
     }
 
 
@@ -442,3 +446,26 @@ async def test_imported_decks_are_loaded_at_start_before_anyone_asks(
     warmed = bot.catalogs.cached()
     assert list(warmed) == [server.guild.id]
     assert "gre-words" in warmed[server.guild.id].decks
+
+
+async def test_one_deck_of_a_collection_is_imported_and_the_summary_says_why_and_what_of_pictures(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    from tests.importers.builders import PNG, REVERSED, Typed, collection
+
+    notes = [
+        Typed(REVERSED, ["buenos días", "good morning"], "Languages::Spanish"),
+        Typed(REVERSED, ['¡hola! <img src="wave.png">', "hello, waving"], "Languages::Spanish"),
+        Typed(REVERSED, ["bonjour", "hello"], "Languages::French"),
+    ]
+    data = collection(notes, {"wave.png": PNG})
+    reply = await upload(fake, server, "languages.colpkg", data, deck="languages::spanish")
+    embed = reply["embeds"][0]
+    assert embed["title"] == "Imported: Languages::Spanish"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Title"] == '"Languages::Spanish" (the deck chosen)'
+    assert fields["Pictures"] == (
+        "0 imported, 1 left out\npicture left out: a server deck keeps none (the command "
+        "line import does): 1 (note 2 (wave.png))"
+    )
+    assert "2 cards" in embed["description"]

@@ -298,7 +298,7 @@ class InteractionService:
             raise ApiError(404, 10062, "Unknown interaction", reason=reason, violation=True)
         kind = body.get("type")
         data = body.get("data") or {}
-        self._check_callback(handle, kind, data, len(uploads))
+        self._check_callback(handle, kind, data, uploads)
         message = self._apply_callback(handle, int(kind or 0), data, uploads)
         handle.response_type = kind
         handle.response_data = data
@@ -321,7 +321,7 @@ class InteractionService:
         }
 
     def _check_callback(
-        self, handle: InteractionHandle, kind: Any, data: JSONDict, uploads: int
+        self, handle: InteractionHandle, kind: Any, data: JSONDict, uploads: list[Upload]
     ) -> None:
         allowed = set(_ALLOWED_RESPONSES.get(handle.type, set()))
         if handle.source_message_id is None:
@@ -329,10 +329,12 @@ class InteractionService:
         if kind not in allowed:
             message = f"Response type {kind} is invalid for interaction type {handle.type}"
             raise form_error([FieldError(("type",), "INTERACTION_RESPONSE_TYPE_INVALID", message)])
-        if kind == CHANNEL_MESSAGE and is_empty_message(data, uploads):
+        if kind == CHANNEL_MESSAGE and is_empty_message(data, len(uploads)):
             raise ApiError(400, 50006, "Cannot send an empty message")
         if kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE):
-            errors = check_message(data)
+            source = self._store.get(handle.source_message_id or 0)
+            existing = source.payload["attachments"] if source and kind == UPDATE_MESSAGE else []
+            errors = check_message(data, uploads, existing)
         elif kind == MODAL:
             errors = check_modal(data)
         elif kind == AUTOCOMPLETE_RESULT:
@@ -425,11 +427,12 @@ class InteractionService:
         handle = self._by_webhook(application_id, token)
         if is_empty_message(body, len(uploads)):
             raise ApiError(400, 50006, "Cannot send an empty message")
-        errors = check_message(body)
+        original = self._store.get(handle.original_id or 0)
+        filling = handle.response_type == DEFERRED_CHANNEL_MESSAGE and original and original.loading
+        errors = check_message(body, uploads)
         if errors:
             raise form_error(errors)
-        original = self._store.get(handle.original_id or 0)
-        if handle.response_type == DEFERRED_CHANNEL_MESSAGE and original and original.loading:
+        if filling and original:
             # The first follow-up after a deferred reply fills the "thinking" message.
             message = self._store.edit(original, body, uploads=uploads)
         else:
@@ -453,7 +456,7 @@ class InteractionService:
         self, application_id: int, token: str, ref: str, body: JSONDict, uploads: list[Upload]
     ) -> StoredMessage:
         message = self.webhook_message(application_id, token, ref)
-        errors = check_message(body)
+        errors = check_message(body, uploads, message.payload["attachments"])
         if errors:
             raise form_error(errors)
         self._store.edit(message, body, uploads=uploads)

@@ -5,6 +5,7 @@ relative to the object checked, so callers can prefix them (e.g. with ``"data"``
 """
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from .errors import ApiError, FieldError, JSONDict, form_error
@@ -55,8 +56,35 @@ def is_empty_message(body: JSONDict, uploads: int) -> bool:
     return not uploads and not any(body.get(key) for key in keys)
 
 
-def check_message(body: JSONDict) -> list[FieldError]:
+def check_embed_files(
+    body: JSONDict, uploads: Sequence[Any], existing: Sequence[JSONDict] = ()
+) -> list[FieldError]:
+    """An embed's `attachment://name` image must name a file of the message: one sent
+    with it, or one it keeps (the files' count and sizes are checked with the request)."""
     errors: list[FieldError] = []
+    names = {upload.filename for upload in uploads}
+    kept = body.get("attachments")
+    names |= {str(a.get("filename")) for a in kept or [] if isinstance(a, dict)}
+    if kept is None:
+        names |= {str(a.get("filename")) for a in existing}
+    for i, embed in enumerate(body.get("embeds") or []):
+        for key in ("image", "thumbnail"):
+            url = str((embed.get(key) or {}).get("url") or "")
+            if url.startswith("attachment://") and url.removeprefix("attachment://") not in names:
+                errors.append(
+                    FieldError(
+                        ("embeds", i, key, "url"),
+                        "EMBED_ATTACHMENT_MISSING",
+                        f"{url} names no file of this message",
+                    )
+                )
+    return errors
+
+
+def check_message(
+    body: JSONDict, uploads: Sequence[Any] = (), existing: Sequence[JSONDict] = ()
+) -> list[FieldError]:
+    errors: list[FieldError] = check_embed_files(body, uploads, existing)
     content = body.get("content")
     if isinstance(content, str):
         _length(errors, ("content",), content, 0, 2000)

@@ -244,7 +244,7 @@ class DiscordRoutes:
         body = req.body()
         if is_empty_message(body, len(req.uploads)):
             raise ApiError(400, 50006, "Cannot send an empty message")
-        errors = check_message(body)
+        errors = check_message(body, req.uploads)
         if errors:
             raise form_error(errors)
         message = self._store.create(channel, self._world.bot, body, uploads=req.uploads)
@@ -262,7 +262,7 @@ class DiscordRoutes:
         message = self._message(req, channel)
         if message.author_id != self._world.bot.id:
             raise forbidden(50005, "Cannot edit a message authored by another user")
-        errors = check_message(req.body())
+        errors = check_message(req.body(), req.uploads, message.payload["attachments"])
         if errors:
             raise form_error(errors)
         return Reply(body=self._store.edit(message, req.body(), uploads=req.uploads).payload)

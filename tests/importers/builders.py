@@ -239,3 +239,153 @@ def many_views(count: int) -> bytes:
         f"SELECT 'view', 'v' || i, 'v' || i, 0, {view} FROM n",
     )
     return rezip({"collection.anki21b": zstandard.ZstdCompressor(level=3).compress(collection)})
+
+
+# --------------------------------------------------------------------------- note types
+
+REVERSED = genanki.Model(
+    1_607_392_321,
+    "Basic (and reversed card)",
+    fields=[{"name": "Front"}, {"name": "Back"}],
+    templates=[
+        {"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{Back}}"},
+        {"name": "Card 2", "qfmt": "{{Back}}", "afmt": "{{Front}}"},
+    ],
+)
+TYPE_IN = genanki.Model(
+    1_607_392_322,
+    "Basic (type in the answer)",
+    # A note type whose answer is not its second field: names must decide.
+    fields=[{"name": "Notes"}, {"name": "Front"}, {"name": "Back"}],
+    templates=[{"name": "Card 1", "qfmt": "{{Front}} {{type:Back}}", "afmt": "{{Back}}"}],
+)
+OCCLUSION = genanki.Model(
+    1_607_392_323,
+    "Image Occlusion Enhanced",
+    fields=[
+        {"name": "ID (hidden)"},
+        {"name": "Header"},
+        {"name": "Image"},
+        {"name": "Question Mask"},
+        {"name": "Footer"},
+        {"name": "Answer Mask"},
+    ],
+    templates=[{"name": "IO Card", "qfmt": "{{Image}}{{Question Mask}}", "afmt": "{{Image}}"}],
+)
+ONE_FIELD = genanki.Model(
+    1_607_392_324,
+    "Vocabulary list",
+    fields=[{"name": "Word"}],
+    templates=[{"name": "Card 1", "qfmt": "{{Word}}", "afmt": "{{Word}}"}],
+)
+CLOZE_WITH_EXTRA = CLOZE
+
+# A 1x1 PNG, GIF and the start of a JPEG: real magic bytes, made here.
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+    b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa75"
+    b"\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+
+
+@dataclass
+class Typed:
+    """A note of any model, in a deck by its full name."""
+
+    model: genanki.Model
+    fields: Sequence[str]
+    deck: str
+    tags: Sequence[str] = ()
+
+
+def collection(notes: Sequence[Typed], media: dict[str, bytes] | None = None) -> bytes:
+    """A package of several decks and note types, with `media` (name -> bytes) as genanki
+    writes it: a JSON `media` list and numbered files."""
+    decks: dict[str, genanki.Deck] = {}
+    for note in notes:
+        if note.deck not in decks:
+            decks[note.deck] = genanki.Deck(DECK_ID + 10 + len(decks), note.deck)
+        decks[note.deck].add_note(
+            genanki.Note(model=note.model, fields=list(note.fields), tags=list(note.tags))
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for name, data in (media or {}).items():
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            paths.append(str(path))
+        out = io.BytesIO()
+        genanki.Package(list(decks.values()), media_files=paths).write_to_file(out)
+        return out.getvalue()
+
+
+def newer_media(package: bytes) -> bytes:
+    """The package as Anki 2.1.50+ writes its media: a zstd-compressed protobuf list and
+    zstd-compressed numbered files."""
+    zstd = zstandard.ZstdCompressor()
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        names = json.loads(archive.read("media"))
+        entries = {"collection.anki2": archive.read("collection.anki2")}
+        listed = b""
+        for index in range(len(names)):
+            name = names[str(index)].encode()
+            data = archive.read(str(index))
+            entry = b"\x0a" + _varint(len(name)) + name + b"\x10" + _varint(len(data))
+            listed += b"\x0a" + _varint(len(entry)) + entry
+            entries[str(index)] = zstd.compress(data)
+    entries["media"] = zstd.compress(listed)
+    return rezip(entries)
+
+
+def _varint(value: int) -> bytes:
+    out = b""
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out += bytes([byte | 0x80])
+        else:
+            return out + bytes([byte])
+
+
+def with_media(package: bytes, media_list: bytes, files: dict[str, bytes]) -> bytes:
+    """The package's collection with another media list and files, as a hostile author."""
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        entries = {"collection.anki2": archive.read("collection.anki2")}
+    return rezip({**entries, "media": media_list, **files})
+
+
+def with_notetype_tables(package: bytes) -> bytes:
+    """The package's collection with its note types moved from `col.models` JSON into the
+    `notetypes` and `fields` tables of Anki 2.1.28+, as newer exports hold them."""
+    entries = {}
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "collection.sqlite3"
+        path.write_bytes(entries["collection.anki2"])
+        conn = sqlite3.connect(path)
+        models = json.loads(conn.execute("SELECT models FROM col").fetchone()[0])
+        conn.execute(
+            "CREATE TABLE notetypes (id INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, "
+            "mtime_secs INTEGER NOT NULL, usn INTEGER NOT NULL, config BLOB NOT NULL)"
+        )
+        conn.execute(
+            "CREATE TABLE fields (ntid INTEGER NOT NULL, ord INTEGER NOT NULL, "
+            "name TEXT NOT NULL, config BLOB NOT NULL, PRIMARY KEY (ntid, ord)) WITHOUT ROWID"
+        )
+        for model_id, model in models.items():
+            conn.execute(
+                "INSERT INTO notetypes VALUES (?, ?, 0, 0, x'')", (int(model_id), model["name"])
+            )
+            for field_info in model["flds"]:
+                conn.execute(
+                    "INSERT INTO fields VALUES (?, ?, ?, x'')",
+                    (int(model_id), field_info["ord"], field_info["name"]),
+                )
+        conn.execute("UPDATE col SET models = '', ver = 18")
+        conn.commit()
+        conn.close()
+        entries["collection.anki2"] = path.read_bytes()
+    return rezip(entries)

@@ -59,22 +59,27 @@ def refused(data: bytes, filename: str = "bad.apkg", limits: ImportLimits = SERV
     return str(raised.value)
 
 
-def test_an_apkg_gives_text_cards_its_deck_name_and_tags_as_topics() -> None:
+def test_an_apkg_gives_cards_its_deck_name_and_shared_tags_as_topics() -> None:
     result = imported(apkg(SPANISH))
     deck = result.deck
     assert result.format == "Anki package"
     assert deck.title == "Spanish::Verbs" and deck.id == "spanish-verbs"
+    assert result.summary.title_reason == "the name of its only deck"
+    # `regular_er` is on one note and `marked`, `leech` are Anki's own: never topics.
     assert [(c.front, c.back, c.topic) for c in deck.cards] == [
         ("hablar", "to speak\nto talk", "regular ar"),
-        ("comer", "to eat\n(regular)", "regular er"),
-        ("ser", "to be [image]", "irregular"),
+        ("comer", "to eat\n(regular)", None),
+        ("ser", "to be", "irregular"),
         ("estar & ser", "to be (state < essence)", "irregular"),
+        ("[...] hambre", "Tengo", None),
     ]
-    assert deck.topics == ("regular ar", "regular er", "irregular")
+    assert deck.topics == ("regular ar", "irregular")
     assert deck.cards[0].accept == ("duplicate, by its words",)  # note 5's other back
-    assert [str(s) for s in result.skipped] == [
-        "note 4: empty back",
-        "note 7: cloze deletions are not supported",
+    assert [str(s) for s in result.skipped] == ["note 4: empty back"]
+    # A server deck keeps no pictures: the one in note 3 is left out, and said so.
+    assert [g.line() for g in result.summary.pictures_left_out] == [
+        "picture left out: a server deck keeps none (the command line import does): 1 "
+        "(note 3 (ser.png))"
     ]
 
 
@@ -105,12 +110,18 @@ def test_the_zstd_compressed_anki21b_collection_wins_over_the_stub(newer_schema:
         assert {"collection.anki2", "collection.anki21b"} <= set(archive.namelist())
     result = imported(package)
     assert result.deck.title == "Spanish::Verbs"
-    assert [c.front for c in result.deck.cards] == ["hablar", "comer", "ser", "estar & ser"]
+    assert [c.front for c in result.deck.cards] == [
+        "hablar",
+        "comer",
+        "ser",
+        "estar & ser",
+        "[...] hambre",
+    ]
 
 
 def test_a_plain_anki21_collection_is_read_too() -> None:
     package = rezip({"collection.anki21": collection_of(apkg(SPANISH)), "media": b"{}"})
-    assert len(imported(package).deck.cards) == 4
+    assert len(imported(package).deck.cards) == 5
 
 
 # --------------------------------------------------------------------------- hostile
@@ -262,7 +273,7 @@ def test_a_collection_without_a_notes_table_is_refused() -> None:
 def test_reading_stops_at_the_notes_cap() -> None:
     limits = ImportLimits(max_file_bytes=2_000_000, max_cards=10, max_unpacked_bytes=2**26)
     capped = ImportLimits(**{**limits.__dict__, "max_notes": 6})
-    assert len(imported(apkg(SPANISH), limits=limits).deck.cards) == 4
+    assert len(imported(apkg(SPANISH), limits=limits).deck.cards) == 5
     assert refused(apkg(SPANISH), limits=capped) == (
         "`bad.apkg` was not imported: it holds more than 6 notes, more than an import reads. "
         "Export a smaller deck from Anki."
@@ -284,7 +295,7 @@ def test_the_html_read_from_fronts_and_backs_is_capped() -> None:
     )
     assert len(imported(distinct_notes(2_000, note_bytes=400), limits=limits).deck.cards) == 2_000
     assert refused(distinct_notes(3_000, note_bytes=400), limits=limits) == (
-        "`bad.apkg` was not imported: its fronts and backs hold more than 1 MB of text, more "
+        "`bad.apkg` was not imported: its notes hold more than 1 MB of text, more "
         "than an import reads. Export a smaller deck from Anki."
     )
 
@@ -317,4 +328,4 @@ def test_a_zstd_frame_asking_for_a_huge_window_is_refused() -> None:
         "than Anki's ever do."
     )
     anki_like = wide_window_zstd(collection_of(apkg(SPANISH)), window_log=21)
-    assert len(imported(rezip({"collection.anki21b": anki_like})).deck.cards) == 4
+    assert len(imported(rezip({"collection.anki21b": anki_like})).deck.cards) == 5

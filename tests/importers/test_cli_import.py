@@ -90,7 +90,12 @@ def test_id_and_title_win_and_skips_are_printed(
 
 def test_an_anki_package_keeps_its_tags_as_topics(decks_dir: Path) -> None:
     source = decks_dir.parent / "capitals.apkg"
-    notes = [Note("France", "Paris", ["europe"]), Note("Peru", "<i>Lima</i>", ["americas"])]
+    notes = [
+        Note("France", "Paris", ["europe"]),
+        Note("Peru", "<i>Lima</i>", ["americas"]),
+        Note("Spain", "Madrid", ["europe", "leech"]),
+        Note("Chile", "Santiago", ["americas"]),
+    ]
     source.write_bytes(apkg(Package("World capitals", notes)))
     assert main(["decks", "import", str(source)]) == 0
     deck = load_deck_file(decks_dir / "world-capitals.yaml")
@@ -98,6 +103,8 @@ def test_an_anki_package_keeps_its_tags_as_topics(decks_dir: Path) -> None:
     assert [(c.front, c.back, c.topic) for c in deck.cards] == [
         ("France", "Paris", "europe"),
         ("Peru", "Lima", "americas"),
+        ("Spain", "Madrid", "europe"),
+        ("Chile", "Santiago", "americas"),
     ]
 
 

@@ -158,6 +158,7 @@ class Poster:
         # A server deck replaced since the setup may have lost its cards or its answers.
         check_playable(deck, Mode.DAILY, topic=schedule.topic)
         pool = list(deck.cards_in_topic(schedule.topic) if schedule.topic else deck.cards)
+        pool = [card for card in pool if not (card.picture_answer or card.front_image)]
         history = await db.daily_card_history(schedule.guild_id, deck.id)
         records = await db.daily_card_records(schedule.guild_id, deck.id)
         seed = f"{schedule.guild_id}:{day.isoformat()}"

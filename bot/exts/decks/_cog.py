@@ -69,6 +69,17 @@ def deck_info_embed(
         value=clip("\n".join(lines) or "none", 1024),
         inline=False,
     )
+    pictured = sum(1 for card in deck.cards if card.front_image or card.back_image)
+    if pictured:
+        shown = sum(1 for card in deck.cards if card.picture_answer)
+        text = f"{plural(pictured, 'card')} show a picture."
+        if shown:
+            text += (
+                f" {plural(shown, 'card answers', 'cards answer')} with a picture alone: "
+                f"{'it is' if shown == 1 else 'they are'} asked as flashcards and in "
+                "`/review`, never in multiple choice or typed mode."
+            )
+        embed.add_field(name="Pictures", value=clip(text, 1024), inline=False)
     if progress_line:
         embed.add_field(name="Your progress", value=progress_line, inline=False)
     footer = f"id: {deck.id}"
@@ -211,6 +222,7 @@ class Decks(commands.Cog):
         deck_id="The deck's id (default: made from its title)",
         title="The deck's title (default: the Anki deck's name or the file's)",
         replace="Replace this server's deck of the same id (answers are kept)",
+        deck="Of an Anki collection: import only this deck (and its subdecks), e.g. Spanish::Verbs",
     )
     @app_commands.rename(deck_id="id")
     @app_commands.check(require_manage_server)
@@ -221,6 +233,7 @@ class Decks(commands.Cog):
         deck_id: app_commands.Range[str, 1, 63] | None = None,
         title: app_commands.Range[str, 1, 200] | None = None,
         replace: bool = False,
+        deck: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         guild_id = interaction.guild_id
         assert guild_id is not None  # require_manage_server
@@ -240,17 +253,18 @@ class Decks(commands.Cog):
                 limits=SERVER_LIMITS,
                 deck_id=deck_id,
                 title=title,
+                deck=deck,
             )
-        deck = result.deck
+        deck_read = result.deck
         now = self.bot.clock()
         guild_name = interaction.guild.name if interaction.guild else ""
         await self.bot.db.upsert_guild(guild_id, guild_name, now)
         stored = ServerDeck(
             guild_id=guild_id,
-            deck_id=deck.id,
-            title=deck.title,
-            card_count=len(deck.cards),
-            deck_json=deck_to_json(deck),
+            deck_id=deck_read.id,
+            title=deck_read.title,
+            card_count=len(deck_read.cards),
+            deck_json=deck_to_json(deck_read),
             file_name=file.filename,
             imported_by=interaction.user.id,
             imported_at=now,
@@ -258,7 +272,7 @@ class Decks(commands.Cog):
         outcome = await self.bot.catalogs.save(stored, replace=replace, max_decks=MAX_SERVER_DECKS)
         if outcome is SaveOutcome.EXISTS:
             raise DomainError(
-                f"This server already has a deck `{deck.id}`. Import again with "
+                f"This server already has a deck `{deck_read.id}`. Import again with "
                 "`replace:True` to replace it (answers are kept), or choose another `id`."
             )
         if outcome is SaveOutcome.FULL:
@@ -269,14 +283,14 @@ class Decks(commands.Cog):
         log.info(
             "server %s imported deck %s (%d cards) from %s",
             guild_id,
-            deck.id,
-            len(deck.cards),
+            deck_read.id,
+            len(deck_read.cards),
             file.filename,
         )
         embed, cut = import_embed(
             result,
             replaced=outcome is SaveOutcome.REPLACED,
-            shadows_shipped=deck.id in self.bot.catalogs.shipped.decks,
+            shadows_shipped=deck_read.id in self.bot.catalogs.shipped.decks,
         )
         if cut:
             text = result.summary.text().encode("utf-8")

@@ -19,7 +19,7 @@ from bot.domain.catalog import UnknownDeckError
 from bot.domain.errors import DomainError
 from bot.domain.grading import Verdict, grade_typed_answer
 from bot.domain.markdown import code
-from bot.domain.playable import UnplayableError, check_playable
+from bot.domain.playable import UnplayableError, check_playable, needs_text_answers
 from bot.domain.questions import draw_cards
 from bot.domain.quiz import (
     DEFAULT_QUESTIONS,
@@ -49,6 +49,7 @@ from bot.exts.quiz._sessions import (
     new_review,
     new_session_id,
     running_session,
+    screen_picture,
     send_screen,
 )
 from bot.interactions import answer_errors_of
@@ -183,7 +184,13 @@ class Quiz(commands.Cog):
             check_playable(chosen, quiz_mode, topic=topic_name)
         except UnplayableError as error:
             raise error.suggesting("Try `mode:flashcard` or `mode:typed`.") from None
-        cards = draw_cards(chosen, count=questions, topic=topic_name, seed=session_id)
+        cards = draw_cards(
+            chosen,
+            count=questions,
+            topic=topic_name,
+            seed=session_id,
+            text_answers=needs_text_answers(quiz_mode),
+        )
         built = tuple(
             build_question(chosen, card, mode=quiz_mode, seed=session_id) for card in cards
         )
@@ -223,7 +230,11 @@ class Quiz(commands.Cog):
     async def _show(self, interaction: discord.Interaction[QuizBot], screen: render.Screen) -> None:
         """Replace the message the member clicked on with the new screen."""
         await replies.update(
-            interaction, content=screen.content, embeds=screen.embeds, view=screen.view
+            interaction,
+            content=screen.content,
+            embeds=screen.embeds,
+            view=screen.view,
+            picture=await screen_picture(interaction, screen),
         )
 
     # -- buttons and modals -----------------------------------------------------

@@ -55,6 +55,10 @@ def _button(
     return QuizButton.make(session.id, session.position, action, label=label, style=style, row=row)
 
 
+def _picture(session: QuizSession, name: str | None) -> tuple[str, str] | None:
+    return (session.deck_id, name) if name else None
+
+
 @dataclass(frozen=True)
 class Screen:
     """What one message shows: its embeds and its buttons."""
@@ -62,6 +66,9 @@ class Screen:
     embeds: list[discord.Embed]
     view: discord.ui.View | None
     content: str | None = None
+    # The picture the first embed shows: the deck's id and the file's name in its media
+    # folder (the deck finds the file).
+    picture: tuple[str, str] | None = None
 
 
 def question_screen(session: QuizSession, *, note: str | None = None) -> Screen:
@@ -84,7 +91,7 @@ def question_screen(session: QuizSession, *, note: str | None = None) -> Screen:
     else:
         embed.description = f"**{literal(question.front)}**\n\nThink of the answer, then reveal it."
         view = _view(_button(session, "show", "Show answer", discord.ButtonStyle.primary))
-    return Screen([embed], view, note)
+    return Screen([embed], view, note, _picture(session, question.front_image))
 
 
 def revealed_flashcard_screen(session: QuizSession) -> Screen:
@@ -106,7 +113,10 @@ def revealed_flashcard_screen(session: QuizSession) -> Screen:
         SelfGrade.EASY: discord.ButtonStyle.success,
     }
     view = _view(*(_button(session, g, g.capitalize(), styles[g]) for g in SelfGrade))
-    return Screen([embed], view)
+    # One picture a message: the answer's, else the question's.
+    return Screen(
+        [embed], view, picture=_picture(session, question.back_image or question.front_image)
+    )
 
 
 def unsure_screen(session: QuizSession, typed: str, result: GradeResult) -> Screen:
@@ -129,7 +139,8 @@ def unsure_screen(session: QuizSession, typed: str, result: GradeResult) -> Scre
         _button(session, "right", "I was right", discord.ButtonStyle.success),
         _button(session, "wrong", "I was wrong", discord.ButtonStyle.danger),
     )
-    return Screen([embed], view, "Close call: compare and judge it yourself.")
+    picture = _picture(session, question.front_image)
+    return Screen([embed], view, "Close call: compare and judge it yourself.", picture)
 
 
 def answered_screen(
@@ -175,9 +186,11 @@ def answered_screen(
         embed.add_field(
             name="Why", value=clip(literal(question.explanation), FIELD_LIMIT), inline=False
         )
+    # The answered question keeps its picture: the answer's, else the question's.
+    picture = _picture(session, question.back_image or question.front_image)
     if summary is not None:
-        return Screen([embed, summary], None)
-    return Screen([embed], next_view(session))
+        return Screen([embed, summary], None, picture=picture)
+    return Screen([embed], next_view(session), picture=picture)
 
 
 def summary_embed(

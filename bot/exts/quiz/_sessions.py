@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -158,9 +159,22 @@ async def new_review(
     return await bot.db.create_session(session, replace_active=replace), active
 
 
+async def screen_picture(
+    interaction: discord.Interaction[QuizBot], screen: render.Screen
+) -> Path | None:
+    """The file of the picture a screen shows, found through the deck that names it."""
+    if screen.picture is None:
+        return None
+    deck_id, name = screen.picture
+    catalog = await interaction.client.catalogs.for_guild(interaction.guild_id)
+    deck = catalog.decks.get(deck_id)
+    return deck.picture(name) if deck is not None else None
+
+
 async def send_screen(interaction: discord.Interaction[QuizBot], screen: render.Screen) -> None:
     """Show a session's screen as a private answer to the member's command."""
     kwargs: dict[str, Any] = {"embeds": screen.embeds, "ephemeral": True}
+    kwargs["picture"] = await screen_picture(interaction, screen)
     if screen.view is not None:
         kwargs["view"] = screen.view
     if screen.content is not None:
