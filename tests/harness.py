@@ -83,7 +83,7 @@ class BotRunner:
 
     async def start(self, *, force_global_sync: bool = False) -> QuizBot:
         settings = self.settings()
-        self.db = await Database.open(settings.database_path)
+        self.db = await Database.connect(settings.database_url)
         self.bot = build_bot(
             settings,
             self.db,
@@ -199,14 +199,14 @@ async def fill_the_disk(db: Database, user_id: int, now: datetime) -> int:
 
 async def free_the_disk(db: Database) -> None:
     # max_page_count holds per connection: only the bot's own write connection can lift it.
-    await db._writer.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001 - see above
+    await db._engine._writer.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001 - see above
 
 
 async def cap_the_file(db: Database, *, extra_pages: int) -> None:
     """Let the database file grow by ``extra_pages`` pages at most (``max_page_count`` on
     the bot's own write connection)."""
 
-    writer = db._writer  # noqa: SLF001 - test-only access
+    writer = db._engine._writer  # noqa: SLF001 - test-only access
     ((pages,),) = await writer.execute_fetchall("PRAGMA page_count")
     await writer.execute(f"PRAGMA max_page_count = {pages + extra_pages}")
 

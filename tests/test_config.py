@@ -20,7 +20,7 @@ from bot.config import (
 def test_defaults() -> None:
     settings = settings_from_mapping({})
     assert settings.discord_token is None
-    assert settings.database_path == Path("data/quizbot.sqlite3")
+    assert database_path_from_url(settings.database_url) == Path("data/quizbot.sqlite3")
     assert settings.decks_dir == Path("decks")
     assert settings.dev_guild_id is None
     assert settings.log_level == "INFO"

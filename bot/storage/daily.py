@@ -10,11 +10,9 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
 from bot.domain.streaks import StreakState, record_daily_result
-from bot.storage.base import Row, fetchall, fetchone, insert_answer, write_member
+from bot.storage.base import Conn, Row, fetchall, fetchone, insert_answer, write_member
 from bot.storage.models import (
     ANSWER_COLUMNS,
     Answer,
@@ -253,9 +251,9 @@ class DailyQueries(ReviewQueries):
                 ),
             )
             await conn.execute(
-                "UPDATE daily_challenges SET reveal_at = MIN(reveal_at, ?) "
-                "WHERE guild_id = ? AND state = 'posted'",
-                (to_ms(reveal_by), guild_id),
+                "UPDATE daily_challenges SET reveal_at = ? "
+                "WHERE guild_id = ? AND state = 'posted' AND reveal_at > ?",
+                (to_ms(reveal_by), guild_id, to_ms(reveal_by)),
             )
         schedule = await self.get_daily_schedule(guild_id)
         assert schedule is not None
@@ -293,7 +291,7 @@ class DailyQueries(ReviewQueries):
             "WHERE enabled = 1 AND paused = 0 "
             "UNION ALL SELECT MIN(reveal_at) FROM daily_challenges WHERE state = 'posted' "
             "UNION ALL SELECT MIN(reveal_at) FROM daily_challenges "
-            "WHERE state = 'revealed' AND reveal_shown = 0)"
+            "WHERE state = 'revealed' AND reveal_shown = 0) AS dues"
         )
         return None if row is None else _instant(row[0])
 
@@ -303,7 +301,7 @@ class DailyQueries(ReviewQueries):
         """Move the next post, only if it is still ``expected`` (another run may have moved it)."""
         changed = await self._execute(
             "UPDATE daily_schedules SET next_post_at = ? "
-            "WHERE guild_id = ? AND next_post_at IS ? AND enabled = 1",
+            "WHERE guild_id = ? AND next_post_at IS NOT DISTINCT FROM ? AND enabled = 1",
             (to_ms(next_post_at), guild_id, _ms(expected)),
         )
         return changed == 1
@@ -610,7 +608,7 @@ class DailyQueries(ReviewQueries):
 
 
 async def _settle_daily_streak(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     challenge: DailyChallenge,
     user_id: int,
     correct: bool | None,

@@ -281,7 +281,7 @@ async def test_a_second_confirmation_of_the_same_prompt_starts_nothing(db: Datab
 async def test_answers_recorded_before_the_upgrade_count(tmp_path: Path) -> None:
     old = tmp_path / "old-migrations"
     old.mkdir()
-    for script in sorted(MIGRATIONS_DIR.glob("000[123]_*.sql")):
+    for script in sorted(MIGRATIONS_DIR.glob("000[123]_*.sql*")):
         shutil.copy(script, old / script.name)
     path = tmp_path / "upgraded.sqlite3"
     async with await Database.open(path, migrations_dir=old) as before:
@@ -571,10 +571,10 @@ async def test_a_write_cancelled_halfway_leaves_nothing_and_the_next_write_works
     forgetting = asyncio.create_task(db.forget_user(ALICE))
     for _ in range(10_000):  # until the transaction is open
         # The subject is a read in the middle of a write; only the write connection knows.
-        if db._writer.in_transaction:  # noqa: SLF001 - see above
+        if db._engine._writer.in_transaction:  # noqa: SLF001 - see above
             break
         await asyncio.sleep(0)
-    assert db._writer.in_transaction  # noqa: SLF001 - see above
+    assert db._engine._writer.in_transaction  # noqa: SLF001 - see above
     forgetting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await forgetting
