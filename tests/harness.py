@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.endpoints import discord_pointed_at
 from bot.launcher import build_bot
 from bot.storage import Database, NewAnswer
+from tests.engines import url_of
 from tests.fakediscord import Channel, FakeDiscord, Member
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,7 +56,7 @@ class BotRunner:
     def __init__(
         self,
         fake: FakeDiscord,
-        database: Path,
+        database: Path | str,
         *,
         decks_dir: Path = SHIPPED_DECKS,
         clock: FakeClock | None = None,
@@ -74,7 +75,7 @@ class BotRunner:
         api_base, gateway_url = self.fake.endpoint_urls()
         return Settings(
             discord_token=self.fake.token,
-            database_url=f"sqlite:///{self.database}",
+            database_url=url_of(self.database),
             decks_dir=self.decks_dir,
             dev_guild_id=self.dev_guild_id,
             discord_api_base=api_base,
