@@ -159,3 +159,16 @@ async def runner(
     await fake.wait_commands_synced(scope=None)
     yield bot_runner
     await bot_runner.stop()
+
+
+@pytest.fixture
+def empty_postgres(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database (from template0), dropped after."""
+    reason = _skip_reason(request.config)
+    if reason is not None:
+        pytest.skip(reason)
+    url = engines.create_database()
+    try:
+        yield url
+    finally:
+        engines.drop_database(url)

@@ -238,7 +238,7 @@ class PostgresEngine(Engine):
                     await raw.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
                     yield PostgresConn(raw)
             except LOST as error:
-                raise StorageUnavailable(lost_message(self.url, error)) from error
+                raise await self._unavailable(error) from error
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
@@ -247,14 +247,14 @@ class PostgresEngine(Engine):
                 async with raw.transaction(isolation="repeatable_read", readonly=True):
                     yield PostgresConn(raw)
             except LOST as error:
-                raise StorageUnavailable(lost_message(self.url, error)) from error
+                raise await self._unavailable(error) from error
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._connection() as raw:
             try:
                 return await PostgresConn(raw).fetchall(sql, params)
             except LOST as error:
-                raise StorageUnavailable(lost_message(self.url, error)) from error
+                raise await self._unavailable(error) from error
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
@@ -262,11 +262,28 @@ class PostgresEngine(Engine):
         try:
             raw = await self._pool.acquire()
         except LOST as error:
-            raise StorageUnavailable(lost_message(self.url, error)) from error
+            raise await self._unavailable(error) from error
         try:
             yield raw
         finally:
             await self._pool.release(raw)
+
+    async def _unavailable(self, error: BaseException) -> StorageUnavailable:
+        """What a lost connection means: one new connection tells a dropped database and a
+        server that went away from a connection that broke alone."""
+        try:
+            probe = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT_S)
+        except (*LOST, asyncpg.PostgresError) as found:
+            if isinstance(found, asyncpg.InvalidCatalogNameError):
+                return StorageUnavailable(lost_message(self.url, found))
+            if isinstance(found, OSError | TimeoutError):
+                return StorageUnavailable(
+                    f"PostgreSQL at {where(self.url)} does not answer any more ({found}); "
+                    "the bot carries on when it is back"
+                )
+        else:
+            await probe.close()
+        return StorageUnavailable(lost_message(self.url, error))
 
     async def schema_version(self) -> int:
         from bot.storage.migrations import postgres_version
