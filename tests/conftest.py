@@ -18,6 +18,7 @@ from tests.fakediscord import Channel, FakeDiscord, Guild, Member
 from tests.harness import BotRunner, FakeClock, restored_endpoints
 
 _POSTGRES_PROBLEM = pytest.StashKey[str | None]()
+_LEFT_OUT = pytest.StashKey[int]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,11 +45,34 @@ def _skip_reason(config: pytest.Config) -> str | None:
     )
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    reason = _skip_reason(config)
-    if reason is not None:
-        return reason
-    return f"PostgreSQL half runs on {where(engines.TEST_DATABASE_URL)}"
+def _needs_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    on_postgres = callspec is not None and callspec.params.get("engine") == "postgres"
+    return on_postgres or "empty_postgres" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a server, the PostgreSQL half is left out, and said so once at the end."""
+    if _skip_reason(config) is None:
+        return
+    left_out = [item for item in items if _needs_postgres(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not _needs_postgres(item)]
+    config.stash[_LEFT_OUT] = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    reason = _skip_reason(terminalreporter.config)
+    left_out = terminalreporter.config.stash.get(_LEFT_OUT, 0)
+    if reason is not None and left_out:
+        terminalreporter.write_line(f"{reason} ({left_out} tests left out)", yellow=True)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if _skip_reason(config) is not None:
+        return []  # said once, at the end
+    return [f"PostgreSQL half runs on {where(engines.TEST_DATABASE_URL)}"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
