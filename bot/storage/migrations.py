@@ -147,6 +147,8 @@ async def apply_postgres_migrations(
     others wait on a lock, then find nothing left to do. Returns (before, after)."""
     migrations = discover_migrations(directory, "postgres")
     latest = migrations[-1].version if migrations else 0
+    # Another process may take a while to migrate: wait for it as long as it takes.
+    await conn.execute("SET lock_timeout = 0")
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
     try:
         before = await postgres_version(conn)
@@ -172,6 +174,7 @@ async def apply_postgres_migrations(
         return before, await postgres_version(conn)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+        await conn.execute("RESET lock_timeout")
 
 
 def _has_statements(sql: str) -> bool:

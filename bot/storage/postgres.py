@@ -30,6 +30,10 @@ log = logging.getLogger("bot.storage")
 
 POOL_SIZE = 10
 CONNECT_TIMEOUT_S = 5.0
+# How long a statement waits for a lock another process holds (as SQLite's busy timeout):
+# shorter than Discord's 3 s to acknowledge an interaction, so a stuck lock ends in an
+# apology in time.
+LOCK_TIMEOUT_MS = 1_500
 # The key of the lock every write takes; any number the database uses for nothing else.
 WRITE_LOCK = 0x71_75_69_7A  # "quiz"
 # Errors that mean the connection, the server or the database went away.
@@ -201,6 +205,7 @@ class PostgresEngine(Engine):
                     init=_setup,
                     timeout=CONNECT_TIMEOUT_S,
                     statement_cache_size=1024,
+                    server_settings={"lock_timeout": str(LOCK_TIMEOUT_MS)},
                 )
             except _WAIT_FOR as error:
                 left = deadline - loop.time()
@@ -272,7 +277,7 @@ class PostgresEngine(Engine):
         """What a lost connection means: one new connection tells a dropped database and a
         server that went away from a connection that broke alone."""
         try:
-            probe = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT_S)
+            probe = await asyncpg.connect(self.url, timeout=1.0)
         except (*LOST, asyncpg.PostgresError) as found:
             if isinstance(found, asyncpg.InvalidCatalogNameError):
                 return StorageUnavailable(lost_message(self.url, found))

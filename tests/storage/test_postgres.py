@@ -8,11 +8,12 @@ import logging
 import shutil
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.storage import Database, MigrationError, StorageUnavailable
 from bot.storage.migrations import MIGRATIONS_DIR, discover_migrations
-from bot.storage.postgres import translate
+from bot.storage.postgres import WRITE_LOCK, translate
 from tests.engines import TEST_DATABASE_URL, drop_database, execute, rows, with_database
 from tests.helpers.cli import run_bot_cli
 from tests.storage.conftest import NOW
@@ -220,3 +221,21 @@ def test_the_shipped_migrations_are_all_there_for_both_engines(tmp_path: Path) -
     shutil.copytree(MIGRATIONS_DIR, copy)
     sqlite, postgres = discover_migrations(copy, "sqlite"), discover_migrations(copy, "postgres")
     assert [m.version for m in sqlite] == [m.version for m in postgres]
+
+
+async def test_a_write_waits_for_another_process_only_so_long(empty_postgres: str) -> None:
+    """Another process holds the write lock: the write gives up in time for an apology
+    instead of leaving the member without an answer."""
+    db = await Database.connect(empty_postgres)
+    holder = await asyncpg.connect(empty_postgres)
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", WRITE_LOCK)
+        with pytest.raises(asyncpg.LockNotAvailableError):
+            # Without the limit it would wait until the holder lets go: here, 10 s.
+            await asyncio.wait_for(db.upsert_user(1, "alice", NOW), 10)
+        await holder.execute("SELECT pg_advisory_unlock($1)", WRITE_LOCK)
+        await db.upsert_user(1, "alice", NOW)
+        assert await db.get_user(1) is not None
+    finally:
+        await holder.close()
+        await db.close()
