@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.config import database_path_from_url
 from bot.domain.answers import Mode
 from bot.domain.quiz import (
     AlreadyAnsweredError,
@@ -101,8 +102,6 @@ class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Con
         if url.startswith(POSTGRES_SCHEMES):
             engine: Engine = await PostgresEngine.open(url, wait=wait, first_backoff=first_backoff)
         else:
-            from bot.config import database_path_from_url
-
             engine = await SqliteEngine.open(database_path_from_url(url))
         return await cls._started(engine, migrate, migrations_dir)
 

@@ -60,7 +60,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def translate(sql: str) -> tuple[str, tuple[str, ...]]:
     """`sql` with `?` (or `:name`) placeholders as `$1..$n`, and the names in `$` order.
 
-    Text inside '...', "..." and `--` comments is left alone, and so is a `::` cast.
+    Text inside '...', "..." and comments is left alone, and so is a `::` cast.
     A name used twice gets one number.
     """
     out: list[str] = []
@@ -78,6 +78,11 @@ def translate(sql: str) -> tuple[str, tuple[str, ...]]:
         elif sql.startswith("--", i):
             newline = sql.find("\n", i)
             stop = end if newline < 0 else newline
+            out.append(sql[i:stop])
+            i = stop
+        elif sql.startswith("/*", i):
+            close = sql.find("*/", i + 2)
+            stop = end if close < 0 else close + 2
             out.append(sql[i:stop])
             i = stop
         elif char == "?":

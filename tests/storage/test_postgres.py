@@ -4,9 +4,12 @@ refuse or vanish, each said in one clear line."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
+import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -36,6 +39,7 @@ def test_placeholders_become_numbers_outside_literals_and_comments() -> None:
         "SELECT $1::text WHERE g = $2 OR h = $2 OR s = ':no'",
         ("a", "guild"),
     )
+    assert translate("SELECT /* why? :not */ ?") == ("SELECT /* why? :not */ $1", ())
     with pytest.raises(ValueError, match="mixes"):
         translate("SELECT ? WHERE a = :a")
 
@@ -239,3 +243,58 @@ async def test_a_write_waits_for_another_process_only_so_long(empty_postgres: st
     finally:
         await holder.close()
         await db.close()
+
+
+async def test_sums_and_averages_come_back_as_on_sqlite(empty_postgres: str) -> None:
+    """PostgreSQL sums BIGINT columns into NUMERIC; the rows hold an int and a float, as
+    SQLite gives them, not Decimals."""
+    async with await Database.connect(empty_postgres) as db:
+        await db.upsert_guild(1, "g", NOW)
+        await db.set_state("k", "v", NOW)
+        async with db.read() as conn:
+            row = await conn.fetchone(
+                "SELECT SUM(created_at), AVG(created_at), SUM(created_at) / 2.5 FROM guilds"
+            )
+    assert row is not None
+    assert [type(value) for value in row] == [int, float, float]
+    assert row[0] == int(NOW.timestamp() * 1000)
+
+
+async def test_a_server_that_comes_up_during_the_wait_is_used(
+    empty_postgres: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing listens on the port at first; a little later it forwards to the server."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    real = urlsplit(TEST_DATABASE_URL)
+
+    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(real.hostname, real.port or 5432)
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    url = empty_postgres.replace(f":{real.port or 5432}/", f":{port}/", 1)
+    caplog.set_level(logging.WARNING, logger="bot.storage")
+    connecting = asyncio.create_task(Database.connect(url, wait=20, first_backoff=0.05))
+    for _ in range(1_000):  # until the first attempt was refused
+        if any("waiting for PostgreSQL" in r.getMessage() for r in caplog.records):
+            break
+        await asyncio.sleep(0.01)
+    proxy = await asyncio.start_server(forward, "127.0.0.1", port)
+    try:
+        db = await connecting
+        try:
+            await db.upsert_user(1, "alice", NOW)
+            assert await db.get_user(1) is not None
+        finally:
+            await db.close()
+    finally:
+        proxy.close()
