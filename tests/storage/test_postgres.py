@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from bot.storage import Database, MigrationError, StorageUnavailable
+from bot.storage import Database, MemberName, MigrationError, StorageUnavailable
 from bot.storage.migrations import MIGRATIONS_DIR, discover_migrations
 from bot.storage.postgres import WRITE_LOCK, translate
 from tests.engines import TEST_DATABASE_URL, drop_database, execute, rows, with_database
+from tests.factories import quiz_session
 from tests.helpers.cli import run_bot_cli
 from tests.storage.conftest import NOW
 
@@ -298,3 +299,35 @@ async def test_a_server_that_comes_up_during_the_wait_is_used(
             await db.close()
     finally:
         proxy.close()
+
+
+async def test_a_write_cancelled_while_it_waits_leaves_nothing(empty_postgres: str) -> None:
+    """A forget cancelled inside its transaction (the interaction timed out, the bot is
+    stopping) is rolled back whole, and its pooled connection serves the next write."""
+    db = await Database.connect(empty_postgres)
+    holder = await asyncpg.connect(empty_postgres)
+    try:
+        await db.upsert_member(MemberName(1, "alice", 10, "Hall"), NOW)
+        await db.create_session(quiz_session(), replace_active=False)
+        held = holder.transaction()
+        await held.start()
+        await holder.execute("SELECT 1 FROM users WHERE id = 1 FOR UPDATE")
+        forgetting = asyncio.create_task(db.forget_user(1))  # sessions go, then it waits
+        for _ in range(1_000):
+            if await holder.fetchval(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            ):
+                break
+            await asyncio.sleep(0.01)
+        forgetting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await forgetting
+        await held.rollback()
+        assert rows(empty_postgres, "SELECT id FROM quiz_sessions") == [("abc123def456",)]
+        assert (await db.user_data(1)).sessions == 1
+        await db.upsert_user(2, "bob", NOW)
+        assert await db.get_user(2) is not None
+    finally:
+        await holder.close()
+        await db.close()
