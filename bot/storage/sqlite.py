@@ -10,6 +10,7 @@ turns on it too.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, closing
@@ -18,7 +19,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import SQLITE, Conn, Engine, Params, Row
+from bot.storage.base import SQLITE, Conn, Engine, Params, Row, StorageUnavailable
 
 # How long a write waits for another writer's lock. Shorter than Discord's 3 s
 # to acknowledge an interaction, so a stuck lock ends in an apology in time.
@@ -84,6 +85,7 @@ class SqliteEngine(Engine):
         self.url = f"sqlite:///{path}"
         self.location = str(path)
         self._file = path
+        self._inode = os.stat(path).st_ino
 
     @classmethod
     async def open(cls, path: Path) -> SqliteEngine:
@@ -104,8 +106,23 @@ class SqliteEngine(Engine):
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
-        async with self._write_lock, transaction(self._writer, "BEGIN IMMEDIATE") as conn:
-            yield conn
+        async with self._write_lock:
+            self._check_file()
+            async with transaction(self._writer, "BEGIN IMMEDIATE") as conn:
+                yield conn
+
+    def _check_file(self) -> None:
+        """A file deleted or replaced under the bot would take every later write into an
+        unlinked inode, lost at the next start: refuse them, saying why."""
+        try:
+            same = os.stat(self._file).st_ino == self._inode
+        except OSError:
+            same = False
+        if not same:
+            raise StorageUnavailable(
+                f"the database file {self._file} is gone (deleted or replaced while the bot "
+                "ran); restore it or point DATABASE_URL at another file, then restart the bot"
+            )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
