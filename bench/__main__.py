@@ -18,7 +18,7 @@ import traceback
 from bench._common import RESULTS_DIR, Report, machine, secs, write_json
 
 # In the order `make bench` runs them; storage goes last, it is the longest.
-BENCHMARKS = ("latency", "fanout", "decks", "startup", "storage")
+BENCHMARKS = ("latency", "fanout", "shards", "decks", "startup", "charts", "storage")
 
 
 def _parser() -> argparse.ArgumentParser:

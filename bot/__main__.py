@@ -1,4 +1,4 @@
-"""`python -m bot [run|migrate|sync|decks check|practice]`."""
+"""`python -m bot [run|migrate|sync|cluster|decks check|practice]`."""
 
 from bot.cli import main
 

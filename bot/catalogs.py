@@ -1,12 +1,14 @@
 """The decks each server sees, kept in memory: saving or removing a server deck goes
-through here, which is what keeps the cache right."""
+through here. Another process sharing the database may change them too, so each look
+compares the server's decks version in the database (one indexed read) with the one the
+copy in memory was built from, and reloads when it moved."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.domain.catalog import DeckCatalog
 from bot.domain.decks import Deck, DeckError
@@ -36,8 +38,8 @@ class Catalogs:
     def __init__(self, db: Database, shipped: DeckCatalog) -> None:
         self.db = db
         self.shipped = shipped
-        self._cache: OrderedDict[int, DeckCatalog] = OrderedDict()
-        self._versions: dict[int, int] = {}
+        # Each server's catalog with the decks version it was built from.
+        self._cache: OrderedDict[int, tuple[int, DeckCatalog]] = OrderedDict()
 
     async def for_guild(self, guild_id: int | None) -> DeckCatalog:
         """The decks a server sees: the shipped ones with its own imported decks over them.
@@ -48,30 +50,34 @@ class Catalogs:
             return self.shipped
         cached = self._cache.get(guild_id)
         if cached is not None:
-            self._cache.move_to_end(guild_id)
-            return cached
-        version = self._versions.get(guild_id, 0)
-        rows = await self.db.server_decks(guild_id)
+            if cached[0] == await self.db.server_decks_version(guild_id):
+                self._cache.move_to_end(guild_id)
+                return cached[1]
+            log.debug("server %s: its decks changed elsewhere, reloading", guild_id)
+        version, rows = await self.db.versioned_server_decks(guild_id)
         # Validating thousands of cards would hold up the event loop and its heartbeats.
         decks = await asyncio.to_thread(decode_server_decks, rows) if rows else []
         catalog = self.shipped.with_server_decks(decks)
-        # An import or removal while this was loading makes the result stale: don't keep it.
-        if self._versions.get(guild_id, 0) == version:
-            self._cache[guild_id] = catalog
-            while len(self._cache) > SERVER_CATALOG_CACHE:
-                self._cache.popitem(last=False)
+        # Kept with the version read with its rows: a change since moves the version, so
+        # the next look reloads.
+        self._cache[guild_id] = (version, catalog)
+        self._cache.move_to_end(guild_id)
+        while len(self._cache) > SERVER_CATALOG_CACHE:
+            self._cache.popitem(last=False)
         return catalog
 
     def cached(self) -> dict[int, DeckCatalog]:
         """The servers' catalogs in memory now, least recently used first."""
-        return dict(self._cache)
+        return {guild_id: catalog for guild_id, (_, catalog) in self._cache.items()}
 
-    async def warm(self) -> None:
+    async def warm(self, owns: Callable[[int], bool] = lambda _: True) -> None:
         """Load imported decks before members ask: validating thousands of cards can take
-        longer than the 3 s an interaction (or an autocomplete) may wait."""
+        longer than the 3 s an interaction (or an autocomplete) may wait. Only of the
+        servers ``owns`` accepts: those on this process's shards."""
         try:
             for guild_id in await self.db.guilds_with_server_decks(SERVER_CATALOG_CACHE):
-                await self.for_guild(guild_id)
+                if owns(guild_id):
+                    await self.for_guild(guild_id)
         except Exception:  # a cold cache is slower, not broken
             log.exception("could not preload server decks")
 
@@ -90,5 +96,4 @@ class Catalogs:
             self._forget(guild_id)
 
     def _forget(self, guild_id: int) -> None:
-        self._versions[guild_id] = self._versions.get(guild_id, 0) + 1
         self._cache.pop(guild_id, None)

@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="connect to Discord and serve (the default)")
     sub.add_parser("migrate", help="apply database migrations and print the schema version")
     sub.add_parser("sync", help="run the bot once with a forced global command sync")
+    cluster = sub.add_parser(
+        "cluster", help="run N local processes that split the shards; restart any that dies"
+    )
+    cluster.add_argument("--processes", type=int, required=True, help="how many processes")
 
     decks = sub.add_parser("decks", help="deck tools")
     deck_sub = decks.add_subparsers(dest="decks_command", required=True)
@@ -39,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: DECKS_DIR)")
     into = deck_sub.add_parser(
         "import",
-        help="turn a CSV/TSV, Anki (.apkg, .colpkg) or Markdown table file into a deck in DECKS_DIR",
+        help="turn a CSV/TSV, Anki (.apkg, .colpkg, text export), Markdown or Red trivia (.yaml) "
+        "file into a deck in DECKS_DIR, and summarise the import",
     )
     into.add_argument("file", type=Path, help="the file to import")
     into.add_argument("--id", dest="deck_id", help="the deck id (default: a slug of the title)")
@@ -72,6 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if command == "decks":
             return check_decks(args.paths or [settings.decks_dir])
+        if command == "cluster":
+            from bot.cluster import run_cluster
+
+            return asyncio.run(run_cluster(settings, args.processes))
         if command == "migrate":
             return asyncio.run(_migrate(settings.database_url, settings.database_wait))
         if command == "practice":
@@ -181,12 +190,9 @@ def import_deck_file(
     except OSError as error:
         print(f"error: cannot write {target}: {error.strerror or error}", file=sys.stderr)
         return 1
-    for skipped in result.skipped:
-        print(f"skipped {skipped}")
-    print(
-        f"wrote {target}: {plural(len(deck.cards), 'card')}, "
-        f"{plural(len(deck.topics), 'topic')} ({result.format}, {len(result.skipped)} skipped)"
-    )
+    print(f"wrote {target}")
+    for line in result.summary.lines():
+        print(line)
     return 0
 
 

@@ -7,8 +7,11 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import pkgutil
 import re
+import secrets
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,10 +23,12 @@ from discord.ext import commands
 from bot.catalogs import Catalogs
 from bot.config import Settings
 from bot.domain.catalog import DeckCatalog
+from bot.domain.shards import ShardScope, shard_of
 from bot.domain.words import plural
 from bot.exts import replies
 from bot.exts.buttons import ClickHandler, PersistentButton, State
 from bot.interactions import InFlight, QuizTree
+from bot.shards import IDENTIFY_WINDOW, FleetTurns, GatewayInfo, IdentifyTurns, check_session_starts
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -90,8 +95,12 @@ def command_tree_hash(tree: app_commands.CommandTree[Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-class QuizBot(commands.Bot):
-    """The bot: holds the database, the decks and the clock; features live in extensions."""
+class QuizBot(commands.AutoShardedBot):
+    """The bot: holds the database, the decks and the clock; features live in extensions.
+
+    It runs the shards of its cluster (`Settings.shards`): every shard when it runs alone,
+    as many as Discord recommends unless SHARD_COUNT says otherwise.
+    """
 
     def __init__(
         self,
@@ -103,6 +112,8 @@ class QuizBot(commands.Bot):
         extensions: Sequence[str] | None = None,
         force_global_sync: bool = False,
         guild_ready_timeout: float = 2.0,
+        identify_window: float = IDENTIFY_WINDOW,
+        fleet_turns: FleetTurns | None = None,
     ) -> None:
         # A text-only bot: discord.py's warnings at start that voice needs PyNaCl and
         # davey would only worry whoever reads the log.
@@ -117,8 +128,13 @@ class QuizBot(commands.Bot):
             # Replies quote deck text and names: nothing the bot sends pings anyone, but
             # the daily post its own role (see the daily extension's `post_content`).
             allowed_mentions=discord.AllowedMentions.none(),
+            # Known once SHARD_COUNT is set; otherwise `setup_hook` asks Discord.
+            shard_count=settings.shards.shard_count,
         )
         self.settings = settings
+        self.identify_turns = IdentifyTurns(window=identify_window, fleet=fleet_turns)
+        # Names this process in claims on shared work (a daily post): unique per start.
+        self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.db = db
         self.catalogs = Catalogs(db, catalog)
         self.clock = clock
@@ -154,10 +170,64 @@ class QuizBot(commands.Bot):
         return self._buttons[family]
 
     async def setup_hook(self) -> None:
+        if not self._force_global_sync:  # a sync alone opens no gateway session
+            await self.plan_shards()
         for extension in self._extensions:
             await self.load_extension(extension)
-        await self.sync_commands()
-        self.warming = asyncio.create_task(self.catalogs.warm())
+        if self._force_global_sync or self.runs_shard(0):
+            await self.sync_commands()
+        else:
+            self.synced = "skipped"
+            log.info("command sync skipped: the process that runs shard 0 syncs")
+        self.warming = asyncio.create_task(self.catalogs.warm(self.owns_guild))
+
+    async def plan_shards(self) -> None:
+        """Ask Discord for the shard count (unless set) and the session start budget, pick
+        this process's shards, and refuse to start when the budget is nearly spent."""
+        shards, _url, limits = await self.http.get_bot_gateway()
+        info = GatewayInfo.of(shards, limits)
+        plan = self.settings.shards
+        if self.shard_count is None:
+            self.shard_count = info.recommended_shards
+        elif self.shard_count < info.recommended_shards:
+            log.warning(
+                "SHARD_COUNT=%d is below the %d shards Discord recommends: each shard holds "
+                "at most 2,500 servers, so raise it before the bot grows past that",
+                self.shard_count,
+                info.recommended_shards,
+            )
+        self.shard_ids = list(plan.shard_ids(self.shard_count))
+        self.identify_turns.max_concurrency = max(info.max_concurrency, 1)
+        log.info(
+            "running shards %s of %d (cluster %d of %d)",
+            ", ".join(map(str, self.shard_ids)),
+            self.shard_count,
+            plan.cluster_index,
+            plan.cluster_count,
+        )
+        check_session_starts(info, len(self.shard_ids))
+
+    def runs_shard(self, shard_id: int) -> bool:
+        """Whether this process runs that shard (every shard before they are planned)."""
+        return self.shard_ids is None or shard_id in self.shard_ids
+
+    def shard_scope(self) -> ShardScope | None:
+        """The shards this process looks after; None when it runs every one."""
+        if self.shard_count is None or self.shard_ids is None:
+            return None
+        if set(self.shard_ids) >= set(range(self.shard_count)):
+            return None
+        return ShardScope(self.shard_count, tuple(self.shard_ids))
+
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether this process runs the shard that server's events come to."""
+        if self.shard_count is None:
+            return True
+        return self.runs_shard(shard_of(guild_id, self.shard_count))
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Each IDENTIFY waits its turn in its bucket (discord.py sleeps 5 s for every one)."""
+        await self.identify_turns.take(shard_id or 0)
 
     async def sync_commands(self) -> None:
         """Dev guild: sync there every start. Otherwise globally, and only on change."""
@@ -217,7 +287,12 @@ class QuizBot(commands.Bot):
 
     async def on_ready(self) -> None:
         # on_ready fires again after a reconnect; it must stay idempotent.
-        log.info("ready as %s in %s", self.user, plural(len(self.guilds), "server"))
+        log.info(
+            "ready as %s in %s on %s",
+            self.user,
+            plural(len(self.guilds), "server"),
+            plural(len(self.shard_ids or ()), "shard"),
+        )
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction[QuizBot], command: object

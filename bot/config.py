@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bot.domain.shards import ShardPlan
 
 DEFAULT_DATABASE_URL = "sqlite:///data/quizbot.sqlite3"
 DEFAULT_DECKS_DIR = "decks"
@@ -49,6 +51,8 @@ class Settings:
     # Where discord.py talks to Discord; only the test suite points these elsewhere.
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
+    # How many shards the bot has, and which of them this process runs.
+    shards: ShardPlan = field(default_factory=ShardPlan)
 
     def require_token(self) -> str:
         if not self.discord_token:
@@ -139,6 +143,16 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
             "how long a start waits for PostgreSQL to answer."
         )
 
+    shards = shard_plan_from(get)
+    if shards.clustered and database_url.startswith("sqlite:"):
+        raise ConfigError(
+            f"CLUSTER_COUNT={shards.cluster_count} runs the bot as several processes, and they "
+            "must share one database: SQLite is a file only one process can serve. Set "
+            "DATABASE_URL=postgresql://user:password@host/dbname for every process (copy the "
+            "SQLite data over with `python -m bot db copy`), or run one process with "
+            "CLUSTER_COUNT unset."
+        )
+
     return Settings(
         discord_token=get("DISCORD_TOKEN"),
         database_url=database_url,
@@ -148,7 +162,48 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
         log_level=log_level,
         discord_api_base=get("DISCORD_API_BASE"),
         discord_gateway_url=get("DISCORD_GATEWAY_URL"),
+        shards=shards,
     )
+
+
+def _whole_number(name: str, raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number (digits only), not {raw!r}.")
+    return int(raw)
+
+
+def shard_plan_from(get: Callable[[str], str | None]) -> ShardPlan:
+    """SHARD_COUNT, CLUSTER_INDEX and CLUSTER_COUNT, checked together."""
+    if get("SHARD_IDS") is not None:
+        raise ConfigError(
+            "SHARD_IDS is not a setting of this bot: each process runs the shards of its "
+            "cluster instead. Set SHARD_COUNT, CLUSTER_COUNT (the number of processes) and "
+            "CLUSTER_INDEX (0, 1, ... a different one for each process)."
+        )
+    shard_count = _whole_number("SHARD_COUNT", get("SHARD_COUNT"))
+    cluster_index = _whole_number("CLUSTER_INDEX", get("CLUSTER_INDEX"))
+    cluster_count = _whole_number("CLUSTER_COUNT", get("CLUSTER_COUNT"))
+    if cluster_index is not None and cluster_count is None:
+        raise ConfigError(
+            "CLUSTER_INDEX is set but CLUSTER_COUNT is not: set CLUSTER_COUNT to the number "
+            "of processes that share the shards (and SHARD_COUNT to the number of shards)."
+        )
+    plan = ShardPlan(
+        shard_count=shard_count,
+        cluster_index=cluster_index or 0,
+        cluster_count=1 if cluster_count is None else cluster_count,
+    )
+    if cluster_count is not None and cluster_count > 1 and cluster_index is None:
+        raise ConfigError(
+            f"CLUSTER_COUNT={cluster_count} is set but CLUSTER_INDEX is not: give each "
+            f"process its own CLUSTER_INDEX, 0 to {cluster_count - 1}."
+        )
+    problems = plan.problems()
+    if problems:
+        raise ConfigError(" ".join(problems))
+    return plan
 
 
 def load_settings(dotenv: Path | None = Path(".env")) -> Settings:

@@ -15,6 +15,7 @@ from bot.domain.catalog import DeckCatalog
 from bot.domain.decks import load_decks
 from bot.domain.words import plural
 from bot.endpoints import point_discord_at
+from bot.shards import IDENTIFY_WINDOW, FleetTurns
 from bot.storage import Database
 
 log = logging.getLogger("bot")
@@ -45,6 +46,8 @@ def build_bot(
     clock: Clock = utc_now,
     force_global_sync: bool = False,
     guild_ready_timeout: float = 2.0,
+    identify_window: float = IDENTIFY_WINDOW,
+    fleet_turns: FleetTurns | None = None,
 ) -> QuizBot:
     """The bot as it runs: the settings' decks and endpoints, on an open database."""
     point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
@@ -55,6 +58,9 @@ def build_bot(
         clock=clock,
         force_global_sync=force_global_sync,
         guild_ready_timeout=guild_ready_timeout,
+        identify_window=identify_window,
+        # Processes sharing a database take IDENTIFY turns through it (one process: None).
+        fleet_turns=fleet_turns,
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.client import QuizBot
 from bot.config import Settings
+from bot.domain.shards import ShardPlan
 from bot.endpoints import discord_pointed_at
 from bot.launcher import build_bot
 from bot.storage import Database, NewAnswer
@@ -61,8 +62,10 @@ class BotRunner:
         decks_dir: Path = SHIPPED_DECKS,
         clock: FakeClock | None = None,
         dev_guild_id: int | None = None,
+        shards: ShardPlan | None = None,
     ) -> None:
         self.fake = fake
+        self.shards = shards or ShardPlan()
         self.database = database
         self.decks_dir = decks_dir
         self.clock = clock or FakeClock()
@@ -80,6 +83,7 @@ class BotRunner:
             dev_guild_id=self.dev_guild_id,
             discord_api_base=api_base,
             discord_gateway_url=gateway_url,
+            shards=self.shards,
         )
 
     async def start(self, *, force_global_sync: bool = False) -> QuizBot:
@@ -92,6 +96,8 @@ class BotRunner:
             force_global_sync=force_global_sync,
             # on_ready waits this long after the last GUILD_CREATE; the fake sends them at once.
             guild_ready_timeout=0.05,
+            # The fake's IDENTIFY window (Discord's 5 s, or none unless a test sets one).
+            identify_window=self.fake.gateway.identify_window,
         )
         self._task = asyncio.create_task(self.bot.start(self.fake.token))
         ready = asyncio.create_task(self.bot.wait_until_ready())
@@ -106,14 +112,17 @@ class BotRunner:
         return self.bot
 
     async def stop(self) -> None:
+        # Another bot of the test may stay connected: wait for this one's connections only.
+        others = self.fake.open_connections
         if self.bot is not None:
+            others -= len(self.bot.shard_ids or ())
             await self.bot.close()
         if self._task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, timeout=10)
         if self.db is not None:
             await self.db.close()
-        await self.fake.wait_disconnected()
+        await self.fake.wait_disconnected(at_most=max(others, 0))
         self.bot, self.db, self._task = None, None, None
 
     async def restart(self) -> QuizBot:

@@ -62,6 +62,20 @@ def test_decks_check_lists_every_error_and_fails(tmp_path: Path) -> None:
     assert "card 2 (\"Q2\"): field 'bak'" in result.stdout
 
 
+def test_decks_check_reports_bad_topic_weights(tmp_path: Path) -> None:
+    bad = tmp_path / "weighted.yaml"
+    bad.write_text(
+        "id: weighted\ntitle: Weighted\ndescription: d\ntopics: [Alpha, Beta]\n"
+        "weights: {Alpha: 0, Gamma: 2, Beta: -1}\n"
+        "cards:\n  - front: Q1\n    back: A1\n    topic: Alpha\n"
+    )
+    result = run_bot_cli("decks", "check", str(bad), tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert "field 'weights': 'Alpha': must be a positive number, got 0" in result.stdout
+    assert "field 'weights': 'Gamma' is not one of the deck's topics" in result.stdout
+    assert "field 'weights': 'Beta': must be a positive number, got -1" in result.stdout
+
+
 def _answers(tmp_path: Path) -> list[tuple[int, str, int, str, int]]:
     with sqlite3.connect(tmp_path / "cli.sqlite3") as conn:
         return conn.execute(

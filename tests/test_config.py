@@ -14,6 +14,7 @@ from bot.config import (
     load_settings,
     read_dotenv,
     settings_from_mapping,
+    shard_plan_from,
 )
 
 
@@ -88,3 +89,43 @@ def test_dotenv_parsing_and_precedence(tmp_path: Path, monkeypatch: pytest.Monke
     assert settings.log_level == "DEBUG"
     assert settings.decks_dir == Path("my decks")
     assert read_dotenv(tmp_path / "missing") == {}
+
+
+def test_shards_default_to_one_process_running_all() -> None:
+    plan = settings_from_mapping({}).shards
+    assert (plan.shard_count, plan.cluster_index, plan.cluster_count) == (None, 0, 1)
+    assert plan.shard_ids(4) == (0, 1, 2, 3)
+
+
+def test_clusters_interleave_their_shards() -> None:
+    env = {"SHARD_COUNT": "8", "CLUSTER_COUNT": "3", "CLUSTER_INDEX": "1"}
+    # Several processes need PostgreSQL, which the settings check separately (below).
+    plan = shard_plan_from(env.get)
+    assert plan.shard_ids(8) == (1, 4, 7)
+    every = [shard_plan_from({**env, "CLUSTER_INDEX": str(i)}.get) for i in range(3)]
+    assert sorted(s for p in every for s in p.shard_ids(8)) == list(range(8))
+
+
+@pytest.mark.parametrize(
+    ("env", "advice"),
+    [
+        ({"CLUSTER_COUNT": "2", "CLUSTER_INDEX": "0"}, "needs SHARD_COUNT"),
+        ({"SHARD_COUNT": "4", "CLUSTER_COUNT": "2", "CLUSTER_INDEX": "2"}, "must be 0 to 1"),
+        ({"SHARD_COUNT": "2", "CLUSTER_COUNT": "3", "CLUSTER_INDEX": "0"}, "Raise SHARD_COUNT"),
+        ({"SHARD_COUNT": "4", "CLUSTER_INDEX": "1"}, "set CLUSTER_COUNT"),
+        ({"SHARD_COUNT": "4", "CLUSTER_COUNT": "2"}, "its own CLUSTER_INDEX, 0 to 1"),
+        ({"SHARD_COUNT": "0"}, "at least 1"),
+        ({"SHARD_COUNT": "four"}, "whole number"),
+        ({"CLUSTER_COUNT": "0"}, "CLUSTER_COUNT must be at least 1"),
+        ({"SHARD_IDS": "0-3"}, "Set SHARD_COUNT, CLUSTER_COUNT"),
+    ],
+)
+def test_shard_settings_that_cannot_work_are_refused(env: dict[str, str], advice: str) -> None:
+    with pytest.raises(ConfigError, match=advice):
+        settings_from_mapping({**env, "DATABASE_URL": "sqlite:///x.db"})
+
+
+def test_several_processes_on_sqlite_are_refused() -> None:
+    env = {"SHARD_COUNT": "4", "CLUSTER_COUNT": "2", "CLUSTER_INDEX": "0"}
+    with pytest.raises(ConfigError, match="DATABASE_URL=postgresql://"):
+        settings_from_mapping(env)

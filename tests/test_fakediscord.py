@@ -1043,3 +1043,23 @@ async def test_restart_keeps_world_and_commands(scene: Scene) -> None:
     it = await scene.fake.invoke_slash("ping", user=scene.alice, channel=scene.chan)
     assert (await it.wait_response()).content == "pong"
     assert len(scene.fake.identify_payloads) == 2
+
+
+async def test_attachments_keep_their_alt_text_within_discords_limits(scene: Scene) -> None:
+    bot = await scene.start(sync=False)
+    channel = bot.client.get_channel(scene.chan.id)
+    assert isinstance(channel, discord.TextChannel)
+    png = discord.File(io.BytesIO(b"\x89PNG"), "chart.png", description="A bar chart.")
+    sent = await channel.send(file=png)
+    assert sent.attachments[0].description == "A bar chart."
+    assert scene.fake.messages(scene.chan)[0]["attachments"][0]["description"] == "A bar chart."
+    too_long = discord.File(io.BytesIO(b"x"), "a.png", description="x" * 1025)
+    with pytest.raises(discord.HTTPException) as refused:
+        await channel.send(file=too_long)
+    assert refused.value.status == 400
+    too_big = discord.File(io.BytesIO(b"x" * (10 * 1024 * 1024 + 1)), "big.bin")
+    with pytest.raises(discord.HTTPException) as refused:
+        await channel.send(file=too_big)
+    assert refused.value.status == 413
+    assert [v.code for v in scene.fake.limit_violations] == [50035, 40005]
+    scene.fake.limit_violations.clear()

@@ -44,6 +44,7 @@ from bot.exts.stats import _render as stats
 from bot.exts.stats._summary import TopicResult
 from bot.importers import ImportResult
 from bot.importers.model import Skipped
+from bot.importers.summary import summarize
 from bot.storage.daily import DailyChallenge, DailyResults
 from bot.storage.stats import MemberTotals
 from tests.factories import T0, quiz_session
@@ -191,9 +192,26 @@ def check_decks(deck: Deck) -> None:
     shown = " ".join(field["value"] for field in body["embeds"][0]["fields"])
     assert all(f"`{d.id}`" in shown for d in listed[:25])  # every listed deck keeps its id
     assert_fits(embed=deck_info_embed(deck, "3 answers, 67% right", server_deck=True))
-    skipped = tuple(Skipped(f"row {i}: {deck.cards[0].front}", "no back") for i in range(200))
-    imported = ImportResult(deck=deck, skipped=skipped, format="Anki package")
-    assert_fits(embed=import_embed(imported, replaced=True, shadows_shipped=True))
+    front = deck.cards[0].front
+    skipped = tuple(Skipped(f"row {i}: {front}", f"no back {i % 50} {front}") for i in range(200))
+    summary = summarize(
+        filename=front,
+        format="Anki package",
+        deck_id=deck.id,
+        title=deck.title,
+        title_reason=deck.description,
+        cards=len(deck.cards),
+        skipped=skipped,
+        topics=[(f"{front} {i}", i) for i in range(300)],
+        without_topic=5,
+        pictures=3,
+        pictures_left_out=skipped,
+        notes=[f"{deck.description} {i}" for i in range(20)],
+    )
+    imported = ImportResult(deck=deck, skipped=skipped, format="Anki package", summary=summary)
+    embed, cut = import_embed(imported, replaced=True, shadows_shipped=True)
+    assert_fits(embed=embed)
+    assert cut
     choices = [deck_choice(d) for d in listed[:25]]
     data = [{"name": choice.name, "value": choice.value} for choice in choices]
     assert check_choices(data) == []

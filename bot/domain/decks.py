@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import hashlib
+import math
 import os
 import re
 import unicodedata
@@ -39,7 +40,7 @@ FRONT_PREVIEW: Final = 40
 DECK_ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 CARD_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
-DECK_FIELDS: Final = ("id", "title", "description", "source", "topics", "cards")
+DECK_FIELDS: Final = ("id", "title", "description", "source", "topics", "weights", "cards")
 CARD_FIELDS: Final = ("id", "front", "back", "topic", "accept", "explanation", "distractors")
 DECK_SUFFIXES: Final = (".yaml", ".yml")
 
@@ -88,6 +89,9 @@ class Deck:
     topics: tuple[str, ...]
     cards: tuple[Card, ...]
     path: str | None = None
+    # Optional exam weight of each topic (topic, weight), e.g. an exam guide's domain
+    # shares; empty when the deck gives none (topics then weigh their card counts).
+    weights: tuple[tuple[str, float], ...] = ()
 
     @cached_property
     def _cards_by_id(self) -> dict[str, Card]:
@@ -378,6 +382,35 @@ def _check_topics(data: Mapping[Any, Any], add: _Add) -> tuple[list[str], bool]:
     return topics, ok
 
 
+def _check_weights(
+    data: Mapping[Any, Any], add: _Add, topics: list[str], topics_ok: bool
+) -> tuple[tuple[str, float], ...]:
+    """The deck's topic weights: a mapping of its own topics to positive numbers."""
+    value = data.get("weights")
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        add("weights", f"must be a mapping of topic to weight, got {_describe(value)}")
+        return ()
+    weights: list[tuple[str, float]] = []
+    for key, weight in value.items():
+        if not isinstance(key, str) or key.strip() not in topics:
+            if topics_ok:
+                hint = ""
+                if isinstance(key, str):
+                    matches = difflib.get_close_matches(key, topics, n=1, cutoff=0.6)
+                    hint = f" (did you mean '{matches[0]}'?)" if matches else ""
+                add("weights", f"'{key}' is not one of the deck's topics{hint}")
+            continue
+        is_number = isinstance(weight, int | float) and not isinstance(weight, bool)
+        if not is_number or not math.isfinite(weight) or weight <= 0:
+            shown = _describe(weight) if not is_number else str(weight)
+            add("weights", f"'{key}': must be a positive number, got {shown}")
+            continue
+        weights.append((key.strip(), float(weight)))
+    return tuple(weights)
+
+
 @dataclass
 class _CardContext:
     """What checking one card needs to know about the deck and the cards before it."""
@@ -483,6 +516,7 @@ def _check_deck(data: object, report: _Report, expected_id: str | None) -> Deck 
     description = _field_text(data, "description", add, limit=MAX_DESCRIPTION, required=True)
     source = _field_text(data, "source", add, limit=MAX_SOURCE, required=False)
     topics, topics_ok = _check_topics(data, add)
+    weights = _check_weights(data, add, topics, topics_ok)
 
     cards: list[Card] = []
     raw_cards = data.get("cards")
@@ -509,6 +543,7 @@ def _check_deck(data: object, report: _Report, expected_id: str | None) -> Deck 
         source=source,
         topics=tuple(topics),
         cards=tuple(cards),
+        weights=weights,
     )
 
 
@@ -752,6 +787,11 @@ _OTHER_LINE_BREAKS: Final = ("\x85", "\u2028", "\u2029")
 _DeckDumper.add_representer(str, _represent_text)
 
 
+def _plain_number(value: float) -> float | int:
+    """A weight as it was most likely written: 20 rather than 20.0."""
+    return int(value) if value.is_integer() else value
+
+
 def deck_to_mapping(deck: Deck) -> dict[str, object]:
     """The deck as the mapping a deck file holds; card ids only where not derived."""
     data: dict[str, object] = {
@@ -762,6 +802,8 @@ def deck_to_mapping(deck: Deck) -> dict[str, object]:
     if deck.source is not None:
         data["source"] = deck.source
     data["topics"] = list(deck.topics)
+    if deck.weights:
+        data["weights"] = {topic: _plain_number(weight) for topic, weight in deck.weights}
     cards: list[dict[str, object]] = []
     for card in deck.cards:
         entry: dict[str, object] = {}

@@ -43,10 +43,12 @@ def different_answers(deck: Deck, card: Card) -> int:
     """How many different answers a multiple-choice question of `card` can offer.
 
     Options come from every back in the deck and the card's own wrong answers, told
-    apart as a reader would (case and spacing do not count).
+    apart as a reader would (case and spacing do not count), except the other answers
+    the card accepts as right.
     """
     keys = {answer_key(other.back) for other in deck.cards}
     keys.update(answer_key(text) for text in card.distractors)
+    keys -= {answer_key(text) for text in card.accept} - {answer_key(card.back)}
     return len(keys)
 
 

@@ -75,8 +75,10 @@ def build_multiple_choice(deck: Deck, card: Card, *, seed: int | str) -> Multipl
             elsewhere.append(other.back)
 
     wrong: list[str] = []
-    # Options are told apart the way a reader would: case and spacing do not count.
-    seen = {answer_key(card.back)}
+    # Options are told apart the way a reader would: case and spacing do not count. An
+    # answer the card accepts as right is never offered as a wrong one.
+    accepted = {answer_key(text) for text in card.accept} - {answer_key(card.back)}
+    seen = {answer_key(card.back), *accepted}
     for pool in (list(card.distractors), same_topic, elsewhere):
         rng.shuffle(pool)
         for text in pool:
@@ -91,7 +93,9 @@ def build_multiple_choice(deck: Deck, card: Card, *, seed: int | str) -> Multipl
             break
     if len(wrong) < OPTION_COUNT - 1:
         # Every pool was used up, so `seen` holds all the different answers there are.
-        raise NotEnoughOptionsError(deck.id, available=len(seen), needed=OPTION_COUNT)
+        raise NotEnoughOptionsError(
+            deck.id, available=len(seen) - len(accepted), needed=OPTION_COUNT
+        )
 
     options = [card.back, *wrong]
     rng.shuffle(options)

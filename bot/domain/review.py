@@ -148,6 +148,20 @@ def review(
     )
 
 
+def retrievability(state: MemoryState, at: datetime) -> float:
+    """FSRS's predicted chance of recalling the card at ``at`` (0 before any review)."""
+    card = FsrsCard(
+        card_id=_FSRS_CARD_ID,
+        state=State(state.state),
+        step=state.step,
+        stability=state.stability,
+        difficulty=state.difficulty,
+        due=state.due,
+        last_review=state.last_review,
+    )
+    return float(_scheduler(DEFAULT_RETENTION).get_card_retrievability(card, at))
+
+
 def replay(
     events: Iterable[ReviewEvent], *, desired_retention: float = DEFAULT_RETENTION
 ) -> MemoryState | None:

@@ -1,4 +1,5 @@
-"""Bring your own deck: CSV/TSV (Quizlet's export too), Anki packages and Markdown tables.
+"""Bring your own deck: CSV/TSV (Quizlet's and Anki's text exports too), Anki packages,
+Markdown notes and Red-DiscordBot trivia lists.
 
 `import_deck` turns an uploaded or local file into a validated `Deck`, reporting what it
 skipped (empty rows, duplicates, over-long cards) and refusing, with line or note numbers,
@@ -12,6 +13,8 @@ from typing import Final
 
 from bot.importers.anki import read_anki
 from bot.importers.assemble import ImportResult, assemble, slugify
+from bot.importers.delimited import read_delimited
+from bot.importers.markdown import read_markdown
 from bot.importers.model import (
     CLI_LIMITS,
     SERVER_LIMITS,
@@ -22,12 +25,14 @@ from bot.importers.model import (
     Skipped,
     megabytes,
 )
-from bot.importers.tables import looks_like_markdown_table, read_delimited, read_markdown
+from bot.importers.tables import looks_like_markdown_table
 from bot.importers.text import decode_text
+from bot.importers.trivia import read_trivia
 
 ANKI_SUFFIXES: Final = (".apkg", ".colpkg")
 TEXT_SUFFIXES: Final = (".csv", ".tsv", ".txt", ".md", ".markdown")
-SUPPORTED_SUFFIXES: Final = TEXT_SUFFIXES + ANKI_SUFFIXES
+TRIVIA_SUFFIXES: Final = (".yaml", ".yml")  # Red-DiscordBot trivia lists
+SUPPORTED_SUFFIXES: Final = TEXT_SUFFIXES + ANKI_SUFFIXES + TRIVIA_SUFFIXES
 
 
 def _suffix(filename: str) -> str:
@@ -60,6 +65,8 @@ def read_file(data: bytes, filename: str, limits: ImportLimits) -> RawDeck:
     if suffix in ANKI_SUFFIXES:
         return read_anki(data, filename, limits)
     text = decode_text(data, filename)
+    if suffix in TRIVIA_SUFFIXES:
+        return read_trivia(text, filename)
     if suffix in (".md", ".markdown"):
         return read_markdown(text, filename)
     if suffix == ".tsv":
@@ -92,6 +99,7 @@ __all__ = [
     "SERVER_LIMITS",
     "SUPPORTED_SUFFIXES",
     "TEXT_SUFFIXES",
+    "TRIVIA_SUFFIXES",
     "DeckImportError",
     "ImportLimits",
     "ImportProblem",

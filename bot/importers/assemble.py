@@ -10,12 +10,14 @@ from typing import Final
 
 from bot.domain.decks import (
     DECK_ID_PATTERN,
+    MAX_ACCEPT,
     MAX_CARD_TEXT,
     MAX_SOURCE,
     MAX_TITLE,
     MAX_TOPIC,
     Deck,
     DeckError,
+    answer_key,
     front_key,
     parse_deck_mapping,
 )
@@ -28,19 +30,23 @@ from bot.importers.model import (
     Skipped,
     shown_name,
 )
+from bot.importers.summary import EXAMPLES, ImportSummary, summarize
 
 FALLBACK_ID: Final = "imported-deck"
 _NOT_SLUG: Final = re.compile(r"[^a-z0-9]+")
 _MAX_ID: Final = 63
+# Other backs of a repeated front, or a trivia question's alternatives, kept per card.
+MAX_ACCEPTED: Final = 20
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    """A deck ready to write or store, and what was left out of it."""
+    """A deck ready to write or store, what was left out of it, and the summary to show."""
 
     deck: Deck
     skipped: tuple[Skipped, ...]
     format: str
+    summary: ImportSummary
 
 
 def slugify(text: str) -> str:
@@ -64,7 +70,8 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _chosen_title(raw: RawDeck, filename: str, title: str | None) -> str:
+def _chosen_title(raw: RawDeck, filename: str, title: str | None) -> tuple[str, str]:
+    """The title and why it was chosen."""
     if title is not None:
         title = " ".join(title.split())
         if not title:
@@ -73,8 +80,10 @@ def _chosen_title(raw: RawDeck, filename: str, title: str | None) -> str:
             raise DeckImportError.single(
                 filename, f"the title is too long ({len(title)} characters, at most {MAX_TITLE})."
             )
-        return title
-    return _clip(raw.title or title_from_filename(filename), MAX_TITLE)
+        return title, "given with the import"
+    if raw.title and raw.title.strip():
+        return _clip(raw.title, MAX_TITLE), raw.title_reason or "named in the file"
+    return _clip(title_from_filename(filename), MAX_TITLE), "the file's name"
 
 
 def _chosen_id(filename: str, title: str, deck_id: str | None) -> str:
@@ -90,8 +99,29 @@ def _chosen_id(filename: str, title: str, deck_id: str | None) -> str:
     return slugify(title) or slugify(title_from_filename(filename)) or FALLBACK_ID
 
 
-def _too_long(side: str, text: str) -> str:
-    return f"{side} is too long ({len(text):,} characters, at most {MAX_CARD_TEXT:,})"
+def _too_long(side: str) -> str:
+    return f"{side} over {MAX_CARD_TEXT:,} characters"
+
+
+@dataclass
+class _Kept:
+    entry: dict[str, object]
+    where: str
+    back_key: str
+    accept: list[str]
+    accept_keys: set[str]
+
+
+def _add_accepted(kept: _Kept, text: str) -> bool:
+    """Add `text` to the card's accepted answers; False when it is too long to be one."""
+    key = answer_key(text)
+    if key == kept.back_key or key in kept.accept_keys:
+        return True
+    if len(text) > MAX_ACCEPT or len(kept.accept) >= MAX_ACCEPTED:
+        return False
+    kept.accept_keys.add(key)
+    kept.accept.append(" ".join(text.split()))
+    return True
 
 
 def assemble(
@@ -102,17 +132,22 @@ def assemble(
     deck_id: str | None = None,
     title: str | None = None,
 ) -> ImportResult:
-    """Skip empty, over-long and repeated cards, apply the limits, and validate the deck.
+    """Skip empty and over-long cards, merge repeated fronts, apply the limits, and validate.
 
-    `deck_id` and `title` win over what the file says; without an id the title's slug is
-    used. Raises DeckImportError when no deck can be made.
+    A front seen before with the same back is skipped; with another back, that back becomes
+    an accepted answer of the first card ("richtig": "correct", then "right"). `deck_id`
+    and `title` win over what the file says; without an id the title's slug is used.
+    Raises DeckImportError when no deck can be made.
     """
-    chosen_title = _chosen_title(raw, filename, title)
+    chosen_title, title_reason = _chosen_title(raw, filename, title)
     chosen_id = _chosen_id(filename, chosen_title, deck_id)
     skipped = list(raw.skipped)
-    seen: dict[str, str] = {}
+    notes = list(raw.notes)
+    seen: dict[str, _Kept] = {}
     topics: dict[str, str] = {}  # case-folded -> first spelling, as topics compare that way
-    cards: list[dict[str, str]] = []
+    kept_cards: list[_Kept] = []
+    merged: list[str] = []
+    dropped_accepts = 0
     for card in raw.cards:
         front, back = card.front.strip(), card.back.strip()
         if not front and not back:
@@ -122,25 +157,61 @@ def assemble(
         elif not back:
             skipped.append(Skipped(card.where, "empty back"))
         elif len(front) > MAX_CARD_TEXT:
-            skipped.append(Skipped(card.where, _too_long("front", front)))
+            skipped.append(Skipped(card.where, _too_long("front"), f"{len(front):,}"))
         elif len(back) > MAX_CARD_TEXT:
-            skipped.append(Skipped(card.where, _too_long("back", back)))
-        elif front_key(front) in seen:
-            skipped.append(
-                Skipped(card.where, f"duplicate of {seen[front_key(front)]} ({_clip(front, 40)})")
-            )
+            skipped.append(Skipped(card.where, _too_long("back"), f"{len(back):,}"))
+        elif (first := seen.get(front_key(front))) is not None:
+            if answer_key(back) == first.back_key or answer_key(back) in first.accept_keys:
+                skipped.append(
+                    Skipped(card.where, "repeats an earlier card", f"same as {first.where}")
+                )
+            elif _add_accepted(first, back):
+                merged.append(f"{card.where} into {first.where}")
+            else:
+                skipped.append(
+                    Skipped(
+                        card.where,
+                        "repeats an earlier front, with a back too long to accept as well",
+                        f"same front as {first.where}",
+                    )
+                )
         else:
-            seen[front_key(front)] = card.where
-            entry = {"front": front, "back": back}
-            if card.topic:
+            entry: dict[str, object] = {"front": front, "back": back}
+            if card.topic and card.topic.strip():
                 topic = _clip(card.topic, MAX_TOPIC)
                 entry["topic"] = topics.setdefault(topic.casefold(), topic)
-            cards.append(entry)
+            kept = _Kept(entry, card.where, answer_key(back), [], set())
+            for other in card.accept:
+                if other.strip() and not _add_accepted(kept, other.strip()):
+                    dropped_accepts += 1
+            seen[front_key(front)] = kept
+            kept_cards.append(kept)
+    if merged:
+        shown = ", ".join(merged[:EXAMPLES]) + (", …" if len(merged) > EXAMPLES else "")
+        notes.append(
+            f"{plural(len(merged), 'card repeats', 'cards repeat')} an earlier front with "
+            "another back: kept as one card, the other backs accepted as answers "
+            f"({shown})."
+        )
+    if dropped_accepts:
+        notes.append(
+            f"{plural(dropped_accepts, 'other answer was', 'other answers were')} left out: "
+            f"an accepted answer holds at most {MAX_ACCEPT} characters, and a card "
+            f"{MAX_ACCEPTED} of them."
+        )
+    cards: list[dict[str, object]] = []
+    for kept in kept_cards:
+        if kept.accept:
+            kept.entry["accept"] = kept.accept
+        cards.append(kept.entry)
     # Skips come from several passes; the file's order reads best.
     skipped.sort(key=_position)
     if not cards:
         problems = [ImportProblem(None, "no cards found.")]
-        problems += [ImportProblem(s.where, f"skipped: {s.reason}") for s in skipped]
+        problems += [
+            ImportProblem(s.where, "skipped: " + str(s).removeprefix(f"{s.where}: "))
+            for s in skipped
+        ]
         raise DeckImportError(filename, problems)
     if len(cards) > limits.max_cards:
         raise DeckImportError.single(
@@ -164,7 +235,21 @@ def assemble(
             filename,
             [ImportProblem(None, str(p).removeprefix(f"{filename}: ")) for p in error.problems],
         ) from None
-    return ImportResult(deck, tuple(skipped), raw.format)
+    summary = summarize(
+        filename=name,
+        format=raw.format,
+        deck_id=deck.id,
+        title=deck.title,
+        title_reason=title_reason,
+        cards=len(deck.cards),
+        skipped=skipped,
+        topics=deck.topic_counts().items(),
+        without_topic=sum(1 for card in deck.cards if card.topic is None),
+        pictures=raw.pictures,
+        pictures_left_out=raw.pictures_left_out,
+        notes=notes,
+    )
+    return ImportResult(deck, tuple(skipped), raw.format, summary)
 
 
 def _position(skipped: Skipped) -> tuple[str, int]:

@@ -55,33 +55,53 @@ def megabytes(size: int) -> str:
 
 @dataclass(frozen=True)
 class RawCard:
-    """A card as a reader found it; `where` is "line 12" or "note 3"."""
+    """A card as a reader found it; `where` is "line 12" or "note 3".
+
+    `accept` holds other answers the file gives as right (a trivia list's alternatives).
+    """
 
     front: str
     back: str
     topic: str | None
     where: str
+    accept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A row or note left out of an otherwise good import."""
+    """A row, note or picture left out of an otherwise good import.
+
+    `reason` is what skips of the same kind share (the summary counts them by it);
+    `detail` tells this one apart, e.g. which line it repeats.
+    """
 
     where: str
     reason: str
+    detail: str = ""
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.reason}"
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"{self.where}: {self.reason}{detail}"
 
 
 @dataclass
 class RawDeck:
-    """What a reader found in one file, before limits, duplicates and validation."""
+    """What a reader found in one file, before limits, duplicates and validation.
+
+    `title_reason` says where `title` came from ("the file's first heading"). `notes` are
+    sentences for the import summary about the file as a whole ("column 3 (Notes) was
+    ignored"). `pictures` counts pictures kept with the deck and `pictures_left_out` those
+    left out; text formats carry none, package readers fill them.
+    """
 
     format: str
     title: str | None = None
     cards: list[RawCard] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    title_reason: str | None = None
+    notes: list[str] = field(default_factory=list)
+    pictures: int = 0
+    pictures_left_out: list[Skipped] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
+from bot.domain.shards import ShardScope
 from bot.domain.streaks import StreakState, record_daily_result
 from bot.storage.base import Conn, Row, fetchall, fetchone, insert_answer, write_member
 from bot.storage.models import (
@@ -150,6 +151,29 @@ _CHALLENGE_COLUMNS = (
 )
 
 
+# A server's shard, in SQL both engines read alike: guild_id >> 22 is a division of a
+# positive BIGINT by 2^22, which both truncate.
+_SHARD_OF = "(({column} / 4194304) % ?)"
+
+
+def _on_shards(scope: ShardScope | None, column: str = "guild_id") -> tuple[str, tuple[int, ...]]:
+    """An ``AND`` clause keeping the rows of servers on ``scope``'s shards, and its values."""
+    if scope is None:
+        return "", ()
+    marks = ", ".join("?" for _ in scope.shard_ids)
+    clause = f" AND {_SHARD_OF.format(column=column)} IN ({marks})"
+    return clause, (scope.shard_count, *scope.shard_ids)
+
+
+@dataclass(frozen=True)
+class DailyClaim:
+    """Who is sending a day's post, and until when their claim holds."""
+
+    holder: str | None
+    until: datetime | None
+    state: ChallengeState
+
+
 def _schedule(row: Row) -> DailySchedule:
     hours, minutes = str(row[2]).split(":")
     return DailySchedule(
@@ -274,24 +298,32 @@ class DailyQueries(ReviewQueries):
         )
         return changed == 1
 
-    async def due_daily_schedules(self, now: datetime) -> list[DailySchedule]:
+    async def due_daily_schedules(
+        self, now: datetime, *, shards: ShardScope | None = None
+    ) -> list[DailySchedule]:
+        """Schedules due by ``now``; with ``shards``, only of servers on those shards."""
+        on_shards, values = _on_shards(shards)
         rows = await self._fetchall(
             f"SELECT {_SCHEDULE_COLUMNS} FROM daily_schedules "
-            "WHERE enabled = 1 AND paused = 0 AND next_post_at <= ? "
+            f"WHERE enabled = 1 AND paused = 0 AND next_post_at <= ?{on_shards} "
             "ORDER BY next_post_at, guild_id",
-            (to_ms(now),),
+            (to_ms(now), *values),
         )
         return [_schedule(row) for row in rows]
 
-    async def next_daily_due(self) -> datetime | None:
-        """The earliest instant anything is due: a post, or a reveal (shown or not yet)."""
+    async def next_daily_due(self, *, shards: ShardScope | None = None) -> datetime | None:
+        """The earliest instant anything is due: a post, or a reveal (shown or not yet);
+        with ``shards``, of servers on those shards only."""
+        on_shards, values = _on_shards(shards)
         row = await self._fetchone(
             "SELECT MIN(due) FROM ("
             "SELECT MIN(next_post_at) AS due FROM daily_schedules "
-            "WHERE enabled = 1 AND paused = 0 "
-            "UNION ALL SELECT MIN(reveal_at) FROM daily_challenges WHERE state = 'posted' "
+            f"WHERE enabled = 1 AND paused = 0{on_shards} "
             "UNION ALL SELECT MIN(reveal_at) FROM daily_challenges "
-            "WHERE state = 'revealed' AND reveal_shown = 0) AS dues"
+            f"WHERE state = 'posted'{on_shards} "
+            "UNION ALL SELECT MIN(reveal_at) FROM daily_challenges "
+            f"WHERE state = 'revealed' AND reveal_shown = 0{on_shards}) AS due_times",
+            values * 3,
         )
         return None if row is None else _instant(row[0])
 
@@ -326,6 +358,13 @@ class DailyQueries(ReviewQueries):
                 "last_error_at = ?, next_post_at = ? WHERE guild_id = ?",
                 (failures, int(paused), error[:500], to_ms(now), _ms(next_post_at), guild_id),
             )
+            if challenge_id is not None:
+                # The retry is a new attempt: whoever owns the server then may claim it.
+                await conn.execute(
+                    "UPDATE daily_challenges SET claimed_by = NULL, claimed_until = NULL "
+                    "WHERE id = ?",
+                    (challenge_id,),
+                )
             if challenge_id is not None and nothing_sent:
                 await conn.execute(
                     "UPDATE daily_challenges SET state = 'unsent' "
@@ -369,8 +408,42 @@ class DailyQueries(ReviewQueries):
         assert challenge is not None
         return challenge
 
+    async def claim_daily(
+        self, challenge_id: int, *, holder: str, now: datetime, until: datetime
+    ) -> bool:
+        """Claim the sending of a day's post until ``until``: when nobody holds it, when
+        ``holder`` does already, or when the holder's lease has ended (it died, or hung).
+        False when another holder's lease still runs, or the post is no longer to send."""
+        changed = await self._execute(
+            "UPDATE daily_challenges SET claimed_by = ?, claimed_until = ? "
+            "WHERE id = ? AND state IN ('intent', 'unsent') "
+            "AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until <= ?)",
+            (holder, to_ms(until), challenge_id, holder, to_ms(now)),
+        )
+        return changed == 1
+
+    async def daily_claim(self, challenge_id: int) -> DailyClaim | None:
+        """Who holds the claim on a day's post (for the log of one that stood down)."""
+        row = await self._fetchone(
+            "SELECT claimed_by, claimed_until, state FROM daily_challenges WHERE id = ?",
+            (challenge_id,),
+        )
+        if row is None:
+            return None
+        return DailyClaim(
+            holder=None if row[0] is None else str(row[0]),
+            until=_instant(row[1]),
+            state=ChallengeState(row[2]),
+        )
+
     async def begin_daily_send(
-        self, challenge_id: int, *, attempts: int, channel_id: int, role_id: int | None
+        self,
+        challenge_id: int,
+        *,
+        attempts: int,
+        channel_id: int,
+        role_id: int | None,
+        holder: str | None = None,
     ) -> bool:
         """Mark that a send to ``channel_id`` starts now: from here on a message may exist.
 
@@ -379,13 +452,16 @@ class DailyQueries(ReviewQueries):
         that moved the challenge after a failed attempt is honoured. False when the
         challenge is no longer waiting to be sent by this caller.
         """
-        changed = await self._execute(
+        update = (
             "UPDATE daily_challenges SET state = 'intent', attempts = attempts + 1, "
             "channel_id = ?, role_id = ? "
-            "WHERE id = ? AND attempts = ? AND state IN ('intent', 'unsent')",
-            (channel_id, role_id, challenge_id, attempts),
+            "WHERE id = ? AND attempts = ? AND state IN ('intent', 'unsent')"
         )
-        return changed == 1
+        values: tuple[Any, ...] = (channel_id, role_id, challenge_id, attempts)
+        if holder is not None:  # only while the caller's claim holds
+            update += " AND claimed_by = ?"
+            values += (holder,)
+        return await self._execute(update, values) == 1
 
     async def mark_daily_posted(
         self,
@@ -571,13 +647,17 @@ class DailyQueries(ReviewQueries):
             (to_ms(reveal_at), challenge_id),
         )
 
-    async def due_daily_reveals(self, now: datetime) -> list[DailyChallenge]:
-        """Open challenges past their reveal time, and closed ones whose reveal is not shown."""
+    async def due_daily_reveals(
+        self, now: datetime, *, shards: ShardScope | None = None
+    ) -> list[DailyChallenge]:
+        """Open challenges past their reveal time, and closed ones whose reveal is not shown;
+        with ``shards``, of servers on those shards only."""
+        on_shards, values = _on_shards(shards)
         rows = await self._fetchall(
             f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges "
             "WHERE reveal_at <= ? AND (state = 'posted' OR (state = 'revealed' "
-            "AND reveal_shown = 0)) ORDER BY reveal_at, id",
-            (to_ms(now),),
+            f"AND reveal_shown = 0)){on_shards} ORDER BY reveal_at, id",
+            (to_ms(now), *values),
         )
         return [_challenge(row) for row in rows]
 

@@ -45,6 +45,7 @@ from bot.storage.models import (
     to_ms,
 )
 from bot.storage.postgres import PostgresEngine
+from bot.storage.progress import ProgressQueries
 from bot.storage.reviews import ReviewQueries, remember
 from bot.storage.server_decks import ServerDeckQueries
 from bot.storage.sqlite import BUSY_TIMEOUT_MS, SqliteEngine
@@ -66,7 +67,9 @@ class SessionAnswer:
     answer: Answer
 
 
-class Database(StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, Connection):
+class Database(
+    StatsQueries, DailyQueries, ReviewQueries, ServerDeckQueries, ProgressQueries, Connection
+):
     """The bot's database on either engine, every query as a typed method.
 
     Feature queries live in mixins beside this file (stats.py, daily.py); the
@@ -443,7 +446,9 @@ class _SessionQuestions:
     """The questions of recent sessions, by session id.
 
     A session's questions never change once it is stored, so every click after the
-    first reads only the session's counters.
+    first reads only the session's counters. That holds across processes sharing the
+    database too: the session's row (its counters, its status, whether it still exists)
+    is read from the database at every click, and a session id is never used again.
     """
 
     def __init__(self, size: int) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import Enum
 
 from bot.domain.decks import Deck, deck_to_mapping, parse_deck_mapping
-from bot.storage.base import Connection, Row, fetchall
+from bot.storage.base import Conn, Connection, Row, fetchall, fetchone
 from bot.storage.models import from_ms, to_ms
 
 
@@ -97,6 +97,7 @@ class ServerDeckQueries(Connection):
                     to_ms(deck.imported_at),
                 ),
             )
+            await _bump_version(conn, deck.guild_id)
             return SaveOutcome.REPLACED if deck.deck_id in existing else SaveOutcome.ADDED
 
     async def server_decks(self, guild_id: int) -> list[ServerDeck]:
@@ -106,6 +107,24 @@ class ServerDeckQueries(Connection):
             (guild_id,),
         )
         return [_row(row) for row in rows]
+
+    async def server_decks_version(self, guild_id: int) -> int:
+        """A number that moves whenever the server's decks change (0 before any)."""
+        row = await self._fetchone("SELECT decks_version FROM guilds WHERE id = ?", (guild_id,))
+        return 0 if row is None else int(row[0])
+
+    async def versioned_server_decks(self, guild_id: int) -> tuple[int, list[ServerDeck]]:
+        """A server's decks and their version, as one commit left them."""
+        async with self.read() as conn:
+            version = await fetchone(
+                conn, "SELECT decks_version FROM guilds WHERE id = ?", (guild_id,)
+            )
+            rows = await fetchall(
+                conn,
+                f"SELECT {_COLUMNS} FROM server_decks WHERE guild_id = ? ORDER BY deck_id",
+                (guild_id,),
+            )
+        return (0 if version is None else int(version[0])), [_row(row) for row in rows]
 
     async def guilds_with_server_decks(self, limit: int) -> list[int]:
         """Servers that imported decks, most recent import first."""
@@ -131,7 +150,17 @@ class ServerDeckQueries(Connection):
 
     async def remove_server_deck(self, guild_id: int, deck_id: str) -> bool:
         """Delete a server deck; its answers stay. False when there was none."""
-        changed = await self._execute(
-            "DELETE FROM server_decks WHERE guild_id = ? AND deck_id = ?", (guild_id, deck_id)
-        )
-        return changed == 1
+        async with self.write() as conn:
+            removed = await conn.execute(
+                "DELETE FROM server_decks WHERE guild_id = ? AND deck_id = ?", (guild_id, deck_id)
+            )
+            if removed != 1:
+                return False
+            await _bump_version(conn, guild_id)
+            return True
+
+
+async def _bump_version(conn: Conn, guild_id: int) -> None:
+    await conn.execute(
+        "UPDATE guilds SET decks_version = decks_version + 1 WHERE id = ?", (guild_id,)
+    )

@@ -232,10 +232,13 @@ class UserData:
     sessions: int
     daily_streaks: int
     profile: bool
+    exam_dates: int = 0
 
     @property
     def empty(self) -> bool:
-        return not (self.answers or self.sessions or self.daily_streaks or self.profile)
+        return not (
+            self.answers or self.sessions or self.daily_streaks or self.profile or self.exam_dates
+        )
 
 
 def _points_row(rank: int, row: Row) -> BoardRow:
@@ -535,6 +538,7 @@ class StatsQueries(Connection):
                 "DELETE FROM quiz_sessions WHERE user_id = ?",
                 "DELETE FROM daily_streaks WHERE user_id = ?",
                 "DELETE FROM season_totals WHERE user_id = ?",
+                "DELETE FROM exam_dates WHERE user_id = ?",
                 "DELETE FROM users WHERE id = ?",
             ):
                 await conn.execute(sql, (user_id,))
@@ -549,7 +553,8 @@ async def _count_user_data(conn: Conn, user_id: int) -> UserData:
         "(SELECT COUNT(*) FROM answers WHERE user_id = :user AND guild_id IS NULL), "
         "(SELECT COUNT(*) FROM quiz_sessions WHERE user_id = :user), "
         "(SELECT COUNT(*) FROM daily_streaks WHERE user_id = :user), "
-        "(SELECT COUNT(*) FROM users WHERE id = :user)",
+        "(SELECT COUNT(*) FROM users WHERE id = :user), "
+        "(SELECT COUNT(*) FROM exam_dates WHERE user_id = :user)",
         {"user": user_id},
     )
     assert row is not None
@@ -560,6 +565,7 @@ async def _count_user_data(conn: Conn, user_id: int) -> UserData:
         sessions=int(row[3]),
         daily_streaks=int(row[4]),
         profile=bool(row[5]),
+        exam_dates=int(row[6]),
     )
 
 

@@ -83,12 +83,19 @@ _text = st.sampled_from(["a", "A", "b", " b", "c", "d", "e", "f"])
 @given(
     backs=st.lists(_text, min_size=1, max_size=6),
     wrong=st.lists(st.lists(_text, max_size=4), min_size=6, max_size=6),
+    accepted=st.lists(st.lists(_text, max_size=2), min_size=6, max_size=6),
 )
 def test_the_rule_matches_what_question_building_can_do(
-    backs: list[str], wrong: list[list[str]]
+    backs: list[str], wrong: list[list[str]], accepted: list[list[str]]
 ) -> None:
     cards = [
-        _card(f"Q{n}", back, None, *[w for w in wrong[n] if w.strip() != back.strip()])
+        Card(
+            default_card_id(f"Q{n}"),
+            f"Q{n}",
+            back,
+            distractors=tuple(w for w in wrong[n] if w.strip() != back.strip()),
+            accept=tuple(accepted[n]),
+        )
         for n, back in enumerate(backs)
     ]
     deck = _deck(*cards)

@@ -126,6 +126,19 @@ def test_answers_that_differ_only_in_case_or_spacing_are_one_option() -> None:
         build_multiple_choice(_deck(*cards[:4], cards[4]), cards[4], seed=1)
 
 
+def test_an_answer_the_card_accepts_is_never_offered_as_a_wrong_one() -> None:
+    richtig = Card(default_card_id("richtig"), "richtig", "correct", accept=("right",))
+    others = [_card("korrekt", "Right"), _card("falsch", "wrong"), _card("gut", "good")]
+    deck = _deck(richtig, *others, _card("schlecht", "bad"))
+    for seed in SEEDS:
+        question = build_multiple_choice(deck, richtig, seed=seed)
+        _check_question(deck, richtig, question)
+        assert "Right" not in question.options
+    with pytest.raises(NotEnoughOptionsError) as caught:
+        build_multiple_choice(_deck(richtig, *others), richtig, seed=1)
+    assert caught.value.available == 3
+
+
 def test_same_seed_gives_the_same_question() -> None:
     deck = load_deck_file(SHIPPED)
     card = deck.cards[5]

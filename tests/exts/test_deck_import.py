@@ -30,7 +30,7 @@ QUIZLET = (
     'ubiquitous\t"present, appearing, or found everywhere"\n'
     '"sesquipedalian"\t"given to using long words;\ncharacterised by long words"\n'
     "laconic\tusing very few words\n"
-    "laconic!\ta duplicate\n"
+    "laconic!\tusing very few words\n"
 )
 FRONTS = {"ephemeral", "ubiquitous", "sesquipedalian", "laconic"}
 STRING, BOOLEAN, ATTACHMENT = 3, 5, 11  # Discord's option types
@@ -87,11 +87,21 @@ async def test_an_imported_deck_is_seen_in_its_server_only(
     reply = await upload(fake, server, "GRE words.txt", QUIZLET.encode())
     embed = reply["embeds"][0]
     assert embed["title"] == "Imported: GRE words"
-    assert embed["description"].startswith("`gre-words` · 4 cards, read as TSV\n")
-    assert "Study it with `/quiz deck:gre-words`; only this server sees it." in embed["description"]
+    assert embed["description"] == (
+        "`gre-words` · 4 cards imported, 1 skipped (read as TSV)\n"
+        "Study it with `/quiz deck:gre-words`; only this server sees it."
+    )
     assert embed["fields"] == [
-        {"name": "Skipped (1)", "value": "line 6: duplicate of line 5 (laconic!)", "inline": False}
+        {"name": "Title", "value": '"GRE words" (the file\'s name)', "inline": False},
+        {"name": "Topics (0)", "value": "none", "inline": False},
+        {
+            "name": "Skipped (1)",
+            "value": "repeats an earlier card: 1 (line 6 (same as line 5))",
+            "inline": False,
+        },
+        {"name": "Pictures", "value": "none", "inline": False},
     ]
+    assert reply["attachments"] == []
 
     listed = await run(fake, "decks list", {}, server.alice, server.channel)
     values = [f["value"] for f in listed["embeds"][0]["fields"]]
@@ -186,17 +196,35 @@ async def test_imports_sent_at_once_are_read_in_turn_and_all_answered(
     ]
 
 
-async def test_many_skipped_rows_are_listed_within_discords_limits(
+async def test_many_skipped_rows_are_counted_by_reason_in_one_field(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner
 ) -> None:
     rows = "".join(f"front {n},\n" for n in range(300)) + "kept,card\n"
     reply = await upload(fake, server, "sparse.csv", rows.encode())
-    [skipped] = reply["embeds"][0]["fields"]
-    assert skipped["name"] == "Skipped (300)"
-    lines = skipped["value"].split("\n")
-    assert lines[0] == "line 1: empty back"
-    assert lines[-1] == f"…and {300 - len(lines) + 1} more"
-    assert len(skipped["value"]) <= 1024
+    fields = {field["name"]: field["value"] for field in reply["embeds"][0]["fields"]}
+    assert fields["Skipped (300)"] == "empty back: 300 (line 1, line 2, line 3, …)"
+    assert reply["attachments"] == []
+
+
+async def test_a_summary_too_long_for_an_embed_comes_whole_as_a_text_file(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    rows = "front\tback\ttopic\n" + "".join(
+        f"card {n}\tback {n}\ttopic number {n}\n" for n in range(200)
+    )
+    reply = await upload(fake, server, "wide.tsv", rows.encode())
+    embed = reply["embeds"][0]
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    topics = fields["Topics (200)"].split("\n")
+    assert topics[0] == "topic number 0: 1 card"
+    assert topics[-1] == f"…and {200 - len(topics) + 1} more (see the attached file)"
+    assert len(fields["Topics (200)"]) <= 1024
+    assert embed["footer"]["text"] == "The whole summary is in import-summary.txt."
+    [attachment] = reply["attachments"]
+    assert attachment["filename"] == "import-summary.txt"
+    text = fake.attachment_data(attachment).decode("utf-8")
+    assert text.startswith("200 cards imported, none skipped (read as TSV)\n")
+    assert "  topic number 199: 1 card\n" in text
 
 
 async def test_a_too_large_or_unknown_file_is_refused_before_downloading(
@@ -221,7 +249,9 @@ async def test_an_anki_package_imports_and_exports_as_yaml(
     data = apkg(Package("World::Capitals", notes))
     reply = await upload(fake, server, "capitals.apkg", data, id="capitals", title="Capitals")
     assert reply["embeds"][0]["title"] == "Imported: Capitals"
-    assert "Topics: europe, americas, asia" in reply["embeds"][0]["description"]
+    fields = {field["name"]: field["value"] for field in reply["embeds"][0]["fields"]}
+    assert fields["Topics (3)"] == "europe: 1 card\namericas: 1 card\nasia: 1 card"
+    assert fields["Title"] == '"Capitals" (given with the import)'
 
     exported = await run(fake, "decks export", {"deck": "capitals"}, server.bob, server.channel)
     assert exported["content"] == "`capitals`: 3 cards, in the deck file format."

@@ -87,6 +87,7 @@ def valid_options(fake: FakeDiscord, server: StudyServer) -> dict[str, Any]:
         "file": fake.upload("cards.csv", b"front,back\nQ1,A1\nQ2,A2\nQ3,A3\nQ4,A4\n"),
         "channel": server.channel,
         "time": "09:00",
+        "date": "2026-12-31",
     }
 
 

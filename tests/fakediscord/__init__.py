@@ -40,6 +40,13 @@ Inspecting: ``fake.messages(chan)``, ``fake.wait_for_message(chan, pred)``,
 ``fake.commands(guild_id)``, ``fake.ready_count``, ``fake.resume_count``, ``fake.connected``,
 ``await fake.sync_gateway()`` (the bot processed every event sent), ``wait_until(pred)``.
 
+Shards: ``fake.add_guild(name, shard=(1, 4))`` (an id on shard 1 of 4); each IDENTIFY
+with ``shard: [id, count]`` gets its own session, with the events of its servers (DMs:
+shard 0); ``fake.recommend_shards(n)`` and ``fake.set_session_start_limit(remaining=...,
+max_concurrency=..., identify_window=5.0)`` shape ``/gateway/bot`` and what the gateway
+enforces; ``fake.session_starts``, ``fake.identify_refusals``, ``fake.shard_identifies()``,
+``await fake.wait_shards_ready(ids)``, ``await fake.gateway.drop_shard(id)``.
+
 Faults: ``fake.ack_deadline = 0.1``; ``fake.token_ttl``; ``fake.set_route_limit("POST
 /channels/{channel_id}/messages", 5, 5.0)``; ``fake.set_global_limit(50)``;
 ``fake.fail_next("POST", "/channels/*/messages", 500)``; ``await fake.drop_connection()``

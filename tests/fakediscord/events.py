@@ -46,7 +46,11 @@ class WorldHooks:
         }
         if "shard" in session.identify:
             payload["shard"] = session.identify["shard"]
+            payload["guilds"] = [g for g in payload["guilds"] if session.owns(int(g["id"]))]
         return payload
+
+    def guild_count(self) -> int:
+        return len(self._world.guilds)
 
     def guild_create_payloads(self) -> list[JSONDict]:
         return [self._world.guild_create_payload(guild) for guild in self._world.guilds.values()]

@@ -21,7 +21,13 @@ from .errors import (
     form_error,
     unknown,
 )
-from .limits import check_choices, check_message, check_modal, is_empty_message
+from .limits import (
+    ATTACHMENT_SIZE_LIMIT,
+    check_choices,
+    check_message,
+    check_modal,
+    is_empty_message,
+)
 from .messages import (
     CHAT_INPUT_COMMAND_MESSAGE,
     DEFAULT_MESSAGE,
@@ -49,7 +55,6 @@ _ALLOWED_RESPONSES = {
     AUTOCOMPLETE: {AUTOCOMPLETE_RESULT},
     MODAL_SUBMIT: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE},
 }
-ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
 
 @dataclass

@@ -7,8 +7,8 @@ relative to the object checked, so callers can prefix them (e.g. with ``"data"``
 import re
 from typing import Any
 
-from .errors import FieldError, JSONDict
-from .messages import COMPONENTS_V2, walk_components
+from .errors import ApiError, FieldError, JSONDict, form_error
+from .messages import COMPONENTS_V2, Upload, walk_components
 
 Path = tuple[str | int, ...]
 
@@ -16,6 +16,10 @@ ACTION_ROW, BUTTON, STRING_SELECT, TEXT_INPUT, TEXT_DISPLAY, LABEL = 1, 2, 3, 4,
 SELECTS = {3, 5, 6, 7, 8}
 LINK_STYLE, PREMIUM_STYLE = 5, 6
 MAX_V2_COMPONENTS = 40
+# Files on one message, bytes per file (a server without boosts), an alt text's length.
+MAX_ATTACHMENTS = 10
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+ATTACHMENT_DESCRIPTION_LIMIT = 1024
 _COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 
 
@@ -58,12 +62,36 @@ def check_message(body: JSONDict) -> list[FieldError]:
         _length(errors, ("content",), content, 0, 2000)
     embeds = body.get("embeds") or []
     errors += check_embeds(embeds)
+    errors += check_attachments(body.get("attachments") or [])
     v2 = bool(int(body.get("flags") or 0) & COMPONENTS_V2)
     errors += check_components(body.get("components") or [], v2=v2)
     if v2 and (content or embeds):
         message = "Cannot use content or embeds with components v2"
         errors.append(FieldError(("content",), "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_V2", message))
     return errors
+
+
+def check_attachments(attachments: list[JSONDict]) -> list[FieldError]:
+    """The ``attachments`` entries of a message: at most ten, alt texts of 1024 or fewer."""
+    errors: list[FieldError] = []
+    _length(errors, ("attachments",), attachments, 0, MAX_ATTACHMENTS)
+    for i, attachment in enumerate(attachments):
+        description = attachment.get("description")
+        if description is not None:
+            path: Path = ("attachments", i, "description")
+            _length(errors, path, description, 0, ATTACHMENT_DESCRIPTION_LIMIT)
+    return errors
+
+
+def check_uploads(uploads: list[Upload]) -> None:
+    """The files of a multipart request: at most ten, none over the size limit."""
+    if len(uploads) > MAX_ATTACHMENTS:
+        message = f"Must be {MAX_ATTACHMENTS} or fewer in length."
+        raise form_error([FieldError(("files",), "BASE_TYPE_MAX_LENGTH", message)])
+    for upload in uploads:
+        if upload.size > ATTACHMENT_SIZE_LIMIT:
+            reason = f"{upload.filename}: {upload.size} bytes, over {ATTACHMENT_SIZE_LIMIT}"
+            raise ApiError(413, 40005, "Request entity too large", reason=reason, violation=True)
 
 
 def check_embeds(embeds: list[JSONDict]) -> list[FieldError]:

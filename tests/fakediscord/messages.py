@@ -34,6 +34,7 @@ class Upload:
     size: int
     content_type: str | None = None
     data: bytes = field(default=b"", repr=False)
+    index: int | None = None  # n of its ``files[n]`` part, the id its attachment entry names
 
 
 @dataclass
@@ -187,21 +188,30 @@ class MessageStore:
         if "attachments" in body or uploads:
             kept_ids = {str(a.get("id")) for a in body.get("attachments") or []}
             kept = [a for a in payload["attachments"] if a["id"] in kept_ids]
-            payload["attachments"] = kept + [self._attachment(upload) for upload in uploads]
+            # A new file's entry in ``attachments`` names it by its upload's index and
+            # carries what Discord keeps beside the file: its alt text (``description``).
+            entries = {str(a.get("id")): a for a in body.get("attachments") or []}
+            payload["attachments"] = kept + [
+                self._attachment(upload, entries.get(str(upload.index))) for upload in uploads
+            ]
 
-    def _attachment(self, upload: Upload) -> JSONDict:
+    def _attachment(self, upload: Upload, entry: JSONDict | None = None) -> JSONDict:
         if self._files is not None:
-            return self._files.add(upload.filename, upload.data, upload.content_type)
-        attachment_id = self._ids.next()
-        url = f"https://cdn.discordapp.com/attachments/0/{attachment_id}/{upload.filename}"
-        return {
-            "id": str(attachment_id),
-            "filename": upload.filename,
-            "size": upload.size,
-            "url": url,
-            "proxy_url": url,
-            "content_type": upload.content_type,
-        }
+            attachment = self._files.add(upload.filename, upload.data, upload.content_type)
+        else:
+            attachment_id = self._ids.next()
+            url = f"https://cdn.discordapp.com/attachments/0/{attachment_id}/{upload.filename}"
+            attachment = {
+                "id": str(attachment_id),
+                "filename": upload.filename,
+                "size": upload.size,
+                "url": url,
+                "proxy_url": url,
+                "content_type": upload.content_type,
+            }
+        if entry is not None and entry.get("description"):
+            attachment["description"] = str(entry["description"])
+        return attachment
 
     def _fill_mentions(self, payload: JSONDict, allowed: JSONDict | None, *, reply: bool) -> None:
         """Who the content notifies: the mentions in it that ``allowed_mentions`` lets

@@ -71,7 +71,8 @@ class RateLimiter:
         self.faults: list[Fault] = []
         self.limited_count = 0
         self._windows: dict[tuple[str, str], _Window] = {}
-        self._global = _Window(time.monotonic())
+        # One global window per bot token, whichever client (process) sends the request.
+        self._globals: dict[str, _Window] = {}
 
     def set_route_limit(
         self, route: str, limit: int, per_seconds: float, *, advertise: bool = True
@@ -92,19 +93,27 @@ class RateLimiter:
         self.faults.append(fault)
 
     def check(
-        self, method: str, template: str | None, path: str, major: str, *, global_exempt: bool
+        self,
+        method: str,
+        template: str | None,
+        path: str,
+        major: str,
+        *,
+        global_exempt: bool,
+        token: str = "",
     ) -> Verdict:
         fault = next((f for f in self.faults if f.matches(method, template, path)), None)
         if fault is not None:
             return self._inject(fault)
         now = time.monotonic()
         if self.global_limit is not None and not global_exempt:
-            if now - self._global.started >= GLOBAL_WINDOW:
-                self._global = _Window(now)
-            if self._global.count >= self.global_limit:
-                retry = GLOBAL_WINDOW - (now - self._global.started)
+            window = self._globals.get(token)
+            if window is None or now - window.started >= GLOBAL_WINDOW:
+                window = self._globals[token] = _Window(now)
+            if window.count >= self.global_limit:
+                retry = GLOBAL_WINDOW - (now - window.started)
                 return self._too_many(retry, {}, is_global=True)
-            self._global.count += 1
+            window.count += 1
         if template is None:
             return Verdict({})
         return self._route(normalize_route(f"{method} {template}"), major, now)

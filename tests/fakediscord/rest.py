@@ -10,12 +10,14 @@ from typing import Any
 from aiohttp import BodyPartReader, hdrs, web
 
 from .errors import ApiError, JSONDict, RecordedRequest, Violation
+from .limits import check_uploads
 from .messages import Upload
 from .ratelimit import RateLimiter
 from .waiting import ChangeNotifier
 
 log = logging.getLogger("fakediscord.rest")
 _PARAM = re.compile(r"\{(\w+)\}")
+_FILE_PART = re.compile(r"files\[(\d+)\]")
 
 
 @dataclass
@@ -113,11 +115,13 @@ class RestApi:
                 path,
                 _major(params),
                 global_exempt=path.startswith("/interactions/"),
+                token=request.headers.get(hdrs.AUTHORIZATION, ""),
             )
             headers, injected = verdict.headers, verdict.injected
             if verdict.refusal is not None:
                 status, payload = verdict.refusal
             else:
+                check_uploads(uploads)
                 query = dict(request.query)
                 reply = await spec.handler(ApiRequest(method, path, params, query, body, uploads))
                 status, payload = reply.status, reply.body
@@ -181,5 +185,7 @@ async def _read_multipart(request: web.Request) -> tuple[Any, list[Upload]]:
         elif part.filename:
             data = await part.read()
             content_type = part.headers.get(hdrs.CONTENT_TYPE)
-            uploads.append(Upload(part.filename, len(data), content_type, data))
+            found = _FILE_PART.fullmatch(part.name or "")
+            index = int(found[1]) if found else None
+            uploads.append(Upload(part.filename, len(data), content_type, data, index))
     return body, uploads

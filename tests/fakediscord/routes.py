@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from .commands import CommandRegistry, Scope
-from .errors import ApiError, forbidden, form_error, unknown
+from .errors import ApiError, JSONDict, forbidden, form_error, unknown
 from .interactions import InteractionService
 from .limits import check_command, check_commands, check_message, is_empty_message
 from .messages import MessageStore, StoredMessage
@@ -26,6 +26,7 @@ class DiscordRoutes:
         interactions: InteractionService,
         notifier: ChangeNotifier,
         gateway_url: Callable[[], str],
+        gateway_bot: Callable[[], JSONDict],
     ) -> None:
         self._world = world
         self._store = store
@@ -33,6 +34,7 @@ class DiscordRoutes:
         self._interactions = interactions
         self._notifier = notifier
         self._gateway_url = gateway_url
+        self._gateway_bot = gateway_bot
 
     def register(self, router: Router) -> None:
         add = router.add
@@ -97,8 +99,7 @@ class DiscordRoutes:
         return Reply(body={"url": self._gateway_url()})
 
     async def get_gateway_bot(self, req: ApiRequest) -> Reply:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1}
-        return Reply(body={"url": self._gateway_url(), "shards": 1, "session_start_limit": limit})
+        return Reply(body=self._gateway_bot())
 
     # -- application commands --------------------------------------------------------------
 

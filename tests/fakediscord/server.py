@@ -1,7 +1,7 @@
 """``FakeDiscord``: the server, its world, and the driver API tests use to play users."""
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Self
 
@@ -19,6 +19,7 @@ from .interactions import (
     InteractionHandle,
     InteractionService,
 )
+from .limits import MAX_ATTACHMENTS
 from .messages import MessageStore
 from .permissions import DEFAULT_BOT, DEFAULT_EVERYONE, PermissionsLike
 from .ratelimit import RateLimiter
@@ -74,6 +75,7 @@ class FakeDiscord(UserActions):
             self.interactions,
             self.notifier,
             self._gateway_url,
+            self._gateway_bot,
         ).register(router)
         self._rest = RestApi(router, self.limiter, token, self.notifier)
         self._runner: web.AppRunner | None = None
@@ -82,7 +84,9 @@ class FakeDiscord(UserActions):
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> Self:
-        app = web.Application()
+        # Bodies up to a full message of files get through, so the size rule is Discord's
+        # (checked per file) rather than aiohttp's 1 MiB default.
+        app = web.Application(client_max_size=MAX_ATTACHMENTS * ATTACHMENT_SIZE_LIMIT + 2**20)
         app.router.add_route("*", r"/api/v{version:\d+}/{tail:.*}", self._rest.handle)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get(CDN_PREFIX + "/{attachment_id}/{filename}", self.files.serve)
@@ -122,6 +126,14 @@ class FakeDiscord(UserActions):
     def _gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self._port}/gateway"
 
+    def _gateway_bot(self) -> JSONDict:
+        """``GET /gateway/bot``: the URL, the recommended shard count, the start limits."""
+        return {
+            "url": self._gateway_url(),
+            "shards": self.gateway.recommended_shard_count(),
+            "session_start_limit": self.gateway.limit.payload(),
+        }
+
     # -- configuration ---------------------------------------------------------------------
 
     @property
@@ -146,6 +158,31 @@ class FakeDiscord(UserActions):
         """Enforce ``limit`` requests per ``per_seconds`` on e.g. ``"POST /channels/{id}/messages"``,
         counted per channel/guild/webhook like Discord. ``advertise=False`` hides it from headers."""
         self.limiter.set_route_limit(route, limit, per_seconds, advertise=advertise)
+
+    def set_session_start_limit(
+        self,
+        *,
+        remaining: int | None = None,
+        total: int | None = None,
+        max_concurrency: int | None = None,
+        identify_window: float | None = None,
+    ) -> None:
+        """What ``/gateway/bot`` reports and the gateway enforces: session starts left (op 9
+        when spent), and ``max_concurrency`` IDENTIFYs per ``identify_window`` seconds, one
+        per bucket ``shard_id % max_concurrency`` (closed with 4008 beyond)."""
+        limit = self.gateway.limit
+        if total is not None:
+            limit.total = total
+        if remaining is not None:
+            limit.remaining = remaining
+        if max_concurrency is not None:
+            limit.max_concurrency = max_concurrency
+        if identify_window is not None:
+            self.gateway.identify_window = identify_window
+
+    def recommend_shards(self, count: int | None) -> None:
+        """The shard count ``/gateway/bot`` recommends (None: one per 1,000 servers)."""
+        self.gateway.recommended_shards = count
 
     def set_global_limit(self, per_second: int | None = 50) -> None:
         """Enable (or with None disable) the global limit, answered with ``"global": true``."""
@@ -184,9 +221,14 @@ class FakeDiscord(UserActions):
         *,
         everyone_permissions: PermissionsLike = DEFAULT_EVERYONE,
         bot_permissions: PermissionsLike = DEFAULT_BOT,
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
+        """A server with the bot in it; ``shard=(id, count)`` picks an id that lands there."""
         guild = self.world.add_guild(
-            name, everyone_permissions=everyone_permissions, bot_permissions=bot_permissions
+            name,
+            everyone_permissions=everyone_permissions,
+            bot_permissions=bot_permissions,
+            shard=shard,
         )
         self.gateway.dispatch("GUILD_CREATE", self.world.guild_create_payload(guild))
         return guild
@@ -289,16 +331,42 @@ class FakeDiscord(UserActions):
         await self.sync_gateway(timeout)
 
     async def sync_gateway(self, timeout: float = 5.0) -> None:
-        """Wait until the connected bot has processed every event sent so far (it answers a
-        server heartbeat request with the last seq it handled)."""
-        connection, target = self.gateway.request_heartbeat()
+        """Wait until the connected bot has processed every event sent so far (each shard
+        answers a server heartbeat request with the last seq it handled)."""
+        asked = self.gateway.request_heartbeats()
+        if not asked:
+            asked = [self.gateway.request_heartbeat()]  # raises: no bot is connected
         await self.wait_until(
-            lambda: connection.acked_seq >= target, timeout, f"the bot to process seq {target}"
+            lambda: all(connection.acked_seq >= target for connection, target in asked),
+            timeout,
+            "the bot to process every event sent",
         )
 
-    async def wait_disconnected(self, timeout: float = 5.0) -> None:
-        """Wait until no bot is connected (e.g. after ``client.close()``)."""
-        await self.wait_until(lambda: self.gateway.live is None, timeout, "the bot to disconnect")
+    async def wait_shards_ready(self, shard_ids: Iterable[int], timeout: float = 15.0) -> None:
+        """Wait until each of these shards has a live session, and has processed its events."""
+        wanted = set(shard_ids)
+        await self.wait_until(
+            lambda: wanted <= {s.shard[0] for s in self.gateway.shard_sessions()},
+            timeout,
+            f"shards {sorted(wanted)} to be connected",
+        )
+        await self.sync_gateway(timeout)
+
+    async def wait_disconnected(self, timeout: float = 5.0, *, at_most: int = 0) -> None:
+        """Wait until no bot is connected (e.g. after ``client.close()``); with ``at_most``,
+        until no more than that many gateway connections are open (another bot's)."""
+
+        def gone() -> bool:
+            if at_most:
+                return self.open_connections <= at_most
+            return self.gateway.live is None and not self.gateway.shard_sessions()
+
+        await self.wait_until(gone, timeout, "the bot to disconnect")
+
+    @property
+    def open_connections(self) -> int:
+        """Gateway websockets open right now, whichever bot (process) opened them."""
+        return sum(1 for c in self.gateway.connections if c.session and not c.ws.closed)
 
     async def wait_commands_synced(
         self, scope: int | None = None, timeout: float = 10.0
@@ -394,6 +462,21 @@ class FakeDiscord(UserActions):
     def connected(self) -> bool:
         """Whether a bot is connected to the gateway right now."""
         return self.gateway.live is not None
+
+    @property
+    def session_starts(self) -> int:
+        """IDENTIFYs that started a session (what Discord's daily limit counts)."""
+        return self.gateway.session_starts
+
+    @property
+    def identify_refusals(self) -> int:
+        """IDENTIFYs closed with 4008 for coming too fast in their bucket."""
+        return self.gateway.identify_refusals
+
+    def shard_identifies(self) -> list[tuple[int, int]]:
+        """(shard id, shard count) of every IDENTIFY, in the order they came."""
+        shards = [p.get("shard") or [0, 1] for p in self.identify_payloads]
+        return [(int(shard[0]), int(shard[1])) for shard in shards]
 
     @property
     def ready_count(self) -> int:

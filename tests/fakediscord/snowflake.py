@@ -19,6 +19,17 @@ class SnowflakeFactory:
         self._last = max(candidate, self._last + 1)
         return self._last
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """The next id whose server lands on ``shard_id`` of ``shard_count`` (a few ms ahead)."""
+        snowflake = self.next()
+        millis = snowflake >> 22
+        while millis % shard_count != shard_id:
+            millis += 1
+        if millis != snowflake >> 22:
+            snowflake = (millis << 22) | _WORKER_BITS
+        self._last = snowflake
+        return snowflake
+
 
 def snowflake_time_ms(snowflake: int) -> int:
     """Unix milliseconds encoded in a snowflake."""

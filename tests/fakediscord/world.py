@@ -258,8 +258,10 @@ class World:
         *,
         everyone_permissions: PermissionsLike = DEFAULT_EVERYONE,
         bot_permissions: PermissionsLike = DEFAULT_BOT,
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
-        guild = Guild(self.ids.next(), name, owner_id=self.owner.id)
+        guild_id = self.ids.next() if shard is None else self.ids.next_on_shard(*shard)
+        guild = Guild(guild_id, name, owner_id=self.owner.id)
         guild.roles[guild.id] = Role(
             guild.id, guild.id, "@everyone", as_bits(everyone_permissions), 0
         )

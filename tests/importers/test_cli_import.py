@@ -36,7 +36,13 @@ def test_the_seed_table_becomes_a_deck_the_bot_loads(
     assert main(["decks", "import", str(SEED)]) == 0
     written = decks_dir / "deployment-and-operationalization-flashcards.yaml"
     out = capsys.readouterr().out
-    assert out == f"wrote {written}: 39 cards, 0 topics (Markdown table, 0 skipped)\n"
+    assert out == (
+        f"wrote {written}\n"
+        "39 cards imported, none skipped (read as Markdown table)\n"
+        'Title: "Deployment and Operationalization Flashcards" (the first line of the file)\n'
+        "Topics: none\n"
+        "Pictures: none\n"
+    )
     deck = load_deck_file(written)
     assert len(deck.cards) == 39
     assert main(["decks", "check", str(written)]) == 0
@@ -61,17 +67,25 @@ def test_id_and_title_win_and_skips_are_printed(
     decks_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = decks_dir.parent / "export.tsv"
-    source.write_text("S3\tstorage\nEC2\t\ns3\tagain\n")
+    source.write_text("S3\tstorage\nEC2\t\ns3\tagain\nIAM\tidentity\ns3\tstorage\n")
     code = main(["decks", "import", str(source), "--id", "aws-core", "--title", "AWS core"])
     assert code == 0
     out = capsys.readouterr().out.splitlines()
     assert out == [
-        "skipped line 2: empty back",
-        "skipped line 3: duplicate of line 1 (s3)",
-        f"wrote {decks_dir / 'aws-core.yaml'}: 1 card, 0 topics (TSV, 2 skipped)",
+        f"wrote {decks_dir / 'aws-core.yaml'}",
+        "2 cards imported, 2 skipped (read as TSV)",
+        'Title: "AWS core" (given with the import)',
+        "Topics: none",
+        "Skipped: 2, by reason:",
+        "  empty back: 1 (line 2)",
+        "  repeats an earlier card: 1 (line 5 (same as line 1))",
+        "Pictures: none",
+        "Note: 1 card repeats an earlier front with another back: kept as one card, the other "
+        "backs accepted as answers (line 3 into line 1).",
     ]
     deck = load_deck_file(decks_dir / "aws-core.yaml")
     assert (deck.id, deck.title) == ("aws-core", "AWS core")
+    assert deck.cards[0].accept == ("again",)
 
 
 def test_an_anki_package_keeps_its_tags_as_topics(decks_dir: Path) -> None:

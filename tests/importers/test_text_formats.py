@@ -88,7 +88,7 @@ def test_empty_rows_duplicates_and_over_long_cards_are_skipped_with_their_line()
         "\t\n"
         "EC2\t\n"
         "\tno front\n"
-        "s3!\tthe same card, by its words\n"
+        "s3!\tstorage\n"
         f"Lambda\t{long_back}\n"
         "IAM\tidentity\n"
     )
@@ -98,8 +98,8 @@ def test_empty_rows_duplicates_and_over_long_cards_are_skipped_with_their_line()
         "line 3: empty row",
         "line 4: empty back",
         "line 5: empty front",
-        "line 6: duplicate of line 2 (s3!)",
-        "line 7: back is too long (1,001 characters, at most 1,000)",
+        "line 6: repeats an earlier card (same as line 2)",
+        "line 7: back over 1,000 characters (1,001)",
     ]
 
 
@@ -168,7 +168,9 @@ def test_markdown_rows_of_the_wrong_shape_are_errors_with_line_numbers() -> None
 def test_markdown_without_a_table_is_refused() -> None:
     error = refused("# Notes\n\nJust prose.\n", "notes.md")
     assert str(error) == (
-        "`notes.md` was not imported: it has no Markdown table rows (| front | back |)."
+        "`notes.md` was not imported: it has no cards: no table with a Front/Back header, no "
+        "`question::answer` lines, `?` cards, `#card` blocks or Q:/A: lists (code blocks are "
+        "never read)."
     )
 
 

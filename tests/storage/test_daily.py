@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
+from bot.domain.shards import ShardScope
 from bot.domain.streaks import StreakState
 from bot.storage import Database, MemberName, NewAnswer
 from bot.storage.daily import (
@@ -460,3 +461,45 @@ async def test_card_history_and_records(db: Database) -> None:
     assert await db.daily_card_records(OTHER_GUILD, "aws") == {}
     opened = await db.open_daily_challenges(GUILD, before=DAY + timedelta(days=1))
     assert [c.id for c in opened] == [first]
+
+
+async def test_a_days_post_is_claimed_by_one_holder_until_its_lease_ends(db: Database) -> None:
+    challenge_id = await _intent(db)
+    lease = NOW + timedelta(minutes=2)
+    assert await db.claim_daily(challenge_id, holder="a", now=NOW, until=lease)
+    assert not await db.claim_daily(challenge_id, holder="b", now=NOW, until=lease)
+    claim = await db.daily_claim(challenge_id)
+    assert claim is not None and (claim.holder, claim.until) == ("a", lease)
+    # The holder may renew; nobody else may send under its claim.
+    assert await db.claim_daily(challenge_id, holder="a", now=NOW, until=lease)
+    assert not await db.begin_daily_send(
+        challenge_id, attempts=0, channel_id=1, role_id=None, holder="b"
+    )
+    # The lease ended: the holder is taken to be dead, and another takes over.
+    later = lease + timedelta(seconds=1)
+    assert await db.claim_daily(challenge_id, holder="b", now=later, until=later)
+    assert not await db.begin_daily_send(
+        challenge_id, attempts=0, channel_id=1, role_id=None, holder="a"
+    )
+    assert await db.begin_daily_send(
+        challenge_id, attempts=0, channel_id=1, role_id=None, holder="b"
+    )
+
+
+async def test_a_posted_day_cannot_be_claimed(db: Database) -> None:
+    challenge_id = await _intent(db)
+    await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=1))
+    assert not await db.claim_daily(challenge_id, holder="a", now=NOW, until=NOW)
+
+
+async def test_due_work_is_filtered_to_a_processs_shards(db: Database) -> None:
+    on_zero, on_one = 0 << 22 | 77, 1 << 22 | 77
+    for guild_id in (on_zero, on_one):
+        await db.upsert_guild(guild_id, str(guild_id), NOW)
+        await _schedule(db, guild_id, next_post_at=NOW)
+    zero, one = ShardScope(2, (0,)), ShardScope(2, (1,))
+    due = {s.guild_id for s in await db.due_daily_schedules(NOW, shards=zero)}
+    assert on_zero in due and on_one not in due
+    due = {s.guild_id for s in await db.due_daily_schedules(NOW, shards=one)}
+    assert on_one in due and on_zero not in due
+    assert await db.next_daily_due(shards=one) == NOW

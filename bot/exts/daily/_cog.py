@@ -287,6 +287,8 @@ class Daily(commands.Cog):
             where = render.jump_url(challenge.guild_id, challenge.channel_id, challenge.message_id)
         if result is PostResult.ALREADY:
             return f"Today's challenge is already posted: {where}"
+        if result is PostResult.STOOD_DOWN:
+            return f"Today's challenge is being posted right now; it will appear in {where}."
         return f"Posted today's challenge: {where}"
 
     # -- answer clicks --------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -49,12 +49,17 @@ log = logging.getLogger(__name__)
 HISTORY_SCAN = 200
 # One server's Discord calls may not hold a fan-out slot longer than this.
 POST_TIMEOUT = 60.0
+# How long a process's claim on a day's post holds. Longer than a post may take, so a
+# holder that is still sending is never overtaken; a holder that died is taken over once
+# it ends (a restart of the same process included: its claim was made by another start).
+CLAIM_LEASE = timedelta(seconds=2 * POST_TIMEOUT)
 
 
 class PostResult(Enum):
     POSTED = "posted"
     RECOVERED = "recovered"  # a message sent before a crash was found and adopted
     ALREADY = "already"  # the day already had its post
+    STOOD_DOWN = "stood down"  # another process holds the claim on the day's post
     FAILED = "failed"
 
 
@@ -108,6 +113,8 @@ class Poster:
                 if challenge.state in (ChallengeState.POSTED, ChallengeState.REVEALED):
                     await self._move_on(schedule, day)
                     return PostResult.ALREADY
+                if not await self._claim(challenge, now):
+                    return PostResult.STOOD_DOWN
                 await self._reveal_earlier(schedule.guild_id, day, now)
                 message_id = None
                 if challenge.state is ChallengeState.INTENT and challenge.attempts > 0:
@@ -119,6 +126,7 @@ class Poster:
                         attempts=challenge.attempts,
                         channel_id=schedule.channel_id,
                         role_id=schedule.role_id,
+                        holder=self.bot.instance_id,
                     ):
                         return PostResult.ALREADY
                     challenge = replace(
@@ -167,6 +175,30 @@ class Poster:
             role_id=schedule.role_id,
             now=now,
         )
+
+    async def _claim(self, challenge: DailyChallenge, now: datetime) -> bool:
+        """Claim the sending of the day's post for this process, or say who has it.
+
+        Two processes may both believe they run a server's shard (a rolling restart, a
+        new shard count, a misconfiguration); the database lets one of them send.
+        """
+        db = self.bot.db
+        me = self.bot.instance_id
+        if await db.claim_daily(challenge.id, holder=me, now=now, until=now + CLAIM_LEASE):
+            return True
+        claim = await db.daily_claim(challenge.id)
+        if claim is None or claim.holder is None:
+            reason = f"it is {claim.state.value if claim else 'gone'} already"
+        else:
+            until = "" if claim.until is None else f" until {claim.until:%H:%M:%S} UTC"
+            reason = f"process {claim.holder} claimed it{until}"
+        log.info(
+            "daily post of guild %s for %s left to another process: %s",
+            challenge.guild_id,
+            challenge.local_date,
+            reason,
+        )
+        return False
 
     async def _find_sent(self, challenge: DailyChallenge) -> int | None:
         """The id of this challenge's message if an earlier attempt did send it."""

@@ -34,6 +34,9 @@ T = TypeVar("T")
 MAX_SLEEP = 300.0
 # Shortest sleep: if something stays due (a bug, a database error), do not spin.
 MIN_SLEEP = 1.0
+# After standing down from a post another process claimed, look again this much later at
+# the soonest: the holder moves the schedule on within seconds, or its lease ends.
+STOOD_DOWN_SLEEP = 15.0
 # Servers posted to at the same time; discord.py queues the rest on its rate limits.
 CONCURRENCY = 8
 
@@ -53,6 +56,10 @@ class RunReport:
     @property
     def failed(self) -> int:
         return self.posts[PostResult.FAILED]
+
+    @property
+    def stood_down(self) -> int:
+        return self.posts[PostResult.STOOD_DOWN]
 
 
 class DailyScheduler:
@@ -92,8 +99,10 @@ class DailyScheduler:
         while not self.bot.is_closed():
             self._wake.clear()
             try:
-                await self.run_due()
+                report = await self.run_due()
                 delay = await self._seconds_to_next()
+                if report.stood_down:
+                    delay = max(delay, STOOD_DOWN_SLEEP)
             except StorageUnavailable as error:
                 log.error("daily scheduler run failed: %s", error)
                 delay = MAX_SLEEP / 10
@@ -105,7 +114,7 @@ class DailyScheduler:
                     await self._wake.wait()
 
     async def _seconds_to_next(self) -> float:
-        due = await self.bot.db.next_daily_due()
+        due = await self.bot.db.next_daily_due(shards=self.bot.shard_scope())
         if due is None:
             return MAX_SLEEP
         seconds = (due - self.bot.clock()).total_seconds()
@@ -120,17 +129,22 @@ class DailyScheduler:
             now = self.bot.clock()
             report = RunReport()
             # Reveals first: yesterday's answer is shown before today's question.
-            reveals = await self.bot.db.due_daily_reveals(now)
+            # Only the servers on this process's shards: the process that runs a server's
+            # shard posts and reveals its challenges.
+            shards = self.bot.shard_scope()
+            reveals = await self.bot.db.due_daily_reveals(now, shards=shards)
             await self._fan_out(reveals, lambda c: self._reveal(c, now, report))
-            schedules = await self.bot.db.due_daily_schedules(now)
+            schedules = await self.bot.db.due_daily_schedules(now, shards=shards)
             await self._fan_out(schedules, lambda s: self._post_due(s, now, report))
             if report.posts or report.revealed or report.skipped:
                 log.info(
-                    "daily run: %d posted, %d failed, %d skipped, %d revealed",
+                    "daily run: %d posted, %d failed, %d skipped, %d revealed, %d left to "
+                    "another process",
                     report.posted,
                     report.failed,
                     report.skipped,
                     report.revealed,
+                    report.stood_down,
                 )
             return report
 

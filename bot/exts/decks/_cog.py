@@ -80,12 +80,38 @@ def deck_info_embed(
     return embed
 
 
-def import_embed(result: ImportResult, *, replaced: bool, shadows_shipped: bool) -> discord.Embed:
+# An embed field holds 1,024 characters and an embed 6,000 in all; past these the
+# summary is cut short in the embed and attached whole as a text file.
+FIELD_BUDGET = 1000
+SUMMARY_FILE = "import-summary.txt"
+
+
+def _field_lines(lines: list[str], budget: int = FIELD_BUDGET) -> tuple[str, bool]:
+    """As many whole lines as fit a field, and whether any was left out or shortened."""
+    shown: list[str] = []
+    used = 0
+    cut = False
+    for index, line in enumerate(lines):
+        short = clip(line, 300)
+        cut |= short != line
+        reserve = 0 if index == len(lines) - 1 else 60
+        if used + len(short) + 1 + reserve > budget:
+            shown.append(f"…and {len(lines) - index} more (see the attached file)")
+            return "\n".join(shown), True
+        shown.append(short)
+        used += len(short) + 1
+    return "\n".join(shown) or "none", cut
+
+
+def import_embed(
+    result: ImportResult, *, replaced: bool, shadows_shipped: bool
+) -> tuple[discord.Embed, bool]:
+    """The import summary as one embed, and whether it was cut short (then the whole
+    summary goes with it as a text file)."""
     deck = result.deck
-    topics = literal(", ".join(deck.topics)) or "no topics"
+    summary = result.summary
     lines = [
-        f"`{deck.id}` · {plural(len(deck.cards), 'card')}, read as {result.format}",
-        f"Topics: {topics}",
+        f"`{deck.id}` · {literal(summary.headline())}",
         f"Study it with `/quiz deck:{deck.id}`; only this server sees it.",
     ]
     if replaced:
@@ -97,18 +123,26 @@ def import_embed(result: ImportResult, *, replaced: bool, shadows_shipped: bool)
         description=clip("\n".join(lines), 4000),
         colour=EMBED_COLOUR,
     )
-    if result.skipped:
-        shown: list[str] = []
-        for skipped in result.skipped:
-            line = clip(literal(str(skipped)), 200)
-            if sum(len(s) + 1 for s in shown) + len(line) > 960:
-                shown.append(f"…and {len(result.skipped) - len(shown)} more")
-                break
-            shown.append(line)
-        embed.add_field(
-            name=f"Skipped ({len(result.skipped)})", value="\n".join(shown), inline=False
-        )
-    return embed
+    cut = False
+    embed.add_field(name="Title", value=clip(literal(summary.title_line()), 1024), inline=False)
+    topics, clipped = _field_lines([literal(line) for line in summary.topic_lines()])
+    cut |= clipped
+    embed.add_field(name=f"Topics ({len(summary.topics)})", value=topics, inline=False)
+    if summary.skipped:
+        skipped, clipped = _field_lines([literal(g.line()) for g in summary.skipped])
+        cut |= clipped
+        embed.add_field(name=f"Skipped ({summary.skipped_count})", value=skipped, inline=False)
+    pictures = [literal(g.line()) for g in summary.pictures_left_out]
+    value, clipped = _field_lines([summary.picture_line(), *pictures])
+    cut |= clipped
+    embed.add_field(name="Pictures", value=value, inline=False)
+    if summary.notes:
+        notes, clipped = _field_lines([literal(note) for note in summary.notes])
+        cut |= clipped
+        embed.add_field(name="Notes", value=notes, inline=False)
+    if cut:
+        embed.set_footer(text=f"The whole summary is in {SUMMARY_FILE}.")
+    return embed, cut
 
 
 def require_manage_server(interaction: discord.Interaction[QuizBot]) -> bool:
@@ -170,10 +204,10 @@ class Decks(commands.Cog):
 
     @decks.command(
         name="import",
-        description="Add a deck file to this server: CSV, Anki, Markdown (Manage Server)",
+        description="Add a deck file to this server: CSV, Anki, Markdown, trivia (Manage Server)",
     )
     @app_commands.describe(
-        file="A .csv/.tsv (Quizlet export), .apkg/.colpkg (Anki) or .md/.txt table; 2 MB at most",
+        file="CSV/TSV/TXT (Quizlet, Anki text), .apkg/.colpkg, Markdown, Red trivia .yaml; 2 MB at most",
         deck_id="The deck's id (default: made from its title)",
         title="The deck's title (default: the Anki deck's name or the file's)",
         replace="Replace this server's deck of the same id (answers are kept)",
@@ -239,12 +273,17 @@ class Decks(commands.Cog):
             len(deck.cards),
             file.filename,
         )
-        embed = import_embed(
+        embed, cut = import_embed(
             result,
             replaced=outcome is SaveOutcome.REPLACED,
             shadows_shipped=deck.id in self.bot.catalogs.shipped.decks,
         )
-        await replies.reply(interaction, embed=embed, ephemeral=True)
+        if cut:
+            text = result.summary.text().encode("utf-8")
+            summary_file = discord.File(io.BytesIO(text), filename=SUMMARY_FILE)
+            await replies.reply(interaction, embed=embed, file=summary_file, ephemeral=True)
+        else:
+            await replies.reply(interaction, embed=embed, ephemeral=True)
 
     @decks.command(name="export", description="Get a deck as a YAML deck file")
     @app_commands.describe(deck="The deck's id or title")

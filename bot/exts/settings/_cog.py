@@ -22,6 +22,7 @@ from bot.domain.review import (
 from bot.domain.timezones import UnknownTimeZoneError, resolve_zone, search_zones
 from bot.domain.words import plural
 from bot.exts import replies
+from bot.exts.autocomplete import deck_autocomplete
 from bot.members import remember_member
 
 FOLLOW_SERVER = "server"  # the `zone` value that clears a member's own zone
@@ -194,3 +195,20 @@ class Settings(commands.Cog):
             "next review.",
             ephemeral=True,
         )
+
+    @settings.command(name="exam-date", description="Your exam date for a deck, for /readiness")
+    @app_commands.describe(
+        date="The day of the exam, YYYY-MM-DD, in your time zone",
+        deck="The deck of the exam (default: the one studied last)",
+    )
+    @app_commands.autocomplete(deck=deck_autocomplete)
+    async def exam_date(
+        self,
+        interaction: discord.Interaction[QuizBot],
+        date: app_commands.Range[str, 1, 40],
+        deck: str | None = None,
+    ) -> None:
+        readiness = self.bot.get_cog("Readiness")
+        if readiness is None:
+            raise DomainError("Exam dates are not available right now. Try again in a minute.")
+        await readiness.set_exam_date(interaction, date, deck)  # type: ignore[attr-defined]

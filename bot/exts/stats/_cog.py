@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import discord
@@ -14,6 +17,7 @@ from discord.ext import commands
 from bot.client import QuizBot
 from bot.domain.decks import Deck
 from bot.domain.errors import DomainError
+from bot.domain.heatmap import first_day as calendar_start
 from bot.domain.leaderboard import (
     Board,
     Period,
@@ -37,6 +41,7 @@ from bot.exts.stats._buttons import (
     SeasonButton,
     SeasonClick,
 )
+from bot.exts.stats._picture import PICTURE_NAME, Picture, PictureInput, draw_stats
 from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, activity_days, topic_results
 from bot.members import member_zone, remember_member, server_zone
 from bot.storage.models import from_ms, to_ms
@@ -52,6 +57,8 @@ def _line(row: BoardRow) -> render.Line:
 class Stats(commands.Cog):
     def __init__(self, bot: QuizBot) -> None:
         self.bot = bot
+        # Draws the /stats picture; run in a worker thread, off the event loop.
+        self.draw: Callable[[PictureInput], Picture] = draw_stats
 
     async def cog_load(self) -> None:
         # Registered at start, so buttons sent before a restart still answer.
@@ -270,7 +277,30 @@ class Stats(commands.Cog):
             reviewed=reviewed,
             mature=await db.mature_cards(target.id),
         )
-        await replies.reply(interaction, embed=render.stats_embed(view), ephemeral=True)
+        message: dict[str, Any] = {"embed": render.stats_embed(view), "ephemeral": True}
+        if totals.answers:
+            start, _ = local_day_bounds(calendar_start(today), zone)
+            results = await db.quarter_results(target.id, guild_id, start)
+            given = PictureInput(
+                today=today,
+                now=now,
+                zone=zone,
+                quarters=[(q.start, q.answers, q.graded, q.correct) for q in results],
+                deck=chosen,
+                states=await db.memory_states(target.id, chosen.id) if chosen else [],
+                topics=topics,
+            )
+            picture = await asyncio.to_thread(self.draw, given)
+            message["file"] = discord.File(
+                io.BytesIO(picture.png), filename=PICTURE_NAME, description=picture.alt_text
+            )
+        else:
+            whose = "You have" if target.id == interaction.user.id else "They have"
+            message["content"] = (
+                f"{whose} no answers here yet, so there is no picture of progress to draw. "
+                "A few cards with `/quiz` or `/review` start one."
+            )
+        await replies.reply(interaction, **message)
 
     # -- /season start --------------------------------------------------------------
 

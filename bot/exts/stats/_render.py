@@ -339,6 +339,8 @@ def _data_lines(data: UserData) -> list[str]:
         lines.append(f"• {plural(data.sessions, 'quiz session')}")
     if data.daily_streaks:
         lines.append(f"• daily challenge streaks in {plural(data.daily_streaks, 'server')}")
+    if data.exam_dates:
+        lines.append(f"• {plural(data.exam_dates, 'exam date')}")
     if data.profile:
         lines.append("• your profile: stored name and settings, with your card review schedule")
     return lines
