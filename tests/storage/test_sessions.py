@@ -138,6 +138,24 @@ async def test_racing_answers_store_one_and_score_once(db: Database) -> None:
     assert len(await db.session_answers(session.id)) == 1
 
 
+async def test_racing_answers_from_two_processes_store_one_and_score_once(db: Database) -> None:
+    """Two bot processes on one database (clusters) get the same click: one answer."""
+    session = await db.create_session(_session(), replace_active=False)
+    async with await Database.connect(db.url) as other:
+        results = await asyncio.gather(
+            *(
+                (db if n % 2 else other).answer_in_session(session.id, _answering(True))
+                for n in range(10)
+            ),
+            return_exceptions=True,
+        )
+    assert sum(isinstance(r, SessionAnswer) for r in results) == 1
+    assert sum(isinstance(r, AlreadyAnsweredError) for r in results) == 9
+    stored = await db.get_session(session.id)
+    assert stored is not None and stored.answered == 1 and stored.points == 1
+    assert len(await db.session_answers(session.id)) == 1
+
+
 async def test_a_refused_click_writes_nothing(db: Database) -> None:
     session = await db.create_session(_session(), replace_active=False)
 
