@@ -23,7 +23,7 @@ from bot.domain.decks import (
     parse_deck,
 )
 from bot.domain.words import plural
-from bot.storage import Database, MigrationError
+from bot.storage import Database, MigrationError, StorageUnavailable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(run_cluster(settings, args.processes))
         if command == "migrate":
-            return asyncio.run(_migrate(settings.database_path))
+            return asyncio.run(_migrate(settings.database_url, settings.database_wait))
         if command == "practice":
             from bot.practice import run_practice
 
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.launcher import run_bot
 
         return asyncio.run(run_bot(settings, force_global_sync=command == "sync"))
-    except (ConfigError, MigrationError) as exc:
+    except (ConfigError, MigrationError, StorageUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -115,9 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-async def _migrate(path: Path) -> int:
-    async with await Database.open(path) as db:
-        print(f"{path}: schema version {await db.schema_version()}")
+async def _migrate(url: str, wait: float) -> int:
+    async with await Database.connect(url, wait=wait) as db:
+        print(f"{db.location}: schema version {await db.schema_version()}")
     return 0
 
 

@@ -16,6 +16,8 @@ from bot.domain.shards import ShardPlan
 
 DEFAULT_DATABASE_URL = "sqlite:///data/quizbot.sqlite3"
 DEFAULT_DECKS_DIR = "decks"
+DEFAULT_DATABASE_WAIT = 60.0
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 MISSING_TOKEN_HELP = """\
 DISCORD_TOKEN is not set, so the bot cannot log in to Discord.
@@ -41,6 +43,8 @@ class Settings:
 
     discord_token: str | None = field(default=None, repr=False)
     database_url: str = DEFAULT_DATABASE_URL
+    # How long a start waits for a PostgreSQL server that does not answer yet (seconds).
+    database_wait: float = DEFAULT_DATABASE_WAIT
     decks_dir: Path = Path(DEFAULT_DECKS_DIR)
     dev_guild_id: int | None = None
     log_level: str = "INFO"
@@ -50,14 +54,19 @@ class Settings:
     # How many shards the bot has, and which of them this process runs.
     shards: ShardPlan = field(default_factory=ShardPlan)
 
-    @property
-    def database_path(self) -> Path:
-        return database_path_from_url(self.database_url)
-
     def require_token(self) -> str:
         if not self.discord_token:
             raise ConfigError(MISSING_TOKEN_HELP)
         return self.discord_token
+
+
+def check_database_url(url: str) -> None:
+    """Refuse, with the fix, a DATABASE_URL neither engine takes."""
+    if url.startswith(POSTGRES_SCHEMES):
+        if not url.split("://", 1)[1].strip("/"):
+            raise ConfigError(f"DATABASE_URL {url!r} names no PostgreSQL server.")
+        return
+    database_path_from_url(url)
 
 
 def database_path_from_url(url: str) -> Path:
@@ -66,8 +75,9 @@ def database_path_from_url(url: str) -> Path:
     if not url.startswith(prefix):
         raise ConfigError(
             f"DATABASE_URL {url!r} is not supported: use sqlite:///data/quizbot.sqlite3 "
-            "(relative to the working directory) or sqlite:////var/lib/quizbot/bot.sqlite3 "
-            "(four slashes for an absolute path)."
+            "(relative to the working directory), sqlite:////var/lib/quizbot/bot.sqlite3 "
+            "(four slashes for an absolute path), or postgresql://user:password@host:5432/"
+            "database for PostgreSQL."
         )
     rest = url[len(prefix) :]
     if not rest or rest == "/":
@@ -120,7 +130,18 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
         )
 
     database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    database_path_from_url(database_url)  # fail early with a clear message
+    check_database_url(database_url)  # fail early with a clear message
+
+    wait_raw = get("DATABASE_WAIT") or str(DEFAULT_DATABASE_WAIT)
+    try:
+        database_wait = float(wait_raw)
+    except ValueError:
+        database_wait = -1.0
+    if not 0 <= database_wait <= 3600:
+        raise ConfigError(
+            f"DATABASE_WAIT must be a number of seconds from 0 to 3600, not {wait_raw!r}: "
+            "how long a start waits for PostgreSQL to answer."
+        )
 
     shards = shard_plan_from(get)
     if shards.clustered and database_url.startswith("sqlite:"):
@@ -135,6 +156,7 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
     return Settings(
         discord_token=get("DISCORD_TOKEN"),
         database_url=database_url,
+        database_wait=database_wait,
         decks_dir=Path(get("DECKS_DIR") or DEFAULT_DECKS_DIR),
         dev_guild_id=dev_guild_id,
         log_level=log_level,

@@ -20,6 +20,7 @@ from discord import app_commands
 from bot.domain.errors import DomainError
 from bot.exts import replies
 from bot.options import leaf_options, option_problem
+from bot.storage import StorageUnavailable
 
 if TYPE_CHECKING:
     from bot.client import QuizBot
@@ -105,7 +106,11 @@ async def apologise(interaction: discord.Interaction[Any], error: BaseException,
     message = user_message_for(error)
     if message is None:
         user = interaction.user.id
-        log.error("%s failed for user %s %s", what, user, _context(interaction), exc_info=error)
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(original, StorageUnavailable):  # not a bug: the line says what to fix
+            log.error("%s failed for user %s %s: %s", what, user, _context(interaction), original)
+        else:
+            log.error("%s failed for user %s %s", what, user, _context(interaction), exc_info=error)
         message = APOLOGY
     if interaction.type is discord.InteractionType.autocomplete:
         return  # an autocomplete cannot carry a message; Discord shows no choices

@@ -67,8 +67,8 @@ def build_bot(
 async def run_bot(settings: Settings, *, force_global_sync: bool = False) -> int:
     token = settings.require_token()
     setup_logging(settings.log_level)
-    async with await Database.open(settings.database_path) as db:
-        log.info("database %s at schema version %d", db.path, await db.schema_version())
+    async with await Database.connect(settings.database_url, wait=settings.database_wait) as db:
+        log.info("database %s at schema version %d", db.location, await db.schema_version())
         bot = build_bot(settings, db, force_global_sync=force_global_sync)
         # The decks live as long as the process: move them, and all that start-up made,
         # out of the collector's way, so a full collection walks only what the bot makes

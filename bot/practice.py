@@ -90,7 +90,7 @@ async def run_practice(
         print(f"(only {matching}, so the session is shorter)", file=out)
 
     right = answered = 0
-    async with await Database.open(settings.database_path) as db:
+    async with await Database.connect(settings.database_url, wait=settings.database_wait) as db:
         await db.upsert_user(LOCAL_USER_ID, LOCAL_USER_NAME, datetime.now(UTC))
         for index, card in enumerate(cards):
             print(f"\nQ{index + 1}/{len(cards)}  {card.front}", file=out)

@@ -23,6 +23,7 @@ from bot.domain.shards import ShardPlan
 from bot.endpoints import discord_pointed_at
 from bot.launcher import build_bot
 from bot.storage import Database, NewAnswer
+from tests.engines import url_of
 from tests.fakediscord import Channel, FakeDiscord, Member
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,7 +57,7 @@ class BotRunner:
     def __init__(
         self,
         fake: FakeDiscord,
-        database: Path,
+        database: Path | str,
         *,
         decks_dir: Path = SHIPPED_DECKS,
         clock: FakeClock | None = None,
@@ -77,7 +78,7 @@ class BotRunner:
         api_base, gateway_url = self.fake.endpoint_urls()
         return Settings(
             discord_token=self.fake.token,
-            database_url=f"sqlite:///{self.database}",
+            database_url=url_of(self.database),
             decks_dir=self.decks_dir,
             dev_guild_id=self.dev_guild_id,
             discord_api_base=api_base,
@@ -87,7 +88,7 @@ class BotRunner:
 
     async def start(self, *, force_global_sync: bool = False) -> QuizBot:
         settings = self.settings()
-        self.db = await Database.open(settings.database_path)
+        self.db = await Database.connect(settings.database_url)
         self.bot = build_bot(
             settings,
             self.db,
@@ -208,14 +209,14 @@ async def fill_the_disk(db: Database, user_id: int, now: datetime) -> int:
 
 async def free_the_disk(db: Database) -> None:
     # max_page_count holds per connection: only the bot's own write connection can lift it.
-    await db._writer.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001 - see above
+    await db._engine._writer.execute("PRAGMA max_page_count = 1073741823")  # noqa: SLF001 - see above
 
 
 async def cap_the_file(db: Database, *, extra_pages: int) -> None:
     """Let the database file grow by ``extra_pages`` pages at most (``max_page_count`` on
     the bot's own write connection)."""
 
-    writer = db._writer  # noqa: SLF001 - test-only access
+    writer = db._engine._writer  # noqa: SLF001 - test-only access
     ((pages,),) = await writer.execute_fetchall("PRAGMA page_count")
     await writer.execute(f"PRAGMA max_page_count = {pages + extra_pages}")
 

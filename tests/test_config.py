@@ -21,7 +21,7 @@ from bot.config import (
 def test_defaults() -> None:
     settings = settings_from_mapping({})
     assert settings.discord_token is None
-    assert settings.database_path == Path("data/quizbot.sqlite3")
+    assert database_path_from_url(settings.database_url) == Path("data/quizbot.sqlite3")
     assert settings.decks_dir == Path("decks")
     assert settings.dev_guild_id is None
     assert settings.log_level == "INFO"
@@ -36,6 +36,25 @@ def test_database_urls() -> None:
         database_path_from_url("postgres://db/x")
     with pytest.raises(ConfigError, match="names no database file"):
         database_path_from_url("sqlite:///")
+
+
+def test_postgres_urls_select_postgres_and_other_schemes_are_explained() -> None:
+    for url in ("postgresql://bot:pw@db.example:5432/quiz", "postgres://bot@localhost/quiz"):
+        assert settings_from_mapping({"DATABASE_URL": url}).database_url == url
+    with pytest.raises(ConfigError, match="names no PostgreSQL server"):
+        settings_from_mapping({"DATABASE_URL": "postgresql://"})
+    with pytest.raises(ConfigError) as refused:
+        settings_from_mapping({"DATABASE_URL": "mysql://bot@db/quiz"})
+    assert "'mysql://bot@db/quiz' is not supported" in str(refused.value)
+    assert "postgresql://user:password@host:5432/database" in str(refused.value)
+
+
+def test_the_wait_for_postgres_is_a_number_of_seconds() -> None:
+    assert settings_from_mapping({}).database_wait == 60
+    assert settings_from_mapping({"DATABASE_WAIT": "2.5"}).database_wait == 2.5
+    for bad in ("soon", "-1", "99999"):
+        with pytest.raises(ConfigError, match="DATABASE_WAIT must be a number of seconds"):
+            settings_from_mapping({"DATABASE_WAIT": bad})
 
 
 def test_bad_values_are_explained() -> None:

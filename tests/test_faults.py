@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -12,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.interactions import APOLOGY, RESTARTING
 from tests.conftest import StudyServer
@@ -516,3 +520,28 @@ async def test_every_button_of_a_personal_reply_refuses_another_member(
         assert snapshot(runner.database) == before, command
     assert {"A", "Show answer", "Answer", "Keep the old one", "Delete everything"} <= clicked
     assert {"Start the new season", "Remove"} <= clicked, clicked
+
+
+async def test_a_database_file_deleted_while_the_bot_runs_is_an_apology_and_one_line(
+    fake: FakeDiscord,
+    server: StudyServer,
+    runner: BotRunner,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Writes into the deleted file would be lost at the next start: each is refused with
+    the usual apology, and the log says in one line what happened."""
+    alice = server.alice
+    quiz = await fake.invoke_slash("quiz", {"questions": 2}, user=alice, channel=server.channel)
+    await quiz.wait_response()
+    assert quiz.message is not None
+    assert isinstance(runner.database, Path)
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(f"{runner.database}{suffix}")
+    with caplog.at_level(logging.ERROR, logger="bot"):
+        click = await press(fake, quiz.message, right_letter(quiz.message), alice)
+    assert click.ephemeral and click.message is not None
+    assert click.message["content"] == APOLOGY
+    record = next(r for r in caplog.records if "is gone" in r.getMessage())
+    assert f"the database file {runner.database} is gone" in record.getMessage()
+    assert record.exc_info is None

@@ -1,5 +1,6 @@
 """All SQL of the bot: the database connection, its migrations and typed rows."""
 
+from bot.storage.base import StorageUnavailable
 from bot.storage.database import Database, SessionAnswer
 from bot.storage.migrations import MigrationError, apply_migrations, current_version
 from bot.storage.models import Answer, DeckProgress, Guild, MemberName, NewAnswer, User
@@ -13,6 +14,7 @@ __all__ = [
     "MigrationError",
     "NewAnswer",
     "SessionAnswer",
+    "StorageUnavailable",
     "User",
     "apply_migrations",
     "current_version",

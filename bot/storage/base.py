@@ -1,113 +1,154 @@
-"""The database's two aiosqlite connections, the one way to write and the one way to read.
+"""The one way to write and the one way to read, on either engine.
 
-A write is `async with db.write() as conn:` on the write connection: one IMMEDIATE
-transaction that commits when the block ends and rolls back when it raises, so it happens
-whole or not at all. A lock lets one write at a time in, in the order they asked.
+A write is `async with db.write() as conn:`: one transaction that commits when the block
+ends and rolls back when it raises, so it happens whole or not at all. Writes take turns,
+in the order they asked (on SQLite one write connection; on PostgreSQL a lock every
+writing process shares), so a write's reads and its changes see no other write between.
 
-A read is `async with db.read() as conn:` on the read connection: one read transaction. In
-write-ahead-log mode it sees the database as the last commit left it, never a write that is
-half done, and never waits for a writer. Coroutines sharing one connection share its
-transaction, so readers take turns on it too; a single statement (`_fetchone`,
+A read is `async with db.read() as conn:`: one read transaction. It sees the database as
+one commit left it, never a write that is half done. A single statement (`_fetchone`,
 `_fetchall`) is its own snapshot and needs no transaction around it.
+
+The query code sees only `Conn`: SQL written once with `?` (or `:name`) placeholders, run
+by whichever engine `DATABASE_URL` chose (bot.storage.sqlite, bot.storage.postgres).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from bot.storage.models import MemberName, NewAnswer, to_ms
 
 Row = tuple[Any, ...]
-Params = Iterable[Any] | dict[str, Any]
+Params = Sequence[Any] | dict[str, Any]
 
 
-@asynccontextmanager
-async def transaction(
-    conn: aiosqlite.Connection, begin: str
-) -> AsyncIterator[aiosqlite.Connection]:
-    """`begin`, the caller's statements, COMMIT; anything raised (a cancel too) rolls
-    all of it back.
+class StorageUnavailable(Exception):
+    """The database cannot be reached or used; the message says why and what to check."""
 
-    `rollback()` runs on the connection's own thread after every statement already
-    sent, and does nothing when SQLite has rolled back by itself (a full disk does that),
-    so it is right whether or not a transaction is still open.
-    """
-    try:
-        await conn.execute(begin)  # inside: a cancel may land just after BEGIN ran
-        yield conn
-        await conn.execute("COMMIT")
-    except BaseException:
-        await conn.rollback()
-        raise
+
+@dataclass(frozen=True)
+class Dialect:
+    """The few pieces of SQL text that differ between the engines."""
+
+    name: str  # "sqlite" or "postgres"
+    # SQLite's planner takes a named index where it would otherwise pick a worse one;
+    # PostgreSQL plans from its statistics and has no such clause.
+    use_index: bool
+
+    def indexed_by(self, index: str) -> str:
+        return f"INDEXED BY {index}" if self.use_index else ""
+
+
+SQLITE = Dialect("sqlite", use_index=True)
+POSTGRES = Dialect("postgres", use_index=False)
+
+
+class Conn(ABC):
+    """One connection as the query code uses it, inside a read or a write."""
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; how many rows it changed."""
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters."""
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of one statement."""
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+
+class Engine(ABC):
+    """Where the connections come from: one SQLite file or a PostgreSQL pool."""
+
+    dialect: Dialect
+    url: str
+    path: Path | None  # the SQLite file; None on PostgreSQL
+    location: str  # for messages: the file, or the server and database (no password)
+
+    @abstractmethod
+    def write(self) -> AbstractAsyncContextManager[Conn]: ...
+
+    @abstractmethod
+    def read(self) -> AbstractAsyncContextManager[Conn]: ...
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """One read statement, its own snapshot."""
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    async def migrate(self, migrations_dir: Path) -> None:
+        """Apply the migrations this database lacks; refuse one newer than the code."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
 
 
 class Connection:
-    """The write connection and the read connection every query mixin shares."""
+    """The engine every query mixin shares, and the one way to write and to read."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path):
-        self._writer = writer
-        self._reader = reader
-        self._write_lock = asyncio.Lock()
-        self._read_lock = asyncio.Lock()
-        self.path = path
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.dialect = engine.dialect
+        self.url = engine.url
+        self.path = engine.path
+        self.location = engine.location
 
     async def close(self) -> None:
-        try:
-            await self._reader.close()
-        finally:
-            await self._writer.close()
+        await self._engine.close()
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+    def write(self) -> AbstractAsyncContextManager[Conn]:
         """One write transaction: all of the block's statements commit, or none does."""
-        async with self._write_lock, transaction(self._writer, "BEGIN IMMEDIATE") as conn:
-            yield conn
+        return self._engine.write()
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+    def read(self) -> AbstractAsyncContextManager[Conn]:
         """One read transaction: every statement of the block sees the same commit."""
-        async with self._read_lock, transaction(self._reader, "BEGIN") as conn:
-            yield conn
+        return self._engine.read()
 
     async def _execute(self, sql: str, params: Params = ()) -> int:
         """One write statement; returns the number of rows changed."""
         async with self.write() as conn:
-            return await rowcount(conn, sql, params)
+            return await conn.execute(sql, params)
 
     async def _fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of one read statement."""
-        async with self._read_lock:
-            return await fetchone(self._reader, sql, params)
+        rows = await self._engine.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def _fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Every row of one read statement."""
-        async with self._read_lock:
-            return await fetchall(self._reader, sql, params)
+        return await self._engine.fetchall(sql, params)
 
 
-async def fetchone(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> Row | None:
-    rows = await fetchall(conn, sql, params)
-    return rows[0] if rows else None
+async def fetchone(conn: Conn, sql: str, params: Params = ()) -> Row | None:
+    return await conn.fetchone(sql, params)
 
 
-async def fetchall(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[Row]:
-    return [tuple(row) for row in await conn.execute_fetchall(sql, params)]
+async def fetchall(conn: Conn, sql: str, params: Params = ()) -> list[Row]:
+    return await conn.fetchall(sql, params)
 
 
-async def rowcount(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+async def rowcount(conn: Conn, sql: str, params: Params = ()) -> int:
     """Run one statement; how many rows it changed."""
-    cursor = await conn.execute(sql, params)
-    return cursor.rowcount
+    return await conn.execute(sql, params)
 
 
-async def insert_answer(conn: aiosqlite.Connection, answer: NewAnswer) -> int | None:
+async def insert_answer(conn: Conn, answer: NewAnswer) -> int | None:
     """INSERT one answer (inside a write); its id, or None on a duplicate."""
     row = await fetchone(
         conn,
@@ -133,7 +174,7 @@ async def insert_answer(conn: aiosqlite.Connection, answer: NewAnswer) -> int | 
     return None if row is None else int(row[0])
 
 
-async def write_member(conn: aiosqlite.Connection, member: MemberName, now: datetime) -> None:
+async def write_member(conn: Conn, member: MemberName, now: datetime) -> None:
     """Remember a member's current name and their server's (inside a write).
 
     An unchanged name writes nothing (no page to commit on every click); a user's
@@ -142,16 +183,16 @@ async def write_member(conn: aiosqlite.Connection, member: MemberName, now: date
     await conn.execute(
         "INSERT INTO users (id, display_name, updated_at) VALUES (?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, "
-        "updated_at = excluded.updated_at WHERE display_name IS NOT excluded.display_name",
+        "updated_at = excluded.updated_at WHERE users.display_name IS DISTINCT FROM excluded.display_name",
         (member.user_id, member.display_name, to_ms(now)),
     )
     if member.guild_id is not None:
         await write_guild(conn, member.guild_id, member.guild_name, now)
 
 
-async def write_guild(conn: aiosqlite.Connection, guild_id: int, name: str, now: datetime) -> None:
+async def write_guild(conn: Conn, guild_id: int, name: str, now: datetime) -> None:
     await conn.execute(
         "INSERT INTO guilds (id, name, created_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name",
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE guilds.name IS DISTINCT FROM excluded.name",
         (guild_id, name, to_ms(now)),
     )

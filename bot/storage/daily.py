@@ -10,12 +10,10 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
 from bot.domain.shards import ShardScope
 from bot.domain.streaks import StreakState, record_daily_result
-from bot.storage.base import Row, fetchall, fetchone, insert_answer, write_member
+from bot.storage.base import Conn, Row, fetchall, fetchone, insert_answer, write_member
 from bot.storage.models import (
     ANSWER_COLUMNS,
     Answer,
@@ -277,9 +275,9 @@ class DailyQueries(ReviewQueries):
                 ),
             )
             await conn.execute(
-                "UPDATE daily_challenges SET reveal_at = MIN(reveal_at, ?) "
-                "WHERE guild_id = ? AND state = 'posted'",
-                (to_ms(reveal_by), guild_id),
+                "UPDATE daily_challenges SET reveal_at = ? "
+                "WHERE guild_id = ? AND state = 'posted' AND reveal_at > ?",
+                (to_ms(reveal_by), guild_id, to_ms(reveal_by)),
             )
         schedule = await self.get_daily_schedule(guild_id)
         assert schedule is not None
@@ -335,7 +333,7 @@ class DailyQueries(ReviewQueries):
         """Move the next post, only if it is still ``expected`` (another run may have moved it)."""
         changed = await self._execute(
             "UPDATE daily_schedules SET next_post_at = ? "
-            "WHERE guild_id = ? AND next_post_at IS ? AND enabled = 1",
+            "WHERE guild_id = ? AND next_post_at IS NOT DISTINCT FROM ? AND enabled = 1",
             (to_ms(next_post_at), guild_id, _ms(expected)),
         )
         return changed == 1
@@ -690,7 +688,7 @@ class DailyQueries(ReviewQueries):
 
 
 async def _settle_daily_streak(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     challenge: DailyChallenge,
     user_id: int,
     correct: bool | None,

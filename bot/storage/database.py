@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
+from bot.config import database_path_from_url
 from bot.domain.answers import Mode
 from bot.domain.quiz import (
     AlreadyAnsweredError,
@@ -24,16 +20,17 @@ from bot.domain.quiz import (
     questions_to_json,
 )
 from bot.storage.base import (
+    Conn,
     Connection,
+    Engine,
     fetchall,
     fetchone,
     insert_answer,
-    transaction,
     write_guild,
     write_member,
 )
 from bot.storage.daily import DailyQueries
-from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
+from bot.storage.migrations import MIGRATIONS_DIR
 from bot.storage.models import (
     ANSWER_COLUMNS,
     JUDGED_MODES_SQL,
@@ -47,20 +44,19 @@ from bot.storage.models import (
     from_ms,
     to_ms,
 )
+from bot.storage.postgres import PostgresEngine
 from bot.storage.progress import ProgressQueries
-from bot.storage.reviews import ReviewQueries, remember, review_answers_behind_the_mark
+from bot.storage.reviews import ReviewQueries, remember
 from bot.storage.rounds import RoundQueries
 from bot.storage.server_decks import ServerDeckQueries
+from bot.storage.sqlite import BUSY_TIMEOUT_MS, SqliteEngine
 from bot.storage.stats import StatsQueries
 
-# How long a write waits for another writer's lock. Shorter than Discord's 3 s
-# to acknowledge an interaction, so a stuck lock ends in an apology in time.
-BUSY_TIMEOUT_MS = 1_500
-_PRAGMAS = (f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA foreign_keys = ON")
-_WRITER_PRAGMAS = (*_PRAGMAS, "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL")
-_READER_PRAGMAS = (*_PRAGMAS, "PRAGMA query_only = ON")
+__all__ = ["BUSY_TIMEOUT_MS", "Database", "SessionAnswer"]
+
 # Sessions whose decoded questions are kept in memory (a few KB each).
 SESSIONS_CACHED = 2_048
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
@@ -72,37 +68,6 @@ class SessionAnswer:
     answer: Answer
 
 
-async def _connect(path: Path, pragmas: tuple[str, ...]) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    try:
-        for pragma in pragmas:
-            await conn.execute(pragma)
-    except BaseException:
-        await conn.close()
-        raise
-    return conn
-
-
-async def _migrate(writer: aiosqlite.Connection, path: Path, migrations_dir: Path) -> None:
-    """Bring the schema up to date. A database a release with reviews behind a mark
-    wrote first gets the reviews it still owed, before the mark goes.
-
-    The migrations run on a standard-library connection of their own in a worker thread
-    (they are plain SQL scripts, and run once at start).
-    """
-    (version,) = await fetchall(writer, "PRAGMA user_version")
-    if version[0] == 10:
-        async with transaction(writer, "BEGIN IMMEDIATE") as conn:
-            await review_answers_behind_the_mark(conn)
-
-    def migrate() -> None:
-        with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            apply_migrations(conn, migrations_dir)
-
-    await asyncio.to_thread(migrate)
-
-
 class Database(
     StatsQueries,
     DailyQueries,
@@ -112,33 +77,53 @@ class Database(
     RoundQueries,
     Connection,
 ):
-    """The bot's database: a write and a read connection, every query as a typed method.
+    """The bot's database on either engine, every query as a typed method.
 
     Feature queries live in mixins beside this file (stats.py, daily.py); the
     core ones (users, guilds, answers, sessions) are here.
     """
 
-    def __init__(
-        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path
-    ) -> None:
-        super().__init__(writer, reader, path)
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
         self._questions = _SessionQuestions(SESSIONS_CACHED)
 
     @classmethod
     async def open(
         cls, path: Path, *, migrate: bool = True, migrations_dir: Path = MIGRATIONS_DIR
     ) -> Database:
-        """Open (creating the folder and file if needed) and bring the schema up to date."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(path, _WRITER_PRAGMAS)
+        """An SQLite file (created with its folder if needed), its schema brought up to date."""
+        engine = await SqliteEngine.open(path)
+        return await cls._started(engine, migrate, migrations_dir)
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        *,
+        migrate: bool = True,
+        migrations_dir: Path = MIGRATIONS_DIR,
+        wait: float = 60.0,
+        first_backoff: float = 0.5,
+    ) -> Database:
+        """The database `url` names: `sqlite:///file` or `postgresql://user@host/db`.
+
+        PostgreSQL that does not answer yet is waited for, up to `wait` seconds.
+        """
+        if url.startswith(POSTGRES_SCHEMES):
+            engine: Engine = await PostgresEngine.open(url, wait=wait, first_backoff=first_backoff)
+        else:
+            engine = await SqliteEngine.open(database_path_from_url(url))
+        return await cls._started(engine, migrate, migrations_dir)
+
+    @classmethod
+    async def _started(cls, engine: Engine, migrate: bool, migrations_dir: Path) -> Database:
         try:
             if migrate:
-                await _migrate(writer, path, migrations_dir)
-            reader = await _connect(path, _READER_PRAGMAS)
+                await engine.migrate(migrations_dir)
         except BaseException:
-            await writer.close()
+            await engine.close()
             raise
-        return cls(writer, reader, path)
+        return cls(engine)
 
     async def __aenter__(self) -> Database:
         return self
@@ -147,8 +132,7 @@ class Database(
         await self.close()
 
     async def schema_version(self) -> int:
-        row = await self._fetchone("PRAGMA user_version")
-        return 0 if row is None else int(row[0])
+        return await self._engine.schema_version()
 
     # -- users and guilds -------------------------------------------------
 
@@ -229,7 +213,7 @@ class Database(
     async def deck_progress(self, user_id: int, deck_id: str) -> DeckProgress:
         row = await self._fetchone(
             f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN mode IN {JUDGED_MODES_SQL} THEN correct END), 0), "
-            f"COUNT(DISTINCT card_id), COALESCE(SUM(mode IN {JUDGED_MODES_SQL}), 0) "
+            f"COUNT(DISTINCT card_id), COALESCE(SUM(CASE WHEN mode IN {JUDGED_MODES_SQL} THEN 1 ELSE 0 END), 0) "
             "FROM answers WHERE user_id = ? AND deck_id = ?",
             (user_id, deck_id),
         )
@@ -287,7 +271,7 @@ class Database(
             return await self._read_session(conn, "user_id = ? AND status = 'active'", (user_id,))
 
     async def _read_session(
-        self, conn: aiosqlite.Connection, where: str, params: tuple[Any, ...]
+        self, conn: Conn, where: str, params: tuple[Any, ...]
     ) -> QuizSession | None:
         """One session; its questions come from memory once read."""
         row = await fetchone(

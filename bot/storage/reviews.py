@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.review import (
     DEFAULT_NEW_CARDS_PER_DAY,
     DEFAULT_RETENTION,
@@ -18,7 +16,7 @@ from bot.domain.review import (
     grade_for_answer,
     review,
 )
-from bot.storage.base import Connection, fetchall, fetchone, rowcount
+from bot.storage.base import Conn, Connection, fetchall, fetchone, rowcount
 from bot.storage.models import ANSWER_COLUMNS, Answer, answer_from_row, from_ms, to_ms
 
 _STATE_COLUMNS = "card_id, state, step, stability, difficulty, due, last_review, reviews, lapses"
@@ -80,7 +78,7 @@ class ReviewQueries(Connection):
     async def retention_since(self, user_id: int, since: datetime) -> tuple[int, int]:
         """(recalled, reviewed) over the member's reviews since a time."""
         row = await self._fetchone(
-            "SELECT COALESCE(SUM(grade > 1), 0), COUNT(*) FROM review_log "
+            "SELECT COALESCE(SUM(CASE WHEN grade > 1 THEN 1 ELSE 0 END), 0), COUNT(*) FROM review_log "
             "WHERE user_id = ? AND reviewed_at >= ?",
             (user_id, to_ms(since)),
         )
@@ -119,7 +117,7 @@ class ReviewQueries(Connection):
 # -- inside an answer's write transaction (see Connection.write) ---------------------
 
 
-async def review_answers_behind_the_mark(conn: aiosqlite.Connection) -> int:
+async def review_answers_behind_the_mark(conn: Conn) -> int:
     """Review the answers a database at schema version 10 stored beyond its review mark
     (a release that wrote reviews behind the answers, and stopped before writing these);
     how many. Runs once, before the migration that drops the mark.
@@ -141,7 +139,7 @@ async def review_answers_behind_the_mark(conn: aiosqlite.Connection) -> int:
     return len(rows)
 
 
-async def remember(conn: aiosqlite.Connection, answer: Answer) -> MemoryState | None:
+async def remember(conn: Conn, answer: Answer) -> MemoryState | None:
     """A stored answer moves the member's memory of that card (spaced repetition).
 
     None if this answer was already reviewed (nothing is written then).
@@ -157,7 +155,7 @@ async def remember(conn: aiosqlite.Connection, answer: Answer) -> MemoryState | 
     row = await fetchone(
         conn,
         f"SELECT COALESCE((SELECT desired_retention FROM guilds WHERE id = ?), ?), "
-        f"{_STATE_COLUMNS} FROM (SELECT 1) LEFT JOIN review_states "
+        f"{_STATE_COLUMNS} FROM (SELECT 1) AS one LEFT JOIN review_states "
         "ON user_id = ? AND deck_id = ? AND card_id = ?",
         (answer.guild_id, DEFAULT_RETENTION, answer.user_id, answer.deck_id, answer.card_id),
     )

@@ -17,8 +17,6 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.answers import Mode
 from bot.domain.quiz import Question
 from bot.domain.rounds import (
@@ -35,6 +33,7 @@ from bot.domain.rounds import (
     winner,
 )
 from bot.storage.base import (
+    Conn,
     Connection,
     fetchall,
     fetchone,
@@ -197,7 +196,7 @@ class Reveal:
     standings: list[Standing] = field(default_factory=list)
 
 
-async def _set_timer(conn: aiosqlite.Connection, target: int, due: datetime | None) -> None:
+async def _set_timer(conn: Conn, target: int, due: datetime | None) -> None:
     if due is None:
         await conn.execute(
             "DELETE FROM timers WHERE kind = ? AND target = ?", (ROUND_TIMER, target)
@@ -210,12 +209,12 @@ async def _set_timer(conn: aiosqlite.Connection, target: int, due: datetime | No
     )
 
 
-async def _read_round(conn: aiosqlite.Connection, round_id: int) -> Round | None:
+async def _read_round(conn: Conn, round_id: int) -> Round | None:
     row = await fetchone(conn, f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE id = ?", (round_id,))
     return None if row is None else _round(row)
 
 
-async def _answer_rows(conn: aiosqlite.Connection, round_id: int) -> list[RoundAnswerRow]:
+async def _answer_rows(conn: Conn, round_id: int) -> list[RoundAnswerRow]:
     rows = await fetchall(
         conn,
         "SELECT user_id, question_index, correct, points, response_ms FROM round_answers "
@@ -225,7 +224,7 @@ async def _answer_rows(conn: aiosqlite.Connection, round_id: int) -> list[RoundA
     return [RoundAnswerRow(int(r[0]), int(r[1]), bool(r[2]), int(r[3]), int(r[4])) for r in rows]
 
 
-async def _results(conn: aiosqlite.Connection, round_id: int, index: int) -> QuestionResults:
+async def _results(conn: Conn, round_id: int, index: int) -> QuestionResults:
     counts = await fetchone(
         conn,
         "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM round_answers "
@@ -246,7 +245,7 @@ async def _results(conn: aiosqlite.Connection, round_id: int, index: int) -> Que
 
 
 async def _end(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     round_id: int,
     state: RoundState,
     reason: EndReason,
@@ -599,9 +598,7 @@ class RoundQueries(Connection):
         return found
 
     @staticmethod
-    async def _refusal(
-        conn: aiosqlite.Connection, round_id: int, index: int, user_id: int
-    ) -> RoundAnswerResult:
+    async def _refusal(conn: Conn, round_id: int, index: int, user_id: int) -> RoundAnswerResult:
         current = await _read_round(conn, round_id)
         assert current is not None
         if not current.is_open(index):
@@ -616,7 +613,7 @@ class RoundQueries(Connection):
         return RoundAnswerResult(RoundAnswerOutcome.DUPLICATE, current, choice)
 
     @staticmethod
-    async def _everyone_answered(conn: aiosqlite.Connection, round_id: int, index: int) -> bool:
+    async def _everyone_answered(conn: Conn, round_id: int, index: int) -> bool:
         waiting = await fetchone(
             conn,
             "SELECT COUNT(DISTINCT p.user_id), COUNT(DISTINCT p.user_id) - "

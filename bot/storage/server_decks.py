@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-import aiosqlite
-
 from bot.domain.decks import Deck, deck_to_mapping, parse_deck_mapping
-from bot.storage.base import Connection, Row, fetchall, fetchone
+from bot.storage.base import Conn, Connection, Row, fetchall, fetchone
 from bot.storage.models import from_ms, to_ms
 
 
@@ -153,16 +151,16 @@ class ServerDeckQueries(Connection):
     async def remove_server_deck(self, guild_id: int, deck_id: str) -> bool:
         """Delete a server deck; its answers stay. False when there was none."""
         async with self.write() as conn:
-            cursor = await conn.execute(
+            removed = await conn.execute(
                 "DELETE FROM server_decks WHERE guild_id = ? AND deck_id = ?", (guild_id, deck_id)
             )
-            if cursor.rowcount != 1:
+            if removed != 1:
                 return False
             await _bump_version(conn, guild_id)
             return True
 
 
-async def _bump_version(conn: aiosqlite.Connection, guild_id: int) -> None:
+async def _bump_version(conn: Conn, guild_id: int) -> None:
     await conn.execute(
         "UPDATE guilds SET decks_version = decks_version + 1 WHERE id = ?", (guild_id,)
     )

@@ -15,8 +15,6 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.domain.leaderboard import (
     MIN_ACCURACY_ANSWERS,
     PAGE_SIZE,
@@ -29,7 +27,7 @@ from bot.domain.leaderboard import (
 )
 from bot.domain.streaks import StreakState
 from bot.domain.timezones import zone_or_utc
-from bot.storage.base import Connection, Row, fetchall, fetchone
+from bot.storage.base import SQLITE, Conn, Connection, Dialect, Row, fetchall, fetchone
 from bot.storage.models import JUDGED_MODES_SQL, from_ms, to_ms
 
 QUARTER_MS = 900_000
@@ -47,7 +45,7 @@ _PERIOD_SOURCE = (
     "COUNT(*) AS graded, SUM(correct) AS correct, MAX(answered_at) AS graded_at "
     # Named: without statistics the planner would rather walk the whole server in
     # user order (to skip a sort) than read only the period's range.
-    "FROM answers INDEXED BY answers_by_guild_time "
+    "FROM answers {indexed_by} "
     "WHERE guild_id = :guild AND answered_at >= :start AND answered_at < :end "
     f"AND mode IN {JUDGED_MODES_SQL} GROUP BY user_id"
 )
@@ -55,21 +53,25 @@ _BOARD_RULES = {
     Board.POINTS: ("points > 0", "points DESC, points_at, user_id", "points", "points_at"),
     Board.ACCURACY: (
         f"graded >= {MIN_ACCURACY_ANSWERS}",
-        "CAST(correct AS REAL) / graded DESC, graded_at, user_id",
+        "CAST(correct AS DOUBLE PRECISION) / graded DESC, graded_at, user_id",
         "correct",
         "graded_at",
     ),
 }
 
 
-def board_sql(board: Board, *, season: bool) -> str:
+def board_sql(board: Board, *, season: bool, dialect: Dialect = SQLITE) -> str:
     """The ranking query of a points or accuracy board, over the season or a period.
 
     Equal ratios give equal doubles (division is correctly rounded), so accuracy ties
     are exact; different ratios of realistic counts never round together.
     """
     where, order, value, reached = _BOARD_RULES[board]
-    source = _SEASON_SOURCE if season else _PERIOD_SOURCE
+    source = (
+        _SEASON_SOURCE
+        if season
+        else _PERIOD_SOURCE.format(indexed_by=dialect.indexed_by("answers_by_guild_time"))
+    )
     return (
         f"WITH source AS ({source}), ranked AS ("
         f"SELECT user_id, {value} AS value, {reached} AS reached, graded, correct, "
@@ -144,7 +146,7 @@ def study_history_sql(members: int) -> str:
 def member_totals_sql(guild_id: int | None) -> str:
     where, _ = _scope(0, guild_id)
     return (
-        f"SELECT COUNT(*), COALESCE(SUM(mode IN {JUDGED_MODES_SQL}), 0), "
+        f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN mode IN {JUDGED_MODES_SQL} THEN 1 ELSE 0 END), 0), "
         f"COALESCE(SUM(CASE WHEN mode IN {JUDGED_MODES_SQL} THEN correct END), 0), "
         f"COALESCE(SUM(points), 0) FROM answers WHERE {where} AND answered_at >= :since"
     )
@@ -348,7 +350,9 @@ class StatsQueries(Connection):
         if window is not None:
             params["start"] = _ms(window.start, 0)
             params["end"] = _ms(window.end, _FAR_FUTURE_MS)
-        rows = await self._named_rows(board_sql(board, season=window is None), params)
+        rows = await self._named_rows(
+            board_sql(board, season=window is None, dialect=self.dialect), params
+        )
         found: list[BoardRow] = []
         own: BoardRow | None = None
         total = 0
@@ -541,7 +545,7 @@ class StatsQueries(Connection):
             return found
 
 
-async def _count_user_data(conn: aiosqlite.Connection, user_id: int) -> UserData:
+async def _count_user_data(conn: Conn, user_id: int) -> UserData:
     row = await fetchone(
         conn,
         "SELECT (SELECT COUNT(*) FROM answers WHERE user_id = :user), "
@@ -572,7 +576,7 @@ def _quarters_by_member(rows: Iterable[Sequence[Any]]) -> dict[int, list[datetim
     return dict(found)
 
 
-async def read_daily_streak(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> StreakState:
+async def read_daily_streak(conn: Conn, guild_id: int, user_id: int) -> StreakState:
     row = await fetchone(
         conn,
         "SELECT current, best, last_day FROM daily_streaks WHERE guild_id = ? AND user_id = ?",
@@ -585,7 +589,7 @@ async def read_daily_streak(conn: aiosqlite.Connection, guild_id: int, user_id: 
 
 
 async def write_daily_streak(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, state: StreakState, now: datetime
+    conn: Conn, guild_id: int, user_id: int, state: StreakState, now: datetime
 ) -> None:
     await conn.execute(
         "INSERT INTO daily_streaks (guild_id, user_id, current, best, last_day, updated_at) "

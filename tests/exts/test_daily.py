@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from bot.exts.daily import _render as render
 from bot.interactions import APOLOGY
 from bot.storage.daily import DailyChallenge, DailyResults
 from bot.storage.database import BUSY_TIMEOUT_MS
+from tests import engines
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord, Guild, InteractionHandle, Member
 from tests.fakediscord.limits import check_embeds
@@ -49,6 +50,8 @@ from tests.helpers.daily import (
     utc,
 )
 from tests.helpers.database import seed_daily_streak
+
+pytestmark = pytest.mark.engines
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -81,8 +84,7 @@ def local_minute(instant: datetime | None, zone: ZoneInfo) -> str:
 
 
 def rows(runner: BotRunner, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(runner.database) as conn:
-        return conn.execute(sql, params).fetchall()
+    return engines.rows(runner.database, sql, *params)
 
 
 async def click(
@@ -473,6 +475,7 @@ async def test_a_crash_between_intent_and_send_never_posts_twice(
     assert answered.message["embeds"][0]["title"] == "Right! +3 points"
 
 
+@pytest.mark.sqlite_only  # another process holding SQLite's write lock
 async def test_a_database_locked_after_the_send_is_recovered_without_a_second_post(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
 ) -> None:
@@ -487,6 +490,7 @@ async def test_a_database_locked_after_the_send_is_recovered_without_a_second_po
     async def send_then_lock(challenge: DailyChallenge) -> int:
         message_id = await send(challenge)
         # Longer than two waits for the lock: marking it posted, then recording the failure.
+        assert isinstance(runner.database, Path)
         holders.append(hold_write_lock(runner.database, 2 * BUSY_TIMEOUT_MS / 1000 + 0.5))
         return message_id
 
@@ -509,6 +513,7 @@ async def test_a_database_locked_after_the_send_is_recovered_without_a_second_po
     assert answered.message["embeds"][0]["title"] == "Right! +3 points"
 
 
+@pytest.mark.sqlite_only  # SQLite's page limit stands for the full disk
 async def test_a_full_disk_refuses_a_daily_answer_politely_and_it_counts_once_later(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
 ) -> None:

@@ -14,8 +14,10 @@ from tests.harness import BotRunner, FakeClock
 from tests.helpers.database import rows
 from tests.helpers.quiz import grade_cards, labels, press, right_letter, slash, wrong_letter
 
+pytestmark = pytest.mark.engines
 
-def review_log(db_path: Path) -> list[tuple[Any, ...]]:
+
+def review_log(db_path: Path | str) -> list[tuple[Any, ...]]:
     return rows(
         db_path,
         "SELECT l.user_id, l.grade, a.mode, a.grade FROM review_log l "
@@ -23,7 +25,7 @@ def review_log(db_path: Path) -> list[tuple[Any, ...]]:
     )
 
 
-def states(db_path: Path) -> dict[str, tuple[int, int]]:
+def states(db_path: Path | str) -> dict[str, tuple[int, int]]:
     found = rows(db_path, "SELECT card_id, reviews, due FROM review_states")
     return {row[0]: (row[1], row[2]) for row in found}
 

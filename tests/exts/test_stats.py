@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,10 @@ from bot.storage import Database, NewAnswer
 from tests.conftest import StudyServer
 from tests.fakediscord import DriverError, FakeDiscord, InteractionHandle, Member
 from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock
-from tests.helpers.database import seed_daily_streak
+from tests.helpers.database import rows, seed_daily_streak
 from tests.helpers.quiz import right_letter, wrong_letter
+
+pytestmark = pytest.mark.engines
 
 DECK = load_deck_file(SHIPPED_DECKS / "aws-mla-c01-deployment.yaml")
 TOPIC_CARDS = {
@@ -93,9 +94,8 @@ def buttons(message: dict[str, Any]) -> list[tuple[str, bool]]:
     ]
 
 
-def count_rows(path: Path, sql: str, *params: Any) -> int:
-    with sqlite3.connect(path) as conn:
-        return int(conn.execute(sql, params).fetchone()[0])
+def count_rows(database: Path | str, sql: str, *params: Any) -> int:
+    return int(rows(database, sql, *params)[0][0])
 
 
 # --- /leaderboard -----------------------------------------------------------------------------
@@ -512,23 +512,28 @@ async def test_a_cancelled_season_changes_nothing(
 # --- /forgetme --------------------------------------------------------------------------------
 
 
-def _data_of(path: Path, user_id: int) -> dict[str, int]:
+def _data_of(database: Path | str, user_id: int) -> dict[str, int]:
     """Rows about the user in every table that has a user_id column, and their profile."""
-    with sqlite3.connect(path) as conn:
+    if isinstance(database, Path):
         tables = [
-            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            str(name)
+            for (name,) in rows(database, "SELECT name FROM sqlite_master WHERE type = 'table'")
+            if any(col[1] == "user_id" for col in rows(database, f"PRAGMA table_info({name})"))
         ]
-        found = {
-            "users": conn.execute("SELECT COUNT(*) FROM users WHERE id = ?", (user_id,)).fetchone()[
-                0
-            ]
-        }
-        for table in tables:
-            columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-            if "user_id" in columns:
-                found[table] = conn.execute(
-                    f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,)
-                ).fetchone()[0]
+    else:
+        tables = [
+            str(name)
+            for (name,) in rows(
+                database,
+                "SELECT table_name FROM information_schema.columns "
+                "WHERE table_schema = 'public' AND column_name = 'user_id'",
+            )
+        ]
+    found = {"users": count_rows(database, "SELECT COUNT(*) FROM users WHERE id = ?", user_id)}
+    for table in tables:
+        found[table] = count_rows(
+            database, f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", user_id
+        )
     return found
 
 
@@ -546,10 +551,9 @@ async def test_forgetme_deletes_exactly_the_callers_data(
         await done.wait_response()
         # More answers on the card the quiz asked (drawn at random), so both members end
         # with the same rows in every table, review states included.
-        with sqlite3.connect(runner.database) as conn:
-            (card_id,) = conn.execute(
-                "SELECT card_id FROM answers WHERE user_id = ?", (member.id,)
-            ).fetchone()
+        ((card_id,),) = rows(
+            runner.database, "SELECT card_id FROM answers WHERE user_id = ?", member.id
+        )
         name = member.user.username
         await seed(runner, member.id, name, clock.now, guild_id=None, card_id=card_id, count=2)
         await seed(runner, member.id, name, clock.now, guild_id=4242, card_id=card_id)

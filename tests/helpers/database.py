@@ -1,4 +1,4 @@
-"""Rows read straight from a test's SQLite file, and rows a test sets up through the bot's
+"""Rows read straight from a test's database, and rows a test sets up through the bot's
 own write."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from typing import Any
 from bot.domain.streaks import StreakState
 from bot.storage import Database
 from bot.storage.stats import write_daily_streak
+from tests import engines
 
 
-def rows(db_path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(sql, params).fetchall()
+def rows(database: Path | str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows read straight from a test's database (an SQLite file or a PostgreSQL URL)."""
+    return engines.rows(database, sql, *params)
 
 
 def answers(db_path: Path) -> list[tuple[Any, ...]]:

@@ -1,4 +1,5 @@
-"""The storage tests' database: a real SQLite file in a temp dir, migrated."""
+"""The storage tests' database: a real SQLite file in a temp dir, or a fresh PostgreSQL
+database (in the modules that run on both engines), migrated."""
 
 from __future__ import annotations
 
@@ -9,17 +10,18 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Database
+from tests.engines import url_of
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+async def db(bot_database: Path | str) -> AsyncIterator[Database]:
     """Member 1 (alice) and server 10 (Study Hall), stored at NOW.
 
     Test modules that need other members or servers define their own `db`.
     """
-    database = await Database.open(tmp_path / "bot.sqlite3")
+    database = await Database.connect(url_of(bot_database))
     await database.upsert_user(1, "alice", NOW)
     await database.upsert_guild(10, "Study Hall", NOW)
     yield database

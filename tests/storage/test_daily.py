@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -22,7 +20,10 @@ from bot.storage.daily import (
     question_from_json,
     question_to_json,
 )
+from tests.engines import INTEGRITY_ERRORS, execute, inserts_refused, rows, target_of, url_of
 from tests.helpers.database import seed_daily_streak
+
+pytestmark = pytest.mark.engines
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 GUILD = 10
@@ -38,8 +39,8 @@ QUESTION = DailyQuestion(
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.sqlite3")
+async def db(bot_database: Path | str) -> AsyncIterator[Database]:
+    database = await Database.connect(url_of(bot_database))
     for user_id, name in ((1, "alice"), (2, "bob"), (3, "carol"), (4, "dave")):
         await database.upsert_user(user_id, name, NOW)
     await database.upsert_guild(GUILD, "Study Hall", NOW)
@@ -172,11 +173,13 @@ async def test_one_challenge_per_server_and_day(db: Database) -> None:
         "c-1",
     )
     assert challenge.question == QUESTION
-    with sqlite3.connect(db.path) as raw, pytest.raises(sqlite3.IntegrityError):
-        raw.execute(
+    with pytest.raises(INTEGRITY_ERRORS):
+        execute(
+            target_of(db),
             "INSERT INTO daily_challenges (guild_id, local_date, channel_id, deck_id, card_id, "
             "question, state, created_at) VALUES (?, ?, 1, 'aws', 'c', '{}', 'intent', 0)",
-            (GUILD, DAY.isoformat()),
+            GUILD,
+            DAY.isoformat(),
         )
 
 
@@ -319,43 +322,28 @@ async def test_answers_once_each_then_closed(db: Database) -> None:
     results = await db.daily_results(challenge_id)
     assert (results.answered, results.right, results.first_right) == (3, 2, (1, 3))
     assert results.share_right == pytest.approx(2 / 3)
-    with sqlite3.connect(db.path) as raw:
-        points = raw.execute(
-            "SELECT user_id, points, mode FROM answers WHERE challenge_id = ? ORDER BY user_id",
-            (challenge_id,),
-        ).fetchall()
+    points = rows(
+        target_of(db),
+        "SELECT user_id, points, mode FROM answers WHERE challenge_id = ? ORDER BY user_id",
+        challenge_id,
+    )
     assert points == [(1, 3, "daily"), (2, 0, "daily"), (3, 3, "daily")]
     # Each stored answer moved its member's memory of the card once (spaced repetition),
     # in the answer's own transaction.
-    with sqlite3.connect(db.path) as raw:
-        reviews = raw.execute(
-            "SELECT r.user_id, r.grade FROM review_log AS r JOIN answers AS a "
-            "ON a.id = r.answer_id WHERE a.challenge_id = ? ORDER BY r.user_id",
-            (challenge_id,),
-        ).fetchall()
+    reviews = rows(
+        target_of(db),
+        "SELECT r.user_id, r.grade FROM review_log AS r JOIN answers AS a "
+        "ON a.id = r.answer_id WHERE a.challenge_id = ? ORDER BY r.user_id",
+        challenge_id,
+    )
     assert reviews == [(1, 3), (2, 1), (3, 3)]
-
-
-@contextmanager
-def _inserts_refused(path: Path, table: str) -> Iterator[None]:
-    """Every INSERT into `table` fails (by another connection's trigger) until the end."""
-    with sqlite3.connect(path) as raw:
-        raw.execute(
-            f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, 'no room for {table}'); END"
-        )
-    try:
-        yield
-    finally:
-        with sqlite3.connect(path) as raw:
-            raw.execute(f"DROP TRIGGER refuse_{table}")
 
 
 async def test_answer_streak_and_name_land_together_or_not_at_all(db: Database) -> None:
     challenge_id = await _intent(db)
     await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
-    with _inserts_refused(db.path, "daily_streaks"):
-        with pytest.raises(sqlite3.IntegrityError, match="no room for daily_streaks"):
+    with inserts_refused(target_of(db), "daily_streaks"):
+        with pytest.raises(Exception, match="no room for daily_streaks"):
             await _record(db, challenge_id, 1, True)
         assert await db.count_daily_answers(challenge_id) == 0
         user = await db.get_user(1)
@@ -372,8 +360,8 @@ async def test_an_answer_whose_review_cannot_be_written_is_not_stored(db: Databa
     """The answer, its streak and its review land together or not at all."""
     challenge_id = await _intent(db)
     await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
-    with _inserts_refused(db.path, "review_states"):
-        with pytest.raises(sqlite3.IntegrityError, match="no room for review_states"):
+    with inserts_refused(target_of(db), "review_states"):
+        with pytest.raises(Exception, match="no room for review_states"):
             await _record(db, challenge_id, 1, True)
         assert await db.count_daily_answers(challenge_id) == 0
         assert await db.get_daily_streak(GUILD, 1) == StreakState()

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Answer, Database, MemberName, NewAnswer
+from tests.engines import rows, target_of, url_of
 from tests.harness import cap_the_file, free_the_disk
 from tests.storage.conftest import NOW
+
+pytestmark = pytest.mark.engines
 
 
 def _answer(**overrides: object) -> NewAnswer:
@@ -113,20 +116,19 @@ async def test_state_round_trip(db: Database) -> None:
     assert await db.get_state("k") == "v2"
 
 
-async def test_data_survives_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    async with await Database.open(path) as first:
+async def test_data_survives_reopening(bot_database: Path | str) -> None:
+    path = url_of(bot_database)
+    async with await Database.connect(path) as first:
         await first.upsert_user(1, "alice", NOW)
         await first.record_answer(_answer(guild_id=None))
-    async with await Database.open(path) as second:
+    async with await Database.connect(path) as second:
         assert len(await second.answers_for_user(1)) == 1
 
 
 def _names(db: Database) -> dict[int, str]:
     """Every stored name, read from the file as another process would."""
-    with sqlite3.connect(db.path) as conn:
-        rows = conn.execute("SELECT id, display_name FROM users").fetchall()
-    return {int(row[0]): str(row[1]) for row in rows}
+    found = rows(target_of(db), "SELECT id, display_name FROM users")
+    return {int(row[0]): str(row[1]) for row in found}
 
 
 async def test_concurrent_writes_all_land(db: Database) -> None:
@@ -136,6 +138,7 @@ async def test_concurrent_writes_all_land(db: Database) -> None:
     assert _names(db) == {uid: f"member {uid}" for uid in range(20)}
 
 
+@pytest.mark.sqlite_only  # a trigger in SQLite's own syntax
 async def test_a_failing_write_undoes_only_itself(db: Database) -> None:
     with sqlite3.connect(db.path) as raw:
         raw.execute(
@@ -151,6 +154,7 @@ async def test_a_failing_write_undoes_only_itself(db: Database) -> None:
     assert sorted(_names(db)) == [1, 100, 101, 103, 104]
 
 
+@pytest.mark.sqlite_only  # SQLite's page limit stands for the full disk
 async def test_a_full_disk_fails_exactly_the_writes_it_reports(db: Database) -> None:
     """Whatever SQLite does on a full disk (fail the statement, or roll back the whole
     transaction), each writer is told the truth: stored, or an error and not stored."""

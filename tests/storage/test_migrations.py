@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from contextlib import closing
 from datetime import timedelta
@@ -84,10 +85,7 @@ def test_migrations_folder_is_the_top_level_one() -> None:
 
 async def test_0009_keeps_every_sessions_questions(tmp_path: Path) -> None:
     """Sessions stored before 0009 keep their questions when they move to their own table."""
-    up_to_0008 = tmp_path / "migrations"
-    up_to_0008.mkdir()
-    for migration in discover_migrations()[:8]:
-        (up_to_0008 / migration.name).write_text(migration.sql)
+    up_to_0008 = _up_to(tmp_path / "migrations", 8)
     questions = (
         Question("c1", "Front", "Back", "topic", None, (), ("a", "Back", "c", "d"), 1),
         Question("c2", "Front 2", "Back 2", None, "why", ("alt",), (), -1),
@@ -112,9 +110,11 @@ async def test_0009_keeps_every_sessions_questions(tmp_path: Path) -> None:
 
 
 def _up_to(directory: Path, version: int) -> Path:
+    """A folder with the shipped migrations up to `version`, each engine's variants too."""
     directory.mkdir()
-    for migration in discover_migrations()[:version]:
-        (directory / migration.name).write_text(migration.sql)
+    for path in MIGRATIONS_DIR.glob("*.sql*"):
+        if int(path.name[:4]) <= version:
+            shutil.copy(path, directory / path.name)
     return directory
 
 

@@ -16,7 +16,10 @@ from hypothesis import strategies as st
 from bot.domain import review as domain_review
 from bot.storage import Database, NewAnswer
 from bot.storage import reviews as reviews_module
+from tests.engines import rows, target_of
 from tests.storage.conftest import NOW
+
+pytestmark = pytest.mark.engines
 
 
 def _answer(index: int, *, user_id: int = 1, session: str = "s1") -> NewAnswer:
@@ -35,13 +38,13 @@ def _answer(index: int, *, user_id: int = 1, session: str = "s1") -> NewAnswer:
     )
 
 
-def _reviews_per_answer(path: Path) -> list[tuple[int, int]]:
+def _reviews_per_answer(path: Path | str) -> list[tuple[int, int]]:
     """(answer id, review log rows) of every stored answer, read by another connection."""
-    with sqlite3.connect(path) as conn:
-        return conn.execute(
-            "SELECT a.id, (SELECT COUNT(*) FROM review_log AS r WHERE r.answer_id = a.id) "
-            "FROM answers AS a ORDER BY a.id"
-        ).fetchall()
+    return rows(
+        path,
+        "SELECT a.id, (SELECT COUNT(*) FROM review_log AS r WHERE r.answer_id = a.id) "
+        "FROM answers AS a ORDER BY a.id",
+    )
 
 
 def _orphan_reviews(path: Path) -> int:
@@ -58,7 +61,7 @@ async def test_a_read_sees_the_review_of_an_answer_just_stored(db: Database) -> 
     await db.record_answer(_answer(0))
     state = await db.memory_state(1, "aws", "c-0")
     assert state is not None and state.reviews == 1
-    assert _reviews_per_answer(db.path) == [(1, 1)]
+    assert _reviews_per_answer(target_of(db)) == [(1, 1)]
 
 
 async def test_the_answer_after_the_last_answerer_forgets_gets_a_new_id_and_its_review(
@@ -71,14 +74,14 @@ async def test_the_answer_after_the_last_answerer_forgets_gets_a_new_id_and_its_
         await db.record_answer(_answer(index, user_id=2))
     for index in range(3):
         await db.record_answer(_answer(index))  # alice answered last: ids 4 to 6
-    handed_out = max(answer_id for answer_id, _ in _reviews_per_answer(db.path))
+    handed_out = max(answer_id for answer_id, _ in _reviews_per_answer(target_of(db)))
     await db.forget_user(1)
     await db.upsert_user(1, "alice", NOW)
     stored = await db.record_answer(_answer(7, session="again"))
     state = await db.memory_state(1, "aws", "c-7")
     assert state is not None and state.reviews == 1
     assert stored is not None and stored.id > handed_out
-    assert [count for _, count in _reviews_per_answer(db.path)] == [1, 1, 1, 1]
+    assert [count for _, count in _reviews_per_answer(target_of(db))] == [1, 1, 1, 1]
 
 
 async def test_an_answer_whose_review_fails_is_not_stored(
@@ -99,7 +102,7 @@ async def test_an_answer_whose_review_fails_is_not_stored(
         await db.record_answer(_answer(1))
     await db.record_answer(_answer(2))
     assert [a.card_id for a in await db.answers_for_user(1)] == ["c-0", "c-2"]
-    assert [count for _, count in _reviews_per_answer(db.path)] == [1, 1]
+    assert [count for _, count in _reviews_per_answer(target_of(db))] == [1, 1]
 
 
 Step = tuple[str, int]  # ("answer", member) or ("forget", member)

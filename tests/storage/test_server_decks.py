@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -14,14 +13,16 @@ import pytest
 from bot.domain.decks import Card, Deck
 from bot.storage import Database, NewAnswer
 from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_from_json, deck_to_json
+from tests.engines import INTEGRITY_ERRORS, url_of
 
+pytestmark = pytest.mark.engines
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GUILD, OTHER = 10, 20
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.sqlite3")
+async def db(bot_database: Path | str) -> AsyncIterator[Database]:
+    database = await Database.connect(url_of(bot_database))
     await database.upsert_guild(GUILD, "Study Hall", NOW)
     await database.upsert_guild(OTHER, "Elsewhere", NOW)
     yield database
@@ -130,6 +131,6 @@ async def test_removing_a_deck_keeps_its_answers(db: Database) -> None:
 
 async def test_a_server_deck_needs_its_server_row(db: Database) -> None:
     orphan = replace(stored(make_deck()), guild_id=999)
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+    with pytest.raises(INTEGRITY_ERRORS, match="(?i)foreign key"):
         await db.save_server_deck(orphan, replace=False, max_decks=50)
     assert await db.server_decks(999) == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -20,12 +19,15 @@ from bot.domain.quiz import (
     check_click,
 )
 from bot.storage import Database, NewAnswer, SessionAnswer
+from tests.engines import INTEGRITY_ERRORS, rows, target_of, url_of
 from tests.factories import T0, quiz_session
+
+pytestmark = pytest.mark.engines
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.sqlite3")
+async def db(bot_database: Path | str) -> AsyncIterator[Database]:
+    database = await Database.connect(url_of(bot_database))
     await database.upsert_user(1, "alice", T0)
     await database.upsert_guild(10, "Study Hall", T0)
     yield database
@@ -68,7 +70,7 @@ async def test_a_session_reads_back_on_a_new_connection(db: Database) -> None:
     """After a restart no questions are in memory: they come from their own table."""
     session = _session()
     await db.create_session(session, replace_active=False)
-    async with await Database.open(db.path) as fresh:
+    async with await Database.connect(db.url) as fresh:
         assert await fresh.get_session(session.id) == session
         assert await fresh.active_session(1) == session
         answered = await fresh.answer_in_session(session.id, _answering(True))
@@ -78,7 +80,7 @@ async def test_a_session_reads_back_on_a_new_connection(db: Database) -> None:
 
 async def test_one_active_session_per_member(db: Database) -> None:
     await db.create_session(_session("sess000001"), replace_active=False)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await db.create_session(_session("sess000002"), replace_active=False)
     await db.create_session(_session("sess000003"), replace_active=True)
     old = await db.get_session("sess000001")
@@ -119,8 +121,7 @@ async def test_answers_count_once_and_finish_the_session(db: Database) -> None:
     answers = await db.session_answers(session.id)
     assert [(a.question_index, a.correct) for a in answers] == [(0, True), (1, False)]
     # Each answer moved the member's memory of its card, in the answer's transaction.
-    with sqlite3.connect(db.path) as raw:
-        logged = raw.execute("SELECT answer_id, grade FROM review_log ORDER BY id").fetchall()
+    logged = rows(target_of(db), "SELECT answer_id, grade FROM review_log ORDER BY id")
     assert logged == [(answers[0].id, 3), (answers[1].id, 1)]
 
 
@@ -130,6 +131,24 @@ async def test_racing_answers_store_one_and_score_once(db: Database) -> None:
         *(db.answer_in_session(session.id, _answering(n % 2 == 0)) for n in range(10)),
         return_exceptions=True,
     )
+    assert sum(isinstance(r, SessionAnswer) for r in results) == 1
+    assert sum(isinstance(r, AlreadyAnsweredError) for r in results) == 9
+    stored = await db.get_session(session.id)
+    assert stored is not None and stored.answered == 1 and stored.points == 1
+    assert len(await db.session_answers(session.id)) == 1
+
+
+async def test_racing_answers_from_two_processes_store_one_and_score_once(db: Database) -> None:
+    """Two bot processes on one database (clusters) get the same click: one answer."""
+    session = await db.create_session(_session(), replace_active=False)
+    async with await Database.connect(db.url) as other:
+        results = await asyncio.gather(
+            *(
+                (db if n % 2 else other).answer_in_session(session.id, _answering(True))
+                for n in range(10)
+            ),
+            return_exceptions=True,
+        )
     assert sum(isinstance(r, SessionAnswer) for r in results) == 1
     assert sum(isinstance(r, AlreadyAnsweredError) for r in results) == 9
     stored = await db.get_session(session.id)

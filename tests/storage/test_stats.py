@@ -28,18 +28,20 @@ from bot.domain.streaks import StreakState
 from bot.storage import Database, NewAnswer
 from bot.storage import stats as queries
 from bot.storage.migrations import MIGRATIONS_DIR
+from tests.engines import rows, target_of, url_of
 from tests.factories import quiz_session
 from tests.helpers.database import seed_daily_streak
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 10, 20
 T = TypeVar("T")
+pytestmark = pytest.mark.engines
 ALICE, BOB, CAROL = 1, 2, 3
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.sqlite3")
+async def db(bot_database: Path | str) -> AsyncIterator[Database]:
+    database = await Database.connect(url_of(bot_database))
     for guild_id, name in ((GUILD, "Study Hall"), (OTHER_GUILD, "Other")):
         await database.upsert_guild(guild_id, name, NOW)
     for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")):
@@ -281,7 +283,7 @@ async def test_a_second_confirmation_of_the_same_prompt_starts_nothing(db: Datab
 async def test_answers_recorded_before_the_upgrade_count(tmp_path: Path) -> None:
     old = tmp_path / "old-migrations"
     old.mkdir()
-    for script in sorted(MIGRATIONS_DIR.glob("000[123]_*.sql")):
+    for script in sorted(MIGRATIONS_DIR.glob("000[123]_*.sql*")):
         shutil.copy(script, old / script.name)
     path = tmp_path / "upgraded.sqlite3"
     async with await Database.open(path, migrations_dir=old) as before:
@@ -393,20 +395,19 @@ async def _session(db: Database, user_id: int, session_id: str) -> None:
     )
 
 
-def _rows_of(path: Path, user_id: int) -> dict[str, int]:
-    with sqlite3.connect(path) as conn:
-        return {
-            table: conn.execute(
-                f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (user_id,)
-            ).fetchone()[0]
-            for table, column in (
-                ("answers", "user_id"),
-                ("quiz_sessions", "user_id"),
-                ("daily_streaks", "user_id"),
-                ("season_totals", "user_id"),
-                ("users", "id"),
-            )
-        }
+def _rows_of(db: Database, user_id: int) -> dict[str, int]:
+    return {
+        table: rows(target_of(db), f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", user_id)[0][
+            0
+        ]
+        for table, column in (
+            ("answers", "user_id"),
+            ("quiz_sessions", "user_id"),
+            ("daily_streaks", "user_id"),
+            ("season_totals", "user_id"),
+            ("users", "id"),
+        )
+    }
 
 
 async def test_forgetting_deletes_that_user_everywhere_and_nobody_else(db: Database) -> None:
@@ -422,24 +423,21 @@ async def test_forgetting_deletes_that_user_everywhere_and_nobody_else(db: Datab
     )
     deleted = await db.forget_user(ALICE)
     assert deleted == before
-    assert _rows_of(db.path, ALICE) == {
+    assert _rows_of(db, ALICE) == {
         "answers": 0,
         "quiz_sessions": 0,
         "daily_streaks": 0,
         "season_totals": 0,
         "users": 0,
     }
-    assert _rows_of(db.path, BOB) == {
+    assert _rows_of(db, BOB) == {
         "answers": 3,
         "quiz_sessions": 1,
         "daily_streaks": 1,
         "season_totals": 2,
         "users": 1,
     }
-    with sqlite3.connect(db.path) as conn:
-        assert conn.execute("SELECT session_id FROM quiz_session_questions").fetchall() == [
-            (f"sess{BOB}",)
-        ]
+    assert rows(target_of(db), "SELECT session_id FROM quiz_session_questions") == [(f"sess{BOB}",)]
     assert (await db.user_data(ALICE)).empty
     page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
     assert ranks(page) == [(1, "bob", 1)]
@@ -490,6 +488,7 @@ PLANNED = {
 }
 
 
+@pytest.mark.sqlite_only  # SQLite's planner, whose choices the index hints steer
 @pytest.mark.parametrize("name", sorted(PLANNED))
 async def test_leaderboard_and_stats_queries_search_indexes(db: Database, name: str) -> None:
     sql, index = PLANNED[name]
@@ -560,6 +559,7 @@ async def test_a_points_page_and_its_total_come_from_one_moment(db: Database) ->
     assert await board() == (2, 2)
 
 
+@pytest.mark.sqlite_only  # watches the SQLite write connection
 async def test_a_write_cancelled_halfway_leaves_nothing_and_the_next_write_works(
     db: Database,
 ) -> None:
@@ -571,10 +571,10 @@ async def test_a_write_cancelled_halfway_leaves_nothing_and_the_next_write_works
     forgetting = asyncio.create_task(db.forget_user(ALICE))
     for _ in range(10_000):  # until the transaction is open
         # The subject is a read in the middle of a write; only the write connection knows.
-        if db._writer.in_transaction:  # noqa: SLF001 - see above
+        if db._engine._writer.in_transaction:  # noqa: SLF001 - see above
             break
         await asyncio.sleep(0)
-    assert db._writer.in_transaction  # noqa: SLF001 - see above
+    assert db._engine._writer.in_transaction  # noqa: SLF001 - see above
     forgetting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await forgetting

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 from bot.domain.daily import ChallengeState, plan_due
 from bot.domain.timezones import local_date, resolve_zone
 from bot.exts.daily._poster import Poster, PostResult
+from bot.storage import StorageUnavailable
 from bot.storage.daily import DailyChallenge, DailySchedule
 
 if TYPE_CHECKING:
@@ -102,6 +103,9 @@ class DailyScheduler:
                 delay = await self._seconds_to_next()
                 if report.stood_down:
                     delay = max(delay, STOOD_DOWN_SLEEP)
+            except StorageUnavailable as error:
+                log.error("daily scheduler run failed: %s", error)
+                delay = MAX_SLEEP / 10
             except Exception:
                 log.exception("daily scheduler run failed")
                 delay = MAX_SLEEP / 10
@@ -168,6 +172,8 @@ class DailyScheduler:
             async with slots:
                 try:
                     await work(item)
+                except StorageUnavailable as error:
+                    log.error("daily work on %r failed: %s", item, error)
                 except Exception:
                     log.exception("daily work on %r failed", item)
 
