@@ -9,6 +9,7 @@ import threading
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from bot import charts
@@ -20,6 +21,8 @@ from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord, InteractionHandle, Member
 from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock
 from tests.helpers.quiz import right_letter
+
+pytestmark = pytest.mark.engines
 
 DECK = load_deck_file(SHIPPED_DECKS / "aws-mla-c01-deployment.yaml")
 _sessions = itertools.count(1)

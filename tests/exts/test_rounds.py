@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import discord
+import pytest
 
 from bot.domain.rounds import EndReason, hint
 from tests.conftest import StudyServer
@@ -29,6 +30,8 @@ from tests.helpers.rounds import (
     start_round,
     wrong_letter,
 )
+
+pytestmark = pytest.mark.engines
 
 
 async def test_a_full_round_with_three_members(

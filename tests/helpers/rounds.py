@@ -7,12 +7,12 @@ it wakes) and wait for it to finish.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, cast
 
 from bot.exts.rounds._cog import Rounds
 from bot.storage import Database
 from bot.storage.rounds import Round
+from tests import engines
 from tests.fakediscord import Channel, FakeDiscord, InteractionHandle, Member
 from tests.harness import BotRunner, FakeClock
 
@@ -91,5 +91,4 @@ def fields(message: dict[str, Any]) -> dict[str, str]:
 
 
 def rows(runner: BotRunner, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(runner.database) as conn:
-        return conn.execute(sql, params).fetchall()
+    return engines.rows(runner.database, sql, *params)
