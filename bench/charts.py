@@ -55,15 +55,15 @@ async def _seed(path: Path, deck_path: Path, answers: int) -> None:
     rng = random.Random(24)
     db = await Database.open(path)
     try:
-        await db.upsert_user(USER_ID, "busy", NOW)
-        await db.upsert_guild(GUILD_ID, "Bench", NOW)
+        await db.members.upsert_user(USER_ID, "busy", NOW)
+        await db.members.upsert_guild(GUILD_ID, "Bench", NOW)
         instants = sorted(
             NOW - timedelta(seconds=rng.randrange(365 * 86_400)) for _ in range(answers)
         )
         for number, at in enumerate(instants):
             card = deck.cards[rng.randrange(len(deck.cards))]
             correct = rng.random() < 0.7
-            await db.record_answer(
+            await db.answers.record(
                 NewAnswer(
                     user_id=USER_ID,
                     guild_id=GUILD_ID,
@@ -115,19 +115,19 @@ async def _render(db_path: Path, deck_path: Path, repeats: int) -> dict[str, Any
     before = _rss_bytes()
     size = 0
     try:
-        topics, _ = topic_results(deck, await db.card_results(USER_ID, GUILD_ID, deck.id))
+        topics, _ = topic_results(deck, await db.stats.cards(USER_ID, GUILD_ID, deck.id))
         for _ in range(repeats):
             started = time.perf_counter()
             today = local_date(NOW, zone)
             start, _ = local_day_bounds(first_day(today), zone)
-            results = await db.quarter_results(USER_ID, GUILD_ID, start)
+            results = await db.progress.quarters(USER_ID, GUILD_ID, start)
             given = PictureInput(
                 today=today,
                 now=NOW,
                 zone=zone,
                 quarters=[(q.start, q.answers, q.graded, q.correct) for q in results],
                 deck=deck,
-                states=await db.memory_states(USER_ID, deck.id),
+                states=await db.reviews.states(USER_ID, deck.id),
                 topics=topics,
             )
             drawn_at = time.perf_counter()

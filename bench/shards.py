@@ -53,8 +53,8 @@ async def _servers(fake: FakeDiscord, runner: BotRunner, count: int) -> list[int
         guild = fake.add_guild(f"Server {number}", shard=(number % SHARDS, SHARDS))
         channel = fake.add_text_channel(guild.id, "daily")
         channels.append(channel.id)
-        await runner.db.upsert_guild(guild.id, guild.name, START)
-        await runner.db.save_daily_schedule(
+        await runner.db.members.upsert_guild(guild.id, guild.name, START)
+        await runner.db.daily.save_schedule(
             guild_id=guild.id,
             channel_id=channel.id,
             post_time=time(9, 0),

@@ -2,7 +2,7 @@
 
 Inserts: the same generated rows go into two fresh databases with the bot's schema
 (migrations applied, so every index and trigger the bot has): through the storage layer
-(`Database.record_answer`, one awaited call per answer, as the bot records them, until
+(`db.answers.record`, one awaited call per answer, as the bot records them, until
 each answer's spaced-repetition review is written too) and, as the baseline, through raw
 `sqlite3` `executemany` in one transaction.
 
@@ -109,7 +109,7 @@ def _new_answer(row: Row) -> NewAnswer:
 async def _schema(path: Path, users: int) -> None:
     """A database with the bot's schema, the server and its members."""
     async with await Database.open(path) as db:
-        await db.upsert_guild(GUILD, "Big Server", NOW - timedelta(days=HISTORY_DAYS + 1))
+        await db.members.upsert_guild(GUILD, "Big Server", NOW - timedelta(days=HISTORY_DAYS + 1))
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute("BEGIN")
         conn.executemany(
@@ -137,7 +137,7 @@ async def _layer(db: Database, rows: list[Row]) -> float:
     started = time.perf_counter()
     for first in range(0, len(rows), CHUNK):
         for answer in [_new_answer(row) for row in rows[first : first + CHUNK]]:
-            await db.record_answer(answer)
+            await db.answers.record(answer)
     return time.perf_counter() - started
 
 
@@ -164,15 +164,15 @@ async def _queries(db: Database, calls: int, users: int) -> list[tuple[str, str,
 
     def board(kind: Board, period: Period) -> Callable[[int], Awaitable[Any]]:
         async def work(viewer: int) -> Any:
-            season = await db.current_season(GUILD)
+            season = await db.boards.season(GUILD)
             window = None
             if period is not Period.ALL_TIME:
                 start = season.started_at if season else None
                 window = period_window(period, NOW, UTC_ZONE, start)
-            page = await db.board_page(kind, GUILD, window=window, page=0, viewer_id=viewer)
+            page = await db.boards.page(kind, GUILD, window=window, page=0, viewer_id=viewer)
             if kind is Board.ACCURACY and page.own is None:
                 since = window.start if window else None
-                await db.member_totals(viewer, GUILD, since=since)
+                await db.stats.totals(viewer, GUILD, since=since)
             return page
 
         return work
@@ -183,23 +183,23 @@ async def _queries(db: Database, calls: int, users: int) -> list[tuple[str, str,
             found.append(("/leaderboard", f"{kind.value}, {period.value}", took))
 
     async def streak_board(viewer: int) -> Any:
-        standings = await db.study_streak_standings(GUILD, NOW, UTC_ZONE)
+        standings = await db.boards.study_streaks(GUILD, NOW, UTC_ZONE)
         cut = page_of(rank(standings), 0, viewer)
-        return await db.display_names([r.standing.user_id for r in cut.rows])
+        return await db.members.names([r.standing.user_id for r in cut.rows])
 
     found.append(("/leaderboard", "streak (any period)", await _timed(calls, users, streak_board)))
 
     async def stats(viewer: int) -> Any:
-        await db.member_totals(viewer, GUILD)
-        season = await db.current_season(GUILD)
+        await db.stats.totals(viewer, GUILD)
+        season = await db.boards.season(GUILD)
         if season is not None:
-            await db.member_totals(viewer, GUILD, since=season.started_at)
-        await db.card_results(viewer, GUILD, DECK)
-        await db.retention_since(viewer, NOW - timedelta(days=30))
-        await db.study_quarters(viewer, GUILD)
-        await db.get_daily_streak(GUILD, viewer)
-        await db.activity(viewer, GUILD, NOW - timedelta(days=30))
-        return await db.mature_cards(viewer)
+            await db.stats.totals(viewer, GUILD, since=season.started_at)
+        await db.stats.cards(viewer, GUILD, DECK)
+        await db.reviews.retention_since(viewer, NOW - timedelta(days=30))
+        await db.stats.quarters(viewer, GUILD)
+        await db.daily.streak(GUILD, viewer)
+        await db.stats.activity(viewer, GUILD, NOW - timedelta(days=30))
+        return await db.reviews.mature_cards(viewer)
 
     found.append(("/stats", "all its queries", await _timed(calls, users, stats)))
     for period in Period:
@@ -207,7 +207,7 @@ async def _queries(db: Database, calls: int, users: int) -> list[tuple[str, str,
         since = window.start if window else None
 
         async def totals(viewer: int, since: datetime | None = since) -> Any:
-            return await db.member_totals(viewer, GUILD, since=since)
+            return await db.stats.totals(viewer, GUILD, since=since)
 
         found.append(
             ("/stats", f"member totals, {period.value}", await _timed(calls, users, totals))
@@ -244,7 +244,7 @@ def run(quick: bool) -> Report:
     base = seconds["executemany"]
     rows = []
     for key, label in (
-        ("layer", "storage layer: `await db.record_answer(...)` per answer, with its review"),
+        ("layer", "storage layer: `await db.answers.record(...)` per answer, with its review"),
         ("executemany", "raw sqlite3: `executemany`, one transaction"),
     ):
         rows.append(

@@ -50,11 +50,11 @@ class Catalogs:
             return self.shipped
         cached = self._cache.get(guild_id)
         if cached is not None:
-            if cached[0] == await self.db.server_decks_version(guild_id):
+            if cached[0] == await self.db.decks.version(guild_id):
                 self._cache.move_to_end(guild_id)
                 return cached[1]
             log.debug("server %s: its decks changed elsewhere, reloading", guild_id)
-        version, rows = await self.db.versioned_server_decks(guild_id)
+        version, rows = await self.db.decks.versioned(guild_id)
         # Validating thousands of cards would hold up the event loop and its heartbeats.
         decks = await asyncio.to_thread(decode_server_decks, rows) if rows else []
         catalog = self.shipped.with_server_decks(decks)
@@ -75,7 +75,7 @@ class Catalogs:
         longer than the 3 s an interaction (or an autocomplete) may wait. Only of the
         servers ``owns`` accepts: those on this process's shards."""
         try:
-            for guild_id in await self.db.guilds_with_server_decks(SERVER_CATALOG_CACHE):
+            for guild_id in await self.db.decks.guilds(SERVER_CATALOG_CACHE):
                 if owns(guild_id):
                     await self.for_guild(guild_id)
         except Exception:  # a cold cache is slower, not broken
@@ -84,14 +84,14 @@ class Catalogs:
     async def save(self, stored: ServerDeck, *, replace: bool, max_decks: int) -> SaveOutcome:
         """Store a server's deck; the server sees it from its next look."""
         try:
-            return await self.db.save_server_deck(stored, replace=replace, max_decks=max_decks)
+            return await self.db.decks.save(stored, replace=replace, max_decks=max_decks)
         finally:
             self._forget(stored.guild_id)
 
     async def remove(self, guild_id: int, deck_id: str) -> bool:
         """Remove a server's deck; False if it had none by that id."""
         try:
-            return await self.db.remove_server_deck(guild_id, deck_id)
+            return await self.db.decks.remove(guild_id, deck_id)
         finally:
             self._forget(guild_id)
 

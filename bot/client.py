@@ -243,13 +243,13 @@ class QuizBot(commands.AutoShardedBot):
             log.info("synced %s to the dev guild %s", plural(len(synced), "command"), dev_guild_id)
             return
         fingerprint = command_tree_hash(self.tree)
-        previous = await self.db.get_state(GLOBAL_COMMANDS_HASH_KEY)
+        previous = await self.db.state.get(GLOBAL_COMMANDS_HASH_KEY)
         if previous == fingerprint and not self._force_global_sync:
             self.synced = "unchanged"
             log.info("command tree unchanged since the last global sync; not syncing")
             return
         synced = await self.tree.sync()
-        await self.db.set_state(GLOBAL_COMMANDS_HASH_KEY, fingerprint, self.clock())
+        await self.db.state.set(GLOBAL_COMMANDS_HASH_KEY, fingerprint, self.clock())
         self.synced = "global"
         log.info("synced %s globally", plural(len(synced), "command"))
 

@@ -17,13 +17,13 @@ __all__ = ["member_name", "member_zone", "remember_member", "server_zone", "zone
 async def server_zone(db: Database, guild_id: int | None) -> ZoneInfo:
     if guild_id is None:
         return ZoneInfo("UTC")
-    guild = await db.get_guild(guild_id)
+    guild = await db.members.guild(guild_id)
     return zone_or_utc(guild.timezone if guild else None)
 
 
 async def member_zone(db: Database, user_id: int, guild_id: int | None) -> ZoneInfo:
     """The member's own zone, else the server's, else UTC."""
-    user = await db.get_user(user_id)
+    user = await db.members.user(user_id)
     if user is not None and user.timezone:
         return zone_or_utc(user.timezone)
     return await server_zone(db, guild_id)
@@ -34,7 +34,7 @@ async def remember_member(
 ) -> None:
     """Keep the name leaderboards show (no members intent needed), and the server row
     answers point to."""
-    await db.upsert_member(member_name(interaction), now)
+    await db.members.upsert(member_name(interaction), now)
 
 
 def member_name(interaction: discord.Interaction[Any]) -> MemberName:

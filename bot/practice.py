@@ -91,7 +91,7 @@ async def run_practice(
 
     right = answered = 0
     async with await Database.connect(settings.database_url, wait=settings.database_wait) as db:
-        await db.upsert_user(LOCAL_USER_ID, LOCAL_USER_NAME, datetime.now(UTC))
+        await db.members.upsert_user(LOCAL_USER_ID, LOCAL_USER_NAME, datetime.now(UTC))
         for index, card in enumerate(cards):
             print(f"\nQ{index + 1}/{len(cards)}  {card.front}", file=out)
             if card.front_image:  # a terminal cannot show it; say where it is
@@ -132,7 +132,7 @@ async def run_practice(
                 correct = is_correct(grade)
             if card.explanation:
                 print(f"  {card.explanation}", file=out)
-            await db.record_answer(
+            await db.answers.record(
                 NewAnswer(
                     user_id=LOCAL_USER_ID,
                     guild_id=None,

@@ -78,7 +78,7 @@ class Timers:
                     await self._wake.wait()
 
     async def _seconds_to_next(self) -> float:
-        due = await self.bot.db.next_timer_due()
+        due = await self.bot.db.timers.next_due()
         if due is None:
             return MAX_SLEEP
         seconds = (due - self.bot.clock()).total_seconds()
@@ -93,7 +93,7 @@ class Timers:
                 now = self.bot.clock()
                 due = [
                     (kind, target)
-                    for kind, target in await self.bot.db.due_timers(now)
+                    for kind, target in await self.bot.db.timers.due(now)
                     if kind in self._handlers and (kind, target) not in served
                 ]
                 if not due:

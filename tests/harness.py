@@ -157,8 +157,8 @@ async def add_servers_due_for_daily(
     for number in range(count):
         guild = fake.add_guild(f"Server {number}")
         channels.append(fake.add_text_channel(guild.id, "daily"))
-        await db.upsert_guild(guild.id, guild.name, now)
-        await db.save_daily_schedule(
+        await db.members.upsert_guild(guild.id, guild.name, now)
+        await db.daily.save_schedule(
             guild_id=guild.id,
             channel_id=channels[-1].id,
             post_time=time(9, 0),
@@ -193,11 +193,11 @@ async def fill_the_disk(db: Database, user_id: int, now: datetime) -> int:
     bot's own connection) and fill what is left with a member's answers. Returns how many
     fitted; `free_the_disk` lifts the cap."""
     await cap_the_file(db, extra_pages=0)
-    await db.upsert_user(user_id, "filler", now)
+    await db.members.upsert_user(user_id, "filler", now)
     filled = 0
     while True:
         try:
-            await db.record_answer(
+            await db.answers.record(
                 NewAnswer(user_id, None, "filler", f"c{filled}", "flashcard", True, now,
                           session_id=f"fill{filled}", question_index=0)
             )  # fmt: skip

@@ -32,7 +32,7 @@ async def two_processes(tmp_path: Path) -> AsyncIterator[tuple[Catalogs, Catalog
     shipped = DeckCatalog(dict(load_decks(SHIPPED_DECKS).decks))
     path = tmp_path / "bot.sqlite3"
     async with await Database.open(path) as one, await Database.open(path) as two:
-        await one.upsert_guild(GUILD, "Study Hall", NOW)
+        await one.members.upsert_guild(GUILD, "Study Hall", NOW)
         yield Catalogs(one, shipped), Catalogs(two, shipped)
 
 
@@ -74,7 +74,7 @@ async def test_warming_loads_only_the_servers_this_process_runs(
 ) -> None:
     here, there = two_processes
     other = ServerDeck(**{**server_deck("Theirs", "That").__dict__, "guild_id": GUILD + 1})
-    await here.db.upsert_guild(GUILD + 1, "Elsewhere", NOW)
+    await here.db.members.upsert_guild(GUILD + 1, "Elsewhere", NOW)
     await here.save(server_deck("Mine", "This"), replace=False, max_decks=50)
     await here.save(other, replace=False, max_decks=50)
     await there.warm(lambda guild_id: guild_id == GUILD)

@@ -6,8 +6,8 @@ in the order they asked (on SQLite one write connection; on PostgreSQL a lock ev
 writing process shares), so a write's reads and its changes see no other write between.
 
 A read is `async with db.read() as conn:`: one read transaction. It sees the database as
-one commit left it, never a write that is half done. A single statement (`_fetchone`,
-`_fetchall`) is its own snapshot and needs no transaction around it.
+one commit left it, never a write that is half done. A single statement (a repository's
+`_fetchone`, `_fetchall`) is its own snapshot and needs no transaction around it.
 
 The query code sees only `Conn`: SQL written once with `?` (or `:name`) placeholders, run
 by whichever engine `DATABASE_URL` chose (bot.storage.sqlite, bot.storage.postgres).
@@ -19,11 +19,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from bot.storage.models import MemberName, NewAnswer, to_ms
 
 Row = tuple[Any, ...]
 Params = Sequence[Any] | dict[str, Any]
@@ -100,17 +97,12 @@ class Engine(ABC):
 
 
 class Connection:
-    """The engine every query mixin shares, and the one way to write and to read."""
+    """The engine every repository shares, and the one way to write and to read."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self.dialect = engine.dialect
-        self.url = engine.url
         self.path = engine.path
-        self.location = engine.location
-
-    async def close(self) -> None:
-        await self._engine.close()
 
     def write(self) -> AbstractAsyncContextManager[Conn]:
         """One write transaction: all of the block's statements commit, or none does."""
@@ -120,19 +112,44 @@ class Connection:
         """One read transaction: every statement of the block sees the same commit."""
         return self._engine.read()
 
-    async def _execute(self, sql: str, params: Params = ()) -> int:
-        """One write statement; returns the number of rows changed."""
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """One write statement in its own transaction; the number of rows changed."""
         async with self.write() as conn:
             return await conn.execute(sql, params)
 
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of one read statement, its own snapshot."""
+        return await self._engine.fetchall(sql, params)
+
+
+class Repository:
+    """The queries of one domain (answers, daily challenges, ...) over the shared connection.
+
+    A transaction that spans domains is one `async with self.write() as conn:` calling
+    the module-level functions that take `conn` (`insert_answer`, `remember`, ...).
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def write(self) -> AbstractAsyncContextManager[Conn]:
+        return self._connection.write()
+
+    def read(self) -> AbstractAsyncContextManager[Conn]:
+        return self._connection.read()
+
+    async def _execute(self, sql: str, params: Params = ()) -> int:
+        """One write statement; returns the number of rows changed."""
+        return await self._connection.execute(sql, params)
+
     async def _fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of one read statement."""
-        rows = await self._engine.fetchall(sql, params)
+        rows = await self._connection.fetchall(sql, params)
         return rows[0] if rows else None
 
     async def _fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Every row of one read statement."""
-        return await self._engine.fetchall(sql, params)
+        return await self._connection.fetchall(sql, params)
 
 
 async def fetchone(conn: Conn, sql: str, params: Params = ()) -> Row | None:
@@ -146,53 +163,3 @@ async def fetchall(conn: Conn, sql: str, params: Params = ()) -> list[Row]:
 async def rowcount(conn: Conn, sql: str, params: Params = ()) -> int:
     """Run one statement; how many rows it changed."""
     return await conn.execute(sql, params)
-
-
-async def insert_answer(conn: Conn, answer: NewAnswer) -> int | None:
-    """INSERT one answer (inside a write); its id, or None on a duplicate."""
-    row = await fetchone(
-        conn,
-        "INSERT INTO answers (user_id, guild_id, deck_id, card_id, mode, correct, grade, "
-        "points, answered_at, response_ms, session_id, question_index, challenge_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
-        (
-            answer.user_id,
-            answer.guild_id,
-            answer.deck_id,
-            answer.card_id,
-            answer.mode,
-            int(answer.correct),
-            answer.grade,
-            answer.points,
-            to_ms(answer.answered_at),
-            answer.response_ms,
-            answer.session_id,
-            answer.question_index,
-            answer.challenge_id,
-        ),
-    )
-    return None if row is None else int(row[0])
-
-
-async def write_member(conn: Conn, member: MemberName, now: datetime) -> None:
-    """Remember a member's current name and their server's (inside a write).
-
-    An unchanged name writes nothing (no page to commit on every click); a user's
-    `updated_at` is when their name last changed.
-    """
-    await conn.execute(
-        "INSERT INTO users (id, display_name, updated_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, "
-        "updated_at = excluded.updated_at WHERE users.display_name IS DISTINCT FROM excluded.display_name",
-        (member.user_id, member.display_name, to_ms(now)),
-    )
-    if member.guild_id is not None:
-        await write_guild(conn, member.guild_id, member.guild_name, now)
-
-
-async def write_guild(conn: Conn, guild_id: int, name: str, now: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO guilds (id, name, created_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE guilds.name IS DISTINCT FROM excluded.name",
-        (guild_id, name, to_ms(now)),
-    )

@@ -13,7 +13,9 @@ from typing import Any
 from bot.domain.daily import CardRecord, ChallengeState, DailyQuestion
 from bot.domain.shards import ShardScope
 from bot.domain.streaks import StreakState, record_daily_result
-from bot.storage.base import Conn, Row, fetchall, fetchone, insert_answer, write_member
+from bot.storage.answers import insert_answer
+from bot.storage.base import Conn, Repository, Row, fetchall, fetchone
+from bot.storage.members import write_member
 from bot.storage.models import (
     ANSWER_COLUMNS,
     Answer,
@@ -23,8 +25,7 @@ from bot.storage.models import (
     from_ms,
     to_ms,
 )
-from bot.storage.reviews import ReviewQueries, remember
-from bot.storage.stats import read_daily_streak, write_daily_streak
+from bot.storage.reviews import remember
 
 
 @dataclass(frozen=True)
@@ -222,12 +223,10 @@ def _challenge(row: Sequence[Any]) -> DailyChallenge:
     )
 
 
-class DailyQueries(ReviewQueries):
+class Daily(Repository):
     """Daily challenge storage. Writes that must agree with each other share a transaction."""
 
-    # -- schedules ----------------------------------------------------------------------
-
-    async def save_daily_schedule(
+    async def save_schedule(
         self,
         *,
         guild_id: int,
@@ -279,17 +278,17 @@ class DailyQueries(ReviewQueries):
                 "WHERE guild_id = ? AND state = 'posted' AND reveal_at > ?",
                 (to_ms(reveal_by), guild_id, to_ms(reveal_by)),
             )
-        schedule = await self.get_daily_schedule(guild_id)
+        schedule = await self.schedule(guild_id)
         assert schedule is not None
         return schedule
 
-    async def get_daily_schedule(self, guild_id: int) -> DailySchedule | None:
+    async def schedule(self, guild_id: int) -> DailySchedule | None:
         row = await self._fetchone(
             f"SELECT {_SCHEDULE_COLUMNS} FROM daily_schedules WHERE guild_id = ?", (guild_id,)
         )
         return None if row is None else _schedule(row)
 
-    async def disable_daily_schedule(self, guild_id: int, now: datetime) -> bool:
+    async def disable(self, guild_id: int, now: datetime) -> bool:
         """Stop posting; False when the server had no enabled schedule."""
         changed = await self._execute(
             "UPDATE daily_schedules SET enabled = 0, next_post_at = NULL, updated_at = ? "
@@ -298,7 +297,7 @@ class DailyQueries(ReviewQueries):
         )
         return changed == 1
 
-    async def due_daily_schedules(
+    async def due_schedules(
         self, now: datetime, *, shards: ShardScope | None = None
     ) -> list[DailySchedule]:
         """Schedules due by ``now``; with ``shards``, only of servers on those shards."""
@@ -311,7 +310,7 @@ class DailyQueries(ReviewQueries):
         )
         return [_schedule(row) for row in rows]
 
-    async def next_daily_due(self, *, shards: ShardScope | None = None) -> datetime | None:
+    async def next_due(self, *, shards: ShardScope | None = None) -> datetime | None:
         """The earliest instant anything is due: a post, or a reveal (shown or not yet);
         with ``shards``, of servers on those shards only."""
         on_shards, values = _on_shards(shards)
@@ -327,7 +326,7 @@ class DailyQueries(ReviewQueries):
         )
         return None if row is None else _instant(row[0])
 
-    async def reschedule_daily(
+    async def reschedule(
         self, guild_id: int, next_post_at: datetime, *, expected: datetime | None
     ) -> bool:
         """Move the next post, only if it is still ``expected`` (another run may have moved it)."""
@@ -338,7 +337,7 @@ class DailyQueries(ReviewQueries):
         )
         return changed == 1
 
-    async def record_daily_failure(
+    async def record_failure(
         self,
         guild_id: int,
         challenge_id: int | None,
@@ -372,9 +371,7 @@ class DailyQueries(ReviewQueries):
                     (challenge_id,),
                 )
 
-    # -- challenges ---------------------------------------------------------------------
-
-    async def create_daily_intent(
+    async def create_intent(
         self,
         *,
         guild_id: int,
@@ -404,11 +401,11 @@ class DailyQueries(ReviewQueries):
                 to_ms(now),
             ),
         )
-        challenge = await self.daily_challenge_for_day(guild_id, day)
+        challenge = await self.challenge_for_day(guild_id, day)
         assert challenge is not None
         return challenge
 
-    async def claim_daily(
+    async def claim(
         self, challenge_id: int, *, holder: str, now: datetime, until: datetime
     ) -> bool:
         """Claim the sending of a day's post until ``until``: when nobody holds it, when
@@ -422,7 +419,7 @@ class DailyQueries(ReviewQueries):
         )
         return changed == 1
 
-    async def daily_claim(self, challenge_id: int) -> DailyClaim | None:
+    async def claim_of(self, challenge_id: int) -> DailyClaim | None:
         """Who holds the claim on a day's post (for the log of one that stood down)."""
         row = await self._fetchone(
             "SELECT claimed_by, claimed_until, state FROM daily_challenges WHERE id = ?",
@@ -436,7 +433,7 @@ class DailyQueries(ReviewQueries):
             state=ChallengeState(row[2]),
         )
 
-    async def begin_daily_send(
+    async def begin_send(
         self,
         challenge_id: int,
         *,
@@ -463,7 +460,7 @@ class DailyQueries(ReviewQueries):
             values += (holder,)
         return await self._execute(update, values) == 1
 
-    async def mark_daily_posted(
+    async def mark_posted(
         self,
         challenge_id: int,
         *,
@@ -500,13 +497,13 @@ class DailyQueries(ReviewQueries):
             )
             return True
 
-    async def get_daily_challenge(self, challenge_id: int) -> DailyChallenge | None:
+    async def challenge(self, challenge_id: int) -> DailyChallenge | None:
         row = await self._fetchone(
             f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges WHERE id = ?", (challenge_id,)
         )
         return None if row is None else _challenge(row)
 
-    async def daily_challenge_for_day(self, guild_id: int, day: date) -> DailyChallenge | None:
+    async def challenge_for_day(self, guild_id: int, day: date) -> DailyChallenge | None:
         row = await self._fetchone(
             f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges "
             "WHERE guild_id = ? AND local_date = ?",
@@ -514,9 +511,7 @@ class DailyQueries(ReviewQueries):
         )
         return None if row is None else _challenge(row)
 
-    async def latest_daily_challenge(
-        self, guild_id: int, *, posted_only: bool = False
-    ) -> DailyChallenge | None:
+    async def latest(self, guild_id: int, *, posted_only: bool = False) -> DailyChallenge | None:
         """The newest challenge of a server (only those that reached the channel if asked)."""
         where = " AND state IN ('posted', 'revealed')" if posted_only else ""
         row = await self._fetchone(
@@ -526,7 +521,7 @@ class DailyQueries(ReviewQueries):
         )
         return None if row is None else _challenge(row)
 
-    async def open_daily_challenges(self, guild_id: int, *, before: date) -> list[DailyChallenge]:
+    async def open_challenges(self, guild_id: int, *, before: date) -> list[DailyChallenge]:
         """A server's challenges before ``before`` that still take answers."""
         rows = await self._fetchall(
             f"SELECT {_CHALLENGE_COLUMNS} FROM daily_challenges "
@@ -535,7 +530,7 @@ class DailyQueries(ReviewQueries):
         )
         return [_challenge(row) for row in rows]
 
-    async def daily_card_history(self, guild_id: int, deck_id: str) -> list[str]:
+    async def card_history(self, guild_id: int, deck_id: str) -> list[str]:
         """Card ids of a server's posted challenges from one deck, oldest first."""
         rows = await self._fetchall(
             "SELECT card_id FROM daily_challenges WHERE guild_id = ? AND deck_id = ? "
@@ -544,7 +539,7 @@ class DailyQueries(ReviewQueries):
         )
         return [str(row[0]) for row in rows]
 
-    async def daily_card_records(self, guild_id: int, deck_id: str) -> dict[str, CardRecord]:
+    async def card_records(self, guild_id: int, deck_id: str) -> dict[str, CardRecord]:
         """How the server's members did on each card of a deck, in every mode."""
         rows = await self._fetchall(
             "SELECT card_id, COUNT(*), COUNT(*) - SUM(correct) FROM answers "
@@ -553,9 +548,7 @@ class DailyQueries(ReviewQueries):
         )
         return {str(row[0]): CardRecord(int(row[1]), int(row[2])) for row in rows}
 
-    # -- answers and reveals ----------------------------------------------------------
-
-    async def record_daily_answer(
+    async def answer(
         self,
         challenge_id: int,
         answer_for: Callable[[DailyChallenge], NewAnswer],
@@ -604,13 +597,13 @@ class DailyQueries(ReviewQueries):
             await remember(conn, stored)
             return DailyAnswerResult(DailyAnswerOutcome.RECORDED, challenge, stored, streak)
 
-    async def count_daily_answers(self, challenge_id: int) -> int:
+    async def count_answers(self, challenge_id: int) -> int:
         row = await self._fetchone(
             "SELECT COUNT(*) FROM answers WHERE challenge_id = ?", (challenge_id,)
         )
         return 0 if row is None else int(row[0])
 
-    async def daily_results(self, challenge_id: int, *, first: int = 3) -> DailyResults:
+    async def results(self, challenge_id: int, *, first: int = 3) -> DailyResults:
         async with self.read() as conn:
             row = await fetchone(
                 conn,
@@ -626,7 +619,7 @@ class DailyQueries(ReviewQueries):
             )
         return DailyResults(int(row[0]), int(row[1]), tuple(int(r[0]) for r in firsts))
 
-    async def close_daily_challenge(self, challenge_id: int, now: datetime) -> bool:
+    async def close(self, challenge_id: int, now: datetime) -> bool:
         """Stop taking answers. False if it was not open (already closed by another run)."""
         changed = await self._execute(
             "UPDATE daily_challenges SET state = 'revealed', revealed_at = ? "
@@ -635,19 +628,19 @@ class DailyQueries(ReviewQueries):
         )
         return changed == 1
 
-    async def mark_daily_reveal_shown(self, challenge_id: int) -> None:
+    async def mark_reveal_shown(self, challenge_id: int) -> None:
         await self._execute(
             "UPDATE daily_challenges SET reveal_shown = 1 WHERE id = ?", (challenge_id,)
         )
 
-    async def postpone_daily_reveal(self, challenge_id: int, reveal_at: datetime) -> None:
+    async def postpone_reveal(self, challenge_id: int, reveal_at: datetime) -> None:
         """Try showing a reveal again later (its message could not be edited just now)."""
         await self._execute(
             "UPDATE daily_challenges SET reveal_at = ? WHERE id = ?",
             (to_ms(reveal_at), challenge_id),
         )
 
-    async def due_daily_reveals(
+    async def due_reveals(
         self, now: datetime, *, shards: ShardScope | None = None
     ) -> list[DailyChallenge]:
         """Open challenges past their reveal time, and closed ones whose reveal is not shown;
@@ -661,9 +654,7 @@ class DailyQueries(ReviewQueries):
         )
         return [_challenge(row) for row in rows]
 
-    async def break_missed_daily_streaks(
-        self, challenge: DailyChallenge, now: datetime
-    ) -> list[int]:
+    async def break_missed_streaks(self, challenge: DailyChallenge, now: datetime) -> list[int]:
         """Settle the challenge as unanswered for the members of its server with a running
         daily streak who did not answer it, in one transaction; returns whose streak broke.
 
@@ -686,6 +677,11 @@ class DailyQueries(ReviewQueries):
                     broken.append(int(user_id))
             return broken
 
+    async def streak(self, guild_id: int, user_id: int) -> StreakState:
+        """A member's daily-challenge streak in one server (zero when never answered)."""
+        async with self.read() as conn:
+            return await read_daily_streak(conn, guild_id, user_id)
+
 
 async def _settle_daily_streak(
     conn: Conn,
@@ -700,3 +696,34 @@ async def _settle_daily_streak(
     if after != before:
         await write_daily_streak(conn, challenge.guild_id, user_id, after, now)
     return after
+
+
+async def read_daily_streak(conn: Conn, guild_id: int, user_id: int) -> StreakState:
+    row = await fetchone(
+        conn,
+        "SELECT current, best, last_day FROM daily_streaks WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
+    )
+    if row is None:
+        return StreakState()
+    last_day = None if row[2] is None else date.fromisoformat(str(row[2]))
+    return StreakState(int(row[0]), int(row[1]), last_day)
+
+
+async def write_daily_streak(
+    conn: Conn, guild_id: int, user_id: int, state: StreakState, now: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO daily_streaks (guild_id, user_id, current, best, last_day, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
+        "current = excluded.current, best = excluded.best, last_day = excluded.last_day, "
+        "updated_at = excluded.updated_at",
+        (
+            guild_id,
+            user_id,
+            state.current,
+            state.best,
+            None if state.last_day is None else state.last_day.isoformat(),
+            to_ms(now),
+        ),
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.storage.base import Connection
+from bot.storage.base import Repository
 from bot.storage.models import JUDGED_MODES_SQL, from_ms, to_ms
 
 QUARTER_MS = 900_000
@@ -28,8 +28,10 @@ class ExamDate:
     day: date
 
 
-class ProgressQueries(Connection):
-    async def quarter_results(
+class Progress(Repository):
+    """The progress pictures and exam readiness: results per quarter hour, exam dates."""
+
+    async def quarters(
         self, user_id: int, guild_id: int | None, since: datetime
     ) -> list[QuarterResults]:
         """Answers per quarter hour since ``since`` in a server (everywhere when None)."""
@@ -67,10 +69,3 @@ class ProgressQueries(Connection):
             (user_id, deck_id),
         )
         return None if row is None else date.fromisoformat(str(row[0]))
-
-    async def exam_dates(self, user_id: int) -> list[ExamDate]:
-        rows = await self._fetchall(
-            "SELECT deck_id, exam_day FROM exam_dates WHERE user_id = ? ORDER BY exam_day, deck_id",
-            (user_id,),
-        )
-        return [ExamDate(str(r[0]), date.fromisoformat(str(r[1]))) for r in rows]

@@ -10,13 +10,12 @@ from bot.domain.review import (
     DEFAULT_NEW_CARDS_PER_DAY,
     DEFAULT_RETENTION,
     MATURE_INTERVAL,
-    Grade,
     MemoryState,
     ReviewEvent,
     grade_for_answer,
     review,
 )
-from bot.storage.base import Conn, Connection, fetchall, fetchone, rowcount
+from bot.storage.base import Conn, Repository, fetchall, fetchone, rowcount
 from bot.storage.models import ANSWER_COLUMNS, Answer, answer_from_row, from_ms, to_ms
 
 _STATE_COLUMNS = "card_id, state, step, stability, difficulty, due, last_review, reviews, lapses"
@@ -36,35 +35,19 @@ def _state(row: Sequence[Any]) -> MemoryState:
     )
 
 
-class ReviewQueries(Connection):
+class Reviews(Repository):
     """Spaced repetition: every stored answer moves the member's memory of its card.
 
     The answer paths write the answer's review (`remember`) in the answer's own
     transaction, so every stored answer has exactly one review, whatever is deleted.
     """
 
-    async def memory_states(self, user_id: int, deck_id: str) -> list[MemoryState]:
+    async def states(self, user_id: int, deck_id: str) -> list[MemoryState]:
         rows = await self._fetchall(
             f"SELECT {_STATE_COLUMNS} FROM review_states WHERE user_id = ? AND deck_id = ?",
             (user_id, deck_id),
         )
         return [_state(row) for row in rows]
-
-    async def memory_state(self, user_id: int, deck_id: str, card_id: str) -> MemoryState | None:
-        row = await self._fetchone(
-            f"SELECT {_STATE_COLUMNS} FROM review_states "
-            "WHERE user_id = ? AND deck_id = ? AND card_id = ?",
-            (user_id, deck_id, card_id),
-        )
-        return None if row is None else _state(row)
-
-    async def review_events(self, user_id: int, deck_id: str, card_id: str) -> list[ReviewEvent]:
-        rows = await self._fetchall(
-            "SELECT grade, reviewed_at, duration_ms FROM review_log "
-            "WHERE user_id = ? AND deck_id = ? AND card_id = ? ORDER BY reviewed_at, id",
-            (user_id, deck_id, card_id),
-        )
-        return [ReviewEvent(card_id, Grade(int(r[0])), from_ms(int(r[1])), r[2]) for r in rows]
 
     async def first_reviews_since(self, user_id: int, since: datetime) -> list[datetime]:
         """When each card a member started recently stopped being new."""

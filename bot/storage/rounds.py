@@ -32,17 +32,12 @@ from bot.domain.rounds import (
     scoreboard,
     winner,
 )
-from bot.storage.base import (
-    Conn,
-    Connection,
-    fetchall,
-    fetchone,
-    insert_answer,
-    write_guild,
-    write_member,
-)
+from bot.storage.answers import insert_answer
+from bot.storage.base import Conn, Repository, fetchall, fetchone
+from bot.storage.members import write_guild, write_member
 from bot.storage.models import MemberName, NewAnswer, from_ms, to_ms
 from bot.storage.reviews import remember
+from bot.storage.timers import set_timer
 
 ROUND_TIMER = "round"
 
@@ -196,19 +191,6 @@ class Reveal:
     standings: list[Standing] = field(default_factory=list)
 
 
-async def _set_timer(conn: Conn, target: int, due: datetime | None) -> None:
-    if due is None:
-        await conn.execute(
-            "DELETE FROM timers WHERE kind = ? AND target = ?", (ROUND_TIMER, target)
-        )
-        return
-    await conn.execute(
-        "INSERT INTO timers (kind, target, due_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (kind, target) DO UPDATE SET due_at = excluded.due_at",
-        (ROUND_TIMER, target, to_ms(due)),
-    )
-
-
 async def _read_round(conn: Conn, round_id: int) -> Round | None:
     row = await fetchone(conn, f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE id = ?", (round_id,))
     return None if row is None else _round(row)
@@ -258,16 +240,14 @@ async def _end(
         "ended_at = ? WHERE id = ?",
         (state.value, reason.value, by, winner(standings), to_ms(now), round_id),
     )
-    await _set_timer(conn, round_id, None)
+    await set_timer(conn, ROUND_TIMER, round_id, None)
     return standings
 
 
-class RoundQueries(Connection):
-    # -- starting ---------------------------------------------------------------------
+class Rounds(Repository):
+    """Live rounds in a channel: every step one transaction that checks where the round is."""
 
-    async def start_round(
-        self, new: NewRound, member: MemberName, now: datetime
-    ) -> tuple[Round, bool]:
+    async def start(self, new: NewRound, member: MemberName, now: datetime) -> tuple[Round, bool]:
         """Store a new round, due to ask its first question now. When the channel has a
         running round already, that one and False."""
         async with self.write() as conn:
@@ -305,16 +285,16 @@ class RoundQueries(Connection):
                     assert found is not None
                     return found, False
                 return _round(row), False
-            await _set_timer(conn, new.id, now)
+            await set_timer(conn, ROUND_TIMER, new.id, now)
             started = await _read_round(conn, new.id)
             assert started is not None
             return started, True
 
-    async def get_round(self, round_id: int) -> Round | None:
+    async def get(self, round_id: int) -> Round | None:
         async with self.read() as conn:
             return await _read_round(conn, round_id)
 
-    async def latest_round(self, channel_id: int) -> Round | None:
+    async def latest(self, channel_id: int) -> Round | None:
         """The channel's running round, else its last one."""
         row = await self._fetchone(
             f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE channel_id = ? "
@@ -324,25 +304,13 @@ class RoundQueries(Connection):
         )
         return None if row is None else _round(row)
 
-    async def running_rounds(self, channel_ids: Sequence[int] | None = None) -> list[Round]:
-        rows = await self._fetchall(
-            f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE state = 'running' ORDER BY id"
-        )
-        found = [_round(row) for row in rows]
-        if channel_ids is None:
-            return found
-        wanted = set(channel_ids)
-        return [r for r in found if r.channel_id in wanted]
-
-    async def channel_seen_cards(self, channel_id: int, deck_id: str) -> dict[str, int]:
+    async def seen_cards(self, channel_id: int, deck_id: str) -> dict[str, int]:
         """When the channel's rounds last asked each card of a deck (ms)."""
         rows = await self._fetchall(
             "SELECT card_id, seen_at FROM round_cards_seen WHERE channel_id = ? AND deck_id = ?",
             (channel_id, deck_id),
         )
         return {str(card): int(seen) for card, seen in rows}
-
-    # -- the steps of a round ---------------------------------------------------------
 
     async def question_posted(
         self,
@@ -376,7 +344,7 @@ class RoundQueries(Connection):
                 "DO UPDATE SET seen_at = excluded.seen_at",
                 (current.channel_id, current.deck_id, current.questions[index].card_id, to_ms(now)),
             )
-            await _set_timer(conn, round_id, due_at)
+            await set_timer(conn, ROUND_TIMER, round_id, due_at)
             return await _read_round(conn, round_id)
 
     async def hint_given(self, round_id: int, index: int, due_at: datetime) -> bool:
@@ -386,15 +354,15 @@ class RoundQueries(Connection):
             if current is None or not current.is_open(index) or current.hint_shown:
                 return False
             await conn.execute("UPDATE rounds SET hint_shown = 1 WHERE id = ?", (round_id,))
-            await _set_timer(conn, round_id, due_at)
+            await set_timer(conn, ROUND_TIMER, round_id, due_at)
             return True
 
-    async def drop_round_timer(self, round_id: int) -> None:
+    async def drop_timer(self, round_id: int) -> None:
         """Forget the deadline of a round that is no longer running."""
         async with self.write() as conn:
             current = await _read_round(conn, round_id)
             if current is None or not current.running:
-                await _set_timer(conn, round_id, None)
+                await set_timer(conn, ROUND_TIMER, round_id, None)
 
     async def answered_choice(self, round_id: int, index: int, user_id: int) -> str | None:
         row = await self._fetchone(
@@ -404,11 +372,11 @@ class RoundQueries(Connection):
         )
         return None if row is None else str(row[0])
 
-    async def reschedule_round(self, round_id: int, due_at: datetime) -> None:
+    async def reschedule(self, round_id: int, due_at: datetime) -> None:
         async with self.write() as conn:
             current = await _read_round(conn, round_id)
             if current is not None and current.running:
-                await _set_timer(conn, round_id, due_at)
+                await set_timer(conn, ROUND_TIMER, round_id, due_at)
 
     async def reveal_question(self, round_id: int, index: int, now: datetime) -> Reveal | None:
         """Close question ``index``: its results, and the round either pausing before the
@@ -425,12 +393,12 @@ class RoundQueries(Connection):
                 (unanswered, to_ms(min(now, current.closes_at or now)), round_id),
             )
             if ended is None:
-                await _set_timer(conn, round_id, now + PAUSE)
+                await set_timer(conn, ROUND_TIMER, round_id, now + PAUSE)
                 return Reveal(current, results, None)
             standings = await _end(conn, round_id, RoundState.FINISHED, ended, now)
             return Reveal(current, results, ended, standings)
 
-    async def advance_round(self, round_id: int, index: int, now: datetime) -> bool:
+    async def advance(self, round_id: int, index: int, now: datetime) -> bool:
         """After the pause that followed question ``index``: the next one is to be asked."""
         async with self.write() as conn:
             current = await _read_round(conn, round_id)
@@ -446,10 +414,10 @@ class RoundQueries(Connection):
                 "shown_at = NULL, closes_at = NULL, hint_shown = 0 WHERE id = ?",
                 (index + 1, round_id),
             )
-            await _set_timer(conn, round_id, now)
+            await set_timer(conn, ROUND_TIMER, round_id, now)
             return True
 
-    async def end_round(
+    async def end(
         self,
         round_id: int,
         reason: EndReason,
@@ -488,15 +456,13 @@ class RoundQueries(Connection):
                     "UPDATE rounds SET closes_at = ? WHERE id = ?",
                     (to_ms(closes), current.id),
                 )
-                await _set_timer(conn, current.id, closes)
+                await set_timer(conn, ROUND_TIMER, current.id, closes)
                 found = await _read_round(conn, current.id)
                 assert found is not None
                 changed.append(found)
         return changed
 
-    # -- answers ----------------------------------------------------------------------
-
-    async def record_round_answer(
+    async def answer(
         self,
         round_id: int,
         index: int,
@@ -518,7 +484,7 @@ class RoundQueries(Connection):
         What never changes in a round (its questions, channel, deck) is read once and
         kept; whether the question is open is checked by the round row's own insert.
         """
-        fixed = await self._fixed_round(round_id)
+        fixed = await self._fixed(round_id)
         if fixed is None:
             return None
         if channel_id != fixed.channel_id:
@@ -577,14 +543,14 @@ class RoundQueries(Connection):
                     await conn.execute(
                         "UPDATE rounds SET closes_at = ? WHERE id = ?", (at, round_id)
                     )
-                    await _set_timer(conn, round_id, now)
+                    await set_timer(conn, ROUND_TIMER, round_id, now)
         except _Refused as refused:  # rolled back: the member's name is not kept either
             return refused.result
         return RoundAnswerResult(RoundAnswerOutcome.RECORDED, fixed, choice, reveal_now)
 
-    async def _fixed_round(self, round_id: int) -> Round | None:
+    async def _fixed(self, round_id: int) -> Round | None:
         """A round as it started: only its unchanging parts may be read from this."""
-        key = (str(self.path), round_id)
+        key = (str(self._connection.path), round_id)
         found = _FIXED.get(key)
         if found is None:
             row = await self._fetchone(
@@ -625,18 +591,18 @@ class RoundQueries(Connection):
         assert waiting is not None
         return reveal_early(int(waiting[0]), int(waiting[1]))
 
-    async def count_round_answers(self, round_id: int, index: int) -> int:
+    async def count_answers(self, round_id: int, index: int) -> int:
         row = await self._fetchone(
             "SELECT COUNT(*) FROM round_answers WHERE round_id = ? AND question_index = ?",
             (round_id, index),
         )
         return 0 if row is None else int(row[0])
 
-    async def round_standings(self, round_id: int) -> list[Standing]:
+    async def standings(self, round_id: int) -> list[Standing]:
         async with self.read() as conn:
             return scoreboard(await _answer_rows(conn, round_id))
 
-    async def round_record(self, guild_id: int | None, user_id: int) -> tuple[int, int]:
+    async def record(self, guild_id: int | None, user_id: int) -> tuple[int, int]:
         """How many rounds a member played (answered at least once) and won, in a server
         (everywhere when ``guild_id`` is None)."""
         scope = "" if guild_id is None else " AND r.guild_id = ?"
@@ -650,22 +616,3 @@ class RoundQueries(Connection):
             f"SELECT COUNT(*) FROM rounds r WHERE r.winner_id = ?{scope}", params
         )
         return (0 if row is None else int(row[0]), 0 if won is None else int(won[0]))
-
-    # -- stored deadlines -------------------------------------------------------------
-
-    async def next_timer_due(self) -> datetime | None:
-        row = await self._fetchone("SELECT MIN(due_at) FROM timers")
-        return None if row is None or row[0] is None else from_ms(int(row[0]))
-
-    async def due_timers(self, now: datetime) -> list[tuple[str, int]]:
-        rows = await self._fetchall(
-            "SELECT kind, target FROM timers WHERE due_at <= ? ORDER BY due_at, kind, target",
-            (to_ms(now),),
-        )
-        return [(str(kind), int(target)) for kind, target in rows]
-
-    async def timer_due(self, kind: str, target: int) -> datetime | None:
-        row = await self._fetchone(
-            "SELECT due_at FROM timers WHERE kind = ? AND target = ?", (kind, target)
-        )
-        return None if row is None else from_ms(int(row[0]))

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import Enum
 
 from bot.domain.decks import Deck, deck_to_mapping, parse_deck_mapping
-from bot.storage.base import Conn, Connection, Row, fetchall, fetchone
+from bot.storage.base import Conn, Repository, Row, fetchall, fetchone
 from bot.storage.models import from_ms, to_ms
 
 
@@ -60,10 +60,10 @@ def _row(row: Row) -> ServerDeck:
     )
 
 
-class ServerDeckQueries(Connection):
-    async def save_server_deck(
-        self, deck: ServerDeck, *, replace: bool, max_decks: int
-    ) -> SaveOutcome:
+class ServerDecks(Repository):
+    """Decks imported into one server (`/decks import`)."""
+
+    async def save(self, deck: ServerDeck, *, replace: bool, max_decks: int) -> SaveOutcome:
         """Store a server's deck, all or nothing; the server's row must exist.
 
         The deck count is checked in the same transaction as the write, so two
@@ -100,20 +100,12 @@ class ServerDeckQueries(Connection):
             await _bump_version(conn, deck.guild_id)
             return SaveOutcome.REPLACED if deck.deck_id in existing else SaveOutcome.ADDED
 
-    async def server_decks(self, guild_id: int) -> list[ServerDeck]:
-        """A server's decks, by id."""
-        rows = await self._fetchall(
-            f"SELECT {_COLUMNS} FROM server_decks WHERE guild_id = ? ORDER BY deck_id",
-            (guild_id,),
-        )
-        return [_row(row) for row in rows]
-
-    async def server_decks_version(self, guild_id: int) -> int:
+    async def version(self, guild_id: int) -> int:
         """A number that moves whenever the server's decks change (0 before any)."""
         row = await self._fetchone("SELECT decks_version FROM guilds WHERE id = ?", (guild_id,))
         return 0 if row is None else int(row[0])
 
-    async def versioned_server_decks(self, guild_id: int) -> tuple[int, list[ServerDeck]]:
+    async def versioned(self, guild_id: int) -> tuple[int, list[ServerDeck]]:
         """A server's decks and their version, as one commit left them."""
         async with self.read() as conn:
             version = await fetchone(
@@ -126,7 +118,7 @@ class ServerDeckQueries(Connection):
             )
         return (0 if version is None else int(version[0])), [_row(row) for row in rows]
 
-    async def guilds_with_server_decks(self, limit: int) -> list[int]:
+    async def guilds(self, limit: int) -> list[int]:
         """Servers that imported decks, most recent import first."""
         rows = await self._fetchall(
             "SELECT guild_id FROM server_decks GROUP BY guild_id "
@@ -135,20 +127,14 @@ class ServerDeckQueries(Connection):
         )
         return [int(row[0]) for row in rows]
 
-    async def server_deck(self, guild_id: int, deck_id: str) -> ServerDeck | None:
+    async def get(self, guild_id: int, deck_id: str) -> ServerDeck | None:
         row = await self._fetchone(
             f"SELECT {_COLUMNS} FROM server_decks WHERE guild_id = ? AND deck_id = ?",
             (guild_id, deck_id),
         )
         return None if row is None else _row(row)
 
-    async def count_server_decks(self, guild_id: int) -> int:
-        row = await self._fetchone(
-            "SELECT COUNT(*) FROM server_decks WHERE guild_id = ?", (guild_id,)
-        )
-        return int(row[0]) if row else 0
-
-    async def remove_server_deck(self, guild_id: int, deck_id: str) -> bool:
+    async def remove(self, guild_id: int, deck_id: str) -> bool:
         """Delete a server deck; its answers stay. False when there was none."""
         async with self.write() as conn:
             removed = await conn.execute(

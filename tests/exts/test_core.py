@@ -49,7 +49,7 @@ async def test_a_changed_tree_is_synced_and_a_forced_sync_always_is(
     assert runner.db is not None
     bot = runner.bot
     assert bot is not None
-    await runner.db.set_state("global_commands_hash", "stale", runner.clock())
+    await runner.db.state.set("global_commands_hash", "stale", runner.clock())
     bot = await runner.restart()
     assert bot.synced == "global"
     await runner.stop()
@@ -57,7 +57,7 @@ async def test_a_changed_tree_is_synced_and_a_forced_sync_always_is(
     assert bot.synced == "global"
     assert len(fake.requests_to("PUT", "/applications/{application_id}/commands")) == 3
     assert runner.db is not None
-    assert await runner.db.get_state("global_commands_hash") == command_tree_hash(bot.tree)
+    assert await runner.db.state.get("global_commands_hash") == command_tree_hash(bot.tree)
 
 
 async def test_dev_guild_sync_copies_commands_to_that_guild_only(
@@ -150,7 +150,7 @@ async def test_an_exception_ends_in_an_apology_and_a_log_line(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(runner.db, "deck_progress", broken)
+    monkeypatch.setattr(runner.db.stats, "deck_progress", broken)
     with caplog.at_level(logging.ERROR, logger="bot.client"):
         it = await fake.invoke_slash(
             "decks info",

@@ -73,7 +73,7 @@ def fields(message: dict[str, Any]) -> dict[str, str]:
 
 
 async def latest(runner: BotRunner, guild: Guild) -> DailyChallenge:
-    challenge = await database(runner).latest_daily_challenge(guild.id)
+    challenge = await database(runner).daily.latest(guild.id)
     assert challenge is not None
     return challenge
 
@@ -175,7 +175,7 @@ async def test_setup_answers_with_the_next_post_time(
         "The server's time zone is now **Europe/Berlin** (it was UTC): streak days and "
         "leaderboard periods follow it too. `/settings server-timezone` changes it."
     )
-    schedule = await database(runner).get_daily_schedule(server.guild.id)
+    schedule = await database(runner).daily.schedule(server.guild.id)
     assert schedule is not None
     assert (schedule.post_time, schedule.timezone, schedule.role_id, schedule.reveal_after) == (
         time(11, 30),
@@ -253,8 +253,8 @@ async def test_answers_count_once_and_the_reveal_settles_them(
     await fake.sync_gateway()
     db = database(runner)
     # Eve had a running streak; she will not answer today.
-    await db.upsert_user(eve.id, "eve", START)
-    await db.upsert_guild(server.guild.id, "Study Hall", START)
+    await db.members.upsert_user(eve.id, "eve", START)
+    await db.members.upsert_guild(server.guild.id, "Study Hall", START)
     await seed_daily_streak(db, server.guild.id, eve.id, StreakState(4, 4, date(2026, 3, 1)), START)
     await setup(fake, where, "10:00", timezone="Europe/Berlin", reveal_after=3)
     daily_cog(runner).live.interval = 0.05
@@ -530,7 +530,7 @@ async def test_a_full_disk_refuses_a_daily_answer_politely_and_it_counts_once_la
     assert refused.ephemeral and refused.message["content"] == APOLOGY
     answered_by = "SELECT user_id FROM answers WHERE challenge_id = ? ORDER BY id"
     assert rows(runner, answered_by, challenge.id) == [(server.bob.id,)]
-    unanswered = await database(runner).get_daily_streak(server.guild.id, server.alice.id)
+    unanswered = await database(runner).daily.streak(server.guild.id, server.alice.id)
     assert unanswered.current == 0
 
     await free_the_disk(database(runner))
@@ -539,7 +539,7 @@ async def test_a_full_disk_refuses_a_daily_answer_politely_and_it_counts_once_la
     again = await click(fake, post, letter, server.alice)
     assert again.ephemeral and "already" in again.message["content"]
     assert rows(runner, answered_by, challenge.id) == [(server.bob.id,), (server.alice.id,)]
-    streak = await database(runner).get_daily_streak(server.guild.id, server.alice.id)
+    streak = await database(runner).daily.streak(server.guild.id, server.alice.id)
     assert streak is not None and streak.current == 1
 
 
@@ -563,7 +563,7 @@ async def test_downtime_posts_late_the_same_day_but_never_yesterdays(
     report = await daily_cog(runner).scheduler.run_due()
     assert report.posted == 0
     assert len(posts(fake, server.channel)) == 1
-    revealed = await database(runner).get_daily_challenge(tuesday.id)
+    revealed = await database(runner).daily.challenge(tuesday.id)
     assert revealed is not None and revealed.state is ChallengeState.REVEALED
     shown = fake.message(int(late["id"]))
     assert shown is not None and fields(shown)["Results"] == "Nobody answered."
@@ -652,8 +652,8 @@ async def test_both_dst_days(
         await setup(fake, nine, "09:00", timezone=zone.key)
         for _ in phase.expected:
             schedules = [
-                await db.get_daily_schedule(server.guild.id),
-                await db.get_daily_schedule(nine.guild.id),
+                await db.daily.schedule(server.guild.id),
+                await db.daily.schedule(nine.guild.id),
             ]
             due = sorted(s.next_post_at for s in schedules if s and s.next_post_at)
             assert len(due) == 2
@@ -725,7 +725,7 @@ async def test_a_deleted_channel_pauses_only_its_server(
     assert (report.posted, report.failed) == (1, 2)
     assert len(posts(fake, ok.channel)) == 1
     assert f"<#{gone.channel.id}> no longer exists" in caplog.text
-    schedule = await database(runner).get_daily_schedule(gone.guild.id)
+    schedule = await database(runner).daily.schedule(gone.guild.id)
     assert schedule is not None
     assert (schedule.failures, schedule.paused, schedule.next_post_at) == (
         1,
@@ -742,7 +742,7 @@ async def test_a_deleted_channel_pauses_only_its_server(
     await run_at(runner, clock, due + timedelta(minutes=15))
     report = await run_at(runner, clock, due + timedelta(minutes=30))
     assert report.failed == 2
-    schedule = await database(runner).get_daily_schedule(gone.guild.id)
+    schedule = await database(runner).daily.schedule(gone.guild.id)
     assert schedule is not None and (schedule.failures, schedule.paused) == (3, True)
     # Paused: nothing more is tried.
     assert (await run_at(runner, clock, due + timedelta(minutes=45))).failed == 0
@@ -759,7 +759,7 @@ async def test_a_deleted_channel_pauses_only_its_server(
     await fake.sync_gateway()
     moved = Server(gone.guild, fresh, gone.admin, gone.lobby)
     await setup(fake, moved, "09:00", timezone="Europe/Berlin")
-    resumed = await database(runner).get_daily_schedule(gone.guild.id)
+    resumed = await database(runner).daily.schedule(gone.guild.id)
     assert resumed is not None and (resumed.failures, resumed.paused) == (0, False)
     posted = await slash(fake, "daily post", moved)
     assert text_of(posted).startswith("Posted today's challenge: https://discord.com/channels/")
@@ -787,7 +787,7 @@ async def test_post_now_and_disable(
     again = await slash(fake, "daily post", where)
     assert text_of(again) == f"Today's challenge is already posted: {link}"
     # Today (Monday) is done: the 18:00 post moves to Tuesday; it reveals just before that.
-    schedule = await database(runner).get_daily_schedule(server.guild.id)
+    schedule = await database(runner).daily.schedule(server.guild.id)
     assert schedule is not None and schedule.next_post_at == utc(2026, 3, 3, 17, 0)
     assert (await run_at(runner, clock, utc(2026, 3, 2, 17, 0))).posted == 0
     status = await slash(fake, "daily status", where, user=server.alice)

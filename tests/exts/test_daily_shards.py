@@ -33,8 +33,8 @@ async def servers_due(
             guild = fake.add_guild(f"s{shard_id}-{number}", shard=(shard_id, shard_count))
             channel = fake.add_text_channel(guild.id, "daily")
             channels.setdefault(shard_id, []).append(channel)
-            await db.upsert_guild(guild.id, guild.name, now)
-            await db.save_daily_schedule(
+            await db.members.upsert_guild(guild.id, guild.name, now)
+            await db.daily.save_schedule(
                 guild_id=guild.id,
                 channel_id=channel.id,
                 post_time=time(9, 0),
@@ -88,7 +88,7 @@ async def test_each_process_posts_the_servers_of_its_own_shards(
             runner = first if shard_id % 2 == 0 else second
             assert runner.bot is not None and runner.bot.owns_guild(int(channel.guild_id or 0))
     # Nothing more to do on either side: no process looks at another's servers.
-    assert await db_of(first).next_daily_due(shards=first.bot.shard_scope()) != DUE  # type: ignore[union-attr]
+    assert await db_of(first).daily.next_due(shards=first.bot.shard_scope()) != DUE  # type: ignore[union-attr]
     again = await asyncio.gather(
         daily_cog(first).scheduler.run_due(), daily_cog(second).scheduler.run_due()
     )
@@ -162,9 +162,7 @@ async def test_a_claim_whose_holder_died_is_taken_over_when_its_lease_ends(
     assert "recovered the daily post" in caplog.text
     assert len(posts(fake, channel)) == 1
     [challenge] = [
-        c
-        for c in [await db_of(second).latest_daily_challenge(int(channel.guild_id or 0))]
-        if c is not None
+        c for c in [await db_of(second).daily.latest(int(channel.guild_id or 0))] if c is not None
     ]
     assert challenge.state is ChallengeState.POSTED
     assert challenge.message_id == int(posts(fake, channel)[0]["id"])

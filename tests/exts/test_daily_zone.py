@@ -22,7 +22,7 @@ async def test_the_zone_given_to_daily_setup_becomes_the_servers_and_stays(
         "\nThe server's time zone is now **Europe/Berlin** (it was UTC): streak days and "
         "leaderboard periods follow it too. `/settings server-timezone` changes it."
     )
-    guild = await database(runner).get_guild(where.guild.id)
+    guild = await database(runner).members.guild(where.guild.id)
     assert guild is not None and guild.timezone == "Europe/Berlin"
 
     # Days of members without a zone of their own now follow the server's.
@@ -34,7 +34,7 @@ async def test_the_zone_given_to_daily_setup_becomes_the_servers_and_stays(
     moved = await setup(fake, where, "09:00", channel=other)
     assert "every day at 09:00 Europe/Berlin" in text_of(moved)
     assert "time zone" not in text_of(moved)
-    schedule = await database(runner).get_daily_schedule(where.guild.id)
+    schedule = await database(runner).daily.schedule(where.guild.id)
     assert schedule is not None
     assert (schedule.channel_id, schedule.timezone) == (other.id, "Europe/Berlin")
     assert schedule.next_post_at == utc(2026, 3, 3, 8, 0)
@@ -53,7 +53,7 @@ async def test_a_new_server_zone_says_where_the_daily_challenge_stays(
         "\nThe daily challenge still posts at 09:00 Europe/Berlin; `/daily setup` with "
         "`timezone:America/New_York` moves it."
     )
-    schedule = await database(runner).get_daily_schedule(where.guild.id)
+    schedule = await database(runner).daily.schedule(where.guild.id)
     assert schedule is not None and schedule.timezone == "Europe/Berlin"
     # Back to the daily challenge's own zone: nothing to say about it.
     again = await slash(fake, "settings server-timezone", where, zone="Europe/Berlin")

@@ -15,6 +15,7 @@ from bot.storage.server_decks import ServerDeck, deck_to_json
 from tests.conftest import StudyServer
 from tests.fakediscord import Channel, FakeDiscord, Member
 from tests.harness import BotRunner
+from tests.helpers.database import answers_of, server_decks
 from tests.importers.builders import (
     Note,
     Package,
@@ -132,7 +133,7 @@ async def test_only_members_with_manage_server_import_or_remove_in_a_server(
     dm = fake.open_dm(server.admin)
     reply = await run(fake, "decks import", {"file": file}, server.admin, dm)
     assert reply["content"] == "This command works in servers only."
-    assert runner.db is not None and await runner.db.server_decks(server.guild.id) == []
+    assert runner.db is not None and await server_decks(runner.db, server.guild.id) == []
 
 
 async def test_a_broken_file_lists_its_problems_and_stores_nothing(
@@ -155,7 +156,7 @@ async def test_a_broken_file_lists_its_problems_and_stores_nothing(
     assert reply["content"] == (
         "`deck.apkg` was not imported: it is not a zip archive, so not an Anki package."
     )
-    assert runner.db is not None and await runner.db.server_decks(server.guild.id) == []
+    assert runner.db is not None and await server_decks(runner.db, server.guild.id) == []
 
 
 async def test_hostile_anki_packages_get_a_polite_refusal_and_store_nothing(
@@ -177,7 +178,7 @@ async def test_hostile_anki_packages_get_a_polite_refusal_and_store_nothing(
         "`copies.apkg` was not imported: it holds more than 50,000 notes, more than an import "
         "reads. Export a smaller deck from Anki."
     )
-    assert runner.db is not None and await runner.db.server_decks(server.guild.id) == []
+    assert runner.db is not None and await server_decks(runner.db, server.guild.id) == []
 
 
 async def test_imports_sent_at_once_are_read_in_turn_and_all_answered(
@@ -189,7 +190,7 @@ async def test_imports_sent_at_once_are_read_in_turn_and_all_answered(
     )
     assert [reply["embeds"][0]["title"] for reply in replies] == ["Imported: Capitals"] * 3
     assert runner.db is not None
-    assert sorted(d.deck_id for d in await runner.db.server_decks(server.guild.id)) == [
+    assert sorted(d.deck_id for d in await server_decks(runner.db, server.guild.id)) == [
         "deck-0",
         "deck-1",
         "deck-2",
@@ -322,13 +323,13 @@ async def test_a_server_holds_at_most_fifty_decks(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner
 ) -> None:
     assert runner.db is not None
-    await runner.db.upsert_guild(server.guild.id, "Study Hall", NOW)
+    await runner.db.members.upsert_guild(server.guild.id, "Study Hall", NOW)
     for n in range(49):  # stored directly: importing each through Discord adds nothing
         deck = parse_deck_mapping(
             {"id": f"deck-{n}", "title": "t", "description": "d", "cards": [CARD]}, filename="x"
         )
         row = ServerDeck(server.guild.id, deck.id, "t", 1, deck_to_json(deck), "x.csv", 1, NOW)
-        await runner.db.save_server_deck(row, replace=False, max_decks=50)
+        await runner.db.decks.save(row, replace=False, max_decks=50)
     reply = await upload(fake, server, "fiftieth.csv", b"q,a\n")
     assert reply["embeds"][0]["title"] == "Imported: fiftieth"
     reply = await upload(fake, server, "one more.csv", b"q,a\n")
@@ -336,7 +337,7 @@ async def test_a_server_holds_at_most_fifty_decks(
         "This server already has 50 decks, the most it can have. "
         "Remove one with `/decks remove` first."
     )
-    assert await runner.db.count_server_decks(server.guild.id) == 50
+    assert len(await server_decks(runner.db, server.guild.id)) == 50
 
 
 async def test_a_stored_deck_that_no_longer_validates_is_left_out_and_logged(
@@ -346,13 +347,13 @@ async def test_a_stored_deck_that_no_longer_validates_is_left_out_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     assert runner.db is not None
-    await runner.db.upsert_guild(server.guild.id, "Study Hall", NOW)
+    await runner.db.members.upsert_guild(server.guild.id, "Study Hall", NOW)
     good = parse_deck_mapping(
         {"id": "good", "title": "Good", "description": "d", "cards": [CARD]}, filename="x"
     )
     for deck_id, text in (("good", deck_to_json(good)), ("bad", '{"id": "bad"}')):
         row = ServerDeck(server.guild.id, deck_id, deck_id, 1, text, "x.csv", 1, NOW)
-        await runner.db.save_server_deck(row, replace=False, max_decks=50)
+        await runner.db.decks.save(row, replace=False, max_decks=50)
     with caplog.at_level(logging.ERROR, logger="bot.client"):
         listed = await run(fake, "decks list", {}, server.alice, server.channel)
     values = [f["value"] for f in listed["embeds"][0]["fields"]]
@@ -373,7 +374,7 @@ async def test_remove_asks_first_and_keeps_the_answers(
     graded = await fake.click(shown.message, "Good", user=server.alice)
     await graded.wait_response()
     assert runner.db is not None
-    assert [a.deck_id for a in await runner.db.answers_for_user(server.alice.id)] == ["words"]
+    assert [a.deck_id for a in answers_of(runner.db, server.alice.id)] == ["words"]
 
     choices = await fake.autocomplete(
         "decks remove", {"deck": ""}, focused="deck", user=server.admin, channel=server.channel
@@ -387,15 +388,15 @@ async def test_remove_asks_first_and_keeps_the_answers(
     kept = await fake.click(ask, "Keep it", user=server.admin)
     await kept.wait_response()
     assert kept.message["content"] == "Kept `words`."
-    assert len(await runner.db.server_decks(server.guild.id)) == 1
+    assert len(await server_decks(runner.db, server.guild.id)) == 1
 
     ask = await run(fake, "decks remove", {"deck": "words"}, server.admin, server.channel)
     removed = await fake.click(ask, "Remove", user=server.admin)
     await removed.wait_response()
     assert removed.message["content"].startswith("Removed `words` from this server.")
     assert removed.message["components"] == []
-    assert await runner.db.server_decks(server.guild.id) == []
-    assert [a.deck_id for a in await runner.db.answers_for_user(server.alice.id)] == ["words"]
+    assert await server_decks(runner.db, server.guild.id) == []
+    assert [a.deck_id for a in answers_of(runner.db, server.alice.id)] == ["words"]
     listed = await run(fake, "decks list", {}, server.alice, server.channel)
     assert all("`words`" not in f["value"] for f in listed["embeds"][0]["fields"])
 
@@ -418,7 +419,7 @@ async def test_a_confirm_click_checks_the_permission_again(
     assert forged.message["content"] == (
         "You need the manage server permission to use this command."
     )
-    assert runner.db is not None and len(await runner.db.server_decks(server.guild.id)) == 1
+    assert runner.db is not None and len(await server_decks(runner.db, server.guild.id)) == 1
 
 
 async def test_the_import_command_declares_a_required_attachment(

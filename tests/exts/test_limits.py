@@ -225,10 +225,10 @@ async def test_due_with_25_long_titled_decks_shows_each_deck_and_its_next_review
     ]
     runner = await started(decks)
     assert runner.db is not None
-    await runner.db.upsert_guild(server.guild.id, server.guild.name, clock.now)
-    await runner.db.upsert_user(server.alice.id, "alice", clock.now)
+    await runner.db.members.upsert_guild(server.guild.id, server.guild.name, clock.now)
+    await runner.db.members.upsert_user(server.alice.id, "alice", clock.now)
     for deck in decks:  # one card of each deck seen, so each has a next review
-        await runner.db.record_answer(
+        await runner.db.answers.record(
             NewAnswer(
                 server.alice.id, server.guild.id, deck.id, deck.cards[0].id, "review", True,
                 clock.now, grade="good",

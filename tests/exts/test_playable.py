@@ -121,7 +121,7 @@ async def test_daily_setup_refuses_a_deck_without_four_answers_and_says_why(
             "answers per question. Choose another `deck` or `topic`."
         )
     assert odd_runner.db is not None
-    assert await odd_runner.db.get_daily_schedule(server.guild.id) is None
+    assert await odd_runner.db.daily.schedule(server.guild.id) is None
 
 
 async def test_daily_setup_checks_every_card_it_may_post(
@@ -134,7 +134,7 @@ async def test_daily_setup_checks_every_card_it_may_post(
         "Choose another `deck` or `topic`."
     )
     assert odd_runner.db is not None
-    assert await odd_runner.db.get_daily_schedule(server.guild.id) is None
+    assert await odd_runner.db.daily.schedule(server.guild.id) is None
 
 
 async def test_a_daily_post_from_a_deck_changed_since_setup_says_why_it_failed(

@@ -20,6 +20,7 @@ from bot.storage import Database, NewAnswer
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord, InteractionHandle, Member
 from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock
+from tests.helpers.database import exam_dates
 from tests.helpers.quiz import right_letter
 
 pytestmark = pytest.mark.engines
@@ -39,10 +40,10 @@ async def seed(
     """Right multiple-choice answers to the deck's first ``cards`` cards, as the quiz
     stores them (each with its review)."""
     db = db_of(runner)
-    await db.upsert_user(member.id, member.user.username, at)
-    await db.upsert_guild(guild_id, "Study Hall", at)
+    await db.members.upsert_user(member.id, member.user.username, at)
+    await db.members.upsert_guild(guild_id, "Study Hall", at)
     for card in DECK.cards[:cards]:
-        stored = await db.record_answer(
+        stored = await db.answers.record(
             NewAnswer(
                 user_id=member.id,
                 guild_id=guild_id,
@@ -161,7 +162,7 @@ async def test_readiness_shows_recall_per_topic_and_starts_the_weakest(
     assert it.ephemeral
     message = message_of(it)
     [embed] = message["embeds"]
-    states = await db_of(runner).memory_states(server.alice.id, DECK.id)
+    states = await db_of(runner).reviews.states(server.alice.id, DECK.id)
     found = readiness(DECK, states, now=clock.now)
     assert 0 < found.overall < 1
     assert f"If the exam were today: **{found.overall * 100:.0f}%**" in embed["description"]
@@ -182,7 +183,7 @@ async def test_readiness_shows_recall_per_topic_and_starts_the_weakest(
 
     study = await fake.click(message, labels[0], user=server.alice)
     await study.wait_response()
-    session = await db_of(runner).active_session(server.alice.id)
+    session = await db_of(runner).sessions.active(server.alice.id)
     assert session is not None
     assert (session.topic, session.mode) == (weakest[0], "flashcard")
     assert study.ephemeral and "Show answer" in [
@@ -201,7 +202,7 @@ async def test_exam_date_errors_are_private_and_store_nothing(
         it = await slash(fake, server, "settings exam-date", server.alice, date=text)
         assert it.ephemeral
         assert says in message_of(it)["content"]
-    assert await db_of(runner).exam_dates(server.alice.id) == []
+    assert exam_dates(db_of(runner), server.alice.id) == []
 
 
 async def test_an_exam_date_brings_a_plan_and_forgetme_deletes_it(
@@ -212,7 +213,7 @@ async def test_an_exam_date_brings_a_plan_and_forgetme_deletes_it(
     assert it.ephemeral
     assert "is on Wednesday 01 April 2026, in 30 days" in message_of(it)["content"]
     await slash(fake, server, "settings exam-date", server.bob, date="2026-05-01")
-    assert await db_of(runner).exam_date(server.alice.id, DECK.id) == date(2026, 4, 1)
+    assert await db_of(runner).progress.exam_date(server.alice.id, DECK.id) == date(2026, 4, 1)
 
     shown = await slash(fake, server, "readiness", server.alice)
     plan = {f["name"]: f["value"] for f in message_of(shown)["embeds"][0]["fields"]}["Exam plan"]
@@ -226,5 +227,5 @@ async def test_an_exam_date_brings_a_plan_and_forgetme_deletes_it(
     done = await fake.click(message_of(prompt), "Delete everything", user=server.alice)
     await done.wait_response()
     assert "• 1 exam date" in message_of(done)["content"]
-    assert await db_of(runner).exam_dates(server.alice.id) == []
-    assert [e.day for e in await db_of(runner).exam_dates(server.bob.id)] == [date(2026, 5, 1)]
+    assert exam_dates(db_of(runner), server.alice.id) == []
+    assert [e.day for e in exam_dates(db_of(runner), server.bob.id)] == [date(2026, 5, 1)]

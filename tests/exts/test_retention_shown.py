@@ -21,4 +21,4 @@ async def test_the_reply_shows_the_stored_retention(
         f"Reviews in this server now aim at **{shown}** retention: "
     )
     assert runner.db is not None
-    assert await runner.db.desired_retention(server.guild.id) == value
+    assert await runner.db.reviews.desired_retention(server.guild.id) == value

@@ -11,7 +11,7 @@ from bot.domain.review import replay
 from tests.conftest import StudyServer
 from tests.fakediscord import DriverError, FakeDiscord
 from tests.harness import BotRunner, FakeClock
-from tests.helpers.database import rows
+from tests.helpers.database import review_events, rows
 from tests.helpers.quiz import grade_cards, labels, press, right_letter, slash, wrong_letter
 
 pytestmark = pytest.mark.engines
@@ -90,7 +90,7 @@ async def test_retention_is_a_server_setting_for_admins(
     done = await slash(fake, server, server.admin, "settings retention", value=0.8)
     assert done.message["content"].startswith("Reviews in this server now aim at **80%** retention")
     assert runner.db is not None
-    assert await runner.db.desired_retention(server.guild.id) == 0.8
+    assert await runner.db.reviews.desired_retention(server.guild.id) == 0.8
     with pytest.raises(DriverError):  # Discord itself refuses values outside the declared range
         await fake.invoke_slash(
             "settings retention", {"value": 0.99}, user=server.admin, channel=server.channel
@@ -146,10 +146,10 @@ async def test_the_review_log_recomputes_the_stored_states(
     await grade_cards(fake, again.message, alice, ["Hard", "Easy"])
     assert runner.db is not None
     deck = "aws-mla-c01-deployment"
-    stored = await runner.db.memory_states(alice.id, deck)
+    stored = await runner.db.reviews.states(alice.id, deck)
     assert len(stored) == 2
-    retention = await runner.db.desired_retention(server.guild.id)
+    retention = await runner.db.reviews.desired_retention(server.guild.id)
     for state in stored:
-        events = await runner.db.review_events(alice.id, deck, state.card_id)
+        events = review_events(runner.db, alice.id, deck, state.card_id)
         assert len(events) == 2
         assert replay(events, desired_retention=retention) == state

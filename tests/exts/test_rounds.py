@@ -452,10 +452,10 @@ async def test_a_question_posted_while_its_round_stops_never_opens(
     await question(fake, server.channel, 1)
     await advance(runner, clock, 10)
     asking = await current_round(runner, server.channel)  # in the pause before question 2
-    await database(runner).advance_round(asking.id, 0, clock.now)
+    await database(runner).rounds.advance(asking.id, 0, clock.now)
     asking = await current_round(runner, server.channel)
     # The round is stopped while its timer's step is posting question 2.
-    await database(runner).end_round(asking.id, EndReason.STOPPED, clock.now, by=server.alice.id)
+    await database(runner).rounds.end(asking.id, EndReason.STOPPED, clock.now, by=server.alice.id)
     await rounds_cog(runner)._ask(asking, clock.now)  # noqa: SLF001 - the step itself
     second = await question(fake, server.channel, 2)
     assert fields(second)["Round"] == "Stopped before this question was revealed."

@@ -47,11 +47,11 @@ async def seed(
 ) -> None:
     """Answers stored as the quiz stores them, for boards that need many members."""
     db = db_of(runner)
-    await db.upsert_user(user_id, name, at)
+    await db.members.upsert_user(user_id, name, at)
     if guild_id is not None:
-        await db.upsert_guild(guild_id, "Study Hall", at)
+        await db.members.upsert_guild(guild_id, "Study Hall", at)
     for _ in range(count):
-        stored = await db.record_answer(
+        stored = await db.answers.record(
             NewAnswer(
                 user_id=user_id,
                 guild_id=guild_id,

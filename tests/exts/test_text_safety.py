@@ -160,7 +160,7 @@ async def test_a_member_name_is_shown_as_written_without_direction_controls(
     await slash(fake, "daily post", server.admin, server)
     post = await fake.wait_for_message(server.channel)
     assert runner.db is not None
-    challenge = await runner.db.latest_daily_challenge(server.guild.id)
+    challenge = await runner.db.daily.latest(server.guild.id)
     assert challenge is not None
     click = await fake.click(post, challenge.question.correct_letter, user=mallory)
     await click.wait_final()

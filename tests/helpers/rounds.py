@@ -47,7 +47,7 @@ async def start_round(
 
 
 async def current_round(runner: BotRunner, channel: Channel) -> Round:
-    found = await database(runner).latest_round(channel.id)
+    found = await database(runner).rounds.latest(channel.id)
     assert found is not None
     return found
 

@@ -22,7 +22,7 @@ async def db(bot_database: Path | str) -> AsyncIterator[Database]:
     Test modules that need other members or servers define their own `db`.
     """
     database = await Database.connect(url_of(bot_database))
-    await database.upsert_user(1, "alice", NOW)
-    await database.upsert_guild(10, "Study Hall", NOW)
+    await database.members.upsert_user(1, "alice", NOW)
+    await database.members.upsert_guild(10, "Study Hall", NOW)
     yield database
     await database.close()

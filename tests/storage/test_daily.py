@@ -21,7 +21,7 @@ from bot.storage.daily import (
     question_to_json,
 )
 from tests.engines import INTEGRITY_ERRORS, execute, inserts_refused, rows, target_of, url_of
-from tests.helpers.database import seed_daily_streak
+from tests.helpers.database import memory_state, review_events, seed_daily_streak
 
 pytestmark = pytest.mark.engines
 
@@ -42,15 +42,15 @@ QUESTION = DailyQuestion(
 async def db(bot_database: Path | str) -> AsyncIterator[Database]:
     database = await Database.connect(url_of(bot_database))
     for user_id, name in ((1, "alice"), (2, "bob"), (3, "carol"), (4, "dave")):
-        await database.upsert_user(user_id, name, NOW)
-    await database.upsert_guild(GUILD, "Study Hall", NOW)
-    await database.upsert_guild(OTHER_GUILD, "Other", NOW)
+        await database.members.upsert_user(user_id, name, NOW)
+    await database.members.upsert_guild(GUILD, "Study Hall", NOW)
+    await database.members.upsert_guild(OTHER_GUILD, "Other", NOW)
     yield database
     await database.close()
 
 
 async def _schedule(db: Database, guild_id: int = GUILD, *, next_post_at: datetime) -> None:
-    await db.save_daily_schedule(
+    await db.daily.save_schedule(
         guild_id=guild_id,
         channel_id=100 + guild_id,
         post_time=time(9, 0),
@@ -68,7 +68,7 @@ async def _schedule(db: Database, guild_id: int = GUILD, *, next_post_at: dateti
 
 async def _intent(db: Database, day: date = DAY, guild_id: int = GUILD, card: str = "c-1") -> int:
     question = DailyQuestion(card, QUESTION.prompt, QUESTION.options, 0, QUESTION.explanation)
-    challenge = await db.create_daily_intent(
+    challenge = await db.daily.create_intent(
         guild_id=guild_id,
         day=day,
         channel_id=100 + guild_id,
@@ -82,8 +82,8 @@ async def _intent(db: Database, day: date = DAY, guild_id: int = GUILD, card: st
 
 
 async def _post(db: Database, challenge_id: int, *, reveal_at: datetime) -> None:
-    assert await db.begin_daily_send(challenge_id, attempts=0, channel_id=100 + GUILD, role_id=None)
-    assert await db.mark_daily_posted(
+    assert await db.daily.begin_send(challenge_id, attempts=0, channel_id=100 + GUILD, role_id=None)
+    assert await db.daily.mark_posted(
         challenge_id,
         message_id=5000 + challenge_id,
         posted_at=NOW,
@@ -113,7 +113,7 @@ async def _record(
         assert challenge.id == challenge_id
         return _answer(challenge_id, user_id, correct, minute)
 
-    recorded = await db.record_daily_answer(
+    recorded = await db.daily.answer(
         challenge_id, answer_for, member=MemberName(user_id, f"member {user_id}", GUILD, "Hall")
     )
     assert recorded is not None, "the challenge exists"
@@ -125,11 +125,11 @@ def test_questions_survive_json() -> None:
 
 
 async def test_schedule_round_trip_and_due_queries(db: Database) -> None:
-    assert await db.get_daily_schedule(GUILD) is None
-    assert await db.next_daily_due() is None
+    assert await db.daily.schedule(GUILD) is None
+    assert await db.daily.next_due() is None
     await _schedule(db, next_post_at=NOW + timedelta(hours=1))
     await _schedule(db, OTHER_GUILD, next_post_at=NOW + timedelta(hours=3))
-    schedule = await db.get_daily_schedule(GUILD)
+    schedule = await db.daily.schedule(GUILD)
     assert schedule is not None
     assert (schedule.channel_id, schedule.post_time, schedule.timezone) == (
         110,
@@ -137,14 +137,14 @@ async def test_schedule_round_trip_and_due_queries(db: Database) -> None:
         "Europe/Berlin",
     )
     assert (schedule.enabled, schedule.paused, schedule.failures) == (True, False, 0)
-    assert await db.next_daily_due() == NOW + timedelta(hours=1)
-    assert await db.due_daily_schedules(NOW) == []
-    due = await db.due_daily_schedules(NOW + timedelta(hours=3))
+    assert await db.daily.next_due() == NOW + timedelta(hours=1)
+    assert await db.daily.due_schedules(NOW) == []
+    due = await db.daily.due_schedules(NOW + timedelta(hours=3))
     assert [s.guild_id for s in due] == [GUILD, OTHER_GUILD]
-    assert await db.disable_daily_schedule(GUILD, NOW)
-    assert not await db.disable_daily_schedule(GUILD, NOW)
-    assert await db.next_daily_due() == NOW + timedelta(hours=3)
-    disabled = await db.get_daily_schedule(GUILD)
+    assert await db.daily.disable(GUILD, NOW)
+    assert not await db.daily.disable(GUILD, NOW)
+    assert await db.daily.next_due() == NOW + timedelta(hours=3)
+    disabled = await db.daily.schedule(GUILD)
     assert disabled is not None and not disabled.enabled and disabled.next_post_at is None
 
 
@@ -152,9 +152,9 @@ async def test_reschedule_only_moves_what_it_expects(db: Database) -> None:
     due = NOW + timedelta(hours=1)
     await _schedule(db, next_post_at=due)
     later = due + timedelta(days=1)
-    assert not await db.reschedule_daily(GUILD, later, expected=due - timedelta(seconds=1))
-    assert await db.reschedule_daily(GUILD, later, expected=due)
-    schedule = await db.get_daily_schedule(GUILD)
+    assert not await db.daily.reschedule(GUILD, later, expected=due - timedelta(seconds=1))
+    assert await db.daily.reschedule(GUILD, later, expected=due)
+    schedule = await db.daily.schedule(GUILD)
     assert schedule is not None and schedule.next_post_at == later
 
 
@@ -165,7 +165,7 @@ async def test_one_challenge_per_server_and_day(db: Database) -> None:
     other_day = await _intent(db, DAY + timedelta(days=1))
     other_guild = await _intent(db, guild_id=OTHER_GUILD)
     assert len({first, other_day, other_guild}) == 3
-    challenge = await db.get_daily_challenge(first)
+    challenge = await db.daily.challenge(first)
     assert challenge is not None
     assert (challenge.state, challenge.attempts, challenge.card_id) == (
         ChallengeState.INTENT,
@@ -185,7 +185,7 @@ async def test_one_challenge_per_server_and_day(db: Database) -> None:
 
 async def test_intent_then_posted_moves_the_schedule_and_clears_failures(db: Database) -> None:
     await _schedule(db, next_post_at=NOW)
-    await db.record_daily_failure(
+    await db.daily.record_failure(
         GUILD,
         None,
         error="boom",
@@ -197,16 +197,16 @@ async def test_intent_then_posted_moves_the_schedule_and_clears_failures(db: Dat
     )
     yesterday = await _intent(db, DAY - timedelta(days=1))
     challenge_id = await _intent(db)
-    assert await db.begin_daily_send(challenge_id, attempts=0, channel_id=999, role_id=7)
+    assert await db.daily.begin_send(challenge_id, attempts=0, channel_id=999, role_id=7)
     # A second run that saw the same intent does not start a second send.
-    assert not await db.begin_daily_send(challenge_id, attempts=0, channel_id=999, role_id=7)
-    sending = await db.get_daily_challenge(challenge_id)
+    assert not await db.daily.begin_send(challenge_id, attempts=0, channel_id=999, role_id=7)
+    sending = await db.daily.challenge(challenge_id)
     assert sending is not None and (sending.attempts, sending.channel_id, sending.role_id) == (
         1,
         999,
         7,
     )
-    assert await db.mark_daily_posted(
+    assert await db.daily.mark_posted(
         challenge_id,
         message_id=42,
         posted_at=NOW,
@@ -214,39 +214,39 @@ async def test_intent_then_posted_moves_the_schedule_and_clears_failures(db: Dat
         next_post_at=NOW + timedelta(days=1),
     )
     # A second marking (an overlapping run) changes nothing.
-    assert not await db.mark_daily_posted(
+    assert not await db.daily.mark_posted(
         challenge_id,
         message_id=43,
         posted_at=NOW,
         reveal_at=NOW,
         next_post_at=NOW,
     )
-    posted = await db.get_daily_challenge(challenge_id)
+    posted = await db.daily.challenge(challenge_id)
     assert posted is not None
     assert (posted.state, posted.message_id, posted.reveal_at) == (
         ChallengeState.POSTED,
         42,
         NOW + timedelta(hours=5),
     )
-    assert not await db.begin_daily_send(challenge_id, attempts=1, channel_id=1, role_id=None)
-    missed = await db.get_daily_challenge(yesterday)
+    assert not await db.daily.begin_send(challenge_id, attempts=1, channel_id=1, role_id=None)
+    missed = await db.daily.challenge(yesterday)
     assert missed is not None and missed.state is ChallengeState.MISSED
-    schedule = await db.get_daily_schedule(GUILD)
+    schedule = await db.daily.schedule(GUILD)
     assert schedule is not None
     assert (schedule.next_post_at, schedule.failures, schedule.last_error) == (
         NOW + timedelta(days=1),
         0,
         None,
     )
-    latest = await db.latest_daily_challenge(GUILD, posted_only=True)
+    latest = await db.daily.latest(GUILD, posted_only=True)
     assert latest is not None and latest.id == challenge_id
 
 
 async def test_failures_pause_and_setup_resumes(db: Database) -> None:
     await _schedule(db, next_post_at=NOW)
     challenge_id = await _intent(db)
-    assert await db.begin_daily_send(challenge_id, attempts=0, channel_id=110, role_id=None)
-    await db.record_daily_failure(
+    assert await db.daily.begin_send(challenge_id, attempts=0, channel_id=110, role_id=None)
+    await db.daily.record_failure(
         GUILD,
         challenge_id,
         error="The channel is gone.",
@@ -256,29 +256,29 @@ async def test_failures_pause_and_setup_resumes(db: Database) -> None:
         next_post_at=None,
         now=NOW,
     )
-    schedule = await db.get_daily_schedule(GUILD)
+    schedule = await db.daily.schedule(GUILD)
     assert schedule is not None
     assert (schedule.paused, schedule.failures, schedule.last_error) == (
         True,
         3,
         "The channel is gone.",
     )
-    assert await db.due_daily_schedules(NOW + timedelta(days=9)) == []
-    unsent = await db.get_daily_challenge(challenge_id)
+    assert await db.daily.due_schedules(NOW + timedelta(days=9)) == []
+    unsent = await db.daily.challenge(challenge_id)
     assert unsent is not None and unsent.state is ChallengeState.UNSENT
     await _schedule(db, next_post_at=NOW + timedelta(hours=2))
-    resumed = await db.get_daily_schedule(GUILD)
+    resumed = await db.daily.schedule(GUILD)
     assert resumed is not None
     assert (resumed.paused, resumed.failures, resumed.last_error) == (False, 0, None)
     # The failed day can be sent again.
-    assert await db.begin_daily_send(challenge_id, attempts=1, channel_id=110, role_id=None)
+    assert await db.daily.begin_send(challenge_id, attempts=1, channel_id=110, role_id=None)
 
 
 async def test_a_failure_with_doubt_keeps_the_intent(db: Database) -> None:
     await _schedule(db, next_post_at=NOW)
     challenge_id = await _intent(db)
-    assert await db.begin_daily_send(challenge_id, attempts=0, channel_id=110, role_id=None)
-    await db.record_daily_failure(
+    assert await db.daily.begin_send(challenge_id, attempts=0, channel_id=110, role_id=None)
+    await db.daily.record_failure(
         GUILD,
         challenge_id,
         error="Discord did not answer in time.",
@@ -288,7 +288,7 @@ async def test_a_failure_with_doubt_keeps_the_intent(db: Database) -> None:
         next_post_at=NOW + timedelta(minutes=15),
         now=NOW,
     )
-    challenge = await db.get_daily_challenge(challenge_id)
+    challenge = await db.daily.challenge(challenge_id)
     assert challenge is not None and challenge.state is ChallengeState.INTENT
 
 
@@ -310,16 +310,16 @@ async def test_answers_once_each_then_closed(db: Database) -> None:
     assert recorded.streak == StreakState(0, 0, DAY)
     recorded = await _record(db, challenge_id, 3, True, 2)
     assert recorded.outcome is DailyAnswerOutcome.RECORDED
-    assert await db.get_daily_streak(GUILD, 1) == StreakState(1, 1, DAY)
-    assert await db.count_daily_answers(challenge_id) == 3
+    assert await db.daily.streak(GUILD, 1) == StreakState(1, 1, DAY)
+    assert await db.daily.count_answers(challenge_id) == 3
     again = await _record(db, challenge_id, 2, True, 5)
     assert again.outcome is DailyAnswerOutcome.DUPLICATE and again.streak is None
     assert again.answer is not None and (again.answer.user_id, again.answer.correct) == (2, False)
-    assert await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
-    assert not await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
+    assert await db.daily.close(challenge_id, NOW + timedelta(hours=2))
+    assert not await db.daily.close(challenge_id, NOW + timedelta(hours=2))
     recorded = await _record(db, challenge_id, 4, True, 3)
     assert recorded.outcome is DailyAnswerOutcome.CLOSED
-    results = await db.daily_results(challenge_id)
+    results = await db.daily.results(challenge_id)
     assert (results.answered, results.right, results.first_right) == (3, 2, (1, 3))
     assert results.share_right == pytest.approx(2 / 3)
     points = rows(
@@ -345,14 +345,14 @@ async def test_answer_streak_and_name_land_together_or_not_at_all(db: Database) 
     with inserts_refused(target_of(db), "daily_streaks"):
         with pytest.raises(Exception, match="no room for daily_streaks"):
             await _record(db, challenge_id, 1, True)
-        assert await db.count_daily_answers(challenge_id) == 0
-        user = await db.get_user(1)
+        assert await db.daily.count_answers(challenge_id) == 0
+        user = await db.members.user(1)
         assert user is not None and user.display_name == "alice"  # the new name went with it
     recorded = await _record(db, challenge_id, 1, True)
     assert recorded.outcome is DailyAnswerOutcome.RECORDED
-    assert await db.count_daily_answers(challenge_id) == 1
-    assert await db.get_daily_streak(GUILD, 1) == recorded.streak
-    user = await db.get_user(1)
+    assert await db.daily.count_answers(challenge_id) == 1
+    assert await db.daily.streak(GUILD, 1) == recorded.streak
+    user = await db.members.user(1)
     assert user is not None and user.display_name == "member 1"
 
 
@@ -363,20 +363,20 @@ async def test_an_answer_whose_review_cannot_be_written_is_not_stored(db: Databa
     with inserts_refused(target_of(db), "review_states"):
         with pytest.raises(Exception, match="no room for review_states"):
             await _record(db, challenge_id, 1, True)
-        assert await db.count_daily_answers(challenge_id) == 0
-        assert await db.get_daily_streak(GUILD, 1) == StreakState()
+        assert await db.daily.count_answers(challenge_id) == 0
+        assert await db.daily.streak(GUILD, 1) == StreakState()
     recorded = await _record(db, challenge_id, 1, True)
     assert recorded.outcome is DailyAnswerOutcome.RECORDED
-    state = await db.memory_state(1, "aws", "c-1")
+    state = await memory_state(db, 1, "aws", "c-1")
     assert state is not None and state.reviews == 1
-    assert len(await db.review_events(1, "aws", "c-1")) == 1
+    assert len(review_events(db, 1, "aws", "c-1")) == 1
 
 
 async def test_an_answer_to_no_challenge_is_none(db: Database) -> None:
     def never(challenge: DailyChallenge) -> NewAnswer:
         raise AssertionError("no challenge to answer")
 
-    assert await db.record_daily_answer(424242, never, member=MemberName(1, "a", GUILD)) is None
+    assert await db.daily.answer(424242, never, member=MemberName(1, "a", GUILD)) is None
 
 
 async def test_first_right_are_the_earliest_three(db: Database) -> None:
@@ -384,32 +384,32 @@ async def test_first_right_are_the_earliest_three(db: Database) -> None:
     await _post(db, challenge_id, reveal_at=NOW)
     for user_id, minute in ((4, 5), (2, 1), (3, 9), (1, 3)):
         await _record(db, challenge_id, user_id, True, minute)
-    results = await db.daily_results(challenge_id)
+    results = await db.daily.results(challenge_id)
     assert results.first_right == (2, 1, 4)
 
 
 async def test_reveals_due_until_shown(db: Database) -> None:
     challenge_id = await _intent(db)
     await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=2))
-    assert await db.next_daily_due() == NOW + timedelta(hours=2)
-    assert await db.due_daily_reveals(NOW) == []
-    due = await db.due_daily_reveals(NOW + timedelta(hours=2))
+    assert await db.daily.next_due() == NOW + timedelta(hours=2)
+    assert await db.daily.due_reveals(NOW) == []
+    due = await db.daily.due_reveals(NOW + timedelta(hours=2))
     assert [c.id for c in due] == [challenge_id]
-    await db.close_daily_challenge(challenge_id, NOW + timedelta(hours=2))
+    await db.daily.close(challenge_id, NOW + timedelta(hours=2))
     # Closed but its message not edited yet (a crash, a Discord error): still due.
-    assert [c.id for c in await db.due_daily_reveals(NOW + timedelta(hours=2))] == [challenge_id]
-    await db.postpone_daily_reveal(challenge_id, NOW + timedelta(hours=3))
-    assert await db.due_daily_reveals(NOW + timedelta(hours=2)) == []
-    await db.mark_daily_reveal_shown(challenge_id)
-    assert await db.due_daily_reveals(NOW + timedelta(days=2)) == []
-    assert await db.next_daily_due() is None
+    assert [c.id for c in await db.daily.due_reveals(NOW + timedelta(hours=2))] == [challenge_id]
+    await db.daily.postpone_reveal(challenge_id, NOW + timedelta(hours=3))
+    assert await db.daily.due_reveals(NOW + timedelta(hours=2)) == []
+    await db.daily.mark_reveal_shown(challenge_id)
+    assert await db.daily.due_reveals(NOW + timedelta(days=2)) == []
+    assert await db.daily.next_due() is None
 
 
 async def test_setup_pulls_an_open_reveal_before_the_next_post(db: Database) -> None:
     challenge_id = await _intent(db)
     await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=20))
     await _schedule(db, next_post_at=NOW + timedelta(hours=4))
-    challenge = await db.get_daily_challenge(challenge_id)
+    challenge = await db.daily.challenge(challenge_id)
     assert challenge is not None
     assert challenge.reveal_at == NOW + timedelta(hours=4) - timedelta(minutes=1)
 
@@ -423,27 +423,27 @@ async def test_breaking_streaks_settles_holders_who_did_not_answer_once(db: Data
     await seed_daily_streak(db, GUILD, 4, StreakState(0, 5, DAY - timedelta(days=1)), NOW)
     await seed_daily_streak(db, OTHER_GUILD, 2, running, NOW)
     await _record(db, challenge_id, 1, True)
-    challenge = await db.get_daily_challenge(challenge_id)
+    challenge = await db.daily.challenge(challenge_id)
     assert challenge is not None
-    assert await db.break_missed_daily_streaks(challenge, NOW) == [2, 3]
-    assert await db.get_daily_streak(GUILD, 1) == StreakState(3, 3, DAY)
+    assert await db.daily.break_missed_streaks(challenge, NOW) == [2, 3]
+    assert await db.daily.streak(GUILD, 1) == StreakState(3, 3, DAY)
     for user_id in (2, 3):
-        assert await db.get_daily_streak(GUILD, user_id) == StreakState(0, 2, DAY)
-    assert await db.get_daily_streak(GUILD, 4) == StreakState(0, 5, DAY - timedelta(days=1))
-    assert await db.get_daily_streak(OTHER_GUILD, 2) == running
+        assert await db.daily.streak(GUILD, user_id) == StreakState(0, 2, DAY)
+    assert await db.daily.streak(GUILD, 4) == StreakState(0, 5, DAY - timedelta(days=1))
+    assert await db.daily.streak(OTHER_GUILD, 2) == running
     # Settled once: a second run (after a crash) finds nothing left to break.
-    assert await db.break_missed_daily_streaks(challenge, NOW) == []
+    assert await db.daily.break_missed_streaks(challenge, NOW) == []
 
 
 async def test_card_history_and_records(db: Database) -> None:
     first = await _intent(db, DAY, card="c-1")
     await _post(db, first, reveal_at=NOW)
     await _intent(db, DAY + timedelta(days=1), card="c-2")  # never posted: not history
-    assert await db.daily_card_history(GUILD, "aws") == ["c-1"]
-    assert await db.daily_card_history(GUILD, "other") == []
+    assert await db.daily.card_history(GUILD, "aws") == ["c-1"]
+    assert await db.daily.card_history(GUILD, "other") == []
     await _record(db, first, 1, True)
     await _record(db, first, 2, False)
-    await db.record_answer(
+    await db.answers.record(
         NewAnswer(
             user_id=3,
             guild_id=GUILD,
@@ -456,32 +456,32 @@ async def test_card_history_and_records(db: Database) -> None:
             question_index=0,
         )
     )
-    records = await db.daily_card_records(GUILD, "aws")
+    records = await db.daily.card_records(GUILD, "aws")
     assert records == {"c-1": CardRecord(2, 1), "c-9": CardRecord(1, 1)}
-    assert await db.daily_card_records(OTHER_GUILD, "aws") == {}
-    opened = await db.open_daily_challenges(GUILD, before=DAY + timedelta(days=1))
+    assert await db.daily.card_records(OTHER_GUILD, "aws") == {}
+    opened = await db.daily.open_challenges(GUILD, before=DAY + timedelta(days=1))
     assert [c.id for c in opened] == [first]
 
 
 async def test_a_days_post_is_claimed_by_one_holder_until_its_lease_ends(db: Database) -> None:
     challenge_id = await _intent(db)
     lease = NOW + timedelta(minutes=2)
-    assert await db.claim_daily(challenge_id, holder="a", now=NOW, until=lease)
-    assert not await db.claim_daily(challenge_id, holder="b", now=NOW, until=lease)
-    claim = await db.daily_claim(challenge_id)
+    assert await db.daily.claim(challenge_id, holder="a", now=NOW, until=lease)
+    assert not await db.daily.claim(challenge_id, holder="b", now=NOW, until=lease)
+    claim = await db.daily.claim_of(challenge_id)
     assert claim is not None and (claim.holder, claim.until) == ("a", lease)
     # The holder may renew; nobody else may send under its claim.
-    assert await db.claim_daily(challenge_id, holder="a", now=NOW, until=lease)
-    assert not await db.begin_daily_send(
+    assert await db.daily.claim(challenge_id, holder="a", now=NOW, until=lease)
+    assert not await db.daily.begin_send(
         challenge_id, attempts=0, channel_id=1, role_id=None, holder="b"
     )
     # The lease ended: the holder is taken to be dead, and another takes over.
     later = lease + timedelta(seconds=1)
-    assert await db.claim_daily(challenge_id, holder="b", now=later, until=later)
-    assert not await db.begin_daily_send(
+    assert await db.daily.claim(challenge_id, holder="b", now=later, until=later)
+    assert not await db.daily.begin_send(
         challenge_id, attempts=0, channel_id=1, role_id=None, holder="a"
     )
-    assert await db.begin_daily_send(
+    assert await db.daily.begin_send(
         challenge_id, attempts=0, channel_id=1, role_id=None, holder="b"
     )
 
@@ -489,17 +489,17 @@ async def test_a_days_post_is_claimed_by_one_holder_until_its_lease_ends(db: Dat
 async def test_a_posted_day_cannot_be_claimed(db: Database) -> None:
     challenge_id = await _intent(db)
     await _post(db, challenge_id, reveal_at=NOW + timedelta(hours=1))
-    assert not await db.claim_daily(challenge_id, holder="a", now=NOW, until=NOW)
+    assert not await db.daily.claim(challenge_id, holder="a", now=NOW, until=NOW)
 
 
 async def test_due_work_is_filtered_to_a_processs_shards(db: Database) -> None:
     on_zero, on_one = 0 << 22 | 77, 1 << 22 | 77
     for guild_id in (on_zero, on_one):
-        await db.upsert_guild(guild_id, str(guild_id), NOW)
+        await db.members.upsert_guild(guild_id, str(guild_id), NOW)
         await _schedule(db, guild_id, next_post_at=NOW)
     zero, one = ShardScope(2, (0,)), ShardScope(2, (1,))
-    due = {s.guild_id for s in await db.due_daily_schedules(NOW, shards=zero)}
+    due = {s.guild_id for s in await db.daily.due_schedules(NOW, shards=zero)}
     assert on_zero in due and on_one not in due
-    due = {s.guild_id for s in await db.due_daily_schedules(NOW, shards=one)}
+    due = {s.guild_id for s in await db.daily.due_schedules(NOW, shards=one)}
     assert on_one in due and on_zero not in due
-    assert await db.next_daily_due(shards=one) == NOW
+    assert await db.daily.next_due(shards=one) == NOW

@@ -12,6 +12,7 @@ import pytest
 from bot.storage import Answer, Database, MemberName, NewAnswer
 from tests.engines import rows, target_of, url_of
 from tests.harness import cap_the_file, free_the_disk
+from tests.helpers.database import answers_of
 from tests.storage.conftest import NOW
 
 pytestmark = pytest.mark.engines
@@ -36,18 +37,18 @@ def _answer(**overrides: object) -> NewAnswer:
 
 
 async def test_users_and_guilds_round_trip(db: Database) -> None:
-    user = await db.get_user(1)
+    user = await db.members.user(1)
     assert user is not None and user.display_name == "alice" and user.updated_at == NOW
-    await db.upsert_user(1, "alice2", NOW + timedelta(hours=1))
-    user = await db.get_user(1)
+    await db.members.upsert_user(1, "alice2", NOW + timedelta(hours=1))
+    user = await db.members.user(1)
     assert user is not None and user.display_name == "alice2"
-    guild = await db.get_guild(10)
+    guild = await db.members.guild(10)
     assert guild is not None and (guild.name, guild.timezone) == ("Study Hall", "UTC")
-    assert await db.get_user(2) is None
+    assert await db.members.user(2) is None
 
 
 async def test_answer_round_trip(db: Database) -> None:
-    stored = await db.record_answer(_answer())
+    stored = await db.answers.record(_answer())
     assert stored is not None
     assert (stored.user_id, stored.guild_id, stored.deck_id, stored.card_id) == (
         1,
@@ -57,48 +58,48 @@ async def test_answer_round_trip(db: Database) -> None:
     )
     assert (stored.correct, stored.points, stored.response_ms) == (True, 1, 1234)
     assert stored.answered_at == NOW
-    assert await db.answers_for_user(1) == [stored]
+    assert answers_of(db, 1) == [stored]
 
 
 async def test_a_question_is_answered_once(db: Database) -> None:
-    first = await db.record_answer(_answer())
-    again = await db.record_answer(_answer(correct=False, points=0))
+    first = await db.answers.record(_answer())
+    again = await db.answers.record(_answer(correct=False, points=0))
     assert first is not None and again is None
-    answers = await db.answers_for_user(1)
+    answers = answers_of(db, 1)
     assert [(a.correct, a.points) for a in answers] == [(True, 1)]
 
 
 async def test_racing_answers_to_one_question_store_one(db: Database) -> None:
-    results = await asyncio.gather(*(db.record_answer(_answer()) for _ in range(20)))
+    results = await asyncio.gather(*(db.answers.record(_answer()) for _ in range(20)))
     assert sum(r is not None for r in results) == 1
-    assert len(await db.answers_for_user(1)) == 1
+    assert len(answers_of(db, 1)) == 1
 
 
 async def test_a_daily_challenge_is_answered_once_per_user(db: Database) -> None:
-    await db.upsert_user(2, "bob", NOW)
+    await db.members.upsert_user(2, "bob", NOW)
     daily = {"mode": "daily", "session_id": None, "question_index": None, "challenge_id": 7}
-    assert await db.record_answer(_answer(**daily)) is not None
-    assert await db.record_answer(_answer(**daily)) is None
-    assert await db.record_answer(_answer(user_id=2, **daily)) is not None
+    assert await db.answers.record(_answer(**daily)) is not None
+    assert await db.answers.record(_answer(**daily)) is None
+    assert await db.answers.record(_answer(user_id=2, **daily)) is not None
 
 
 async def test_dm_answers_have_no_guild(db: Database) -> None:
-    stored = await db.record_answer(_answer(guild_id=None))
+    stored = await db.answers.record(_answer(guild_id=None))
     assert stored is not None and stored.guild_id is None
-    assert await db.answers_for_user(1, guild_id=10) == []
+    assert answers_of(db, 1, guild_id=10) == []
 
 
 async def test_deck_progress(db: Database) -> None:
-    await db.record_answer(_answer(question_index=0, card_id="a"))
-    await db.record_answer(_answer(question_index=1, card_id="b", correct=False, points=0))
-    await db.record_answer(_answer(question_index=2, card_id="a"))
-    progress = await db.deck_progress(1, "aws")
+    await db.answers.record(_answer(question_index=0, card_id="a"))
+    await db.answers.record(_answer(question_index=1, card_id="b", correct=False, points=0))
+    await db.answers.record(_answer(question_index=2, card_id="a"))
+    progress = await db.stats.deck_progress(1, "aws")
     assert (progress.answered, progress.correct, progress.distinct_cards) == (3, 2, 2)
     assert progress.judged == 3
     # A self-graded card is an answer, but not a judged one.
     flashcard = {"mode": "flashcard", "grade": "good", "points": 0, "question_index": 3}
-    await db.record_answer(_answer(card_id="c", **flashcard))
-    progress = await db.deck_progress(1, "aws")
+    await db.answers.record(_answer(card_id="c", **flashcard))
+    progress = await db.stats.deck_progress(1, "aws")
     assert (progress.answered, progress.judged, progress.correct) == (4, 3, 2)
 
 
@@ -110,19 +111,19 @@ async def test_invalid_answers_are_refused_before_sql() -> None:
 
 
 async def test_state_round_trip(db: Database) -> None:
-    assert await db.get_state("k") is None
-    await db.set_state("k", "v1", NOW)
-    await db.set_state("k", "v2", NOW)
-    assert await db.get_state("k") == "v2"
+    assert await db.state.get("k") is None
+    await db.state.set("k", "v1", NOW)
+    await db.state.set("k", "v2", NOW)
+    assert await db.state.get("k") == "v2"
 
 
 async def test_data_survives_reopening(bot_database: Path | str) -> None:
     path = url_of(bot_database)
     async with await Database.connect(path) as first:
-        await first.upsert_user(1, "alice", NOW)
-        await first.record_answer(_answer(guild_id=None))
+        await first.members.upsert_user(1, "alice", NOW)
+        await first.answers.record(_answer(guild_id=None))
     async with await Database.connect(path) as second:
-        assert len(await second.answers_for_user(1)) == 1
+        assert len(answers_of(second, 1)) == 1
 
 
 def _names(db: Database) -> dict[int, str]:
@@ -133,7 +134,7 @@ def _names(db: Database) -> dict[int, str]:
 
 async def test_concurrent_writes_all_land(db: Database) -> None:
     await asyncio.gather(
-        *(db.upsert_member(MemberName(uid, f"member {uid}", 10, "Hall"), NOW) for uid in range(20))
+        *(db.members.upsert(MemberName(uid, f"member {uid}", 10, "Hall"), NOW) for uid in range(20))
     )
     assert _names(db) == {uid: f"member {uid}" for uid in range(20)}
 
@@ -146,7 +147,7 @@ async def test_a_failing_write_undoes_only_itself(db: Database) -> None:
             "BEGIN SELECT RAISE(ABORT, 'refused'); END"
         )
     outcomes = await asyncio.gather(
-        *(db.upsert_user(uid, f"member {uid}", NOW) for uid in range(100, 105)),
+        *(db.members.upsert_user(uid, f"member {uid}", NOW) for uid in range(100, 105)),
         return_exceptions=True,
     )
     assert isinstance(outcomes[2], sqlite3.IntegrityError)
@@ -158,12 +159,12 @@ async def test_a_failing_write_undoes_only_itself(db: Database) -> None:
 async def test_a_full_disk_fails_exactly_the_writes_it_reports(db: Database) -> None:
     """Whatever SQLite does on a full disk (fail the statement, or roll back the whole
     transaction), each writer is told the truth: stored, or an error and not stored."""
-    await db.record_answer(_answer(question_index=0))
+    await db.answers.record(_answer(question_index=0))
     await cap_the_file(db, extra_pages=3)  # an answer also writes its indexes and review
     filler = "x" * 1500  # a few of these fit in the pages left, not all
     outcomes = await asyncio.gather(
         *(
-            db.record_answer(_answer(question_index=index, card_id=f"{filler}{index}"))
+            db.answers.record(_answer(question_index=index, card_id=f"{filler}{index}"))
             for index in range(1, 9)
         ),
         return_exceptions=True,
@@ -171,7 +172,7 @@ async def test_a_full_disk_fails_exactly_the_writes_it_reports(db: Database) -> 
     failed = [i + 1 for i, o in enumerate(outcomes) if isinstance(o, sqlite3.OperationalError)]
     stored = [o.question_index for o in outcomes if isinstance(o, Answer)]
     assert failed and stored and len(failed) + len(stored) == 8, outcomes
-    assert [a.question_index for a in await db.answers_for_user(1)] == [0, *stored]
+    assert [a.question_index for a in answers_of(db, 1)] == [0, *stored]
     await free_the_disk(db)
-    assert await db.record_answer(_answer(question_index=9)) is not None
-    assert [a.question_index for a in await db.answers_for_user(1)] == [0, *stored, 9]
+    assert await db.answers.record(_answer(question_index=9)) is not None
+    assert [a.question_index for a in answers_of(db, 1)] == [0, *stored, 9]

@@ -14,6 +14,7 @@ from bot.domain.quiz import Question, questions_to_json
 from bot.storage import Database, MigrationError, NewAnswer, apply_migrations, current_version
 from bot.storage.migrations import MIGRATIONS_DIR, discover_migrations
 from tests.factories import T0, quiz_session
+from tests.helpers.database import answers_of, review_events
 
 
 def _tables(path: Path) -> set[str]:
@@ -103,7 +104,7 @@ async def test_0009_keeps_every_sessions_questions(tmp_path: Path) -> None:
             (questions_to_json(questions), *[int(T0.timestamp() * 1000)] * 3),
         )
     async with await Database.open(path) as db:
-        assert await db.get_session("sess000001") == session
+        assert await db.sessions.get("sess000001") == session
     with sqlite3.connect(path) as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(quiz_sessions)")}
     assert "questions" not in columns
@@ -152,13 +153,13 @@ async def test_a_database_at_0010_keeps_its_answers_and_writes_the_reviews_it_ow
         # The bot stopped here: answers 3 and 4 stored, their reviews not written yet.
     async with await Database.open(path) as db:
         assert await db.schema_version() == len(discover_migrations())
-        assert [e.reviewed_at for e in await db.review_events(1, "aws", "c-3")] == [
+        assert [e.reviewed_at for e in review_events(db, 1, "aws", "c-3")] == [
             T0 + timedelta(minutes=3)
         ]
-        assert [a.id for a in await db.answers_for_user(1)] == [1, 2, 3, 4]
-        await db.forget_user(1)
-        await db.upsert_user(1, "a", T0)
-        stored = await db.record_answer(
+        assert [a.id for a in answers_of(db, 1)] == [1, 2, 3, 4]
+        await db.members.forget(1)
+        await db.members.upsert_user(1, "a", T0)
+        stored = await db.answers.record(
             NewAnswer(1, 10, "aws", "c-9", "multiple-choice", True, T0, session_id="s9",
                       question_index=0)
         )  # fmt: skip

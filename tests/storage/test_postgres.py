@@ -155,12 +155,12 @@ async def test_an_unknown_user_is_named(empty_postgres: str) -> None:
 async def test_a_database_dropped_while_open_is_said_so(empty_postgres: str) -> None:
     db = await Database.connect(empty_postgres)
     try:
-        await db.upsert_user(1, "alice", NOW)
+        await db.members.upsert_user(1, "alice", NOW)
         drop_database(empty_postgres)  # terminates the pool's connections too
         with pytest.raises(StorageUnavailable, match="does not exist any more"):
-            await db.get_user(1)
+            await db.members.user(1)
         with pytest.raises(StorageUnavailable, match="does not exist any more"):
-            await db.upsert_user(1, "alice", NOW)
+            await db.members.upsert_user(1, "alice", NOW)
     finally:
         await db.close()
 
@@ -176,9 +176,9 @@ async def test_a_connection_terminated_mid_write_writes_nothing(empty_postgres: 
                     "INSERT INTO users (id, display_name, updated_at) VALUES (1, 'a', 0)"
                 )
                 await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-        assert await db.get_user(1) is None
-        await db.upsert_user(2, "bob", NOW)
-        assert (await db.get_user(2)) is not None
+        assert await db.members.user(1) is None
+        await db.members.upsert_user(2, "bob", NOW)
+        assert (await db.members.user(2)) is not None
     finally:
         await db.close()
 
@@ -237,10 +237,10 @@ async def test_a_write_waits_for_another_process_only_so_long(empty_postgres: st
         await holder.execute("SELECT pg_advisory_lock($1)", WRITE_LOCK)
         with pytest.raises(asyncpg.LockNotAvailableError):
             # Without the limit it would wait until the holder lets go: here, 10 s.
-            await asyncio.wait_for(db.upsert_user(1, "alice", NOW), 10)
+            await asyncio.wait_for(db.members.upsert_user(1, "alice", NOW), 10)
         await holder.execute("SELECT pg_advisory_unlock($1)", WRITE_LOCK)
-        await db.upsert_user(1, "alice", NOW)
-        assert await db.get_user(1) is not None
+        await db.members.upsert_user(1, "alice", NOW)
+        assert await db.members.user(1) is not None
     finally:
         await holder.close()
         await db.close()
@@ -250,8 +250,8 @@ async def test_sums_and_averages_come_back_as_on_sqlite(empty_postgres: str) -> 
     """PostgreSQL sums BIGINT columns into NUMERIC; the rows hold an int and a float, as
     SQLite gives them, not Decimals."""
     async with await Database.connect(empty_postgres) as db:
-        await db.upsert_guild(1, "g", NOW)
-        await db.set_state("k", "v", NOW)
+        await db.members.upsert_guild(1, "g", NOW)
+        await db.state.set("k", "v", NOW)
         async with db.read() as conn:
             row = await conn.fetchone(
                 "SELECT SUM(created_at), AVG(created_at), SUM(created_at) / 2.5 FROM guilds"
@@ -293,8 +293,8 @@ async def test_a_server_that_comes_up_during_the_wait_is_used(
     try:
         db = await connecting
         try:
-            await db.upsert_user(1, "alice", NOW)
-            assert await db.get_user(1) is not None
+            await db.members.upsert_user(1, "alice", NOW)
+            assert await db.members.user(1) is not None
         finally:
             await db.close()
     finally:
@@ -307,12 +307,12 @@ async def test_a_write_cancelled_while_it_waits_leaves_nothing(empty_postgres: s
     db = await Database.connect(empty_postgres)
     holder = await asyncpg.connect(empty_postgres)
     try:
-        await db.upsert_member(MemberName(1, "alice", 10, "Hall"), NOW)
-        await db.create_session(quiz_session(), replace_active=False)
+        await db.members.upsert(MemberName(1, "alice", 10, "Hall"), NOW)
+        await db.sessions.create(quiz_session(), replace_active=False)
         held = holder.transaction()
         await held.start()
         await holder.execute("SELECT 1 FROM users WHERE id = 1 FOR UPDATE")
-        forgetting = asyncio.create_task(db.forget_user(1))  # sessions go, then it waits
+        forgetting = asyncio.create_task(db.members.forget(1))  # sessions go, then it waits
         for _ in range(1_000):
             if await holder.fetchval(
                 "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
@@ -325,9 +325,9 @@ async def test_a_write_cancelled_while_it_waits_leaves_nothing(empty_postgres: s
             await forgetting
         await held.rollback()
         assert rows(empty_postgres, "SELECT id FROM quiz_sessions") == [("abc123def456",)]
-        assert (await db.user_data(1)).sessions == 1
-        await db.upsert_user(2, "bob", NOW)
-        assert await db.get_user(2) is not None
+        assert (await db.members.stored(1)).sessions == 1
+        await db.members.upsert_user(2, "bob", NOW)
+        assert await db.members.user(2) is not None
     finally:
         await holder.close()
         await db.close()

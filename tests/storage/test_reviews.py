@@ -17,6 +17,7 @@ from bot.domain import review as domain_review
 from bot.storage import Database, NewAnswer
 from bot.storage import reviews as reviews_module
 from tests.engines import rows, target_of
+from tests.helpers.database import answers_of, memory_state
 from tests.storage.conftest import NOW
 
 pytestmark = pytest.mark.engines
@@ -58,8 +59,8 @@ def _orphan_reviews(path: Path) -> int:
 
 
 async def test_a_read_sees_the_review_of_an_answer_just_stored(db: Database) -> None:
-    await db.record_answer(_answer(0))
-    state = await db.memory_state(1, "aws", "c-0")
+    await db.answers.record(_answer(0))
+    state = await memory_state(db, 1, "aws", "c-0")
     assert state is not None and state.reviews == 1
     assert _reviews_per_answer(target_of(db)) == [(1, 1)]
 
@@ -69,16 +70,16 @@ async def test_the_answer_after_the_last_answerer_forgets_gets_a_new_id_and_its_
 ) -> None:
     """The member who answered last runs /forgetme: the next answer's id is above every id
     handed out before, and it moves its member's memory as any answer does."""
-    await db.upsert_user(2, "bob", NOW)
+    await db.members.upsert_user(2, "bob", NOW)
     for index in range(3):
-        await db.record_answer(_answer(index, user_id=2))
+        await db.answers.record(_answer(index, user_id=2))
     for index in range(3):
-        await db.record_answer(_answer(index))  # alice answered last: ids 4 to 6
+        await db.answers.record(_answer(index))  # alice answered last: ids 4 to 6
     handed_out = max(answer_id for answer_id, _ in _reviews_per_answer(target_of(db)))
-    await db.forget_user(1)
-    await db.upsert_user(1, "alice", NOW)
-    stored = await db.record_answer(_answer(7, session="again"))
-    state = await db.memory_state(1, "aws", "c-7")
+    await db.members.forget(1)
+    await db.members.upsert_user(1, "alice", NOW)
+    stored = await db.answers.record(_answer(7, session="again"))
+    state = await memory_state(db, 1, "aws", "c-7")
     assert state is not None and state.reviews == 1
     assert stored is not None and stored.id > handed_out
     assert [count for _, count in _reviews_per_answer(target_of(db))] == [1, 1, 1, 1]
@@ -97,11 +98,11 @@ async def test_an_answer_whose_review_fails_is_not_stored(
         return real_review(previous, event, **kwargs)
 
     monkeypatch.setattr(reviews_module, "review", review)
-    await db.record_answer(_answer(0))
+    await db.answers.record(_answer(0))
     with pytest.raises(ValueError, match="scheduler cannot take"):
-        await db.record_answer(_answer(1))
-    await db.record_answer(_answer(2))
-    assert [a.card_id for a in await db.answers_for_user(1)] == ["c-0", "c-2"]
+        await db.answers.record(_answer(1))
+    await db.answers.record(_answer(2))
+    assert [a.card_id for a in answers_of(db, 1)] == ["c-0", "c-2"]
     assert [count for _, count in _reviews_per_answer(target_of(db))] == [1, 1]
 
 
@@ -125,17 +126,17 @@ def test_any_interleaving_of_answers_and_forgetting_leaves_one_review_per_answer
 
     async def play() -> None:
         async with await Database.open(path) as db:
-            await db.upsert_guild(10, "Study Hall", NOW)
+            await db.members.upsert_guild(10, "Study Hall", NOW)
             highest = 0
             for number, (step, member) in enumerate(steps):
                 if step == "forget":
-                    await db.forget_user(member)
+                    await db.members.forget(member)
                     continue
-                await db.upsert_user(member, f"member {member}", NOW)
-                stored = await db.record_answer(_answer(number, user_id=member))
+                await db.members.upsert_user(member, f"member {member}", NOW)
+                stored = await db.answers.record(_answer(number, user_id=member))
                 assert stored is not None and stored.id > highest
                 highest = stored.id
-                state = await db.memory_state(member, "aws", f"c-{number}")
+                state = await memory_state(db, member, "aws", f"c-{number}")
                 assert state is not None
             assert all(count == 1 for _, count in _reviews_per_answer(path))
             assert _orphan_reviews(path) == 0

@@ -28,8 +28,8 @@ pytestmark = pytest.mark.engines
 @pytest.fixture
 async def db(bot_database: Path | str) -> AsyncIterator[Database]:
     database = await Database.connect(url_of(bot_database))
-    await database.upsert_user(1, "alice", T0)
-    await database.upsert_guild(10, "Study Hall", T0)
+    await database.members.upsert_user(1, "alice", T0)
+    await database.members.upsert_guild(10, "Study Hall", T0)
     yield database
     await database.close()
 
@@ -60,32 +60,32 @@ def _answer(session: QuizSession, index: int, correct: bool, at: datetime) -> Ne
 
 async def test_a_session_round_trips(db: Database) -> None:
     session = _session()
-    await db.create_session(session, replace_active=False)
-    assert await db.get_session(session.id) == session
-    assert await db.active_session(1) == session
-    assert await db.get_session("nope") is None
+    await db.sessions.create(session, replace_active=False)
+    assert await db.sessions.get(session.id) == session
+    assert await db.sessions.active(1) == session
+    assert await db.sessions.get("nope") is None
 
 
 async def test_a_session_reads_back_on_a_new_connection(db: Database) -> None:
     """After a restart no questions are in memory: they come from their own table."""
     session = _session()
-    await db.create_session(session, replace_active=False)
+    await db.sessions.create(session, replace_active=False)
     async with await Database.connect(db.url) as fresh:
-        assert await fresh.get_session(session.id) == session
-        assert await fresh.active_session(1) == session
-        answered = await fresh.answer_in_session(session.id, _answering(True))
+        assert await fresh.sessions.get(session.id) == session
+        assert await fresh.sessions.active(1) == session
+        answered = await fresh.sessions.answer(session.id, _answering(True))
     assert answered is not None
     assert answered.after == replace(session, answered=1, correct=1, points=1)
 
 
 async def test_one_active_session_per_member(db: Database) -> None:
-    await db.create_session(_session("sess000001"), replace_active=False)
+    await db.sessions.create(_session("sess000001"), replace_active=False)
     with pytest.raises(INTEGRITY_ERRORS):
-        await db.create_session(_session("sess000002"), replace_active=False)
-    await db.create_session(_session("sess000003"), replace_active=True)
-    old = await db.get_session("sess000001")
+        await db.sessions.create(_session("sess000002"), replace_active=False)
+    await db.sessions.create(_session("sess000003"), replace_active=True)
+    old = await db.sessions.get("sess000001")
     assert old is not None and old.status is SessionStatus.ABANDONED
-    active = await db.active_session(1)
+    active = await db.sessions.active(1)
     assert active is not None and active.id == "sess000003"
 
 
@@ -99,8 +99,8 @@ def _answering(correct: bool, *, index: int | None = None) -> Callable[[QuizSess
 
 
 async def test_answers_count_once_and_finish_the_session(db: Database) -> None:
-    session = await db.create_session(_session(), replace_active=False)
-    recorded = await db.answer_in_session(session.id, _answering(True))
+    session = await db.sessions.create(_session(), replace_active=False)
+    recorded = await db.sessions.answer(session.id, _answering(True))
     assert recorded is not None
     first, stored = recorded.after, recorded.answer
     assert recorded.before == session
@@ -108,17 +108,17 @@ async def test_answers_count_once_and_finish_the_session(db: Database) -> None:
     assert (stored.question_index, stored.correct, stored.session_id) == (0, True, session.id)
     # The session's own guard refuses a second answer, even from a caller that checks nothing.
     with pytest.raises(AlreadyAnsweredError):
-        await db.answer_in_session(session.id, _answering(False))
-    moved = await db.advance_session(session.id, 0, T0 + timedelta(seconds=5))
+        await db.sessions.answer(session.id, _answering(False))
+    moved = await db.sessions.advance(session.id, 0, T0 + timedelta(seconds=5))
     assert moved is not None and moved.position == 1
     assert moved.question_shown_at == T0 + timedelta(seconds=5)
-    assert await db.advance_session(session.id, 0, T0) is None  # a second Next
-    recorded = await db.answer_in_session(session.id, _answering(False))
+    assert await db.sessions.advance(session.id, 0, T0) is None  # a second Next
+    recorded = await db.sessions.answer(session.id, _answering(False))
     assert recorded is not None
     last = recorded.after
     assert last.status is SessionStatus.FINISHED
     assert (last.answered, last.correct, last.points) == (2, 1, 1)
-    answers = await db.session_answers(session.id)
+    answers = await db.answers.of_session(session.id)
     assert [(a.question_index, a.correct) for a in answers] == [(0, True), (1, False)]
     # Each answer moved the member's memory of its card, in the answer's transaction.
     logged = rows(target_of(db), "SELECT answer_id, grade FROM review_log ORDER BY id")
@@ -126,71 +126,71 @@ async def test_answers_count_once_and_finish_the_session(db: Database) -> None:
 
 
 async def test_racing_answers_store_one_and_score_once(db: Database) -> None:
-    session = await db.create_session(_session(), replace_active=False)
+    session = await db.sessions.create(_session(), replace_active=False)
     results = await asyncio.gather(
-        *(db.answer_in_session(session.id, _answering(n % 2 == 0)) for n in range(10)),
+        *(db.sessions.answer(session.id, _answering(n % 2 == 0)) for n in range(10)),
         return_exceptions=True,
     )
     assert sum(isinstance(r, SessionAnswer) for r in results) == 1
     assert sum(isinstance(r, AlreadyAnsweredError) for r in results) == 9
-    stored = await db.get_session(session.id)
+    stored = await db.sessions.get(session.id)
     assert stored is not None and stored.answered == 1 and stored.points == 1
-    assert len(await db.session_answers(session.id)) == 1
+    assert len(await db.answers.of_session(session.id)) == 1
 
 
 async def test_racing_answers_from_two_processes_store_one_and_score_once(db: Database) -> None:
     """Two bot processes on one database (clusters) get the same click: one answer."""
-    session = await db.create_session(_session(), replace_active=False)
+    session = await db.sessions.create(_session(), replace_active=False)
     async with await Database.connect(db.url) as other:
         results = await asyncio.gather(
             *(
-                (db if n % 2 else other).answer_in_session(session.id, _answering(True))
+                (db if n % 2 else other).sessions.answer(session.id, _answering(True))
                 for n in range(10)
             ),
             return_exceptions=True,
         )
     assert sum(isinstance(r, SessionAnswer) for r in results) == 1
     assert sum(isinstance(r, AlreadyAnsweredError) for r in results) == 9
-    stored = await db.get_session(session.id)
+    stored = await db.sessions.get(session.id)
     assert stored is not None and stored.answered == 1 and stored.points == 1
-    assert len(await db.session_answers(session.id)) == 1
+    assert len(await db.answers.of_session(session.id)) == 1
 
 
 async def test_a_refused_click_writes_nothing(db: Database) -> None:
-    session = await db.create_session(_session(), replace_active=False)
+    session = await db.sessions.create(_session(), replace_active=False)
 
     def not_yours(found: QuizSession) -> NewAnswer:
         check_click(found, user_id=found.user_id + 1, index=0, now=T0)
         raise AssertionError("check_click let another member's click through")
 
     with pytest.raises(NotYourSessionError):
-        await db.answer_in_session(session.id, not_yours)
+        await db.sessions.answer(session.id, not_yours)
     with pytest.raises(ValueError, match="another question"):
-        await db.answer_in_session(session.id, _answering(True, index=1))
-    assert await db.session_answers(session.id) == []
-    assert await db.get_session(session.id) == session
-    assert await db.answer_in_session("nosuchsess", _answering(True)) is None
+        await db.sessions.answer(session.id, _answering(True, index=1))
+    assert await db.answers.of_session(session.id) == []
+    assert await db.sessions.get(session.id) == session
+    assert await db.sessions.answer("nosuchsess", _answering(True)) is None
 
 
 async def test_a_pending_session_replaces_the_active_one_when_confirmed(db: Database) -> None:
-    await db.create_session(_session("sess000001"), replace_active=False)
+    await db.sessions.create(_session("sess000001"), replace_active=False)
     pending = _session("sess000002", status=SessionStatus.PENDING)
-    await db.create_session(pending, replace_active=False)
+    await db.sessions.create(pending, replace_active=False)
     later = T0 + timedelta(minutes=3)
-    started = await db.activate_session("sess000002", later)
+    started = await db.sessions.activate("sess000002", later)
     assert started is not None and started.status is SessionStatus.ACTIVE
     assert started.question_shown_at == later
-    old = await db.get_session("sess000001")
+    old = await db.sessions.get("sess000001")
     assert old is not None and old.status is SessionStatus.ABANDONED
-    assert await db.activate_session("sess000002", later) is None  # already started
+    assert await db.sessions.activate("sess000002", later) is None  # already started
 
 
 async def test_status_changes_only_from_the_expected_state(db: Database) -> None:
-    await db.create_session(_session(), replace_active=False)
-    assert await db.set_session_status(
+    await db.sessions.create(_session(), replace_active=False)
+    assert await db.sessions.set_status(
         "sess000001", SessionStatus.EXPIRED, T0, only_from=SessionStatus.ACTIVE
     )
-    assert not await db.set_session_status(
+    assert not await db.sessions.set_status(
         "sess000001", SessionStatus.ABANDONED, T0, only_from=SessionStatus.ACTIVE
     )
 
@@ -198,21 +198,21 @@ async def test_status_changes_only_from_the_expected_state(db: Database) -> None
 async def test_study_instants_keep_the_local_day(db: Database) -> None:
     late = datetime(2026, 5, 1, 23, 59, 59, tzinfo=UTC)
     for n, at in enumerate([T0, T0 + timedelta(minutes=1), late]):
-        await db.record_answer(
+        await db.answers.record(
             NewAnswer(1, None, "d", "c", "flashcard", True, at, session_id="s", question_index=n)
         )
-    instants = await db.study_instants(1)
+    instants = await db.stats.quarters(1, None)
     assert sorted(instants) == [T0, datetime(2026, 5, 1, 23, 45, tzinfo=UTC)]
 
 
 async def test_a_typed_answer_is_kept_per_question_and_forgotten_with_its_member(
     db: Database,
 ) -> None:
-    session = await db.create_session(_session(), replace_active=False)
-    assert await db.typed_answer(session.id, 0) is None
-    await db.keep_typed_answer(session.id, 0, "*first* try")
-    await db.keep_typed_answer(session.id, 0, "*second* try")  # the box opened again
-    assert await db.typed_answer(session.id, 0) == "*second* try"
-    assert await db.typed_answer(session.id, 1) is None
-    await db.forget_user(session.user_id)
-    assert await db.typed_answer(session.id, 0) is None
+    session = await db.sessions.create(_session(), replace_active=False)
+    assert await db.sessions.typed(session.id, 0) is None
+    await db.sessions.keep_typed(session.id, 0, "*first* try")
+    await db.sessions.keep_typed(session.id, 0, "*second* try")  # the box opened again
+    assert await db.sessions.typed(session.id, 0) == "*second* try"
+    assert await db.sessions.typed(session.id, 1) is None
+    await db.members.forget(session.user_id)
+    assert await db.sessions.typed(session.id, 0) is None

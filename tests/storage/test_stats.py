@@ -25,12 +25,12 @@ from bot.domain.leaderboard import (
 )
 from bot.domain.quiz import SessionStatus
 from bot.domain.streaks import StreakState
-from bot.storage import Database, NewAnswer
+from bot.storage import Database, NewAnswer, boards, members
 from bot.storage import stats as queries
 from bot.storage.migrations import MIGRATIONS_DIR
 from tests.engines import rows, target_of, url_of
 from tests.factories import quiz_session
-from tests.helpers.database import seed_daily_streak
+from tests.helpers.database import answers_of, seed_daily_streak
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 10, 20
@@ -43,9 +43,9 @@ ALICE, BOB, CAROL = 1, 2, 3
 async def db(bot_database: Path | str) -> AsyncIterator[Database]:
     database = await Database.connect(url_of(bot_database))
     for guild_id, name in ((GUILD, "Study Hall"), (OTHER_GUILD, "Other")):
-        await database.upsert_guild(guild_id, name, NOW)
+        await database.members.upsert_guild(guild_id, name, NOW)
     for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")):
-        await database.upsert_user(user_id, name, NOW)
+        await database.members.upsert_user(user_id, name, NOW)
     yield database
     await database.close()
 
@@ -67,7 +67,7 @@ async def answer(
 ) -> None:
     if points is None:
         points = (3 if mode == "daily" else 1) if correct and Mode(mode).judged else 0
-    stored = await db.record_answer(
+    stored = await db.answers.record(
         NewAnswer(
             user_id=user_id,
             guild_id=guild_id,
@@ -85,7 +85,7 @@ async def answer(
     assert stored is not None
 
 
-def ranks(rows: queries.BoardRows) -> list[tuple[int, str | None, Fraction]]:
+def ranks(rows: boards.BoardRows) -> list[tuple[int, str | None, Fraction]]:
     return [(row.rank, row.name, row.value) for row in rows.rows]
 
 
@@ -102,13 +102,13 @@ async def test_points_count_quiz_answers_only_and_rank_high_first(db: Database) 
     await answer(db, CAROL, NOW, mode="flashcard")
     await answer(db, CAROL, NOW, guild_id=None)  # a DM: no server's board
     await answer(db, CAROL, NOW, guild_id=OTHER_GUILD)
-    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=CAROL)
+    page = await db.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=CAROL)
     assert ranks(page) == [(1, "bob", 3), (2, "alice", 1)]
     assert page.total == 2 and page.own is None
     # Only the judged answers make up the season totals (the migration's trigger
     # lists the judged modes).
     assert (page.rows[1].graded, page.rows[1].correct) == (2, 1)
-    other = await db.board_page(Board.POINTS, OTHER_GUILD, window=None, page=0, viewer_id=CAROL)
+    other = await db.boards.page(Board.POINTS, OTHER_GUILD, window=None, page=0, viewer_id=CAROL)
     assert ranks(other) == [(1, "carol", 1)]
     assert other.own is not None and other.own.rank == 1
 
@@ -116,7 +116,7 @@ async def test_points_count_quiz_answers_only_and_rank_high_first(db: Database) 
 async def test_daily_challenge_answers_score_three(db: Database) -> None:
     await answer(db, ALICE, NOW, mode="daily")
     await answer(db, BOB, NOW)
-    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+    page = await db.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
     assert ranks(page) == [(1, "alice", 3), (2, "bob", 1)]
 
 
@@ -129,14 +129,14 @@ async def test_equal_points_rank_who_reached_them_first(db: Database) -> None:
     await answer(db, ALICE, NOW - timedelta(hours=5))
     # Alice and Carol both have 2; Alice reached 2 at NOW, Carol at NOW + 2 h.
     for window in (None, Window(None, None)):
-        page = await db.board_page(Board.POINTS, GUILD, window=window, page=0, viewer_id=BOB)
+        page = await db.boards.page(Board.POINTS, GUILD, window=window, page=0, viewer_id=BOB)
         assert ranks(page) == [(1, "alice", 2), (2, "carol", 2), (3, "bob", 1)]
 
 
 async def test_a_tie_at_the_same_instant_falls_back_to_the_user_id(db: Database) -> None:
     await answer(db, BOB, NOW)
     await answer(db, ALICE, NOW)
-    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=BOB)
+    page = await db.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=BOB)
     assert ranks(page) == [(1, "alice", 1), (2, "bob", 1)]
     assert page.own is not None and page.own.rank == 2
 
@@ -144,7 +144,7 @@ async def test_a_tie_at_the_same_instant_falls_back_to_the_user_id(db: Database)
 async def _crowd(db: Database, size: int) -> None:
     """Members 100.. with 1..size points: member 100 + k has k + 1 points."""
     for k in range(size):
-        await db.upsert_user(100 + k, f"member {k}", NOW)
+        await db.members.upsert_user(100 + k, f"member {k}", NOW)
         for _ in range(k + 1):
             await answer(db, 100 + k, NOW - timedelta(minutes=k))
 
@@ -154,13 +154,13 @@ async def test_pages_and_the_viewers_own_row_outside_them(
     db: Database, window: Window | None
 ) -> None:
     await _crowd(db, 25)
-    first = await db.board_page(Board.POINTS, GUILD, window=window, page=0, viewer_id=102)
+    first = await db.boards.page(Board.POINTS, GUILD, window=window, page=0, viewer_id=102)
     assert [r.rank for r in first.rows] == list(range(1, 11))
     assert first.rows[0].name == "member 24" and first.rows[0].value == 25
     assert first.total == 25
     assert first.own is not None
     assert (first.own.rank, first.own.name, first.own.value) == (23, "member 2", 3)
-    last = await db.board_page(Board.POINTS, GUILD, window=window, page=2, viewer_id=102)
+    last = await db.boards.page(Board.POINTS, GUILD, window=window, page=2, viewer_id=102)
     assert [(r.rank, r.name) for r in last.rows] == [
         (21, "member 4"),
         (22, "member 3"),
@@ -169,7 +169,7 @@ async def test_pages_and_the_viewers_own_row_outside_them(
         (25, "member 0"),
     ]
     assert last.own is not None and last.own.rank == 23
-    beyond = await db.board_page(Board.POINTS, GUILD, window=window, page=5, viewer_id=ALICE)
+    beyond = await db.boards.page(Board.POINTS, GUILD, window=window, page=5, viewer_id=ALICE)
     assert beyond.rows == [] and beyond.own is None and beyond.total == 25
 
 
@@ -177,7 +177,7 @@ async def test_the_sql_order_is_the_domain_order(db: Database) -> None:
     rng = random.Random(7)
     users = list(range(200, 240))
     for user_id in users:
-        await db.upsert_user(user_id, f"u{user_id}", NOW)
+        await db.members.upsert_user(user_id, f"u{user_id}", NOW)
     expected: dict[int, tuple[int, datetime]] = {}
     for _ in range(300):
         user_id = rng.choice(users)
@@ -193,7 +193,7 @@ async def test_the_sql_order_is_the_domain_order(db: Database) -> None:
         for page in range(4):
             for viewer in (users[0], users[17]):
                 want = page_of(reference, page, viewer)
-                got = await db.board_page(
+                got = await db.boards.page(
                     Board.POINTS, GUILD, window=window, page=page, viewer_id=viewer
                 )
                 assert [(r.rank, r.user_id, r.value, r.reached_at) for r in got.rows] == [
@@ -211,18 +211,18 @@ async def test_a_period_counts_only_its_answers(db: Database) -> None:
     await answer(db, ALICE, NOW - timedelta(days=3))
     await answer(db, BOB, NOW)
     window = Window(NOW - timedelta(hours=1), NOW + timedelta(hours=1))
-    page = await db.board_page(Board.POINTS, GUILD, window=window, page=0, viewer_id=ALICE)
+    page = await db.boards.page(Board.POINTS, GUILD, window=window, page=0, viewer_id=ALICE)
     assert ranks(page) == [(1, "bob", 1)]
     assert page.own is None
-    everything = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+    everything = await db.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
     assert ranks(everything) == [(1, "alice", 2), (2, "bob", 1)]
 
 
 async def test_members_who_left_keep_their_last_name(db: Database) -> None:
     # Nothing tells the bot someone left; the board shows the name stored last.
     await answer(db, ALICE, NOW)
-    await db.upsert_user(ALICE, "alice (renamed)", NOW + timedelta(days=1))
-    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=BOB)
+    await db.members.upsert_user(ALICE, "alice (renamed)", NOW + timedelta(days=1))
+    page = await db.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=BOB)
     assert ranks(page) == [(1, "alice (renamed)", 1)]
 
 
@@ -239,7 +239,7 @@ async def test_accuracy_needs_twenty_judged_answers(db: Database) -> None:
     for i in range(40):
         await answer(db, CAROL, NOW + timedelta(seconds=i), correct=i < 30)  # 75% too
     for window in (None, Window(None, None)):
-        page = await db.board_page(Board.ACCURACY, GUILD, window=window, page=0, viewer_id=BOB)
+        page = await db.boards.page(Board.ACCURACY, GUILD, window=window, page=0, viewer_id=BOB)
         # Equal 75%: Alice's last judged answer (NOW + 19 s) precedes Carol's (NOW + 39 s).
         assert [(r.rank, r.name, r.value, r.correct, r.graded) for r in page.rows] == [
             (1, "alice", Fraction(3, 4), 15, 20),
@@ -254,27 +254,31 @@ async def test_accuracy_needs_twenty_judged_answers(db: Database) -> None:
 async def test_a_season_counts_from_its_start_and_keeps_old_answers(db: Database) -> None:
     await answer(db, ALICE, NOW - timedelta(days=2))
     await answer(db, ALICE, NOW - timedelta(days=2))
-    assert await db.current_season(GUILD) is None
-    season = await db.start_season(GUILD, NOW, unless_started_since=NOW - timedelta(minutes=1))
+    assert await db.boards.season(GUILD) is None
+    season = await db.boards.start_season(
+        GUILD, NOW, unless_started_since=NOW - timedelta(minutes=1)
+    )
     assert season is not None and (season.number, season.started_at) == (1, NOW)
-    empty = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+    empty = await db.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
     assert empty.rows == [] and empty.total == 0
     await answer(db, BOB, NOW + timedelta(minutes=5))
-    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+    page = await db.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
     assert ranks(page) == [(1, "bob", 1)]
-    assert len(await db.answers_for_user(ALICE)) == 2  # kept
+    assert len(answers_of(db, ALICE)) == 2  # kept
     # The other server's board is untouched.
     await answer(db, ALICE, NOW + timedelta(minutes=5), guild_id=OTHER_GUILD)
-    other = await db.board_page(Board.POINTS, OTHER_GUILD, window=None, page=0, viewer_id=ALICE)
+    other = await db.boards.page(Board.POINTS, OTHER_GUILD, window=None, page=0, viewer_id=ALICE)
     assert ranks(other) == [(1, "alice", 1)]
 
 
 async def test_a_second_confirmation_of_the_same_prompt_starts_nothing(db: Database) -> None:
     shown = NOW - timedelta(seconds=30)
-    first = await db.start_season(GUILD, NOW, unless_started_since=shown)
-    again = await db.start_season(GUILD, NOW + timedelta(seconds=1), unless_started_since=shown)
+    first = await db.boards.start_season(GUILD, NOW, unless_started_since=shown)
+    again = await db.boards.start_season(
+        GUILD, NOW + timedelta(seconds=1), unless_started_since=shown
+    )
     assert first is not None and again is None
-    later = await db.start_season(
+    later = await db.boards.start_season(
         GUILD, NOW + timedelta(days=30), unless_started_since=NOW + timedelta(days=29)
     )
     assert later is not None and later.number == 2
@@ -287,8 +291,8 @@ async def test_answers_recorded_before_the_upgrade_count(tmp_path: Path) -> None
         shutil.copy(script, old / script.name)
     path = tmp_path / "upgraded.sqlite3"
     async with await Database.open(path, migrations_dir=old) as before:
-        await before.upsert_guild(GUILD, "Study Hall", NOW)
-        await before.upsert_user(ALICE, "alice", NOW)
+        await before.members.upsert_guild(GUILD, "Study Hall", NOW)
+        await before.members.upsert_user(ALICE, "alice", NOW)
     # Stored as that release did: the answer rows alone.
     with sqlite3.connect(path) as raw:
         for minutes, correct in ((0, 1), (1, 0)):
@@ -304,7 +308,7 @@ async def test_answers_recorded_before_the_upgrade_count(tmp_path: Path) -> None
                 ),
             )
     async with await Database.open(path) as after:
-        page = await after.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+        page = await after.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
         assert [(r.rank, r.value, r.graded, r.reached_at) for r in page.rows] == [(1, 1, 2, NOW)]
 
 
@@ -319,22 +323,22 @@ async def test_member_totals_cards_and_activity(db: Database) -> None:
     await answer(db, ALICE, NOW + timedelta(minutes=20), card_id="c", deck_id="other")
     await answer(db, ALICE, NOW, guild_id=None, card_id="a")
     await answer(db, BOB, NOW, card_id="a")
-    totals = await db.member_totals(ALICE, GUILD)
+    totals = await db.stats.totals(ALICE, GUILD)
     assert totals == queries.MemberTotals(answers=5, graded=4, correct=3, points=3)
-    recent = await db.member_totals(ALICE, GUILD, since=NOW - timedelta(days=2))
+    recent = await db.stats.totals(ALICE, GUILD, since=NOW - timedelta(days=2))
     assert recent == queries.MemberTotals(answers=4, graded=3, correct=2, points=2)
-    everywhere = await db.member_totals(ALICE, None)
+    everywhere = await db.stats.totals(ALICE, None)
     assert everywhere == queries.MemberTotals(answers=6, graded=5, correct=4, points=4)
-    cards = sorted(await db.card_results(ALICE, GUILD, "aws"), key=lambda c: c.card_id)
+    cards = sorted(await db.stats.cards(ALICE, GUILD, "aws"), key=lambda c: c.card_id)
     assert cards == [queries.CardResult("a", 2, 1), queries.CardResult("b", 1, 1)]
-    activity = await db.activity(ALICE, GUILD, NOW - timedelta(days=2))
+    activity = await db.stats.activity(ALICE, GUILD, NOW - timedelta(days=2))
     assert sorted(activity) == [
         (NOW - timedelta(days=1), 1),
         (NOW, 2),
         (NOW + timedelta(minutes=15), 1),
     ]
-    assert len(await db.study_quarters(ALICE, GUILD)) == 4
-    assert len(await db.study_quarters(ALICE, None)) == 4  # the DM answer shares NOW's quarter
+    assert len(await db.stats.quarters(ALICE, GUILD)) == 4
+    assert len(await db.stats.quarters(ALICE, None)) == 4  # the DM answer shares NOW's quarter
 
 
 async def test_recent_study_finds_only_members_active_lately(db: Database) -> None:
@@ -343,31 +347,34 @@ async def test_recent_study_finds_only_members_active_lately(db: Database) -> No
     await answer(db, ALICE, NOW - timedelta(hours=3))  # same quarter: one entry, its first
     await answer(db, BOB, NOW - timedelta(days=5))  # not lately
     await answer(db, CAROL, NOW, guild_id=OTHER_GUILD)  # elsewhere
-    await db.set_user_timezone(ALICE, "Asia/Tokyo", NOW)
-    found = await db.recent_study(GUILD, NOW - timedelta(hours=50))
+    await db.members.set_timezone(ALICE, "Asia/Tokyo", NOW)
+    since = NOW - timedelta(hours=50)
+    # The streak board's two first reads, checked on their own: no public way shows them.
+    found = await db.boards._recent_study(GUILD, since)  # noqa: SLF001 - see above
     assert {user: sorted(instants) for user, instants in found.items()} == {
         ALICE: [NOW - timedelta(days=5), NOW - timedelta(hours=3)]
     }
-    assert await db.recent_members_zones(GUILD, NOW - timedelta(hours=50)) == {ALICE: "Asia/Tokyo"}
+    zones = await db.boards._recent_zones(GUILD, since)  # noqa: SLF001 - see above
+    assert zones == {ALICE: "Asia/Tokyo"}
 
 
 async def test_streak_standings_read_a_long_run_whole_and_a_short_one_from_recent_days(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queries, "STREAK_RECENT", timedelta(days=10))
+    monkeypatch.setattr(boards, "STREAK_RECENT", timedelta(days=10))
     # Alice: every day for 40 days, so her run reaches far past the recent days read first.
     for days_ago in range(40):
         await answer(db, ALICE, NOW - timedelta(days=days_ago, hours=1))
     # Bob: a run of 3 days, after a break; in Tokyo his days end at 15:00 UTC.
     for days_ago in (30, 2, 1, 0):
         await answer(db, BOB, NOW - timedelta(days=days_ago, hours=2))
-    await db.set_user_timezone(BOB, "Asia/Tokyo", NOW)
+    await db.members.set_timezone(BOB, "Asia/Tokyo", NOW)
     # Carol: studied every day until four days ago: no current streak.
     for days_ago in range(4, 20):
         await answer(db, CAROL, NOW - timedelta(days=days_ago))
     await answer(db, CAROL, NOW, guild_id=OTHER_GUILD)  # elsewhere: not this server's
 
-    found = await db.study_streak_standings(GUILD, NOW, ZoneInfo("UTC"))
+    found = await db.boards.study_streaks(GUILD, NOW, ZoneInfo("UTC"))
 
     assert sorted(found, key=lambda s: s.user_id) == [
         Standing(ALICE, Fraction(40), NOW - timedelta(hours=1)),
@@ -379,7 +386,7 @@ async def test_streak_standings_read_a_long_run_whole_and_a_short_one_from_recen
 
 
 async def _session(db: Database, user_id: int, session_id: str) -> None:
-    await db.create_session(
+    await db.sessions.create(
         quiz_session(
             id=session_id,
             user_id=user_id,
@@ -417,11 +424,11 @@ async def test_forgetting_deletes_that_user_everywhere_and_nobody_else(db: Datab
         await answer(db, user_id, NOW, guild_id=None)
         await _session(db, user_id, f"sess{user_id}")
         await seed_daily_streak(db, GUILD, user_id, StreakState(2, 3, NOW.date()), NOW)
-    before = await db.user_data(ALICE)
-    assert before == queries.UserData(
+    before = await db.members.stored(ALICE)
+    assert before == members.UserData(
         answers=3, servers=2, dm_answers=1, sessions=1, daily_streaks=1, profile=True
     )
-    deleted = await db.forget_user(ALICE)
+    deleted = await db.members.forget(ALICE)
     assert deleted == before
     assert _rows_of(db, ALICE) == {
         "answers": 0,
@@ -438,8 +445,8 @@ async def test_forgetting_deletes_that_user_everywhere_and_nobody_else(db: Datab
         "users": 1,
     }
     assert rows(target_of(db), "SELECT session_id FROM quiz_session_questions") == [(f"sess{BOB}",)]
-    assert (await db.user_data(ALICE)).empty
-    page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+    assert (await db.members.stored(ALICE)).empty
+    page = await db.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
     assert ranks(page) == [(1, "bob", 1)]
 
 
@@ -464,20 +471,20 @@ PARAMS: dict[str, Any] = {
     "at": 5,
 }
 PLANNED = {
-    "points by period": (queries.board_sql(Board.POINTS, season=False), "answers_by_guild_time"),
+    "points by period": (boards.board_sql(Board.POINTS, season=False), "answers_by_guild_time"),
     "accuracy by period": (
-        queries.board_sql(Board.ACCURACY, season=False),
+        boards.board_sql(Board.ACCURACY, season=False),
         "answers_by_guild_time",
     ),
-    "accuracy of the season": (queries.board_sql(Board.ACCURACY, season=True), None),
-    "points of the season": (queries.board_sql(Board.POINTS, season=True), None),
-    "season points page": (queries.SEASON_POINTS_PAGE_SQL, None),
-    "season points count": (queries.SEASON_POINTS_COUNT_SQL, None),
-    "season points viewer": (queries.SEASON_POINTS_VIEWER_SQL, None),
-    "season points ahead": (queries.SEASON_POINTS_AHEAD_SQL, None),
-    "recent study": (queries.RECENT_STUDY_SQL, "answers_by_member"),
-    "recent zones": (queries.RECENT_ZONES_SQL, "answers_by_guild_time"),
-    "study history": (queries.study_history_sql(2), "answers_by_member"),
+    "accuracy of the season": (boards.board_sql(Board.ACCURACY, season=True), None),
+    "points of the season": (boards.board_sql(Board.POINTS, season=True), None),
+    "season points page": (boards.SEASON_POINTS_PAGE_SQL, None),
+    "season points count": (boards.SEASON_POINTS_COUNT_SQL, None),
+    "season points viewer": (boards.SEASON_POINTS_VIEWER_SQL, None),
+    "season points ahead": (boards.SEASON_POINTS_AHEAD_SQL, None),
+    "recent study": (boards.RECENT_STUDY_SQL, "answers_by_member"),
+    "recent zones": (boards.RECENT_ZONES_SQL, "answers_by_guild_time"),
+    "study history": (boards.study_history_sql(2), "answers_by_member"),
     "member totals": (queries.member_totals_sql(GUILD), "answers_by_member"),
     "member cards": (queries.card_results_sql(GUILD), "answers_by_member"),
     "member activity": (queries.activity_sql(GUILD), "answers_by_member"),
@@ -515,7 +522,7 @@ async def _read_while(
 
     async def reader(offset: int) -> None:
         for _ in range(offset):
-            await db.get_guild(GUILD)
+            await db.members.guild(GUILD)
         seen.append(await read())
         while not write.done():
             seen.append(await read())
@@ -532,12 +539,12 @@ async def test_a_read_during_forgetting_sees_all_of_the_member_or_none(db: Datab
     await answer(db, ALICE, NOW, guild_id=None)
     await _session(db, ALICE, "sessalice")
     await seed_daily_streak(db, GUILD, ALICE, StreakState(2, 3, NOW.date()), NOW)
-    before = await db.user_data(ALICE)
-    gone = queries.UserData(0, 0, 0, 0, 0, False)
-    forgetting = asyncio.create_task(db.forget_user(ALICE))
-    seen = await _read_while(db, forgetting, lambda: db.user_data(ALICE))
+    before = await db.members.stored(ALICE)
+    gone = members.UserData(0, 0, 0, 0, 0, False)
+    forgetting = asyncio.create_task(db.members.forget(ALICE))
+    seen = await _read_while(db, forgetting, lambda: db.members.stored(ALICE))
     assert await forgetting == before
-    seen.append(await db.user_data(ALICE))
+    seen.append(await db.members.stored(ALICE))
     assert seen[-1] == gone
     assert [s for s in seen if s not in (before, gone)] == []
 
@@ -549,10 +556,10 @@ async def test_a_points_page_and_its_total_come_from_one_moment(db: Database) ->
         await answer(db, user_id, NOW + timedelta(seconds=number))
 
     async def board() -> tuple[int, int]:
-        page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=BOB)
+        page = await db.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=BOB)
         return len(page.rows), page.total
 
-    forgetting = asyncio.create_task(db.forget_user(CAROL))
+    forgetting = asyncio.create_task(db.members.forget(CAROL))
     seen = await _read_while(db, forgetting, board)
     await forgetting
     assert set(seen) <= {(3, 3), (2, 2)}
@@ -567,8 +574,8 @@ async def test_a_write_cancelled_halfway_leaves_nothing_and_the_next_write_works
     bot shut down) is rolled back whole, and the write connection is free again."""
     for at in range(3):
         await answer(db, ALICE, NOW + timedelta(seconds=at))
-    before = await db.user_data(ALICE)
-    forgetting = asyncio.create_task(db.forget_user(ALICE))
+    before = await db.members.stored(ALICE)
+    forgetting = asyncio.create_task(db.members.forget(ALICE))
     for _ in range(10_000):  # until the transaction is open
         # The subject is a read in the middle of a write; only the write connection knows.
         if db._engine._writer.in_transaction:  # noqa: SLF001 - see above
@@ -578,9 +585,9 @@ async def test_a_write_cancelled_halfway_leaves_nothing_and_the_next_write_works
     forgetting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await forgetting
-    assert await db.user_data(ALICE) == before
+    assert await db.members.stored(ALICE) == before
     await answer(db, ALICE, NOW + timedelta(seconds=9))
-    assert (await db.user_data(ALICE)).answers == before.answers + 1
+    assert (await db.members.stored(ALICE)).answers == before.answers + 1
 
 
 async def test_a_board_read_while_a_season_starts_is_never_empty(db: Database) -> None:
@@ -590,13 +597,13 @@ async def test_a_board_read_while_a_season_starts_is_never_empty(db: Database) -
         await answer(db, user_id, NOW + timedelta(seconds=number))
 
     async def board() -> list[tuple[int, Fraction]]:
-        page = await db.board_page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
+        page = await db.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
         return [(row.user_id, row.value) for row in page.rows]
 
     before = await board()
     assert len(before) == 3
     starting = asyncio.create_task(
-        db.start_season(GUILD, NOW, unless_started_since=NOW - timedelta(minutes=1))
+        db.boards.start_season(GUILD, NOW, unless_started_since=NOW - timedelta(minutes=1))
     )
     seen = await _read_while(db, starting, board)
     assert await starting is not None
@@ -610,6 +617,6 @@ async def test_decks_by_recency_puts_the_deck_studied_last_first_per_server(db: 
     await answer(db, ALICE, NOW + timedelta(hours=2), deck_id="elsewhere", guild_id=OTHER_GUILD)
     await answer(db, ALICE, NOW + timedelta(hours=3), deck_id="dm", guild_id=None)
     await answer(db, BOB, NOW + timedelta(hours=4), deck_id="bobs")
-    assert await db.decks_by_recency(ALICE, GUILD) == ["new", "old"]
-    assert await db.decks_by_recency(ALICE, None) == ["dm", "elsewhere", "new", "old"]
-    assert await db.decks_by_recency(CAROL, GUILD) == []
+    assert await db.stats.decks_by_recency(ALICE, GUILD) == ["new", "old"]
+    assert await db.stats.decks_by_recency(ALICE, None) == ["dm", "elsewhere", "new", "old"]
+    assert await db.stats.decks_by_recency(CAROL, GUILD) == []

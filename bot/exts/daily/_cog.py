@@ -167,12 +167,12 @@ class Daily(commands.Cog):
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
         if zone.key != in_force.key:
-            await self.bot.db.set_guild_timezone(guild.id, zone.key)
-        latest = await self.bot.db.latest_daily_challenge(guild.id, posted_only=True)
+            await self.bot.db.members.set_guild_timezone(guild.id, zone.key)
+        latest = await self.bot.db.daily.latest(guild.id, posted_only=True)
         next_post = first_post_at(
             now, at, zone, last_day=None if latest is None else latest.local_date
         )
-        schedule = await self.bot.db.save_daily_schedule(
+        schedule = await self.bot.db.daily.save_schedule(
             guild_id=guild.id,
             channel_id=channel.id,
             post_time=at,
@@ -237,10 +237,10 @@ class Daily(commands.Cog):
     async def status(self, interaction: discord.Interaction[QuizBot]) -> None:
         assert interaction.guild_id is not None
         db = self.bot.db
-        schedule = await db.get_daily_schedule(interaction.guild_id)
+        schedule = await db.daily.schedule(interaction.guild_id)
         zone = None if schedule is None else resolve_zone(schedule.timezone)
-        last = await db.latest_daily_challenge(interaction.guild_id)
-        results = None if last is None else await db.daily_results(last.id)
+        last = await db.daily.latest(interaction.guild_id)
+        results = None if last is None else await db.daily.results(last.id)
         await replies.reply(
             interaction, embed=render.status_embed(schedule, zone, last, results), ephemeral=True
         )
@@ -249,7 +249,7 @@ class Daily(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def disable(self, interaction: discord.Interaction[QuizBot]) -> None:
         assert interaction.guild_id is not None
-        if await self.bot.db.disable_daily_schedule(interaction.guild_id, self.bot.clock()):
+        if await self.bot.db.daily.disable(interaction.guild_id, self.bot.clock()):
             self.scheduler.wake()
             text = (
                 "Daily challenges are off. The open challenge is still revealed on time; "
@@ -265,7 +265,7 @@ class Daily(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def post(self, interaction: discord.Interaction[QuizBot]) -> None:
         assert interaction.guild_id is not None
-        schedule = await self.bot.db.get_daily_schedule(interaction.guild_id)
+        schedule = await self.bot.db.daily.schedule(interaction.guild_id)
         if schedule is None or not schedule.enabled:
             raise DailySetupError("Daily challenges are not on here. Run `/daily setup` first.")
         if schedule.paused:
@@ -314,7 +314,7 @@ class Daily(commands.Cog):
                 challenge_id=challenge.id,
             )
 
-        recorded = await self.bot.db.record_daily_answer(
+        recorded = await self.bot.db.daily.answer(
             challenge_id, answer_for, member=member_name(interaction)
         )
         if recorded is None:

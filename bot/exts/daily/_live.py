@@ -86,14 +86,14 @@ class LiveCounts:
 
     async def _edit(self, challenge_id: int) -> None:
         async with self.lock(challenge_id):
-            challenge = await self.bot.db.get_daily_challenge(challenge_id)
+            challenge = await self.bot.db.daily.challenge(challenge_id)
             if (
                 challenge is None
                 or challenge.state is not ChallengeState.POSTED
                 or challenge.message_id is None
             ):
                 return
-            count = await self.bot.db.count_daily_answers(challenge_id)
+            count = await self.bot.db.daily.count_answers(challenge_id)
             channel = self.bot.get_partial_messageable(
                 challenge.channel_id, guild_id=challenge.guild_id
             )

@@ -121,7 +121,7 @@ class Poster:
                     message_id = await self._find_sent(challenge)
                 recovered = message_id is not None
                 if message_id is None:
-                    if not await self.bot.db.begin_daily_send(
+                    if not await self.bot.db.daily.begin_send(
                         challenge.id,
                         attempts=challenge.attempts,
                         channel_id=schedule.channel_id,
@@ -149,7 +149,7 @@ class Poster:
     ) -> DailyChallenge:
         """The day's challenge row, choosing its card and writing the intent if it is new."""
         db = self.bot.db
-        existing = await db.daily_challenge_for_day(schedule.guild_id, day)
+        existing = await db.daily.challenge_for_day(schedule.guild_id, day)
         if existing is not None:
             return existing
         deck = (await self.bot.catalogs.for_guild(schedule.guild_id)).decks.get(schedule.deck_id)
@@ -159,14 +159,14 @@ class Poster:
         check_playable(deck, Mode.DAILY, topic=schedule.topic)
         pool = list(deck.cards_in_topic(schedule.topic) if schedule.topic else deck.cards)
         pool = [card for card in pool if not (card.picture_answer or card.front_image)]
-        history = await db.daily_card_history(schedule.guild_id, deck.id)
-        records = await db.daily_card_records(schedule.guild_id, deck.id)
+        history = await db.daily.card_history(schedule.guild_id, deck.id)
+        records = await db.daily.card_records(schedule.guild_id, deck.id)
         seed = f"{schedule.guild_id}:{day.isoformat()}"
         card = choose_card(pool, history, records, seed=seed)
         question = DailyQuestion.of(
             build_multiple_choice(deck, card, seed=f"daily:{seed}"), card.explanation
         )
-        return await db.create_daily_intent(
+        return await db.daily.create_intent(
             guild_id=schedule.guild_id,
             day=day,
             channel_id=schedule.channel_id,
@@ -185,9 +185,9 @@ class Poster:
         """
         db = self.bot.db
         me = self.bot.instance_id
-        if await db.claim_daily(challenge.id, holder=me, now=now, until=now + CLAIM_LEASE):
+        if await db.daily.claim(challenge.id, holder=me, now=now, until=now + CLAIM_LEASE):
             return True
-        claim = await db.daily_claim(challenge.id)
+        claim = await db.daily.claim_of(challenge.id)
         if claim is None or claim.holder is None:
             reason = f"it is {claim.state.value if claim else 'gone'} already"
         else:
@@ -239,7 +239,7 @@ class Poster:
         posted_at = self.bot.clock()
         zone = resolve_zone(schedule.timezone)
         next_post = first_post_at(posted_at, schedule.post_time, zone, last_day=day)
-        await self.bot.db.mark_daily_posted(
+        await self.bot.db.daily.mark_posted(
             challenge.id,
             message_id=message_id,
             posted_at=posted_at,
@@ -251,13 +251,13 @@ class Poster:
         """The day already has its post: the schedule's next post is on a later day."""
         zone = resolve_zone(schedule.timezone)
         next_post = first_post_at(self.bot.clock(), schedule.post_time, zone, last_day=day)
-        await self.bot.db.reschedule_daily(
+        await self.bot.db.daily.reschedule(
             schedule.guild_id, next_post, expected=schedule.next_post_at
         )
 
     async def _reveal_earlier(self, guild_id: int, day: date, now: datetime) -> None:
         """Close what is still open before a new day's challenge goes up."""
-        for challenge in await self.bot.db.open_daily_challenges(guild_id, before=day):
+        for challenge in await self.bot.db.daily.open_challenges(guild_id, before=day):
             await self.reveal(challenge, now)
 
     async def _failed(
@@ -288,7 +288,7 @@ class Poster:
             description,
             exc_info=error if unexpected else None,
         )
-        await self.bot.db.record_daily_failure(
+        await self.bot.db.daily.record_failure(
             schedule.guild_id,
             None if challenge is None else challenge.id,
             error=description,
@@ -310,9 +310,9 @@ class Poster:
         db = self.bot.db
         async with self.live.lock(challenge.id):
             if challenge.state is ChallengeState.POSTED:
-                await db.close_daily_challenge(challenge.id, now)
-            await db.break_missed_daily_streaks(challenge, now)
-            results = await db.daily_results(challenge.id)
+                await db.daily.close(challenge.id, now)
+            await db.daily.break_missed_streaks(challenge, now)
+            results = await db.daily.results(challenge.id)
             if challenge.message_id is not None:
                 channel = self.bot.get_partial_messageable(
                     challenge.channel_id, guild_id=challenge.guild_id
@@ -338,9 +338,9 @@ class Poster:
                         challenge.id,
                         describe_error(error, challenge.channel_id),
                     )
-                    await db.postpone_daily_reveal(challenge.id, now + RETRY_DELAY)
+                    await db.daily.postpone_reveal(challenge.id, now + RETRY_DELAY)
                     return
-            await db.mark_daily_reveal_shown(challenge.id)
+            await db.daily.mark_reveal_shown(challenge.id)
         self.live.forget(challenge.id)
         log.info(
             "revealed daily challenge %s of guild %s: %d answered, %d right",

@@ -114,7 +114,7 @@ class DailyScheduler:
                     await self._wake.wait()
 
     async def _seconds_to_next(self) -> float:
-        due = await self.bot.db.next_daily_due(shards=self.bot.shard_scope())
+        due = await self.bot.db.daily.next_due(shards=self.bot.shard_scope())
         if due is None:
             return MAX_SLEEP
         seconds = (due - self.bot.clock()).total_seconds()
@@ -132,9 +132,9 @@ class DailyScheduler:
             # Only the servers on this process's shards: the process that runs a server's
             # shard posts and reveals its challenges.
             shards = self.bot.shard_scope()
-            reveals = await self.bot.db.due_daily_reveals(now, shards=shards)
+            reveals = await self.bot.db.daily.due_reveals(now, shards=shards)
             await self._fan_out(reveals, lambda c: self._reveal(c, now, report))
-            schedules = await self.bot.db.due_daily_schedules(now, shards=shards)
+            schedules = await self.bot.db.daily.due_schedules(now, shards=shards)
             await self._fan_out(schedules, lambda s: self._post_due(s, now, report))
             if report.posts or report.revealed or report.skipped:
                 log.info(
@@ -153,14 +153,14 @@ class DailyScheduler:
         async with self._lock:
             now = self.bot.clock()
             today = local_date(now, resolve_zone(schedule.timezone))
-            existing = await self.bot.db.daily_challenge_for_day(schedule.guild_id, today)
+            existing = await self.bot.db.daily.challenge_for_day(schedule.guild_id, today)
             if existing is not None and existing.state in (
                 ChallengeState.POSTED,
                 ChallengeState.REVEALED,
             ):
                 return PostResult.ALREADY, existing
             result = await self.poster.post(schedule, today, now)
-            challenge = await self.bot.db.daily_challenge_for_day(schedule.guild_id, today)
+            challenge = await self.bot.db.daily.challenge_for_day(schedule.guild_id, today)
         self.wake()
         return result, challenge
 
@@ -190,7 +190,7 @@ class DailyScheduler:
         )
         if plan.day is None:
             # Down through the whole scheduled day: that day is never posted afterwards.
-            await self.bot.db.reschedule_daily(
+            await self.bot.db.daily.reschedule(
                 schedule.guild_id, plan.next_post_at, expected=schedule.next_post_at
             )
             report.skipped += 1

@@ -200,7 +200,7 @@ class Decks(commands.Cog):
     async def deck_info(self, interaction: discord.Interaction[QuizBot], deck: str) -> None:
         catalog = await self.bot.catalogs.for_guild(interaction.guild_id)
         found = catalog.get(deck)
-        progress = await self.bot.db.deck_progress(interaction.user.id, found.id)
+        progress = await self.bot.db.stats.deck_progress(interaction.user.id, found.id)
         line = None
         if progress.answered:
             line = (
@@ -258,7 +258,7 @@ class Decks(commands.Cog):
         deck_read = result.deck
         now = self.bot.clock()
         guild_name = interaction.guild.name if interaction.guild else ""
-        await self.bot.db.upsert_guild(guild_id, guild_name, now)
+        await self.bot.db.members.upsert_guild(guild_id, guild_name, now)
         stored = ServerDeck(
             guild_id=guild_id,
             deck_id=deck_read.id,
@@ -323,7 +323,7 @@ class Decks(commands.Cog):
     async def remove_deck(self, interaction: discord.Interaction[QuizBot], deck: str) -> None:
         guild_id = interaction.guild_id
         assert guild_id is not None  # require_manage_server
-        stored = await self.bot.db.server_deck(guild_id, deck.strip())
+        stored = await self.bot.db.decks.get(guild_id, deck.strip())
         if stored is None:
             catalog = await self.bot.catalogs.for_guild(guild_id)
             shipped = catalog.get(deck)  # an unknown id ends here, with suggestions

@@ -199,7 +199,7 @@ class Quiz(commands.Cog):
         # Without a chosen mode, due reviews come first: offer them before quizzing.
         due = 0
         if mode is None:
-            states = await self.bot.db.memory_states(interaction.user.id, chosen.id)
+            states = await self.bot.db.reviews.states(interaction.user.id, chosen.id)
             due = sum(1 for state in states if state.due <= now)
         wait = active is not None or due > 0
         session = make_session(
@@ -213,7 +213,7 @@ class Quiz(commands.Cog):
             now=now,
             status=SessionStatus.PENDING if wait else SessionStatus.ACTIVE,
         )
-        await self.bot.db.create_session(session, replace_active=False)
+        await self.bot.db.sessions.create(session, replace_active=False)
         if due > 0:
             await send_screen(interaction, render.review_first_screen(session, due))
             return
@@ -268,7 +268,7 @@ class Quiz(commands.Cog):
         )
 
     async def _load(self, session_id: str) -> QuizSession:
-        session = await self.bot.db.get_session(session_id)
+        session = await self.bot.db.sessions.get(session_id)
         if session is None:
             raise QuizGoneError()
         return session
@@ -281,7 +281,7 @@ class Quiz(commands.Cog):
             # The hot path: the session is read inside the answer's own transaction.
             typed = None
             if action in TYPED_VERDICTS:  # the member's verdict on what they typed
-                typed = await self.bot.db.typed_answer(session_id, index)
+                typed = await self.bot.db.sessions.typed(session_id, index)
             await self._record(interaction, session_id, index, now, action=action, typed=typed)
             return
         session = await self._load(session_id)
@@ -317,7 +317,7 @@ class Quiz(commands.Cog):
     async def _expire(self, session_id: str, closed: SessionClosedError, now: datetime) -> None:
         """A click found the quiz out of time: mark it so (if it was still active)."""
         if closed.status is SessionStatus.EXPIRED:
-            await self.bot.db.set_session_status(
+            await self.bot.db.sessions.set_status(
                 session_id, SessionStatus.EXPIRED, now, only_from=SessionStatus.ACTIVE
             )
 
@@ -335,7 +335,7 @@ class Quiz(commands.Cog):
         question = session.current
         result = grade_typed_answer(typed, question.back, question.accept)
         if result.verdict is Verdict.UNSURE:
-            await self.bot.db.keep_typed_answer(session_id, index, typed)
+            await self.bot.db.sessions.keep_typed(session_id, index, typed)
             await self._show(interaction, render.unsure_screen(session, typed, result))
             return
         verdict = "right" if result.verdict is Verdict.CORRECT else "wrong"
@@ -377,7 +377,7 @@ class Quiz(commands.Cog):
             )
 
         try:
-            recorded = await self.bot.db.answer_in_session(session_id, answer_for)
+            recorded = await self.bot.db.sessions.answer(session_id, answer_for)
         except SessionClosedError as closed:
             await self._expire(session_id, closed, now)
             raise
@@ -426,7 +426,7 @@ class Quiz(commands.Cog):
         index: int,
         already: AlreadyAnsweredError,
     ) -> None:
-        session = await self.bot.db.get_session(session_id)
+        session = await self.bot.db.sessions.get(session_id)
         view = discord.utils.MISSING
         if (
             session is not None
@@ -438,11 +438,11 @@ class Quiz(commands.Cog):
         await replies.reply(interaction, str(already), view=view, ephemeral=True)
 
     async def _summary(self, session: QuizSession, now: datetime) -> discord.Embed:
-        answers = await self.bot.db.session_answers(session.id)
+        answers = await self.bot.db.answers.of_session(session.id)
         wrong = {a.question_index for a in answers if not a.correct}
         missed = [q.front for i, q in enumerate(session.questions) if i in wrong]
         zone = await member_zone(self.bot.db, session.user_id, session.guild_id)
-        days = days_of(await self.bot.db.study_instants(session.user_id), zone)
+        days = days_of(await self.bot.db.stats.quarters(session.user_id, None), zone)
         streak = study_streak(days, local_date(now, zone))
         return render.summary_embed(
             session, finished_at=now, missed=missed, streak_days=streak.current
@@ -458,7 +458,7 @@ class Quiz(commands.Cog):
         check_owner(session, user_id=interaction.user.id)
         if session.status is not SessionStatus.ACTIVE:
             raise SessionClosedError(session.status)
-        moved = await self.bot.db.advance_session(session.id, index, now)
+        moved = await self.bot.db.sessions.advance(session.id, index, now)
         if moved is None:
             # A second click on Next, or Next on an old message: show where the quiz is.
             current = await self._load(session.id)
@@ -481,22 +481,22 @@ class Quiz(commands.Cog):
                 raise SessionClosedError(pending.status)
             review, _ = await new_review(self.bot, interaction, pending.deck_id, replace=True)
             if review is not None:
-                await self.bot.db.set_session_status(
+                await self.bot.db.sessions.set_status(
                     pending.id, SessionStatus.ABANDONED, now, only_from=SessionStatus.PENDING
                 )
                 await self._show(interaction, render.question_screen(review))
                 return
             action = "start"  # reviewed meanwhile: nothing is due, so quiz after all
         if action == "start":
-            started = await self.bot.db.activate_session(pending.id, now)
+            started = await self.bot.db.sessions.activate(pending.id, now)
             if started is None:
                 raise SessionClosedError(pending.status)
             await self._show(interaction, render.question_screen(started))
             return
-        await self.bot.db.set_session_status(
+        await self.bot.db.sessions.set_status(
             pending.id, SessionStatus.ABANDONED, now, only_from=SessionStatus.PENDING
         )
-        active = await self.bot.db.active_session(interaction.user.id)
+        active = await self.bot.db.sessions.active(interaction.user.id)
         if active is None or active.status is not SessionStatus.ACTIVE:
             await self._show(
                 interaction,

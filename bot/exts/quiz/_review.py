@@ -58,7 +58,7 @@ class Review(commands.Cog):
 
     async def _nothing_due(self, interaction: discord.Interaction[QuizBot], deck: Deck) -> str:
         now = self.bot.clock()
-        states = await self.bot.db.memory_states(interaction.user.id, deck.id)
+        states = await self.bot.db.reviews.states(interaction.user.id, deck.id)
         new = (await allowance(self.bot, interaction.user.id, interaction.guild_id, now)).of(
             deck, states
         )
@@ -88,7 +88,7 @@ class Review(commands.Cog):
         total_due = 0
         catalog = await self.bot.catalogs.for_guild(interaction.guild_id)
         for deck in catalog.all()[:MAX_DECKS_SHOWN]:
-            states = await self.bot.db.memory_states(user_id, deck.id)
+            states = await self.bot.db.reviews.states(user_id, deck.id)
             summary = summarise_due(
                 [card.id for card in deck.cards],
                 states,

@@ -68,9 +68,9 @@ def make_session(
 
 async def running_session(bot: QuizBot, user_id: int, now: datetime) -> QuizSession | None:
     """The member's active session, closing it first if it ran out of time."""
-    active = await bot.db.active_session(user_id)
+    active = await bot.db.sessions.active(user_id)
     if active is not None and active.expired_at(now):
-        await bot.db.set_session_status(
+        await bot.db.sessions.set_status(
             active.id, SessionStatus.EXPIRED, now, only_from=SessionStatus.ACTIVE
         )
         return None
@@ -104,9 +104,9 @@ class Allowance:
 
 async def allowance(bot: QuizBot, user_id: int, guild_id: int | None, now: datetime) -> Allowance:
     return Allowance(
-        per_day=await bot.db.new_cards_per_day(user_id),
+        per_day=await bot.db.reviews.new_cards_per_day(user_id),
         # Two days back covers every zone's "today".
-        started=await bot.db.first_reviews_since(user_id, now - timedelta(days=2)),
+        started=await bot.db.reviews.first_reviews_since(user_id, now - timedelta(days=2)),
         zone=await member_zone(bot.db, user_id, guild_id),
         now=now,
     )
@@ -116,7 +116,7 @@ async def review_questions(
     bot: QuizBot, deck: Deck, user_id: int, guild_id: int | None, now: datetime
 ) -> tuple[Question, ...]:
     """Due cards, most overdue first, then new ones within today's allowance."""
-    states = await bot.db.memory_states(user_id, deck.id)
+    states = await bot.db.reviews.states(user_id, deck.id)
     new = (await allowance(bot, user_id, guild_id, now)).of(deck, states)
     chosen = plan_review(
         [card.id for card in deck.cards],
@@ -156,7 +156,7 @@ async def new_review(
         now=now,
         status=SessionStatus.PENDING if active else SessionStatus.ACTIVE,
     )
-    return await bot.db.create_session(session, replace_active=replace), active
+    return await bot.db.sessions.create(session, replace_active=replace), active
 
 
 async def screen_picture(

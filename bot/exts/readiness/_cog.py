@@ -98,7 +98,7 @@ class Readiness(commands.Cog):
         if deck:
             return catalog.get(deck)
         chosen = catalog.studied_last(
-            await self.bot.db.decks_by_recency(interaction.user.id, interaction.guild_id)
+            await self.bot.db.stats.decks_by_recency(interaction.user.id, interaction.guild_id)
         )
         if chosen is None:
             raise NoDeckError(render.no_deck([d.id for d in catalog.all()]))
@@ -119,9 +119,9 @@ class Readiness(commands.Cog):
         db = self.bot.db
         user_id = interaction.user.id
         zone = await member_zone(db, user_id, interaction.guild_id)
-        states = await db.memory_states(user_id, chosen.id)
-        exam = await db.exam_date(user_id, chosen.id)
-        retention = await db.desired_retention(interaction.guild_id)
+        states = await db.reviews.states(user_id, chosen.id)
+        exam = await db.progress.exam_date(user_id, chosen.id)
+        retention = await db.reviews.desired_retention(interaction.guild_id)
         figures = await asyncio.to_thread(
             self.compute, chosen, states, now=now, exam=exam, zone=zone, retention=retention
         )
@@ -172,7 +172,7 @@ class Readiness(commands.Cog):
         today = local_date(now, zone)
         day = parse_exam_date(when, today=today)
         await remember_member(self.bot.db, interaction, now)
-        await self.bot.db.set_exam_date(interaction.user.id, chosen.id, day, now)
+        await self.bot.db.progress.set_exam_date(interaction.user.id, chosen.id, day, now)
         await replies.reply(
             interaction, render.exam_date_set(chosen, day, (day - today).days), ephemeral=True
         )

@@ -143,7 +143,7 @@ class Rounds(commands.Cog):
         self.bot.timers.handle(ROUND_TIMER, self._due)
         # Questions whose time ran out while the bot was down get a fresh short time; the
         # rest keep their deadlines, which the timer loop serves once the bot is ready.
-        for reopened in await self.bot.db.reopen_after_restart(self.bot.clock()):
+        for reopened in await self.bot.db.rounds.reopen_after_restart(self.bot.clock()):
             await self._edit_count(reopened.id)
         self.bot.timers.start()
 
@@ -167,7 +167,7 @@ class Rounds(commands.Cog):
         await self._channel_gone(thread.id)
 
     async def _channel_gone(self, channel_id: int) -> None:
-        running = await self.bot.db.latest_round(channel_id)
+        running = await self.bot.db.rounds.latest(channel_id)
         if running is not None and running.running:
             await self._end(running, EndReason.CHANNEL_DELETED, post=False)
 
@@ -205,7 +205,7 @@ class Rounds(commands.Cog):
     async def stop(self, interaction: discord.Interaction[QuizBot]) -> None:
         self._in_server(interaction)
         assert interaction.channel_id is not None
-        running = await self.bot.db.latest_round(interaction.channel_id)
+        running = await self.bot.db.rounds.latest(interaction.channel_id)
         if running is None or not running.running:
             raise RoundError("No round is running in this channel.")
         may = interaction.user.id == running.started_by or interaction.permissions.manage_messages
@@ -228,7 +228,7 @@ class Rounds(commands.Cog):
     async def status(self, interaction: discord.Interaction[QuizBot]) -> None:
         self._in_server(interaction)
         assert interaction.channel_id is not None
-        found = await self.bot.db.latest_round(interaction.channel_id)
+        found = await self.bot.db.rounds.latest(interaction.channel_id)
         if found is None:
             await replies.reply(
                 interaction,
@@ -236,7 +236,7 @@ class Rounds(commands.Cog):
                 ephemeral=True,
             )
             return
-        standings = await self.bot.db.round_standings(found.id)
+        standings = await self.bot.db.rounds.standings(found.id)
         await replies.reply(
             interaction, embed=render.status_embed(found, standings), ephemeral=True
         )
@@ -291,12 +291,12 @@ class Rounds(commands.Cog):
         except UnplayableError as error:
             raise error.suggesting("Try `mode:typed`.") from None
         self._check_permissions(interaction)
-        running = await self.bot.db.latest_round(channel_id)
+        running = await self.bot.db.rounds.latest(channel_id)
         if running is not None and running.running:
             await replies.reply(interaction, render.already_running(running), ephemeral=True)
             return
         pool = deck.cards if topic is None else deck.cards_in_topic(topic)
-        seen = await self.bot.db.channel_seen_cards(channel_id, deck.id)
+        seen = await self.bot.db.rounds.seen_cards(channel_id, deck.id)
         by_id = {card.id: card for card in pool}
         seed = str(interaction.id)
         chosen = choose_cards([c.id for c in pool], seen, count, seed=seed)
@@ -317,7 +317,7 @@ class Rounds(commands.Cog):
             requested=count,
             questions=questions,
         )
-        started, created = await self.bot.db.start_round(new, member_name(interaction), now)
+        started, created = await self.bot.db.rounds.start(new, member_name(interaction), now)
         if not created:
             await replies.reply(interaction, render.already_running(started), ephemeral=True)
             return
@@ -329,15 +329,15 @@ class Rounds(commands.Cog):
 
     async def _due(self, round_id: int, now: datetime) -> None:
         """A round's deadline came: ask, hint, reveal or move on, as its phase says."""
-        current = await self.bot.db.get_round(round_id)
+        current = await self.bot.db.rounds.get(round_id)
         if current is None or not current.running:
-            await self.bot.db.drop_round_timer(round_id)
+            await self.bot.db.rounds.drop_timer(round_id)
             return
         if current.phase is Phase.ASK:
             await self._ask(current, now)
         elif current.phase is Phase.PAUSE:
-            if await self.bot.db.advance_round(current.id, current.position, now):
-                following = await self.bot.db.get_round(current.id)
+            if await self.bot.db.rounds.advance(current.id, current.position, now):
+                following = await self.bot.db.rounds.get(current.id)
                 if following is not None:
                     await self._ask(following, now)
         else:
@@ -350,9 +350,9 @@ class Rounds(commands.Cog):
                 if when <= now:
                     await self._hint(current, closes)
                 else:
-                    await self.bot.db.reschedule_round(current.id, when)
+                    await self.bot.db.rounds.reschedule(current.id, when)
             else:
-                await self.bot.db.reschedule_round(current.id, closes)
+                await self.bot.db.rounds.reschedule(current.id, closes)
 
     def _channel(self, round_: Round) -> discord.PartialMessageable:
         return self.bot.get_partial_messageable(round_.channel_id, guild_id=round_.guild_id)
@@ -372,7 +372,7 @@ class Rounds(commands.Cog):
             await self._failed(round_, error, now)
             return
         due = hint_at(now, closes) if typed else closes
-        if await self.bot.db.question_posted(
+        if await self.bot.db.rounds.question_posted(
             round_.id, index, message_id=message.id, now=now, closes_at=closes, due_at=due
         ):
             return
@@ -388,14 +388,14 @@ class Rounds(commands.Cog):
 
     async def _hint(self, round_: Round, closes: datetime) -> None:
         async with self.live.lock(round_.id):
-            if not await self.bot.db.hint_given(round_.id, round_.position, closes):
+            if not await self.bot.db.rounds.hint_given(round_.id, round_.position, closes):
                 return
         await self._edit_count(round_.id)
 
     async def _reveal(self, round_: Round, now: datetime) -> None:
         async with self.live.lock(round_.id):
             self.live.forget(round_.id)
-            reveal = await self.bot.db.reveal_question(round_.id, round_.position, now)
+            reveal = await self.bot.db.rounds.reveal_question(round_.id, round_.position, now)
             if reveal is None:
                 return
             question = round_.current
@@ -430,7 +430,7 @@ class Rounds(commands.Cog):
             reason = EndReason.CHANNEL_DELETED if gone else EndReason.MESSAGE_DELETED
         else:
             log.warning("round %s: Discord failed a step, retrying: %s", round_.id, error)
-            await self.bot.db.reschedule_round(round_.id, now + RETRY)
+            await self.bot.db.rounds.reschedule(round_.id, now + RETRY)
             return
         log.info("round %s ends: %s (%s)", round_.id, reason.value, error)
         await self._end(round_, reason, post=reason is EndReason.MESSAGE_DELETED)
@@ -440,7 +440,7 @@ class Rounds(commands.Cog):
     ) -> tuple[Round, list[Standing]] | None:
         """End a running round now; its open question shows it stopped, and ``post``
         posts the scoreboard in its channel."""
-        ended = await self.bot.db.end_round(round_.id, reason, self.bot.clock(), by=by)
+        ended = await self.bot.db.rounds.end(round_.id, reason, self.bot.clock(), by=by)
         self.live.forget(round_.id)
         if ended is None:
             return None
@@ -481,7 +481,7 @@ class Rounds(commands.Cog):
     async def _edit_count(self, round_id: int) -> bool:
         """Show the open question's answer count (and hint): whether it edited."""
         async with self.live.lock(round_id):
-            current = await self.bot.db.get_round(round_id)
+            current = await self.bot.db.rounds.get(round_id)
             if (
                 current is None
                 or not current.running
@@ -489,7 +489,7 @@ class Rounds(commands.Cog):
                 or current.message_id is None
             ):
                 return False
-            count = await self.bot.db.count_round_answers(current.id, current.position)
+            count = await self.bot.db.rounds.count_answers(current.id, current.position)
             try:
                 await replies.edit(
                     self._channel(current).get_partial_message(current.message_id),
@@ -540,14 +540,14 @@ class Rounds(commands.Cog):
     async def _open_form(
         self, interaction: discord.Interaction[QuizBot], round_id: int, index: int
     ) -> None:
-        current = await self.bot.db.get_round(round_id)
+        current = await self.bot.db.rounds.get(round_id)
         if current is None:
             raise RoundGoneError()
         refusal = self._refusal(interaction, current, index)
         if refusal is None and current.mode is not Mode.TYPED:
             refusal = render.NOT_THIS_WAY
         if refusal is None:
-            earlier = await self.bot.db.answered_choice(round_id, index, interaction.user.id)
+            earlier = await self.bot.db.rounds.answered_choice(round_id, index, interaction.user.id)
             if earlier is not None:
                 refusal = render.already(render.shown_choice(earlier))
         if refusal is not None:
@@ -572,7 +572,7 @@ class Rounds(commands.Cog):
     async def _record(
         self, interaction: discord.Interaction[QuizBot], round_id: int, index: int, judge: Any
     ) -> None:
-        result = await self.bot.db.record_round_answer(
+        result = await self.bot.db.rounds.answer(
             round_id,
             index,
             member=member_name(interaction),
@@ -612,7 +612,7 @@ class Rounds(commands.Cog):
         await replies.reply(interaction, text, ephemeral=True)
 
     async def _again(self, interaction: discord.Interaction[QuizBot], round_id: int) -> None:
-        old = await self.bot.db.get_round(round_id)
+        old = await self.bot.db.rounds.get(round_id)
         if old is None:
             raise RoundGoneError()
         if interaction.channel_id != old.channel_id:

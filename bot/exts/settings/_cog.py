@@ -105,12 +105,12 @@ class Settings(commands.Cog):
         now = self.bot.clock()
         if zone.strip().casefold() == FOLLOW_SERVER:
             await remember_member(self.bot.db, interaction, now)
-            await self.bot.db.set_user_timezone(interaction.user.id, None, now)
+            await self.bot.db.members.set_timezone(interaction.user.id, None, now)
             text = "You now follow the server's time zone for your study streak."
         else:
             resolved = zone_named(zone)
             await remember_member(self.bot.db, interaction, now)
-            await self.bot.db.set_user_timezone(interaction.user.id, resolved.key, now)
+            await self.bot.db.members.set_timezone(interaction.user.id, resolved.key, now)
             text = (
                 f"Your time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "
                 "Your study streak counts days there."
@@ -132,7 +132,7 @@ class Settings(commands.Cog):
         resolved = zone_named(zone)
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
-        await self.bot.db.set_guild_timezone(interaction.guild_id, resolved.key)
+        await self.bot.db.members.set_guild_timezone(interaction.guild_id, resolved.key)
         text = (
             f"This server's time zone is now **{resolved.key}**. {_clock_line(resolved, now)} "
             "Days for streaks and leaderboard periods follow it; members who set their own "
@@ -140,7 +140,7 @@ class Settings(commands.Cog):
         )
         # The daily challenge keeps the clock time and zone it was set up with: say so,
         # rather than move a post the members expect at a time they know.
-        daily = await self.bot.db.get_daily_schedule(interaction.guild_id)
+        daily = await self.bot.db.daily.schedule(interaction.guild_id)
         if daily is not None and daily.enabled and daily.timezone != resolved.key:
             text += (
                 f"\nThe daily challenge still posts at {daily.post_time:%H:%M} "
@@ -159,7 +159,7 @@ class Settings(commands.Cog):
     ) -> None:
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
-        await self.bot.db.set_new_cards_per_day(interaction.user.id, count)
+        await self.bot.db.reviews.set_new_cards_per_day(interaction.user.id, count)
         if count == 0:
             text = "`/review` now shows only cards you have already started."
         else:
@@ -186,8 +186,10 @@ class Settings(commands.Cog):
         assert interaction.guild_id is not None  # in_a_server
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
-        await self.bot.db.set_desired_retention(interaction.guild_id, check_retention(value))
-        stored = await self.bot.db.desired_retention(interaction.guild_id)
+        await self.bot.db.reviews.set_desired_retention(
+            interaction.guild_id, check_retention(value)
+        )
+        stored = await self.bot.db.reviews.desired_retention(interaction.guild_id)
         await replies.reply(
             interaction,
             f"Reviews in this server now aim at **{retention_percent(stored)}** retention: "

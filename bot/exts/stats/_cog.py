@@ -44,8 +44,8 @@ from bot.exts.stats._buttons import (
 from bot.exts.stats._picture import PICTURE_NAME, Picture, PictureInput, draw_stats
 from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, activity_days, topic_results
 from bot.members import member_zone, remember_member, server_zone
+from bot.storage.boards import BoardRow
 from bot.storage.models import from_ms, to_ms
-from bot.storage.stats import BoardRow
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +93,11 @@ class Stats(commands.Cog):
         zone = await member_zone(self.bot.db, target.id, guild_id)
         today = local_date(now, zone)
         db = self.bot.db
-        here = study_streak(days_of(await db.study_quarters(target.id, guild_id), zone), today)
+        here = study_streak(days_of(await db.stats.quarters(target.id, guild_id), zone), today)
         overall = None
         if guild_id is not None:
-            overall = study_streak(days_of(await db.study_quarters(target.id, None), zone), today)
-        daily = await db.get_daily_streak(guild_id, target.id) if guild_id is not None else None
+            overall = study_streak(days_of(await db.stats.quarters(target.id, None), zone), today)
+        daily = await db.daily.streak(guild_id, target.id) if guild_id is not None else None
         embed = render.streak_embed(
             target.display_name,
             here=here,
@@ -144,22 +144,22 @@ class Stats(commands.Cog):
         now = self.bot.clock()
         db = self.bot.db
         zone = await server_zone(self.bot.db, guild_id)
-        season = await db.current_season(guild_id)
+        season = await db.boards.season(guild_id)
         if board is Board.STREAK:
             return await self._streak_board(guild_id, period, page, viewer_id, zone, now)
         window = None
         if period is not Period.ALL_TIME:
             window = period_window(period, now, zone, season.started_at if season else None)
-        found = await db.board_page(board, guild_id, window=window, page=page, viewer_id=viewer_id)
+        found = await db.boards.page(board, guild_id, window=window, page=page, viewer_id=viewer_id)
         if page != clamp_page(page, found.total):  # members left since the button was made
             page = clamp_page(page, found.total)
-            found = await db.board_page(
+            found = await db.boards.page(
                 board, guild_id, window=window, page=page, viewer_id=viewer_id
             )
         viewer_graded = 0
         if board is Board.ACCURACY and found.own is None:
             since = window.start if window else (season.started_at if season else None)
-            viewer_graded = (await db.member_totals(viewer_id, guild_id, since=since)).graded
+            viewer_graded = (await db.stats.totals(viewer_id, guild_id, since=since)).graded
         return render.BoardView(
             board=board,
             period=period,
@@ -185,12 +185,12 @@ class Stats(commands.Cog):
     ) -> render.BoardView:
         """Current study streaks in this server, each in the member's own zone."""
         db = self.bot.db
-        standings = await db.study_streak_standings(guild_id, now, zone)
+        standings = await db.boards.study_streaks(guild_id, now, zone)
         cut = page_of(rank(standings), page, viewer_id)
         shown = [r.standing.user_id for r in cut.rows]
         if cut.own is not None:
             shown.append(cut.own.standing.user_id)
-        names = await db.display_names(shown)
+        names = await db.members.names(shown)
 
         def line(ranked: Ranked) -> render.Line:
             standing = ranked.standing
@@ -236,61 +236,63 @@ class Stats(commands.Cog):
         if deck:
             chosen = catalog.get(deck)
         else:
-            chosen = catalog.studied_last(await db.decks_by_recency(target.id, guild_id))
+            chosen = catalog.studied_last(await db.stats.decks_by_recency(target.id, guild_id))
             if chosen is None:
                 deck_note = "Name a deck with `deck` to see its topics."
             elif len(catalog.decks) > 1:
                 deck_note = "Topics are of the deck studied last; `deck` shows another."
         zone = await member_zone(self.bot.db, target.id, guild_id)
         today = local_date(now, zone)
-        totals = await db.member_totals(target.id, guild_id)
-        season = await db.current_season(guild_id) if guild_id is not None else None
+        totals = await db.stats.totals(target.id, guild_id)
+        season = await db.boards.season(guild_id) if guild_id is not None else None
         season_points = None
         if season is not None:
             season_points = (
-                await db.member_totals(target.id, guild_id, since=season.started_at)
+                await db.stats.totals(target.id, guild_id, since=season.started_at)
             ).points
         topics: list[TopicResult] = []
         untouched: list[str] = []
         if chosen is not None:
             topics, untouched = topic_results(
-                chosen, await db.card_results(target.id, guild_id, chosen.id)
+                chosen, await db.stats.cards(target.id, guild_id, chosen.id)
             )
-        recalled, reviewed = await db.retention_since(target.id, now - timedelta(days=30))
+        recalled, reviewed = await db.reviews.retention_since(target.id, now - timedelta(days=30))
         first_day = today - timedelta(days=ACTIVITY_DAYS - 1)
         since, _ = local_day_bounds(first_day, zone)
-        rounds_played, rounds_won = await db.round_record(guild_id, target.id)
+        rounds_played, rounds_won = await db.rounds.record(guild_id, target.id)
         view = render.StatsView(
             name=target.display_name,
             place="this server" if guild_id is not None else "all servers and DMs",
             totals=totals,
             season=season,
             season_points=season_points,
-            study=study_streak(days_of(await db.study_quarters(target.id, guild_id), zone), today),
-            daily=await db.get_daily_streak(guild_id, target.id) if guild_id is not None else None,
+            study=study_streak(days_of(await db.stats.quarters(target.id, guild_id), zone), today),
+            daily=await db.daily.streak(guild_id, target.id) if guild_id is not None else None,
             deck_title=chosen.title if chosen is not None else None,
             deck_note=deck_note,
             topics=topics,
             untouched=untouched,
-            activity=activity_days(await db.activity(target.id, guild_id, since), zone, today),
+            activity=activity_days(
+                await db.stats.activity(target.id, guild_id, since), zone, today
+            ),
             zone=zone.key,
             recalled=recalled,
             reviewed=reviewed,
-            mature=await db.mature_cards(target.id),
+            mature=await db.reviews.mature_cards(target.id),
             rounds_played=rounds_played,
             rounds_won=rounds_won,
         )
         message: dict[str, Any] = {"embed": render.stats_embed(view), "ephemeral": True}
         if totals.answers:
             start, _ = local_day_bounds(calendar_start(today), zone)
-            results = await db.quarter_results(target.id, guild_id, start)
+            results = await db.progress.quarters(target.id, guild_id, start)
             given = PictureInput(
                 today=today,
                 now=now,
                 zone=zone,
                 quarters=[(q.start, q.answers, q.graded, q.correct) for q in results],
                 deck=chosen,
-                states=await db.memory_states(target.id, chosen.id) if chosen else [],
+                states=await db.reviews.states(target.id, chosen.id) if chosen else [],
                 topics=topics,
             )
             picture = await asyncio.to_thread(self.draw, given)
@@ -313,7 +315,7 @@ class Stats(commands.Cog):
         assert interaction.guild_id is not None  # the group is guild-only
         now = self.bot.clock()
         await remember_member(self.bot.db, interaction, now)
-        current = await self.bot.db.current_season(interaction.guild_id)
+        current = await self.bot.db.boards.season(interaction.guild_id)
         embed, view = render.season_prompt(current, interaction.user.id, to_ms(now))
         await replies.reply(interaction, embed=embed, view=view, ephemeral=True)
 
@@ -324,7 +326,7 @@ class Stats(commands.Cog):
     )
     async def forgetme(self, interaction: discord.Interaction[QuizBot]) -> None:
         # No _remember here: storing the name of someone asking to be forgotten is wrong.
-        data = await self.bot.db.user_data(interaction.user.id)
+        data = await self.bot.db.members.stored(interaction.user.id)
         if data.empty:
             await replies.reply(
                 interaction,
@@ -382,11 +384,11 @@ class Stats(commands.Cog):
             )
             return
         now = self.bot.clock()
-        started = await self.bot.db.start_season(
+        started = await self.bot.db.boards.start_season(
             guild_id, now, unless_started_since=from_ms(shown_ms)
         )
         if started is None:
-            current = await self.bot.db.current_season(guild_id)
+            current = await self.bot.db.boards.season(guild_id)
             when = render.stamp(current.started_at) if current else "just now"
             text = f"A new season was already started {when}; no other one was started."
         else:
@@ -401,5 +403,5 @@ class Stats(commands.Cog):
         if action == "no":
             await replies.update(interaction, content="Nothing was deleted.", embed=None, view=None)
             return
-        deleted = await self.bot.db.forget_user(owner)
+        deleted = await self.bot.db.members.forget(owner)
         await replies.update(interaction, content=render.forgotten(deleted), embed=None, view=None)

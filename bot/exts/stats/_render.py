@@ -16,7 +16,9 @@ from bot.domain.words import plural
 from bot.exts.embeds import FIELD_LIMIT, clip, judged_accuracy, percent
 from bot.exts.stats._buttons import ForgetButton, LeaderboardButton, SeasonButton
 from bot.exts.stats._summary import ACTIVITY_DAYS, TopicResult, sparkline
-from bot.storage.stats import MemberTotals, Season, UserData
+from bot.storage.boards import Season
+from bot.storage.members import UserData
+from bot.storage.stats import MemberTotals
 
 COLOUR = discord.Colour.gold()
 DANGER_COLOUR = discord.Colour.red()
