@@ -30,6 +30,7 @@ from bot.storage.base import (
     write_member,
 )
 from bot.storage.daily import DailyQueries
+from bot.storage.deck_media import DeckMediaQueries
 from bot.storage.migrations import MIGRATIONS_DIR
 from bot.storage.models import (
     ANSWER_COLUMNS,
@@ -73,6 +74,7 @@ class Database(
     DailyQueries,
     ReviewQueries,
     ServerDeckQueries,
+    DeckMediaQueries,
     ProgressQueries,
     RoundQueries,
     Connection,

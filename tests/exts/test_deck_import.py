@@ -464,8 +464,6 @@ async def test_one_deck_of_a_collection_is_imported_and_the_summary_says_why_and
     assert embed["title"] == "Imported: Languages::Spanish"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Title"] == '"Languages::Spanish" (the deck chosen)'
-    assert fields["Pictures"] == (
-        "0 imported, 1 left out\npicture left out: a server deck keeps none (the command "
-        "line import does): 1 (note 2 (wave.png))"
-    )
+    # The server deck keeps the picture, stored with it in the database.
+    assert fields["Pictures"] == "1 imported, 0 left out"
     assert "2 cards" in embed["description"]

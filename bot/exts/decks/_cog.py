@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.client import QuizBot
-from bot.domain.decks import Deck, deck_to_yaml
+from bot.domain.decks import Deck, deck_to_yaml, picture_kind
 from bot.domain.errors import DomainError
 from bot.domain.markdown import literal
 from bot.domain.words import plural
@@ -20,6 +24,8 @@ from bot.exts.autocomplete import deck_autocomplete, deck_choice
 from bot.exts.decks._remove import RemoveClick, RemoveDeckButton, confirm_view
 from bot.exts.embeds import clip, judged_accuracy
 from bot.importers import SERVER_LIMITS, ImportResult, check_upload, import_deck
+from bot.importers.deck_zip import deck_pictures
+from bot.storage.deck_media import DeckPicture
 from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_to_json
 
 log = logging.getLogger(__name__)
@@ -156,6 +162,23 @@ def import_embed(
     return embed, cut
 
 
+def upload_limit(interaction: discord.Interaction[QuizBot]) -> int:
+    """The size of a file Discord lets members (and the bot) attach in this server."""
+    guild = interaction.guild
+    return guild.filesize_limit if guild is not None else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+
+
+async def staged_pictures(deck: Deck, folder: Path) -> AsyncIterator[DeckPicture]:
+    """The pictures an import copied into `folder` that the deck's cards show, read one at
+    a time (a reader checked each one's size and kind)."""
+    for name in deck_pictures(deck):
+        data = await asyncio.to_thread((folder / name).read_bytes)
+        kind = picture_kind(data[:16])
+        if kind is None:  # the readers copy only pictures; this never happens
+            raise DomainError(f"The picture {name} of the import cannot be read; try again.")
+        yield DeckPicture(name, kind, data)
+
+
 def require_manage_server(interaction: discord.Interaction[QuizBot]) -> bool:
     """The check of every admin command and button, made when it is used.
 
@@ -235,41 +258,56 @@ class Decks(commands.Cog):
         replace: bool = False,
         deck: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
+        replace_deck = replace
         guild_id = interaction.guild_id
         assert guild_id is not None  # require_manage_server
-        check_upload(file.filename, file.size, SERVER_LIMITS)
+        check_upload(
+            file.filename,
+            file.size,
+            dataclasses.replace(SERVER_LIMITS, max_package_bytes=upload_limit(interaction)),
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             data = await file.read()
         except discord.HTTPException as error:
             log.warning("could not download attachment %s: %s", file.id, error)
             raise DomainError("I could not download that file from Discord; try again.") from None
-        # Unpacking and parsing blocks; the event loop must keep answering meanwhile.
-        async with self._reading:
-            result = await asyncio.to_thread(
-                import_deck,
-                data,
-                file.filename,
-                limits=SERVER_LIMITS,
-                deck_id=deck_id,
-                title=title,
-                deck=deck,
+        limits = dataclasses.replace(SERVER_LIMITS, max_package_bytes=upload_limit(interaction))
+        # Pictures are copied into a folder of the import's own, then stored with the deck
+        # in one transaction; the folder goes whatever happens.
+        with tempfile.TemporaryDirectory(prefix="quizbot-import-") as media:
+            # Unpacking and parsing blocks; the event loop must keep answering meanwhile.
+            async with self._reading:
+                result = await asyncio.to_thread(
+                    import_deck,
+                    data,
+                    file.filename,
+                    limits=limits,
+                    deck_id=deck_id,
+                    title=title,
+                    deck=deck,
+                    media_dir=Path(media),
+                )
+            deck_read = result.deck
+            now = self.bot.clock()
+            guild_name = interaction.guild.name if interaction.guild else ""
+            await self.bot.db.upsert_guild(guild_id, guild_name, now)
+            stored = ServerDeck(
+                guild_id=guild_id,
+                deck_id=deck_read.id,
+                title=deck_read.title,
+                card_count=len(deck_read.cards),
+                deck_json=deck_to_json(deck_read),
+                file_name=file.filename,
+                imported_by=interaction.user.id,
+                imported_at=now,
             )
-        deck_read = result.deck
-        now = self.bot.clock()
-        guild_name = interaction.guild.name if interaction.guild else ""
-        await self.bot.db.upsert_guild(guild_id, guild_name, now)
-        stored = ServerDeck(
-            guild_id=guild_id,
-            deck_id=deck_read.id,
-            title=deck_read.title,
-            card_count=len(deck_read.cards),
-            deck_json=deck_to_json(deck_read),
-            file_name=file.filename,
-            imported_by=interaction.user.id,
-            imported_at=now,
-        )
-        outcome = await self.bot.catalogs.save(stored, replace=replace, max_decks=MAX_SERVER_DECKS)
+            outcome = await self.bot.catalogs.save(
+                stored,
+                replace=replace_deck,
+                max_decks=MAX_SERVER_DECKS,
+                pictures=staged_pictures(deck_read, Path(media)),
+            )
         if outcome is SaveOutcome.EXISTS:
             raise DomainError(
                 f"This server already has a deck `{deck_read.id}`. Import again with "

@@ -1,0 +1,3 @@
+-- 0018: reserved.
+-- Why: migration numbers run without gaps, and 0018 is taken by a change developed beside
+-- this one; this file holds its place until that migration replaces it, and does nothing.
