@@ -175,16 +175,16 @@ def _read(
     kept_bytes = 0
     for name in deck_pictures(deck):
         where = f"picture {name}"
-        entry = media.get(name)
+        picture = media.get(name)
         reason: str | None = None
-        if entry is None:
+        if picture is None:
             reason = "is not in the zip"
         elif media_dir is None:
             reason = "left out: there is no folder to keep it in"
         elif kept_bytes >= MAX_DECK_PICTURE_BYTES:
             reason = f"is over the deck's {megabytes(MAX_DECK_PICTURE_BYTES)} of pictures"
         else:
-            size, reason = _copy(archive, entry, media_dir / name, limits, fail)
+            size, reason = _copy(archive, picture, media_dir / name, limits, fail)
             if reason is None and kept_bytes + size > MAX_DECK_PICTURE_BYTES:
                 (media_dir / name).unlink(missing_ok=True)
                 reason = f"is over the deck's {megabytes(MAX_DECK_PICTURE_BYTES)} of pictures"
@@ -236,7 +236,10 @@ def _deck(
     except DeckError as error:
         raise DeckImportError(
             filename,
-            [ImportProblem(None, str(p).removeprefix(f"{entry.filename}: ")) for p in error.problems],
+            [
+                ImportProblem(None, str(p).removeprefix(f"{entry.filename}: "))
+                for p in error.problems
+            ],
         ) from None
     if deck_id is not None:
         deck_id = deck_id.strip()
