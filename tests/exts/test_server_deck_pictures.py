@@ -18,14 +18,14 @@ from tests.exts.test_pictures import picture_of
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner
 from tests.helpers.quiz import press
-from tests.importers.builders import GIF, PNG, REVERSED, Typed, collection, rezip
+from tests.importers.builders import FRONT_BACK, GIF, PNG, Typed, collection, rezip
 
 pytestmark = pytest.mark.engines
 
 NOTES = [
-    Typed(REVERSED, ['Which chamber? <img src="heart.png">', "Left ventricle"], "Anatomy"),
-    Typed(REVERSED, ["Show the aortic valve", '<img src="valve.gif">'], "Anatomy"),
-    Typed(REVERSED, ["Where is the apex?", "At the bottom"], "Anatomy"),
+    Typed(FRONT_BACK, ['Which chamber? <img src="heart.png">', "Left ventricle"], "Anatomy"),
+    Typed(FRONT_BACK, ["Show the aortic valve", '<img src="valve.gif">'], "Anatomy"),
+    Typed(FRONT_BACK, ["Where is the apex?", "At the bottom"], "Anatomy"),
 ]
 ANATOMY = collection(NOTES, {"heart.png": PNG, "valve.gif": GIF})
 
@@ -105,7 +105,7 @@ async def test_replacing_a_deck_replaces_its_pictures(
 ) -> None:
     await upload(fake, server, "anatomy.apkg", ANATOMY)
     other = collection(
-        [Typed(REVERSED, ['Which organ? <img src="lung.png">', "Lung"], "Anatomy")],
+        [Typed(FRONT_BACK, ['Which organ? <img src="lung.png">', "Lung"], "Anatomy")],
         {"lung.png": PNG},
     )
     refused = await upload(fake, server, "anatomy.apkg", other)
