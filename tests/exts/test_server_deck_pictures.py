@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,23 @@ async def test_a_deck_with_pictures_exports_as_a_zip_that_imports_back_the_same(
         assert archive.read("anatomy-2.yaml") == first_yaml.replace(
             b"id: anatomy\n", b"id: anatomy-2\n"
         )
+
+
+async def test_a_package_may_be_as_big_as_discord_lets_members_upload(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    photo = PNG + random.Random(7).randbytes(3 * 1024 * 1024)
+    package = collection(
+        [Typed(FRONT_BACK, ['Which organ? <img src="lung.png">', "Lung"], "Anatomy")],
+        {"lung.png": photo},
+    )
+    assert len(package) > 3 * 1024 * 1024  # over the 2 MB a deck file without pictures may be
+    reply = await upload(fake, server, "anatomy.apkg", package)
+    assert reply["embeds"][0]["title"] == "Imported: Anatomy"
+    assert [row[2:] for row in media_rows(runner)] == [("lung.png", "png", len(photo))]
+    seen = await flashcards(fake, server, "anatomy", 1)
+    assert seen["**Which organ?**"] == ("lung.png", photo)
+    text = await upload(fake, server, "words.csv", b"a,b\n" * (3 * 1024 * 1024 // 4))
+    assert text["content"] == (
+        "`words.csv` was not imported: it is 3 MB; a deck file may be at most 2 MB."
+    )
