@@ -348,6 +348,11 @@ def _import_into(
         )
         return 1
     media = target.with_name(target.stem + MEDIA_DIR_SUFFIX)
+    if staging is not None:  # pictures copied for cards skipped after all stay behind
+        shown = {n for card in deck.cards for n in (card.front_image, card.back_image) if n}
+        for copied in staging.iterdir():
+            if copied.name not in shown:
+                copied.unlink()
     try:
         _write_with_media(target, text, staging, media, keep=result.summary.pictures > 0)
     except OSError as error:

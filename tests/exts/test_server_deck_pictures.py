@@ -218,3 +218,20 @@ async def test_a_package_may_be_as_big_as_discord_lets_members_upload(
     assert text["content"] == (
         "`words.csv` was not imported: it is 3 MB; a deck file may be at most 2 MB."
     )
+
+
+async def test_a_picture_of_a_card_skipped_as_a_repeat_is_neither_stored_nor_counted(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    package = collection(
+        [
+            Typed(FRONT_BACK, ["Show the valve", '<img src="valve.gif">'], "Anatomy"),
+            Typed(FRONT_BACK, ["Show the valve", '<img src="heart.png">'], "Anatomy"),
+        ],
+        {"heart.png": PNG, "valve.gif": GIF},
+    )
+    reply = await upload(fake, server, "anatomy.apkg", package)
+    fields = {f["name"]: f["value"] for f in reply["embeds"][0]["fields"]}
+    assert fields["Skipped (1)"] == "repeats an earlier card: 1 (note 2 (same as note 1))"
+    assert fields["Pictures"] == "1 imported, 0 left out"
+    assert [row[2] for row in media_rows(runner)] == ["valve.gif"]
