@@ -235,3 +235,16 @@ async def test_a_picture_of_a_card_skipped_as_a_repeat_is_neither_stored_nor_cou
     assert fields["Skipped (1)"] == "repeats an earlier card: 1 (note 2 (same as note 1))"
     assert fields["Pictures"] == "1 imported, 0 left out"
     assert [row[2] for row in media_rows(runner)] == ["valve.gif"]
+
+
+async def test_markdown_uploaded_alone_says_why_its_linked_pictures_are_left_out(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner
+) -> None:
+    notes = b"# Anatomy\n\nWhich chamber? ![](heart.png)::Left ventricle\n\nApex?::At the bottom\n"
+    reply = await upload(fake, server, "anatomy.md", notes)
+    fields = {f["name"]: f["value"] for f in reply["embeds"][0]["fields"]}
+    assert fields["Pictures"] == (
+        "0 imported, 1 left out\npicture is beside the file, and an upload brings only the "
+        "file (a deck \\`.zip\\` brings its pictures): 1 (line 3 (heart.png))"
+    )
+    assert media_rows(runner) == []
