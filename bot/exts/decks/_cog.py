@@ -312,10 +312,10 @@ class Decks(commands.Cog):
 
     @decks.command(
         name="import",
-        description="Add a deck file to this server: CSV, Anki, Markdown, trivia (Manage Server)",
+        description="Add a deck file to this server: CSV, Anki, Markdown, trivia, zip (Manage Server)",
     )
     @app_commands.describe(
-        file="CSV/TSV/TXT (Quizlet, Anki text), .apkg/.colpkg, Markdown, Red trivia .yaml; 2 MB at most",
+        file="CSV/TSV/TXT, Anki .apkg/.colpkg, Markdown, Red trivia .yaml, a deck .zip; text 2 MB at most",
         deck_id="The deck's id (default: made from its title)",
         title="The deck's title (default: the Anki deck's name or the file's)",
         replace="Replace this server's deck of the same id (answers are kept)",
