@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
 
 from bot.domain.catalog import DeckCatalog
 from bot.domain.decks import Deck, DeckError
 from bot.storage import Database
+from bot.storage.deck_media import DeckPicture
 from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_from_json
 
 log = logging.getLogger(__name__)
@@ -81,10 +82,19 @@ class Catalogs:
         except Exception:  # a cold cache is slower, not broken
             log.exception("could not preload server decks")
 
-    async def save(self, stored: ServerDeck, *, replace: bool, max_decks: int) -> SaveOutcome:
-        """Store a server's deck; the server sees it from its next look."""
+    async def save(
+        self,
+        stored: ServerDeck,
+        *,
+        replace: bool,
+        max_decks: int,
+        pictures: AsyncIterable[DeckPicture] | None = None,
+    ) -> SaveOutcome:
+        """Store a server's deck with its pictures; the server sees it from its next look."""
         try:
-            return await self.db.decks.save(stored, replace=replace, max_decks=max_decks)
+            return await self.db.decks.save(
+                stored, replace=replace, max_decks=max_decks, pictures=pictures
+            )
         finally:
             self._forget(stored.guild_id)
 

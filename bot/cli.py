@@ -16,6 +16,7 @@ from bot.domain.answers import Mode
 from bot.domain.decks import (
     MAX_DECK_FILE_BYTES,
     MEDIA_DIR_SUFFIX,
+    Deck,
     DeckError,
     deck_to_yaml,
     load_deck_file,
@@ -56,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
         "--deck", dest="anki_deck", help="of an Anki collection, import this deck (and subdecks)"
     )
 
+    out = deck_sub.add_parser(
+        "export",
+        help="write a deck as a deck file: a zip with its media folder when it shows pictures",
+    )
+    out.add_argument("deck", help="the deck id")
+    out.add_argument(
+        "--guild", type=int, help="a deck imported into this server (read from the database)"
+    )
+    out.add_argument("--out", type=Path, help="where to write (default: ./<id>.yaml or .zip)")
+    out.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+
     practice = sub.add_parser("practice", help="a terminal quiz, no Discord needed")
     practice.add_argument("--deck", help="deck id (default: the only deck, or the first)")
     practice.add_argument(
@@ -80,6 +92,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 title=args.title,
                 force=args.force,
                 anki_deck=args.anki_deck,
+            )
+        if command == "decks" and args.decks_command == "export":
+            return asyncio.run(
+                export_deck(
+                    args.deck,
+                    settings.decks_dir,
+                    out=args.out,
+                    guild_id=args.guild,
+                    database_url=settings.database_url,
+                    force=args.force,
+                )
             )
         if command == "decks":
             return check_decks(args.paths or [settings.decks_dir])
@@ -151,6 +174,85 @@ def check_decks(paths: Sequence[Path]) -> int:
     return 1 if failed else 0
 
 
+async def export_deck(
+    deck_id: str,
+    decks_dir: Path,
+    *,
+    out: Path | None,
+    guild_id: int | None,
+    database_url: str,
+    force: bool,
+) -> int:
+    """Write a deck (of the decks folder, or a server's) as `/decks export` gives it: the
+    YAML deck file, or a zip of it and its media folder when its cards show pictures."""
+    from bot.importers.deck_zip import deck_pictures
+
+    pictures: dict[str, bytes | Path] = {}
+    if guild_id is None:
+        result = load_decks(decks_dir)
+        deck = result.decks.get(deck_id)
+        if deck is None:
+            known = ", ".join(sorted(result.decks)) or "none"
+            print(
+                f"error: {decks_dir} has no deck {deck_id!r} (its decks: {known})", file=sys.stderr
+            )
+            return 1
+        for name in deck_pictures(deck):
+            path = deck.picture(name)
+            if path is not None:
+                pictures[name] = path
+    else:
+        from bot.storage.server_decks import deck_from_json
+
+        async with await Database.connect(database_url) as db:
+            stored = await db.decks.get(guild_id, deck_id)
+            if stored is None:
+                print(f"error: server {guild_id} has no deck {deck_id!r}", file=sys.stderr)
+                return 1
+            deck = deck_from_json(stored.deck_json, label=f"server deck {deck_id}")
+            for name in deck_pictures(deck):
+                picture = await db.pictures.get(guild_id, deck_id, name)
+                if picture is not None:
+                    pictures[name] = picture.data
+    return _write_export(deck, pictures, out, force=force)
+
+
+def _write_export(
+    deck: Deck, pictures: dict[str, bytes | Path], out: Path | None, *, force: bool
+) -> int:
+    from bot.importers.deck_zip import DeckArchiveWriter, archive_name, deck_pictures
+
+    names = deck_pictures(deck)
+    target = out or Path(archive_name(deck) if names else f"{deck.id}.yaml")
+    if target.exists() and not force:
+        print(f"error: {target} already exists; pass --force to overwrite it.", file=sys.stderr)
+        return 1
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent if str(target.parent) else ".", prefix=".export-", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "wb") as written:
+            if not names:
+                written.write(deck_to_yaml(deck).encode("utf-8"))
+            else:
+                writer = DeckArchiveWriter(written, deck)
+                for name in names:
+                    source = pictures.get(name)
+                    if source is not None:
+                        writer.add(
+                            name, source if isinstance(source, bytes) else source.read_bytes()
+                        )
+                writer.close()
+        os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        print(f"error: cannot write {target}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    kept = sum(1 for name in names if name in pictures)
+    print(f"wrote {target}: {plural(len(deck.cards), 'card')}, {plural(kept, 'picture')}")
+    return 0
+
+
 def import_deck_file(
     path: Path,
     decks_dir: Path,
@@ -174,7 +276,7 @@ def import_deck_file(
         # renamed into place last; a failed import leaves no folder it made behind.
         created = not decks_dir.exists()
         staging = None
-        if path.suffix.casefold() in (*ANKI_SUFFIXES, ".md", ".markdown", ".txt"):
+        if path.suffix.casefold() in (*ANKI_SUFFIXES, ".zip", ".md", ".markdown", ".txt"):
             decks_dir.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(dir=decks_dir, prefix=".import-media-"))
     except OSError as error:
@@ -246,6 +348,11 @@ def _import_into(
         )
         return 1
     media = target.with_name(target.stem + MEDIA_DIR_SUFFIX)
+    if staging is not None:  # pictures copied for cards skipped after all stay behind
+        shown = {n for card in deck.cards for n in (card.front_image, card.back_image) if n}
+        for copied in staging.iterdir():
+            if copied.name not in shown:
+                copied.unlink()
     try:
         _write_with_media(target, text, staging, media, keep=result.summary.pictures > 0)
     except OSError as error:

@@ -8,7 +8,9 @@ so the feature packages call these instead.
 
 from __future__ import annotations
 
+import io
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,18 @@ log = logging.getLogger(__name__)
 _KEEP: Any = object()
 
 
-def _picture(fitted: dict[str, Any], picture: Path | None, *, key: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PictureData:
+    """A picture held in memory (a server deck's, read from the database), by its name."""
+
+    name: str
+    data: bytes
+
+
+Picture = Path | PictureData
+
+
+def _picture(fitted: dict[str, Any], picture: Picture | None, *, key: str) -> dict[str, Any]:
     """Attach a deck's picture and show it as the first embed's image
     (`attachment://name`); None removes the one an edited message showed."""
     if picture is _KEEP:
@@ -32,7 +45,10 @@ def _picture(fitted: dict[str, Any], picture: Path | None, *, key: str) -> dict[
             fitted[key] = []
         return fitted
     try:
-        file = discord.File(picture, filename=picture.name)
+        if isinstance(picture, PictureData):
+            file = discord.File(io.BytesIO(picture.data), filename=picture.name)
+        else:
+            file = discord.File(picture, filename=picture.name)
     except OSError as error:  # a deck file edited since it was checked: the text still goes
         log.warning("cannot attach picture %s: %s", picture, error)
         if key == "attachments":
@@ -49,7 +65,7 @@ async def reply(
     interaction: discord.Interaction[Any],
     content: str | None = None,
     *,
-    picture: Path | None = None,
+    picture: Picture | None = None,
     **message: Any,
 ) -> None:
     """Answer an interaction: its response, or a follow-up once it is acknowledged
@@ -62,7 +78,7 @@ async def reply(
 
 
 async def update(
-    interaction: discord.Interaction[Any], *, picture: Path | None = _KEEP, **message: Any
+    interaction: discord.Interaction[Any], *, picture: Picture | None = _KEEP, **message: Any
 ) -> None:
     """Change the message of the interaction: the one a clicked button is on, or the
     response once it is acknowledged. Only the parts given change; `picture` replaces the

@@ -13,6 +13,7 @@ from typing import Final
 
 from bot.importers.anki import read_anki, read_bare_collection
 from bot.importers.assemble import ImportResult, assemble, slugify
+from bot.importers.deck_zip import import_deck_archive
 from bot.importers.delimited import read_delimited
 from bot.importers.markdown import read_markdown
 from bot.importers.media import LocalPictures, markdown_pictures
@@ -35,7 +36,12 @@ ANKI_SUFFIXES: Final = (".apkg", ".colpkg")
 COLLECTION_SUFFIXES: Final = (".anki2", ".anki21")
 TEXT_SUFFIXES: Final = (".csv", ".tsv", ".txt", ".md", ".markdown")
 TRIVIA_SUFFIXES: Final = (".yaml", ".yml")  # Red-DiscordBot trivia lists
-SUPPORTED_SUFFIXES: Final = TEXT_SUFFIXES + ANKI_SUFFIXES + COLLECTION_SUFFIXES + TRIVIA_SUFFIXES
+ARCHIVE_SUFFIXES: Final = (".zip",)  # a deck file and its media folder, as exported
+SUPPORTED_SUFFIXES: Final = (
+    TEXT_SUFFIXES + ANKI_SUFFIXES + COLLECTION_SUFFIXES + TRIVIA_SUFFIXES + ARCHIVE_SUFFIXES
+)
+# Files that carry pictures: these may be as big as Discord lets a member upload.
+PACKAGE_SUFFIXES: Final = ANKI_SUFFIXES + ARCHIVE_SUFFIXES
 
 
 def _suffix(filename: str) -> str:
@@ -51,11 +57,11 @@ def check_upload(filename: str, size: int, limits: ImportLimits) -> None:
         raise DeckImportError.single(
             filename, f"files {shown} cannot be imported; use one of {kinds}."
         )
-    if size > limits.max_file_bytes:
+    allowed = limits.max_bytes(suffix in PACKAGE_SUFFIXES)
+    if size > allowed:
+        kind = "a package with pictures" if suffix in PACKAGE_SUFFIXES else "a deck file"
         raise DeckImportError.single(
-            filename,
-            f"it is {megabytes(size)}; a deck file may be at most "
-            f"{megabytes(limits.max_file_bytes)}.",
+            filename, f"it is {megabytes(size)}; {kind} may be at most {megabytes(allowed)}."
         )
 
 
@@ -114,12 +120,20 @@ def import_deck(
     Blocking (an Anki package is unpacked to a temporary file): run it in a thread from
     async code. Raises DeckImportError, listing every problem found, when no deck results.
     """
+    if _suffix(filename) in ARCHIVE_SUFFIXES:
+        size = data.stat().st_size if isinstance(data, Path) else len(data)
+        check_upload(filename, size, limits)
+        return import_deck_archive(
+            data, filename, limits=limits, deck_id=deck_id, title=title, media_dir=media_dir
+        )
     raw = read_file(data, filename, limits, deck=deck, media_dir=media_dir)
     return assemble(raw, filename=filename, limits=limits, deck_id=deck_id, title=title)
 
 
 __all__ = [
     "ANKI_SUFFIXES",
+    "ARCHIVE_SUFFIXES",
+    "PACKAGE_SUFFIXES",
     "COLLECTION_SUFFIXES",
     "CLI_LIMITS",
     "SERVER_LIMITS",

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from bot.domain.words import plural
 from bot.importers.model import (
     DeckImportError,
     ImportLimits,
@@ -76,6 +77,18 @@ class NoteType:
         if back is None:
             back = next(i for i in range(len(names)) if i != front)
         return front, back
+
+    def reverse_field(self) -> int | None:
+        """The "Add Reverse" field of an optional reversed note type: a note gets its
+        reverse card only when it is filled."""
+        names = [name.strip().casefold() for name in self.fields]
+        return next((i for i, name in enumerate(names) if name == "add reverse"), None)
+
+    @property
+    def reversed(self) -> bool:
+        """Whether its notes give a back-to-front card too: "Basic (and reversed card)",
+        always; "Basic (optional reversed card)", when "Add Reverse" is filled."""
+        return "reverse" in self.name.casefold() or self.reverse_field() is not None
 
     def extra(self) -> int | None:
         """A cloze note's "Back Extra": shown after the answer."""
@@ -377,6 +390,11 @@ def read_notes(
         reader.add(note, int(type_id or 0), blob)
     if reader.problems:
         raise DeckImportError(filename, reader.problems)
+    if reader.reversed:
+        reader.deck.notes.append(
+            f"{plural(reader.reversed, 'reversed card was', 'reversed cards were')} made "
+            "(back to front), as Anki makes them for notes of a reversed note type."
+        )
     return reader.deck
 
 
@@ -407,6 +425,7 @@ class _NoteReader:
     parent: tuple[str, ...]
     usable: dict[str, int]
     problems: list[ImportProblem] = field(default_factory=list)
+    reversed: int = 0  # back-to-front cards made, as Anki makes them
 
     def add(self, note: _Note, type_id: int, raw: bytes) -> None:
         deck = self.deck
@@ -449,6 +468,11 @@ class _NoteReader:
         if max(front_at, back_at) >= len(fields):
             front_at, back_at = 0, 1
         deck.cards.append(RawCard(fields[front_at], fields[back_at], topic, where))
+        if note_type.reversed:
+            optional = note_type.reverse_field()
+            if optional is None or (optional < len(fields) and html_to_text(fields[optional])):
+                deck.cards.append(RawCard(fields[back_at], fields[front_at], topic, where))
+                self.reversed += 1
 
 
 def no_cards_line(skipped: Sequence[Skipped], notes: int) -> str:

@@ -250,7 +250,9 @@ def assemble(
         skipped=skipped,
         topics=deck.topic_counts().items(),
         without_topic=sum(1 for card in deck.cards if card.topic is None),
-        pictures=raw.pictures,
+        # The pictures the deck's cards show: one copied for a card skipped after all
+        # (a repeat) is not kept with the deck, so it is not counted.
+        pictures=len({n for c in deck.cards for n in (c.front_image, c.back_image) if n}),
         pictures_left_out=raw.pictures_left_out,
         notes=notes,
     )

@@ -199,7 +199,7 @@ class MediaArchive:
 
     def _copy(self, name: str) -> tuple[str | None, str | None]:
         if self._target is None:
-            return None, "left out: a server deck keeps none (the command line import does)"
+            return None, "left out: this import was given no folder to keep pictures in"
         # Editors write some names percent-encoded in the HTML (`my%20heart.png`).
         if name not in self._by_name:
             name = unquote(name)
@@ -399,8 +399,13 @@ class LocalPictures:
         return stored
 
     def _copy(self, link: str) -> tuple[str | None, str | None]:
-        if self._target is None or self._folder is None:
-            return None, "left out: a server deck keeps none (the command line import does)"
+        if self._folder is None:
+            return None, (
+                "is beside the file, and an upload brings only the file (a deck `.zip` brings "
+                "its pictures)"
+            )
+        if self._target is None:
+            return None, "left out: this import was given no folder to keep pictures in"
         if "://" in link or link.startswith("data:"):
             return None, "is on the web; only pictures beside the file are kept"
         path = (self._folder / unquote(html.unescape(link))).resolve()

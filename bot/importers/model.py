@@ -33,6 +33,15 @@ class ImportLimits:
     # Bytes of HTML the fronts and backs of an Anki package's notes may hold in all: turning
     # it into text takes about a second per 2 MB. 5,000 cards of 800 bytes a side fit.
     max_note_bytes: int = 8 * MB
+    # A package that brings pictures (.apkg, .colpkg, a deck .zip) may be this big; None:
+    # as big as any other file.
+    max_package_bytes: int | None = None
+
+    def max_bytes(self, package: bool) -> int:
+        """How big a file may be: a package with pictures, or any other."""
+        if package and self.max_package_bytes is not None:
+            return max(self.max_package_bytes, self.max_file_bytes)
+        return self.max_file_bytes
 
 
 # Decks uploaded in Discord are stored in the database and parsed when a server is served.

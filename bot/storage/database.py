@@ -10,6 +10,7 @@ from bot.storage.answers import Answers
 from bot.storage.base import Conn, Connection, Engine
 from bot.storage.boards import Boards
 from bot.storage.daily import Daily
+from bot.storage.deck_media import DeckPictures
 from bot.storage.members import Members
 from bot.storage.migrations import MIGRATIONS_DIR
 from bot.storage.postgres import PostgresEngine
@@ -32,7 +33,7 @@ class Database:
     """The bot's database on either engine: its queries in one repository per domain.
 
     `db.answers`, `db.sessions`, `db.members`, `db.daily`, `db.boards`, `db.stats`,
-    `db.reviews`, `db.decks`, `db.rounds`, `db.timers`, `db.progress` and `db.state`
+    `db.reviews`, `db.decks`, `db.pictures`, `db.rounds`, `db.timers`, `db.progress` and `db.state`
     share one connection; `db.write()` and `db.read()` are the one way to write and
     to read (see bot.storage.base).
     """
@@ -53,6 +54,7 @@ class Database:
         self.stats = Stats(connection)
         self.reviews = Reviews(connection)
         self.decks = ServerDecks(connection)
+        self.pictures = DeckPictures(connection)
         self.rounds = Rounds(connection)
         self.timers = Timers(connection)
         self.progress = Progress(connection)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
 from bot.domain.decks import Deck, deck_to_mapping, parse_deck_mapping
 from bot.storage.base import Conn, Repository, Row, fetchall, fetchone
+from bot.storage.deck_media import DeckPicture, delete_deck_pictures, replace_deck_pictures
 from bot.storage.models import from_ms, to_ms
 
 
@@ -63,8 +65,16 @@ def _row(row: Row) -> ServerDeck:
 class ServerDecks(Repository):
     """Decks imported into one server (`/decks import`)."""
 
-    async def save(self, deck: ServerDeck, *, replace: bool, max_decks: int) -> SaveOutcome:
-        """Store a server's deck, all or nothing; the server's row must exist.
+    async def save(
+        self,
+        deck: ServerDeck,
+        *,
+        replace: bool,
+        max_decks: int,
+        pictures: AsyncIterable[DeckPicture] | None = None,
+    ) -> SaveOutcome:
+        """Store a server's deck with its pictures, all or nothing; the server's row must
+        exist. The pictures of a deck it replaces go.
 
         The deck count is checked in the same transaction as the write, so two
         imports at once cannot take a server past `max_decks`.
@@ -97,6 +107,7 @@ class ServerDecks(Repository):
                     to_ms(deck.imported_at),
                 ),
             )
+            await replace_deck_pictures(conn, deck.guild_id, deck.deck_id, pictures or _none())
             await _bump_version(conn, deck.guild_id)
             return SaveOutcome.REPLACED if deck.deck_id in existing else SaveOutcome.ADDED
 
@@ -137,6 +148,7 @@ class ServerDecks(Repository):
     async def remove(self, guild_id: int, deck_id: str) -> bool:
         """Delete a server deck; its answers stay. False when there was none."""
         async with self.write() as conn:
+            await delete_deck_pictures(conn, guild_id, deck_id)
             removed = await conn.execute(
                 "DELETE FROM server_decks WHERE guild_id = ? AND deck_id = ?", (guild_id, deck_id)
             )
@@ -150,3 +162,8 @@ async def _bump_version(conn: Conn, guild_id: int) -> None:
     await conn.execute(
         "UPDATE guilds SET decks_version = decks_version + 1 WHERE id = ?", (guild_id,)
     )
+
+
+async def _none() -> AsyncIterator[DeckPicture]:
+    return
+    yield  # an async generator that yields nothing

@@ -452,12 +452,12 @@ async def test_imported_decks_are_loaded_at_start_before_anyone_asks(
 async def test_one_deck_of_a_collection_is_imported_and_the_summary_says_why_and_what_of_pictures(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner
 ) -> None:
-    from tests.importers.builders import PNG, REVERSED, Typed, collection
+    from tests.importers.builders import FRONT_BACK, PNG, Typed, collection
 
     notes = [
-        Typed(REVERSED, ["buenos días", "good morning"], "Languages::Spanish"),
-        Typed(REVERSED, ['¡hola! <img src="wave.png">', "hello, waving"], "Languages::Spanish"),
-        Typed(REVERSED, ["bonjour", "hello"], "Languages::French"),
+        Typed(FRONT_BACK, ["buenos días", "good morning"], "Languages::Spanish"),
+        Typed(FRONT_BACK, ['¡hola! <img src="wave.png">', "hello, waving"], "Languages::Spanish"),
+        Typed(FRONT_BACK, ["bonjour", "hello"], "Languages::French"),
     ]
     data = collection(notes, {"wave.png": PNG})
     reply = await upload(fake, server, "languages.colpkg", data, deck="languages::spanish")
@@ -465,8 +465,6 @@ async def test_one_deck_of_a_collection_is_imported_and_the_summary_says_why_and
     assert embed["title"] == "Imported: Languages::Spanish"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Title"] == '"Languages::Spanish" (the deck chosen)'
-    assert fields["Pictures"] == (
-        "0 imported, 1 left out\npicture left out: a server deck keeps none (the command "
-        "line import does): 1 (note 2 (wave.png))"
-    )
+    # The server deck keeps the picture, stored with it in the database.
+    assert fields["Pictures"] == "1 imported, 0 left out"
     assert "2 cards" in embed["description"]

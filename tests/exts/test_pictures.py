@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.domain.decks import parse_deck
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.limits import check_embed_files
@@ -118,3 +121,35 @@ def test_the_fake_refuses_an_embed_image_naming_no_attached_file() -> None:
     # ...unless it lists the files it keeps, and that one is not among them.
     dropped = {**body, "attachments": []}
     assert len(check_embed_files(dropped, [], [{"id": "1", "filename": "heart.png"}])) == 1
+
+
+async def test_export_of_a_deck_file_with_pictures_is_a_zip_of_it_and_its_media(
+    fake: FakeDiscord, server: StudyServer, picture_runner: BotRunner
+) -> None:
+    exported = await slash(fake, server, server.alice, "decks export", deck="anatomy")
+    await exported.wait_final()
+    [attachment] = exported.message["attachments"]
+    assert attachment["filename"] == "anatomy.zip"
+    with zipfile.ZipFile(io.BytesIO(fake.attachment_data(attachment))) as archive:
+        text = archive.read("anatomy.yaml").decode()
+        assert parse_deck(text, filename="x").cards == parse_deck(DECK, filename="x").cards
+        assert archive.read("anatomy.media/heart.png") == PNG
+        assert archive.read("anatomy.media/valve.gif") == GIF
+
+
+async def test_an_export_over_discords_attachment_limit_says_so(
+    fake: FakeDiscord, server: StudyServer, picture_runner: BotRunner, tmp_path: Path
+) -> None:
+    # Two pictures of 6 MiB each: each within a deck's limits, together over the 10 MiB
+    # Discord lets the bot attach in this server.
+    media = tmp_path / "decks" / "anatomy.media"
+    (media / "heart.png").write_bytes(PNG + bytes(6 * 1024 * 1024))
+    (media / "valve.gif").write_bytes(GIF + bytes(6 * 1024 * 1024))
+    exported = await slash(fake, server, server.alice, "decks export", deck="anatomy")
+    await exported.wait_final()
+    assert exported.message["attachments"] == []
+    assert exported.message["content"] == (
+        "`anatomy` with its pictures is 12 MB or more, over the 10 MB Discord lets me attach "
+        "here, so it cannot be sent. On the bot's machine, `python -m bot decks export` "
+        "writes it whole."
+    )

@@ -252,6 +252,22 @@ REVERSED = genanki.Model(
         {"name": "Card 2", "qfmt": "{{Back}}", "afmt": "{{Front}}"},
     ],
 )
+OPTIONAL_REVERSED = genanki.Model(
+    1_607_392_325,
+    "Basic (optional reversed card)",
+    fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Add Reverse"}],
+    templates=[
+        {"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{Back}}"},
+        {"name": "Card 2", "qfmt": "{{#Add Reverse}}{{Back}}{{/Add Reverse}}", "afmt": "{{Front}}"},
+    ],
+)
+# Anki's "Basic": one card a note, front to back.
+FRONT_BACK = genanki.Model(
+    1_607_392_326,
+    "Basic",
+    fields=[{"name": "Front"}, {"name": "Back"}],
+    templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{Back}}"}],
+)
 TYPE_IN = genanki.Model(
     1_607_392_322,
     "Basic (type in the answer)",

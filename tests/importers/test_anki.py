@@ -76,9 +76,9 @@ def test_an_apkg_gives_cards_its_deck_name_and_shared_tags_as_topics() -> None:
     assert deck.topics == ("regular ar", "irregular")
     assert deck.cards[0].accept == ("duplicate, by its words",)  # note 5's other back
     assert [str(s) for s in result.skipped] == ["note 4: empty back"]
-    # A server deck keeps no pictures: the one in note 3 is left out, and said so.
+    # Without a folder to copy pictures into, the one in note 3 is left out, and said so.
     assert [g.line() for g in result.summary.pictures_left_out] == [
-        "picture left out: a server deck keeps none (the command line import does): 1 "
+        "picture left out: this import was given no folder to keep pictures in: 1 "
         "(note 3 (ser.png))"
     ]
 

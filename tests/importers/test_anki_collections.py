@@ -14,11 +14,11 @@ from bot.importers import CLI_LIMITS, SERVER_LIMITS, DeckImportError, ImportResu
 from bot.importers.anki_notes import OCCLUSION_REASON
 from tests.importers.builders import (
     CLOZE,
+    FRONT_BACK,
     GIF,
     OCCLUSION,
     ONE_FIELD,
     PNG,
-    REVERSED,
     TYPE_IN,
     Typed,
     collection,
@@ -30,8 +30,8 @@ from tests.importers.builders import (
 )
 
 BME = [
-    Typed(REVERSED, ["alpha waves", "8-12 Hz"], "BME::EEG", ["rhythms"]),
-    Typed(REVERSED, ["beta waves", "13-30 Hz"], "BME::EEG", ["rhythms", "marked"]),
+    Typed(FRONT_BACK, ["alpha waves", "8-12 Hz"], "BME::EEG", ["rhythms"]),
+    Typed(FRONT_BACK, ["beta waves", "13-30 Hz"], "BME::EEG", ["rhythms", "marked"]),
     Typed(TYPE_IN, ["see lecture 3", "Unit of resistance", "ohm"], "BME::Circuits", ["-"]),
     Typed(
         CLOZE,
@@ -44,8 +44,8 @@ BME = [
         ["464ff7a0b2c34e1f9a0d7e6c5b4a3f21-ao-1", "Heart", '<img src="heart.png">', "", "", ""],
         "BME::Anatomy",
     ),
-    Typed(REVERSED, ['<img src="my%20heart.png">', "the heart"], "BME::Anatomy"),
-    Typed(REVERSED, ["Which wave is this?", '<img src="wave.gif">'], "BME::EEG"),
+    Typed(FRONT_BACK, ['<img src="my%20heart.png">', "the heart"], "BME::Anatomy"),
+    Typed(FRONT_BACK, ["Which wave is this?", '<img src="wave.gif">'], "BME::EEG"),
 ]
 
 
@@ -130,9 +130,9 @@ def test_one_deck_of_a_collection_is_imported_by_name() -> None:
 
 def test_decks_without_a_common_parent_take_the_file_name() -> None:
     notes = [
-        Typed(REVERSED, ["hola", "hello"], "Spanish", ["greetings"]),
-        Typed(REVERSED, ["adiós", "goodbye"], "Spanish", ["greetings"]),
-        Typed(REVERSED, ["murmur", "abnormal heart sound"], "Old Decks::Board Review 2023"),
+        Typed(FRONT_BACK, ["hola", "hello"], "Spanish", ["greetings"]),
+        Typed(FRONT_BACK, ["adiós", "goodbye"], "Spanish", ["greetings"]),
+        Typed(FRONT_BACK, ["murmur", "abnormal heart sound"], "Old Decks::Board Review 2023"),
     ]
     result = imported(collection(notes), "my_collection.colpkg")
     assert result.deck.title == "my collection"
@@ -168,9 +168,9 @@ def test_a_bare_collection_file_is_a_collection() -> None:
 
 def test_pictures_are_checked_by_their_bytes_and_size(tmp_path: Path) -> None:
     notes = [
-        Typed(REVERSED, ['<img src="fake.png">', "not a picture"], "Pics"),
-        Typed(REVERSED, ['<img src="big.png">', "too big"], "Pics"),
-        Typed(REVERSED, ['Caption <img src="drawing.svg">', "a drawing"], "Pics"),
+        Typed(FRONT_BACK, ['<img src="fake.png">', "not a picture"], "Pics"),
+        Typed(FRONT_BACK, ['<img src="big.png">', "too big"], "Pics"),
+        Typed(FRONT_BACK, ['Caption <img src="drawing.svg">', "a drawing"], "Pics"),
     ]
     big = PNG + bytes(8 * 1024 * 1024)
     package = collection(
@@ -222,7 +222,7 @@ def test_a_zip_bomb_among_the_pictures_is_refused(tmp_path: Path) -> None:
 def test_a_stored_picture_over_the_cap_is_left_out_not_taken_for_a_bomb(
     tmp_path: Path,
 ) -> None:
-    notes = [Typed(REVERSED, ['<img src="huge.png">', "huge"], "Pics")]
+    notes = [Typed(FRONT_BACK, ['<img src="huge.png">', "huge"], "Pics")]
     package = collection(notes, {"huge.png": PNG + bytes(9 * 1024 * 1024)})
     package = rezip(_entries(package), compression=zipfile.ZIP_STORED)
     with pytest.raises(DeckImportError) as raised:

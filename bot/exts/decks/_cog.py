@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO, Protocol
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.client import QuizBot
-from bot.domain.decks import Deck, deck_to_yaml
+from bot.domain.decks import Deck, deck_to_yaml, picture_kind
 from bot.domain.errors import DomainError
 from bot.domain.markdown import literal
 from bot.domain.words import plural
@@ -20,6 +25,9 @@ from bot.exts.autocomplete import deck_autocomplete, deck_choice
 from bot.exts.decks._remove import RemoveClick, RemoveDeckButton, confirm_view
 from bot.exts.embeds import clip, judged_accuracy
 from bot.importers import SERVER_LIMITS, ImportResult, check_upload, import_deck
+from bot.importers.deck_zip import DeckArchiveWriter, archive_name, deck_pictures
+from bot.importers.model import megabytes
+from bot.storage.deck_media import DeckPicture
 from bot.storage.server_decks import SaveOutcome, ServerDeck, deck_to_json
 
 log = logging.getLogger(__name__)
@@ -156,6 +164,95 @@ def import_embed(
     return embed, cut
 
 
+def upload_limit(interaction: discord.Interaction[QuizBot]) -> int:
+    """The size of a file Discord lets members (and the bot) attach in this server."""
+    guild = interaction.guild
+    return (
+        guild.filesize_limit if guild is not None else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+    )
+
+
+async def staged_pictures(deck: Deck, folder: Path) -> AsyncIterator[DeckPicture]:
+    """The pictures an import copied into `folder` that the deck's cards show, read one at
+    a time (a reader checked each one's size and kind)."""
+    for name in deck_pictures(deck):
+        data = await asyncio.to_thread((folder / name).read_bytes)
+        kind = picture_kind(data[:16])
+        if kind is None:  # the readers copy only pictures; this never happens
+            raise DomainError(f"The picture {name} of the import cannot be read; try again.")
+        yield DeckPicture(name, kind, data)
+
+
+class _PictureSource(Protocol):
+    async def total(self) -> int: ...
+
+    async def read(self, name: str) -> bytes | None: ...
+
+
+class _StoredPictures:
+    """A server deck's pictures, in the database."""
+
+    def __init__(self, bot: QuizBot, guild_id: int, deck_id: str) -> None:
+        self._bot = bot
+        self._guild_id = guild_id
+        self._deck_id = deck_id
+
+    async def total(self) -> int:
+        entries = await self._bot.db.pictures.entries(self._guild_id, self._deck_id)
+        return sum(entry.size for entry in entries)
+
+    async def read(self, name: str) -> bytes | None:
+        stored = await self._bot.db.pictures.get(self._guild_id, self._deck_id, name)
+        return None if stored is None else stored.data
+
+
+class _FilePictures:
+    """A deck file's pictures, in its media folder."""
+
+    def __init__(self, deck: Deck) -> None:
+        self._deck = deck
+
+    async def total(self) -> int:
+        def sizes() -> int:
+            total = 0
+            for name in deck_pictures(self._deck):
+                path = self._deck.picture(name)
+                if path is not None and path.is_file():
+                    total += path.stat().st_size
+            return total
+
+        return await asyncio.to_thread(sizes)
+
+    async def read(self, name: str) -> bytes | None:
+        path = self._deck.picture(name)
+        if path is None:
+            return None
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except OSError as error:  # a deck file edited since it was checked
+            log.warning("cannot export picture %s: %s", path, error)
+            return None
+
+
+async def _write_archive(
+    out: IO[bytes], deck: Deck, names: list[str], source: _PictureSource, limit: int
+) -> tuple[int, int]:
+    """Write the deck's zip into `out`, one picture at a time, stopping once it is past
+    `limit`: its size and the pictures written."""
+    writer = await asyncio.to_thread(DeckArchiveWriter, out, deck)
+    written = 0
+    for name in names:
+        data = await source.read(name)
+        if data is None:
+            continue
+        await asyncio.to_thread(writer.add, name, data)
+        written += 1
+        if out.tell() > limit:
+            return out.tell(), written
+    await asyncio.to_thread(writer.close)
+    return out.tell(), written
+
+
 def require_manage_server(interaction: discord.Interaction[QuizBot]) -> bool:
     """The check of every admin command and button, made when it is used.
 
@@ -215,10 +312,10 @@ class Decks(commands.Cog):
 
     @decks.command(
         name="import",
-        description="Add a deck file to this server: CSV, Anki, Markdown, trivia (Manage Server)",
+        description="Add a deck file to this server: CSV, Anki, Markdown, trivia, zip (Manage Server)",
     )
     @app_commands.describe(
-        file="CSV/TSV/TXT (Quizlet, Anki text), .apkg/.colpkg, Markdown, Red trivia .yaml; 2 MB at most",
+        file="CSV/TSV/TXT, Anki .apkg/.colpkg, Markdown, Red trivia .yaml, a deck .zip; text 2 MB at most",
         deck_id="The deck's id (default: made from its title)",
         title="The deck's title (default: the Anki deck's name or the file's)",
         replace="Replace this server's deck of the same id (answers are kept)",
@@ -235,41 +332,56 @@ class Decks(commands.Cog):
         replace: bool = False,
         deck: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
+        replace_deck = replace
         guild_id = interaction.guild_id
         assert guild_id is not None  # require_manage_server
-        check_upload(file.filename, file.size, SERVER_LIMITS)
+        check_upload(
+            file.filename,
+            file.size,
+            dataclasses.replace(SERVER_LIMITS, max_package_bytes=upload_limit(interaction)),
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             data = await file.read()
         except discord.HTTPException as error:
             log.warning("could not download attachment %s: %s", file.id, error)
             raise DomainError("I could not download that file from Discord; try again.") from None
-        # Unpacking and parsing blocks; the event loop must keep answering meanwhile.
-        async with self._reading:
-            result = await asyncio.to_thread(
-                import_deck,
-                data,
-                file.filename,
-                limits=SERVER_LIMITS,
-                deck_id=deck_id,
-                title=title,
-                deck=deck,
+        limits = dataclasses.replace(SERVER_LIMITS, max_package_bytes=upload_limit(interaction))
+        # Pictures are copied into a folder of the import's own, then stored with the deck
+        # in one transaction; the folder goes whatever happens.
+        with tempfile.TemporaryDirectory(prefix="quizbot-import-") as media:
+            # Unpacking and parsing blocks; the event loop must keep answering meanwhile.
+            async with self._reading:
+                result = await asyncio.to_thread(
+                    import_deck,
+                    data,
+                    file.filename,
+                    limits=limits,
+                    deck_id=deck_id,
+                    title=title,
+                    deck=deck,
+                    media_dir=Path(media),
+                )
+            deck_read = result.deck
+            now = self.bot.clock()
+            guild_name = interaction.guild.name if interaction.guild else ""
+            await self.bot.db.members.upsert_guild(guild_id, guild_name, now)
+            stored = ServerDeck(
+                guild_id=guild_id,
+                deck_id=deck_read.id,
+                title=deck_read.title,
+                card_count=len(deck_read.cards),
+                deck_json=deck_to_json(deck_read),
+                file_name=file.filename,
+                imported_by=interaction.user.id,
+                imported_at=now,
             )
-        deck_read = result.deck
-        now = self.bot.clock()
-        guild_name = interaction.guild.name if interaction.guild else ""
-        await self.bot.db.members.upsert_guild(guild_id, guild_name, now)
-        stored = ServerDeck(
-            guild_id=guild_id,
-            deck_id=deck_read.id,
-            title=deck_read.title,
-            card_count=len(deck_read.cards),
-            deck_json=deck_to_json(deck_read),
-            file_name=file.filename,
-            imported_by=interaction.user.id,
-            imported_at=now,
-        )
-        outcome = await self.bot.catalogs.save(stored, replace=replace, max_decks=MAX_SERVER_DECKS)
+            outcome = await self.bot.catalogs.save(
+                stored,
+                replace=replace_deck,
+                max_decks=MAX_SERVER_DECKS,
+                pictures=staged_pictures(deck_read, Path(media)),
+            )
         if outcome is SaveOutcome.EXISTS:
             raise DomainError(
                 f"This server already has a deck `{deck_read.id}`. Import again with "
@@ -299,21 +411,52 @@ class Decks(commands.Cog):
         else:
             await replies.reply(interaction, embed=embed, ephemeral=True)
 
-    @decks.command(name="export", description="Get a deck as a YAML deck file")
+    @decks.command(
+        name="export", description="Get a deck as a deck file (a zip with its pictures, if any)"
+    )
     @app_commands.describe(deck="The deck's id or title")
     @app_commands.autocomplete(deck=deck_autocomplete)
     async def export_deck(self, interaction: discord.Interaction[QuizBot], deck: str) -> None:
         catalog = await self.bot.catalogs.for_guild(interaction.guild_id)
         found = catalog.get(deck)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        text = await asyncio.to_thread(deck_to_yaml, found)
-        attachment = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"{found.id}.yaml")
-        await replies.reply(
-            interaction,
-            f"`{found.id}`: {plural(len(found.cards), 'card')}, in the deck file format.",
-            file=attachment,
-            ephemeral=True,
+        names = deck_pictures(found)
+        if not names:
+            text = await asyncio.to_thread(deck_to_yaml, found)
+            attachment = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"{found.id}.yaml")
+            await replies.reply(
+                interaction,
+                f"`{found.id}`: {plural(len(found.cards), 'card')}, in the deck file format.",
+                file=attachment,
+                ephemeral=True,
+            )
+            return
+        server_deck = interaction.guild_id is not None and catalog.is_server_deck(found.id)
+        source = (
+            _StoredPictures(self.bot, interaction.guild_id or 0, found.id)
+            if server_deck
+            else _FilePictures(found)
         )
+        limit = upload_limit(interaction)
+        with tempfile.TemporaryFile() as out:
+            size, written = await source.total(), 0
+            if size <= limit:
+                size, written = await _write_archive(out, found, names, source, limit)
+            if size > limit:
+                raise DomainError(
+                    f"`{found.id}` with its pictures is {megabytes(size)} or more, over the "
+                    f"{megabytes(limit)} Discord lets me attach here, so it cannot be sent. "
+                    "On the bot's machine, `python -m bot decks export` writes it whole."
+                )
+            out.seek(0)
+            await replies.reply(
+                interaction,
+                f"`{found.id}`: {plural(len(found.cards), 'card')} and "
+                f"{plural(written, 'picture')}: the deck file and its media folder in a zip. "
+                "`/decks import` takes it back as it is.",
+                file=discord.File(out, filename=archive_name(found)),
+                ephemeral=True,
+            )
 
     @decks.command(
         name="remove", description="Remove a deck imported into this server (Manage Server)"

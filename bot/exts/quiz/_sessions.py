@@ -7,7 +7,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -161,14 +160,20 @@ async def new_review(
 
 async def screen_picture(
     interaction: discord.Interaction[QuizBot], screen: render.Screen
-) -> Path | None:
-    """The file of the picture a screen shows, found through the deck that names it."""
+) -> replies.Picture | None:
+    """The picture a screen shows, found through the deck that names it: a file beside a
+    deck file, or a server deck's picture in the database."""
     if screen.picture is None:
         return None
     deck_id, name = screen.picture
     catalog = await interaction.client.catalogs.for_guild(interaction.guild_id)
     deck = catalog.decks.get(deck_id)
-    return deck.picture(name) if deck is not None else None
+    if deck is None:
+        return None
+    if interaction.guild_id is not None and catalog.is_server_deck(deck_id):
+        stored = await interaction.client.db.pictures.get(interaction.guild_id, deck_id, name)
+        return None if stored is None else replies.PictureData(stored.name, stored.data)
+    return deck.picture(name)
 
 
 async def send_screen(interaction: discord.Interaction[QuizBot], screen: render.Screen) -> None:
