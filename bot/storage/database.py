@@ -30,6 +30,7 @@ from bot.storage.base import (
     write_member,
 )
 from bot.storage.daily import DailyQueries
+from bot.storage.fleet import FleetQueries
 from bot.storage.migrations import MIGRATIONS_DIR
 from bot.storage.models import (
     ANSWER_COLUMNS,
@@ -75,6 +76,7 @@ class Database(
     ServerDeckQueries,
     ProgressQueries,
     RoundQueries,
+    FleetQueries,
     Connection,
 ):
     """The bot's database on either engine, every query as a typed method.

@@ -32,6 +32,7 @@ from bot.domain.rounds import (
     scoreboard,
     winner,
 )
+from bot.domain.shards import ShardScope
 from bot.storage.base import (
     Conn,
     Connection,
@@ -41,6 +42,7 @@ from bot.storage.base import (
     write_guild,
     write_member,
 )
+from bot.storage.fleet import on_shards
 from bot.storage.models import MemberName, NewAnswer, from_ms, to_ms
 from bot.storage.reviews import remember
 
@@ -202,10 +204,13 @@ async def _set_timer(conn: Conn, target: int, due: datetime | None) -> None:
             "DELETE FROM timers WHERE kind = ? AND target = ?", (ROUND_TIMER, target)
         )
         return
+    # With the round's server: the process that runs its shard serves it.
     await conn.execute(
-        "INSERT INTO timers (kind, target, due_at) VALUES (?, ?, ?) "
+        "INSERT INTO timers (kind, target, due_at, guild_id) "
+        "SELECT CAST(? AS TEXT), r.id, CAST(? AS BIGINT), r.guild_id FROM rounds r "
+        "WHERE r.id = ? "
         "ON CONFLICT (kind, target) DO UPDATE SET due_at = excluded.due_at",
-        (ROUND_TIMER, target, to_ms(due)),
+        (ROUND_TIMER, to_ms(due), target),
     )
 
 
@@ -469,16 +474,20 @@ class RoundQueries(Connection):
             assert ended is not None
             return ended, standings
 
-    async def reopen_after_restart(self, now: datetime) -> list[Round]:
+    async def reopen_after_restart(
+        self, now: datetime, *, shards: ShardScope | None = None
+    ) -> list[Round]:
         """After a start: open questions whose time ran out while the bot was down get a
-        fresh short time. The rounds changed, as they are now."""
+        fresh short time (only in servers on ``shards``). The rounds changed, as they are
+        now."""
         changed: list[Round] = []
+        clause, values = on_shards(shards)
         async with self.write() as conn:
             rows = await fetchall(
                 conn,
                 f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE state = 'running' "
-                "AND phase = 'question' AND closes_at <= ?",
-                (to_ms(now),),
+                f"AND phase = 'question' AND closes_at <= ?{clause}",
+                (to_ms(now), *values),
             )
             for row in rows:
                 current = _round(row)
@@ -652,17 +661,6 @@ class RoundQueries(Connection):
         return (0 if row is None else int(row[0]), 0 if won is None else int(won[0]))
 
     # -- stored deadlines -------------------------------------------------------------
-
-    async def next_timer_due(self) -> datetime | None:
-        row = await self._fetchone("SELECT MIN(due_at) FROM timers")
-        return None if row is None or row[0] is None else from_ms(int(row[0]))
-
-    async def due_timers(self, now: datetime) -> list[tuple[str, int]]:
-        rows = await self._fetchall(
-            "SELECT kind, target FROM timers WHERE due_at <= ? ORDER BY due_at, kind, target",
-            (to_ms(now),),
-        )
-        return [(str(kind), int(target)) for kind, target in rows]
 
     async def timer_due(self, kind: str, target: int) -> datetime | None:
         row = await self._fetchone(
