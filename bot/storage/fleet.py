@@ -53,7 +53,7 @@ def on_shards(scope: ShardScope | None) -> tuple[str, tuple[int, ...]]:
 
 
 class FleetQueries(Connection):
-    """Claims on stored deadlines."""
+    """Claims on stored deadlines, and on a daily challenge's reveal."""
 
     async def next_timer_due(self, shards: ShardScope | None = None) -> datetime | None:
         """When this process next has a deadline to serve: a claimed one's lease end."""
@@ -110,6 +110,22 @@ class FleetQueries(Connection):
         if row is None:
             return None, None
         return row[0], None if row[1] is None else from_ms(int(row[1]))
+
+
+    async def claim_daily_reveal(
+        self, challenge_id: int, *, holder: str, now: datetime, until: datetime
+    ) -> bool:
+        """Claim the reveal of a day's challenge until ``until`` (the claim of its post,
+        long over by then, is reused): False while another holder's lease runs, or when
+        the reveal is shown already."""
+        changed = await self._execute(
+            "UPDATE daily_challenges SET claimed_by = ?, claimed_until = ? "
+            "WHERE id = ? AND (state = 'posted' OR (state = 'revealed' AND reveal_shown = 0)) "
+            "AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until IS NULL "
+            "OR claimed_until <= ?)",
+            (holder, to_ms(until), challenge_id, holder, to_ms(now)),
+        )
+        return changed == 1
 
 
 class PostgresTurns:
