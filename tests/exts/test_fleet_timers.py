@@ -130,3 +130,8 @@ async def test_each_process_serves_the_deadlines_of_its_own_shards(
     assert questions(fake, channel, 1) == []
     assert await second.bot.timers.run_due() == 1
     assert len(questions(fake, channel, 1)) == 1
+    # After a restart, only the process that runs the server gives its question more time.
+    now = second.clock.advance(seconds=60)
+    assert await database(first).reopen_after_restart(now, shards=first.bot.shard_scope()) == []
+    [reopened] = await database(second).reopen_after_restart(now, shards=second.bot.shard_scope())
+    assert reopened.closes_at is not None and reopened.closes_at > now
