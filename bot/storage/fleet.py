@@ -111,7 +111,6 @@ class FleetQueries(Connection):
             return None, None
         return row[0], None if row[1] is None else from_ms(int(row[1]))
 
-
     async def claim_daily_reveal(
         self, challenge_id: int, *, holder: str, now: datetime, until: datetime
     ) -> bool:
