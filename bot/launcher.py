@@ -17,6 +17,7 @@ from bot.domain.words import plural
 from bot.endpoints import point_discord_at
 from bot.shards import IDENTIFY_WINDOW, FleetTurns
 from bot.storage import Database
+from bot.storage.fleet import PostgresTurns
 
 log = logging.getLogger("bot")
 
@@ -69,29 +70,36 @@ async def run_bot(settings: Settings, *, force_global_sync: bool = False) -> int
     setup_logging(settings.log_level)
     async with await Database.connect(settings.database_url, wait=settings.database_wait) as db:
         log.info("database %s at schema version %d", db.location, await db.schema_version())
-        bot = build_bot(settings, db, force_global_sync=force_global_sync)
+        # Processes sharing PostgreSQL take IDENTIFY turns through it; alone on SQLite,
+        # the turns are kept in memory.
+        turns = PostgresTurns(db.url) if db.path is None else None
+        bot = build_bot(settings, db, force_global_sync=force_global_sync, fleet_turns=turns)
         # The decks live as long as the process: move them, and all that start-up made,
         # out of the collector's way, so a full collection walks only what the bot makes
         # while it runs (ten 5,000-card decks made each full collection stall the loop
         # 50 ms).
         gc.freeze()
-        async with bot:
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, _stop, bot, signum)
-            try:
-                if force_global_sync:
-                    # login() runs setup_hook, which syncs; no gateway connection needed.
-                    await bot.login(token)
-                    log.info("global command sync done")
-                    return 0
-                await bot.start(token)
-            except discord.LoginFailure as exc:
-                raise ConfigError(
-                    "Discord refused the token in DISCORD_TOKEN. Open your application at "
-                    "https://discord.com/developers/applications, press Reset Token on its "
-                    "Bot page, and put the new token in .env."
-                ) from exc
+        try:
+            async with bot:
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, _stop, bot, signum)
+                try:
+                    if force_global_sync:
+                        # login() runs setup_hook, which syncs; no gateway connection needed.
+                        await bot.login(token)
+                        log.info("global command sync done")
+                        return 0
+                    await bot.start(token)
+                except discord.LoginFailure as exc:
+                    raise ConfigError(
+                        "Discord refused the token in DISCORD_TOKEN. Open your application at "
+                        "https://discord.com/developers/applications, press Reset Token on its "
+                        "Bot page, and put the new token in .env."
+                    ) from exc
+        finally:
+            if turns is not None:
+                await turns.close()
     log.info("stopped cleanly")
     return 0
 

@@ -6,6 +6,11 @@ the earliest deadline, or until `wake()`, and hands each due one to its handler,
 moves or deletes the row as part of its own work. Nothing waits in memory: after a
 restart the rows are still there and the loop serves them. Sleeping is capped, so a clock
 that jumps is noticed soon; a run happens under one lock, so two runs never overlap.
+
+Processes sharing the database each look only at the deadlines of servers on their own
+shards, and claim a due one (with a lease) before serving it, releasing it after: a
+deadline two processes both see is served once, and one whose holder died is served by
+another process once the lease ends.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ class Timers:
                     await self._wake.wait()
 
     async def _seconds_to_next(self) -> float:
-        due = await self.bot.db.timers.next_due()
+        due = await self.bot.db.timers.next_due(self.bot.shard_scope())
         if due is None:
             return MAX_SLEEP
         seconds = (due - self.bot.clock()).total_seconds()
@@ -93,7 +98,7 @@ class Timers:
                 now = self.bot.clock()
                 due = [
                     (kind, target)
-                    for kind, target in await self.bot.db.timers.due(now)
+                    for kind, target in await self.bot.db.timers.due(now, self.bot.shard_scope())
                     if kind in self._handlers and (kind, target) not in served
                 ]
                 if not due:
@@ -107,7 +112,20 @@ class Timers:
 
     async def _serve(self, slots: asyncio.Semaphore, kind: str, target: int, now: datetime) -> None:
         async with slots:
+            db, me = self.bot.db, self.bot.instance_id
+            try:
+                if not await db.timers.claim(kind, target, holder=me, now=now):
+                    log.debug("the %s deadline of %s is another process's", kind, target)
+                    return
+            except Exception:
+                log.exception("could not claim the %s deadline of %s", kind, target)
+                return
             try:
                 await self._handlers[kind](target, now)
             except Exception:
                 log.exception("the %s deadline of %s failed", kind, target)
+            finally:
+                try:
+                    await db.timers.release(kind, target, holder=me)
+                except Exception:  # the lease ends by itself
+                    log.exception("could not release the %s deadline of %s", kind, target)

@@ -129,3 +129,9 @@ def test_several_processes_on_sqlite_are_refused() -> None:
     env = {"SHARD_COUNT": "4", "CLUSTER_COUNT": "2", "CLUSTER_INDEX": "0"}
     with pytest.raises(ConfigError, match="DATABASE_URL=postgresql://"):
         settings_from_mapping(env)
+
+
+def test_several_processes_on_postgresql_are_accepted() -> None:
+    env = {"SHARD_COUNT": "4", "CLUSTER_COUNT": "2", "CLUSTER_INDEX": "1"}
+    settings = settings_from_mapping({**env, "DATABASE_URL": "postgresql://bot@db/quiz"})
+    assert settings.shards.shard_ids(4) == (1, 3)

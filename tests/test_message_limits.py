@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import copy
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -403,3 +404,11 @@ def test_every_message_leaves_through_the_fitting_step() -> None:
             ):
                 direct.append(f"{path.relative_to(root.parent)}:{node.lineno}")
     assert direct == []
+
+
+def test_fitting_leaves_the_callers_embed_as_it_was() -> None:
+    embed = discord.Embed(title="t" * 300, description="d")
+    embed.add_field(name="", value="v" * 2000)
+    before = copy.deepcopy(embed.to_dict())
+    fit_message({"embeds": [embed]})
+    assert embed.to_dict() == before

@@ -6,6 +6,7 @@ leaves the bot is a message Discord accepts (see `bot/exts/replies.py`).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -143,7 +144,8 @@ def fit_embeds(embeds: Sequence[discord.Embed]) -> list[discord.Embed]:
     texts, lists), then long descriptions, then whatever is longest, so short verdicts,
     scores and the question itself stay whole as long as possible.
     """
-    data = [embed.to_dict() for embed in embeds[:MAX_EMBEDS]]
+    # to_dict shares the embed's own field dicts: cutting must not reach the caller's embed.
+    data = [copy.deepcopy(embed.to_dict()) for embed in embeds[:MAX_EMBEDS]]
     texts = [text for part in data for text in _texts(part)]  # type: ignore[arg-type]
     excess = sum(len(text.text) for text in texts) - EMBEDS_TOTAL_LIMIT
     for kinds, floor in ((("value",), SPARE_FLOOR), (("description",), SPARE_FLOOR), (None, 1)):

@@ -682,6 +682,21 @@ class Daily(Repository):
         async with self.read() as conn:
             return await read_daily_streak(conn, guild_id, user_id)
 
+    async def claim_reveal(
+        self, challenge_id: int, *, holder: str, now: datetime, until: datetime
+    ) -> bool:
+        """Claim the reveal of a day's challenge until ``until`` (the claim of its post,
+        long over by then, is reused): False while another holder's lease runs, or when
+        the reveal is shown already."""
+        changed = await self._execute(
+            "UPDATE daily_challenges SET claimed_by = ?, claimed_until = ? "
+            "WHERE id = ? AND (state = 'posted' OR (state = 'revealed' AND reveal_shown = 0)) "
+            "AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until IS NULL "
+            "OR claimed_until <= ?)",
+            (holder, to_ms(until), challenge_id, holder, to_ms(now)),
+        )
+        return changed == 1
+
 
 async def _settle_daily_streak(
     conn: Conn,

@@ -32,12 +32,13 @@ from bot.domain.rounds import (
     scoreboard,
     winner,
 )
+from bot.domain.shards import ShardScope
 from bot.storage.answers import insert_answer
 from bot.storage.base import Conn, Repository, fetchall, fetchone
+from bot.storage.fleet import on_shards
 from bot.storage.members import write_guild, write_member
 from bot.storage.models import MemberName, NewAnswer, from_ms, to_ms
 from bot.storage.reviews import remember
-from bot.storage.timers import set_timer
 
 ROUND_TIMER = "round"
 
@@ -191,6 +192,22 @@ class Reveal:
     standings: list[Standing] = field(default_factory=list)
 
 
+async def _set_timer(conn: Conn, target: int, due: datetime | None) -> None:
+    if due is None:
+        await conn.execute(
+            "DELETE FROM timers WHERE kind = ? AND target = ?", (ROUND_TIMER, target)
+        )
+        return
+    # With the round's server: the process that runs its shard serves it.
+    await conn.execute(
+        "INSERT INTO timers (kind, target, due_at, guild_id) "
+        "SELECT CAST(? AS TEXT), r.id, CAST(? AS BIGINT), r.guild_id FROM rounds r "
+        "WHERE r.id = ? "
+        "ON CONFLICT (kind, target) DO UPDATE SET due_at = excluded.due_at",
+        (ROUND_TIMER, to_ms(due), target),
+    )
+
+
 async def _read_round(conn: Conn, round_id: int) -> Round | None:
     row = await fetchone(conn, f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE id = ?", (round_id,))
     return None if row is None else _round(row)
@@ -240,7 +257,7 @@ async def _end(
         "ended_at = ? WHERE id = ?",
         (state.value, reason.value, by, winner(standings), to_ms(now), round_id),
     )
-    await set_timer(conn, ROUND_TIMER, round_id, None)
+    await _set_timer(conn, round_id, None)
     return standings
 
 
@@ -285,7 +302,7 @@ class Rounds(Repository):
                     assert found is not None
                     return found, False
                 return _round(row), False
-            await set_timer(conn, ROUND_TIMER, new.id, now)
+            await _set_timer(conn, new.id, now)
             started = await _read_round(conn, new.id)
             assert started is not None
             return started, True
@@ -344,7 +361,7 @@ class Rounds(Repository):
                 "DO UPDATE SET seen_at = excluded.seen_at",
                 (current.channel_id, current.deck_id, current.questions[index].card_id, to_ms(now)),
             )
-            await set_timer(conn, ROUND_TIMER, round_id, due_at)
+            await _set_timer(conn, round_id, due_at)
             return await _read_round(conn, round_id)
 
     async def hint_given(self, round_id: int, index: int, due_at: datetime) -> bool:
@@ -354,7 +371,7 @@ class Rounds(Repository):
             if current is None or not current.is_open(index) or current.hint_shown:
                 return False
             await conn.execute("UPDATE rounds SET hint_shown = 1 WHERE id = ?", (round_id,))
-            await set_timer(conn, ROUND_TIMER, round_id, due_at)
+            await _set_timer(conn, round_id, due_at)
             return True
 
     async def drop_timer(self, round_id: int) -> None:
@@ -362,7 +379,7 @@ class Rounds(Repository):
         async with self.write() as conn:
             current = await _read_round(conn, round_id)
             if current is None or not current.running:
-                await set_timer(conn, ROUND_TIMER, round_id, None)
+                await _set_timer(conn, round_id, None)
 
     async def answered_choice(self, round_id: int, index: int, user_id: int) -> str | None:
         row = await self._fetchone(
@@ -376,7 +393,7 @@ class Rounds(Repository):
         async with self.write() as conn:
             current = await _read_round(conn, round_id)
             if current is not None and current.running:
-                await set_timer(conn, ROUND_TIMER, round_id, due_at)
+                await _set_timer(conn, round_id, due_at)
 
     async def reveal_question(self, round_id: int, index: int, now: datetime) -> Reveal | None:
         """Close question ``index``: its results, and the round either pausing before the
@@ -393,7 +410,7 @@ class Rounds(Repository):
                 (unanswered, to_ms(min(now, current.closes_at or now)), round_id),
             )
             if ended is None:
-                await set_timer(conn, ROUND_TIMER, round_id, now + PAUSE)
+                await _set_timer(conn, round_id, now + PAUSE)
                 return Reveal(current, results, None)
             standings = await _end(conn, round_id, RoundState.FINISHED, ended, now)
             return Reveal(current, results, ended, standings)
@@ -414,7 +431,7 @@ class Rounds(Repository):
                 "shown_at = NULL, closes_at = NULL, hint_shown = 0 WHERE id = ?",
                 (index + 1, round_id),
             )
-            await set_timer(conn, ROUND_TIMER, round_id, now)
+            await _set_timer(conn, round_id, now)
             return True
 
     async def end(
@@ -437,16 +454,20 @@ class Rounds(Repository):
             assert ended is not None
             return ended, standings
 
-    async def reopen_after_restart(self, now: datetime) -> list[Round]:
+    async def reopen_after_restart(
+        self, now: datetime, *, shards: ShardScope | None = None
+    ) -> list[Round]:
         """After a start: open questions whose time ran out while the bot was down get a
-        fresh short time. The rounds changed, as they are now."""
+        fresh short time (only in servers on ``shards``). The rounds changed, as they are
+        now."""
         changed: list[Round] = []
+        clause, values = on_shards(shards)
         async with self.write() as conn:
             rows = await fetchall(
                 conn,
                 f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE state = 'running' "
-                "AND phase = 'question' AND closes_at <= ?",
-                (to_ms(now),),
+                f"AND phase = 'question' AND closes_at <= ?{clause}",
+                (to_ms(now), *values),
             )
             for row in rows:
                 current = _round(row)
@@ -456,7 +477,7 @@ class Rounds(Repository):
                     "UPDATE rounds SET closes_at = ? WHERE id = ?",
                     (to_ms(closes), current.id),
                 )
-                await set_timer(conn, ROUND_TIMER, current.id, closes)
+                await _set_timer(conn, current.id, closes)
                 found = await _read_round(conn, current.id)
                 assert found is not None
                 changed.append(found)
@@ -543,7 +564,7 @@ class Rounds(Repository):
                     await conn.execute(
                         "UPDATE rounds SET closes_at = ? WHERE id = ?", (at, round_id)
                     )
-                    await set_timer(conn, ROUND_TIMER, round_id, now)
+                    await _set_timer(conn, round_id, now)
         except _Refused as refused:  # rolled back: the member's name is not kept either
             return refused.result
         return RoundAnswerResult(RoundAnswerOutcome.RECORDED, fixed, choice, reveal_now)

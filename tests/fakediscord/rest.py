@@ -1,5 +1,6 @@
 """REST plumbing: route table, body parsing, auth, rate limits, recording, error shapes."""
 
+import asyncio
 import json
 import logging
 import re
@@ -80,6 +81,22 @@ class Router:
         return None
 
 
+class Gate:
+    """Requests to one route wait here until it opens (a slow Discord, for a test)."""
+
+    def __init__(self, method: str, template: str) -> None:
+        self.method = method
+        self.template = template
+        self.arrived = 0
+        self._opened = asyncio.Event()
+
+    def open(self) -> None:
+        self._opened.set()
+
+    async def wait(self) -> None:
+        await self._opened.wait()
+
+
 class RestApi:
     """The aiohttp handler for everything under ``/api/v10``."""
 
@@ -93,6 +110,7 @@ class RestApi:
         self.requests: list[RecordedRequest] = []
         self.violations: list[Violation] = []
         self.unknown_routes: list[str] = []
+        self.gates: list[Gate] = []
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         method, path = request.method, "/" + request.match_info["tail"]
@@ -122,6 +140,11 @@ class RestApi:
                 status, payload = verdict.refusal
             else:
                 check_uploads(uploads)
+                for gate in self.gates:
+                    if (gate.method, gate.template) == (method, template):
+                        gate.arrived += 1
+                        self._notifier.pulse()
+                        await gate.wait()
                 query = dict(request.query)
                 reply = await spec.handler(ApiRequest(method, path, params, query, body, uploads))
                 status, payload = reply.status, reply.body

@@ -23,7 +23,7 @@ from .limits import MAX_ATTACHMENTS
 from .messages import MessageStore
 from .permissions import DEFAULT_BOT, DEFAULT_EVERYONE, PermissionsLike
 from .ratelimit import RateLimiter
-from .rest import RestApi, Router
+from .rest import Gate, RestApi, Router
 from .routes import DiscordRoutes
 from .snowflake import SnowflakeFactory
 from .waiting import ChangeNotifier
@@ -101,6 +101,8 @@ class FakeDiscord(UserActions):
         return self
 
     async def stop(self) -> None:
+        for gate in self._rest.gates:
+            gate.open()
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -204,6 +206,13 @@ class FakeDiscord(UserActions):
         self.limiter.fail_next(
             method, path_pattern, status, count, body=body, retry_after=retry_after
         )
+
+    def hold(self, method: str, template: str) -> Gate:
+        """Keep every request to a route (``/channels/{channel_id}/messages``) waiting,
+        counted in ``arrived``, until the gate is opened; opened when the fake stops."""
+        gate = Gate(method, template)
+        self._rest.gates.append(gate)
+        return gate
 
     # -- world building --------------------------------------------------------------------
 

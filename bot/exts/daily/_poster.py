@@ -301,13 +301,24 @@ class Poster:
 
     # -- revealing --------------------------------------------------------------------
 
-    async def reveal(self, challenge: DailyChallenge, now: datetime) -> None:
-        """Close a challenge, settle the streaks of those who did not answer, show the result.
+    async def reveal(self, challenge: DailyChallenge, now: datetime) -> bool:
+        """Close a challenge, settle the streaks of those who did not answer, show the result;
+        False when another process has it in hand (or showed it already).
 
         Each step may be repeated after a crash: closing and streaks are idempotent, and
         the reveal counts as shown only once its message was edited (or is gone).
         """
         db = self.bot.db
+        # Two processes may both look after the server: the database lets one reveal.
+        if not await db.daily.claim_reveal(
+            challenge.id, holder=self.bot.instance_id, now=now, until=now + CLAIM_LEASE
+        ):
+            log.info(
+                "reveal of daily challenge %s left to another process: it holds the claim, "
+                "or it is shown already",
+                challenge.id,
+            )
+            return False
         async with self.live.lock(challenge.id):
             if challenge.state is ChallengeState.POSTED:
                 await db.daily.close(challenge.id, now)
@@ -339,7 +350,7 @@ class Poster:
                         describe_error(error, challenge.channel_id),
                     )
                     await db.daily.postpone_reveal(challenge.id, now + RETRY_DELAY)
-                    return
+                    return True
             await db.daily.mark_reveal_shown(challenge.id)
         self.live.forget(challenge.id)
         log.info(
@@ -349,3 +360,4 @@ class Poster:
             results.answered,
             results.right,
         )
+        return True

@@ -180,8 +180,8 @@ class DailyScheduler:
         await asyncio.gather(*(one(item) for item in items))
 
     async def _reveal(self, challenge: DailyChallenge, now: datetime, report: RunReport) -> None:
-        await self.poster.reveal(challenge, now)
-        report.revealed += 1
+        if await self.poster.reveal(challenge, now):
+            report.revealed += 1
 
     async def _post_due(self, schedule: DailySchedule, now: datetime, report: RunReport) -> None:
         assert schedule.next_post_at is not None

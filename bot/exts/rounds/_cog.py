@@ -143,7 +143,10 @@ class Rounds(commands.Cog):
         self.bot.timers.handle(ROUND_TIMER, self._due)
         # Questions whose time ran out while the bot was down get a fresh short time; the
         # rest keep their deadlines, which the timer loop serves once the bot is ready.
-        for reopened in await self.bot.db.rounds.reopen_after_restart(self.bot.clock()):
+        reopened_rounds = await self.bot.db.rounds.reopen_after_restart(
+            self.bot.clock(), shards=self.bot.shard_scope()
+        )
+        for reopened in reopened_rounds:
             await self._edit_count(reopened.id)
         self.bot.timers.start()
 
