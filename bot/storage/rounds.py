@@ -344,6 +344,30 @@ class RoundQueries(Connection):
 
     # -- the steps of a round ---------------------------------------------------------
 
+    async def begin_ask(
+        self,
+        round_id: int,
+        index: int,
+        *,
+        shown_at: datetime,
+        closes_at: datetime,
+        retry_at: datetime,
+    ) -> bool:
+        """Question ``index`` is about to be posted: its times are stored first, so a
+        later attempt knows a message may exist (and looks for it before posting again).
+        The step is retried at ``retry_at`` unless the post is stored before. False if
+        the round is not waiting to ask that question."""
+        async with self.write() as conn:
+            changed = await conn.execute(
+                "UPDATE rounds SET shown_at = ?, closes_at = ? WHERE id = ? "
+                "AND state = 'running' AND phase = 'ask' AND position = ?",
+                (to_ms(shown_at), to_ms(closes_at), round_id, index),
+            )
+            if changed != 1:
+                return False
+            await _set_timer(conn, round_id, retry_at)
+            return True
+
     async def question_posted(
         self,
         round_id: int,
