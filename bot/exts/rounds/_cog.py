@@ -556,15 +556,16 @@ class Rounds(commands.Cog):
     async def _edit_count(self, round_id: int) -> bool:
         """Show the open question's answer count (and hint): whether it edited."""
         async with self.live.lock(round_id):
-            current = await self.bot.db.get_round(round_id)
+            found = await self.bot.db.round_with_count(round_id)
+            if found is None:
+                return False
+            current, count = found
             if (
-                current is None
-                or not current.running
+                not current.running
                 or current.phase is not Phase.QUESTION
                 or current.message_id is None
             ):
                 return False
-            count = await self.bot.db.count_round_answers(current.id, current.position)
             try:
                 await replies.edit(
                     self._channel(current).get_partial_message(current.message_id),
