@@ -630,16 +630,18 @@ class RoundQueries(Connection):
                 del _FIXED[next(iter(_FIXED))]
         return found
 
-    async def _refusal(self, round_id: int, index: int, user_id: int) -> RoundAnswerResult:
+    async def _refusal(self, round_id: int, index: int, user_id: int) -> RoundAnswerResult | None:
         """Why an answer was refused, read once its transaction has let the writes go:
-        the question not open, or the member's earlier answer to it."""
+        the question not open, or the member's earlier answer to it. None if the round
+        is gone (its server's data was deleted)."""
         row = await self._fetchone(
             f"SELECT {_ROUND_COLUMNS}, (SELECT choice FROM round_answers a "
             "WHERE a.round_id = rounds.id AND a.question_index = ? AND a.user_id = ?) "
             "FROM rounds WHERE id = ?",
             (index, user_id, round_id),
         )
-        assert row is not None  # a round is never deleted while its answers are written
+        if row is None:
+            return None
         current = _round(row)
         earlier = row[len(row) - 1]
         if current.is_open(index) and earlier is not None:
