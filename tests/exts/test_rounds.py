@@ -140,6 +140,40 @@ async def test_the_question_is_revealed_early_once_every_player_answered(
     await question(fake, server.channel, 3)
 
 
+async def test_a_member_who_joins_late_does_not_hold_the_early_reveal_back(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    alice, bob = server.alice, server.bob
+    carol = fake.add_member(server.guild.id, "carol")
+    await fake.sync_gateway()
+    await start_round(fake, server.channel, alice, questions=3, seconds=30)
+    first = await question(fake, server.channel, 1)
+    found = await current_round(runner, server.channel)
+    await click(fake, first, right_letter(found, 0), alice)
+    await click(fake, first, right_letter(found, 0), bob)
+    await run_due(runner)
+    assert "Results" not in fields(_now(fake, first)), "the first question runs its time"
+    await advance(runner, clock, 30)
+    await advance(runner, clock, 3)
+    second = await question(fake, server.channel, 2)
+    await click(fake, second, right_letter(found, 1), carol)  # new: nobody waits for her
+    await click(fake, second, right_letter(found, 1), bob)
+    await run_due(runner)
+    assert "Results" not in fields(_now(fake, second)), "alice has not answered yet"
+    await click(fake, second, wrong_letter(found, 1), alice)
+    await run_due(runner)  # no time passed: everyone who played before has answered
+    assert fields(_now(fake, second))["Results"] == "3 members answered · 67% right"
+    await advance(runner, clock, 3)
+    third = await question(fake, server.channel, 3)
+    for member in (alice, bob):
+        await click(fake, third, right_letter(found, 2), member)
+    await run_due(runner)
+    assert "Results" not in fields(_now(fake, third)), "carol played question 2"
+    await click(fake, third, right_letter(found, 2), carol)
+    await run_due(runner)
+    assert fields(_now(fake, third))["Results"] == "3 members answered · 100% right"
+
+
 def _now(fake: FakeDiscord, message: dict[str, Any]) -> dict[str, Any]:
     shown = fake.message(int(message["id"]))
     assert shown is not None
