@@ -131,11 +131,7 @@ def _round(row: Sequence[Any]) -> Round:
 
 
 class _Refused(Exception):
-    """Rolls an answer's transaction back, carrying why it was refused."""
-
-    def __init__(self, result: RoundAnswerResult) -> None:
-        super().__init__(result.outcome.value)
-        self.result = result
+    """Rolls back the transaction of an answer that was not stored."""
 
 
 # Rounds as they started, by (database, id): their questions, channel and deck never change.
@@ -329,6 +325,30 @@ class Rounds(Repository):
         )
         return {str(card): int(seen) for card, seen in rows}
 
+    async def begin_ask(
+        self,
+        round_id: int,
+        index: int,
+        *,
+        shown_at: datetime,
+        closes_at: datetime,
+        retry_at: datetime,
+    ) -> bool:
+        """Question ``index`` is about to be posted: its times are stored first, so a
+        later attempt knows a message may exist (and looks for it before posting again).
+        The step is retried at ``retry_at`` unless the post is stored before. False if
+        the round is not waiting to ask that question."""
+        async with self.write() as conn:
+            changed = await conn.execute(
+                "UPDATE rounds SET shown_at = ?, closes_at = ? WHERE id = ? "
+                "AND state = 'running' AND phase = 'ask' AND position = ?",
+                (to_ms(shown_at), to_ms(closes_at), round_id, index),
+            )
+            if changed != 1:
+                return False
+            await _set_timer(conn, round_id, retry_at)
+            return True
+
     async def question_posted(
         self,
         round_id: int,
@@ -518,10 +538,15 @@ class Rounds(Repository):
             return RoundAnswerResult(RoundAnswerOutcome.WRONG_KIND, fixed)
         choice, correct = judged
         at = to_ms(now)
+        user_id = member.user_id
         try:
             async with self.write() as conn:
                 # The server's row exists since the round started: only the member's name.
                 await write_member(conn, replace(member, guild_id=None), now)
+                # The insert checks that the question is open and settles the fastest bonus;
+                # its RETURNING says whether everyone who answered an earlier question has
+                # answered this one. Its subqueries leave this member out, so they read the
+                # same whether or not they see the new row (SQLite does, PostgreSQL not).
                 row = await fetchone(
                     conn,
                     "INSERT INTO round_answers (round_id, question_index, user_id, choice, "
@@ -535,15 +560,23 @@ class Rounds(Repository):
                     "FROM rounds r WHERE r.id = ? AND r.state = 'running' "
                     "AND r.phase = 'question' AND r.position = ? "
                     "ON CONFLICT (round_id, question_index, user_id) DO NOTHING "
-                    "RETURNING points, response_ms",
-                    (index, member.user_id, choice, int(correct), int(correct), index,
-                     at, at, at, round_id, index),
+                    "RETURNING points, response_ms, "
+                    "(SELECT COUNT(DISTINCT p.user_id) FROM round_answers p "
+                    "WHERE p.round_id = ? AND p.question_index < ?), "
+                    "(SELECT COUNT(DISTINCT p.user_id) FROM round_answers p "
+                    "WHERE p.round_id = ? AND p.question_index < ? AND p.user_id <> ? "
+                    "AND NOT EXISTS (SELECT 1 FROM round_answers a WHERE a.round_id = p.round_id "
+                    "AND a.question_index = ? AND a.user_id = p.user_id))",
+                    (index, user_id, choice, int(correct), int(correct), index,
+                     at, at, at, round_id, index,
+                     round_id, index, round_id, index, user_id, index),
                 )  # fmt: skip
                 if row is None:
-                    raise _Refused(await self._refusal(conn, round_id, index, member.user_id))
+                    # Rolls back: a refused answer stores nothing, not even the member's name.
+                    raise _Refused()
                 points, response_ms = int(row[0]), int(row[1])
                 answer = NewAnswer(
-                    user_id=member.user_id,
+                    user_id=user_id,
                     guild_id=fixed.guild_id,
                     deck_id=fixed.deck_id,
                     card_id=question.card_id,
@@ -552,21 +585,21 @@ class Rounds(Repository):
                     answered_at=now,
                     points=points,
                     response_ms=response_ms,
-                    session_id=f"round:{round_id}:{member.user_id}",
+                    session_id=f"round:{round_id}:{user_id}",
                     question_index=index,
                 )
                 answer_id = await insert_answer(conn, answer)
                 if answer_id is None:  # the round row above is unique too: never here
                     raise ValueError("a round answer was stored twice")
                 await remember(conn, answer.stored_as(answer_id))
-                reveal_now = index > 0 and await self._everyone_answered(conn, round_id, index)
+                reveal_now = reveal_early(int(row[2]), int(row[3]))
                 if reveal_now:
                     await conn.execute(
                         "UPDATE rounds SET closes_at = ? WHERE id = ?", (at, round_id)
                     )
                     await _set_timer(conn, round_id, now)
-        except _Refused as refused:  # rolled back: the member's name is not kept either
-            return refused.result
+        except _Refused:
+            return await self._refusal(round_id, index, user_id)
         return RoundAnswerResult(RoundAnswerOutcome.RECORDED, fixed, choice, reveal_now)
 
     async def _fixed(self, round_id: int) -> Round | None:
@@ -584,40 +617,33 @@ class Rounds(Repository):
                 del _FIXED[next(iter(_FIXED))]
         return found
 
-    @staticmethod
-    async def _refusal(conn: Conn, round_id: int, index: int, user_id: int) -> RoundAnswerResult:
-        current = await _read_round(conn, round_id)
-        assert current is not None
-        if not current.is_open(index):
-            return RoundAnswerResult(RoundAnswerOutcome.CLOSED, current)
-        earlier = await fetchone(
-            conn,
-            "SELECT choice FROM round_answers "
-            "WHERE round_id = ? AND question_index = ? AND user_id = ?",
-            (round_id, index, user_id),
-        )
-        choice = None if earlier is None else str(earlier[0])
-        return RoundAnswerResult(RoundAnswerOutcome.DUPLICATE, current, choice)
-
-    @staticmethod
-    async def _everyone_answered(conn: Conn, round_id: int, index: int) -> bool:
-        waiting = await fetchone(
-            conn,
-            "SELECT COUNT(DISTINCT p.user_id), COUNT(DISTINCT p.user_id) - "
-            "COUNT(DISTINCT a.user_id) FROM round_answers p LEFT JOIN round_answers a "
-            "ON a.round_id = p.round_id AND a.question_index = ? AND a.user_id = p.user_id "
-            "WHERE p.round_id = ? AND p.question_index < ?",
-            (index, round_id, index),
-        )
-        assert waiting is not None
-        return reveal_early(int(waiting[0]), int(waiting[1]))
-
-    async def count_answers(self, round_id: int, index: int) -> int:
+    async def _refusal(self, round_id: int, index: int, user_id: int) -> RoundAnswerResult | None:
+        """Why an answer was refused, read once its transaction has let the writes go:
+        the question not open, or the member's earlier answer to it. None if the round
+        is gone (its server's data was deleted)."""
         row = await self._fetchone(
-            "SELECT COUNT(*) FROM round_answers WHERE round_id = ? AND question_index = ?",
-            (round_id, index),
+            f"SELECT {_ROUND_COLUMNS}, (SELECT choice FROM round_answers a "
+            "WHERE a.round_id = rounds.id AND a.question_index = ? AND a.user_id = ?) "
+            "FROM rounds WHERE id = ?",
+            (index, user_id, round_id),
         )
-        return 0 if row is None else int(row[0])
+        if row is None:
+            return None
+        current = _round(row)
+        earlier = row[len(row) - 1]
+        if current.is_open(index) and earlier is not None:
+            return RoundAnswerResult(RoundAnswerOutcome.DUPLICATE, current, str(earlier))
+        return RoundAnswerResult(RoundAnswerOutcome.CLOSED, current)
+
+    async def with_count(self, round_id: int) -> tuple[Round, int] | None:
+        """A round, and how many answered its current question, in one read."""
+        row = await self._fetchone(
+            f"SELECT {_ROUND_COLUMNS}, (SELECT COUNT(*) FROM round_answers a "
+            "WHERE a.round_id = rounds.id AND a.question_index = rounds.position) "
+            "FROM rounds WHERE id = ?",
+            (round_id,),
+        )
+        return None if row is None else (_round(row), int(row[len(row) - 1]))
 
     async def standings(self, round_id: int) -> list[Standing]:
         async with self.read() as conn:

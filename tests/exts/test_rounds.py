@@ -11,6 +11,7 @@ import discord
 import pytest
 
 from bot.domain.rounds import EndReason, hint
+from bot.storage.rounds import Round
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner, FakeClock
@@ -137,6 +138,40 @@ async def test_the_question_is_revealed_early_once_every_player_answered(
     assert fields(_now(fake, second))["Results"] == "2 members answered · 100% right"
     await advance(runner, clock, 3)
     await question(fake, server.channel, 3)
+
+
+async def test_a_member_who_joins_late_does_not_hold_the_early_reveal_back(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    alice, bob = server.alice, server.bob
+    carol = fake.add_member(server.guild.id, "carol")
+    await fake.sync_gateway()
+    await start_round(fake, server.channel, alice, questions=3, seconds=30)
+    first = await question(fake, server.channel, 1)
+    found = await current_round(runner, server.channel)
+    await click(fake, first, right_letter(found, 0), alice)
+    await click(fake, first, right_letter(found, 0), bob)
+    await run_due(runner)
+    assert "Results" not in fields(_now(fake, first)), "the first question runs its time"
+    await advance(runner, clock, 30)
+    await advance(runner, clock, 3)
+    second = await question(fake, server.channel, 2)
+    await click(fake, second, right_letter(found, 1), carol)  # new: nobody waits for her
+    await click(fake, second, right_letter(found, 1), bob)
+    await run_due(runner)
+    assert "Results" not in fields(_now(fake, second)), "alice has not answered yet"
+    await click(fake, second, wrong_letter(found, 1), alice)
+    await run_due(runner)  # no time passed: everyone who played before has answered
+    assert fields(_now(fake, second))["Results"] == "3 members answered · 67% right"
+    await advance(runner, clock, 3)
+    third = await question(fake, server.channel, 3)
+    for member in (alice, bob):
+        await click(fake, third, right_letter(found, 2), member)
+    await run_due(runner)
+    assert "Results" not in fields(_now(fake, third)), "carol played question 2"
+    await click(fake, third, right_letter(found, 2), carol)
+    await run_due(runner)
+    assert fields(_now(fake, third))["Results"] == "3 members answered · 100% right"
 
 
 def _now(fake: FakeDiscord, message: dict[str, Any]) -> dict[str, Any]:
@@ -450,16 +485,112 @@ async def test_a_question_posted_while_its_round_stops_never_opens(
 ) -> None:
     await start_round(fake, server.channel, server.alice, questions=3, seconds=10)
     await question(fake, server.channel, 1)
+    cog = rounds_cog(runner)
+    send = cog.send_question
+
+    async def stopped_while_sending(shown: Round) -> int:
+        # The round is stopped while its timer's step is posting question 2.
+        await database(runner).rounds.end(
+            shown.id, EndReason.STOPPED, clock.now, by=server.alice.id
+        )
+        return await send(shown)
+
+    cog.send_question = stopped_while_sending  # type: ignore[method-assign]
     await advance(runner, clock, 10)
-    asking = await current_round(runner, server.channel)  # in the pause before question 2
-    await database(runner).rounds.advance(asking.id, 0, clock.now)
-    asking = await current_round(runner, server.channel)
-    # The round is stopped while its timer's step is posting question 2.
-    await database(runner).rounds.end(asking.id, EndReason.STOPPED, clock.now, by=server.alice.id)
-    await rounds_cog(runner)._ask(asking, clock.now)  # noqa: SLF001 - the step itself
+    await advance(runner, clock, 3)
     second = await question(fake, server.channel, 2)
     assert fields(second)["Round"] == "Stopped before this question was revealed."
     assert all(c.get("disabled") for c in second["components"][0]["components"])
+    assert rows(runner, "SELECT state, phase, message_id FROM rounds") == [("stopped", "ask", None)]
+
+
+@pytest.mark.parametrize("down", [5, 60], ids=["within-its-time", "past-its-time"])
+async def test_a_question_posted_just_before_the_bot_stopped_is_not_posted_again(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock, down: int
+) -> None:
+    """The bot stops after Discord accepted a question's message but before its id was
+    stored: after the restart the message is found in the channel and adopted."""
+    alice, bob = server.alice, server.bob
+    cog = rounds_cog(runner)
+    send = cog.send_question
+    posted = asyncio.Event()
+
+    async def send_then_die(shown: Round) -> int:
+        await send(shown)
+        posted.set()
+        await asyncio.Event().wait()  # never returns: the bot is stopped here
+        raise AssertionError("unreachable")
+
+    cog.send_question = send_then_die  # type: ignore[method-assign]
+    await start_round(fake, server.channel, alice, questions=2, seconds=20)
+    await asyncio.wait_for(posted.wait(), timeout=10)
+    first = await question(fake, server.channel, 1)
+    shown_at = clock.now
+    await runner.stop()
+    assert rows(runner, "SELECT phase, message_id FROM rounds") == [("ask", None)]
+
+    clock.advance(seconds=down)
+    await runner.start()
+    await run_due(runner)
+    assert len([m for m in fake.messages(server.channel) if is_question(1)(m)]) == 1
+    adopted = await current_round(runner, server.channel)
+    assert adopted.message_id == int(first["id"]) and adopted.shown_at == shown_at
+    # Its own deadline, or a fresh short one if that passed while the bot was down.
+    closes = shown_at + timedelta(seconds=20) if down < 20 else clock.now + timedelta(seconds=10)
+    assert adopted.closes_at == closes
+    assert f"<t:{int(closes.timestamp())}:R>" in fields(_now(fake, first))["Time"]
+    locked = await click(fake, first, right_letter(adopted, 0), bob)
+    assert locked.message is not None and locked.message["content"].startswith("locked in")
+    await advance(runner, clock, (closes - clock.now).total_seconds())
+    assert fields(_now(fake, first))["Results"] == "1 member answered · 100% right"
+    await advance(runner, clock, 3)
+    await question(fake, server.channel, 2)
+    assert len([m for m in fake.messages(server.channel) if is_question(1)(m)]) == 1
+
+
+async def test_a_deleted_channel_ends_its_round_at_once(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    doomed = fake.add_text_channel(server.guild.id, "doomed")
+    await fake.sync_gateway()
+    await start_round(fake, doomed, server.alice, questions=5, seconds=60)
+    await question(fake, doomed, 1)
+    fake.delete_channel(doomed)
+    await fake.sync_gateway()
+    # No time passes: the gateway's event ends it, not the next step's failed edit.
+    await fake.wait_until(
+        lambda: (
+            rows(runner, "SELECT state, end_reason FROM rounds") == [("failed", "channel-deleted")]
+        ),
+        5.0,
+        "the round to end",
+    )
+    assert rows(runner, "SELECT COUNT(*) FROM timers") == [(0,)]
+
+
+async def test_a_lost_permission_ends_the_round_at_once(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    await start_round(fake, server.channel, server.alice, questions=5, seconds=60)
+    first = await question(fake, server.channel, 1)
+    await click(fake, first, "A", server.bob)
+    fake.set_bot_channel_permissions(
+        server.channel, discord.Permissions(view_channel=True, embed_links=True)
+    )
+    await fake.sync_gateway()
+    await fake.wait_until(
+        lambda: (
+            rows(runner, "SELECT state, end_reason FROM rounds") == [("failed", "no-permission")]
+        ),
+        5.0,
+        "the round to end",
+    )
+    assert rows(runner, "SELECT COUNT(*) FROM answers") == [(1,)]
+    fake.set_bot_channel_permissions(server.channel, discord.Permissions.text())
+    await fake.sync_gateway()
+    status = await slash(fake, "round status", server.channel, server.bob)
+    assert status.message is not None
+    assert "permission" in status.message["embeds"][0]["description"]
 
 
 async def test_no_card_repeats_and_the_channel_sees_its_oldest_cards_last(

@@ -93,3 +93,8 @@ def again_view(round_id: int) -> discord.ui.View:
 
 def form_id(round_id: int, index: int) -> str:
     return RoundButton.id_for(round_id, index, "modal")
+
+
+def question_prefix(round_id: int, index: int) -> str:
+    """How the custom_id of every button of a round's question begins."""
+    return f"{PREFIX}:{round_id}:{index}:"

@@ -37,6 +37,7 @@ from bot.domain.rounds import (
     Standing,
     check_round_options,
     choose_cards,
+    deadline_after_restart,
     hint_at,
     typed_is_right,
 )
@@ -51,6 +52,7 @@ from bot.exts.rounds._buttons import (
     again_view,
     answer_view,
     form_id,
+    question_prefix,
 )
 from bot.exts.rounds._live import LiveCounts
 from bot.interactions import answer_errors_of
@@ -64,6 +66,9 @@ MAX_TYPED = 400
 # A step that failed on a Discord error other than a missing channel or permission is
 # tried again this much later.
 RETRY = timedelta(seconds=5)
+# Recent messages searched for a question posted before the bot stopped: a round's
+# channel gets few messages between two steps of its round.
+HISTORY_SCAN = 100
 # What the bot needs in the round's channel to run it.
 NEEDED_PERMISSIONS = (
     ("view_channel", "View Channel"),
@@ -168,6 +173,23 @@ class Rounds(commands.Cog):
     @commands.Cog.listener()
     async def on_thread_delete(self, thread: discord.Thread) -> None:
         await self._channel_gone(thread.id)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        """The bot may no longer post in a round's channel: the round ends now, not at
+        its next step."""
+        me = after.guild.me
+        if me is None:
+            return
+        granted = after.permissions_for(me)
+        if all(getattr(granted, name) for name, _ in NEEDED_PERMISSIONS):
+            return
+        running = await self.bot.db.rounds.latest(after.id)
+        if running is not None and running.running:
+            log.info("round %s ends: the bot lost a permission in its channel", running.id)
+            await self._end(running, EndReason.NO_PERMISSION, post=False)
 
     async def _channel_gone(self, channel_id: int) -> None:
         running = await self.bot.db.rounds.latest(channel_id)
@@ -361,33 +383,86 @@ class Rounds(commands.Cog):
         return self.bot.get_partial_messageable(round_.channel_id, guild_id=round_.guild_id)
 
     async def _ask(self, round_: Round, now: datetime) -> None:
+        """Post the round's next question, exactly once.
+
+        Its times are stored before the message is sent and its message id after; when
+        a step finds the times but no id, an earlier attempt may have posted it before
+        the bot stopped or Discord's answer was lost, so the channel's recent messages
+        are searched for the bot's own with this question's buttons. Found, it is
+        adopted (with a fresh short time if its own ran out); not found, it is posted.
+        """
         index = round_.position
-        closes = now + timedelta(seconds=round_.seconds)
-        shown = replace(round_, phase=Phase.QUESTION, closes_at=closes, shown_at=now)
         typed = round_.mode is Mode.TYPED
-        try:
-            message = await replies.post(
-                self._channel(round_),
-                embed=render.question_embed(shown, answered=0, hint_shown=False),
-                view=answer_view(round_.id, index, typed=typed),
-            )
-        except discord.HTTPException as error:
-            await self._failed(round_, error, now)
-            return
-        due = hint_at(now, closes) if typed else closes
+        message_id: int | None = None
+        adopted = False
+        shown_at, closes = now, now + timedelta(seconds=round_.seconds)
+        if round_.shown_at is not None and round_.closes_at is not None:
+            try:
+                message_id = await self._find_posted(round_, index)
+            except discord.HTTPException as error:
+                await self._failed(round_, error, now)
+                return
+            adopted = message_id is not None
+            if adopted:
+                log.info("round %s: adopted question %s posted before", round_.id, index + 1)
+                shown_at = round_.shown_at
+                closes = deadline_after_restart(round_.closes_at, now)
+        if message_id is None:
+            if not await self.bot.db.rounds.begin_ask(
+                round_.id, index, shown_at=now, closes_at=closes, retry_at=now + RETRY
+            ):
+                return  # stopped meanwhile
+            shown = replace(round_, phase=Phase.QUESTION, closes_at=closes, shown_at=now)
+            try:
+                message_id = await self.send_question(shown)
+            except discord.HTTPException as error:
+                await self._failed(round_, error, now)
+                return
+        due = hint_at(shown_at, closes) if typed else closes
         if await self.bot.db.rounds.question_posted(
-            round_.id, index, message_id=message.id, now=now, closes_at=closes, due_at=due
+            round_.id, index, message_id=message_id, now=shown_at, closes_at=closes, due_at=due
         ):
+            if adopted and closes != round_.closes_at:
+                await self._edit_count(round_.id)  # the adopted message's new deadline
             return
         # Stopped while the question was being posted: it never opens.
         try:
             await replies.edit(
-                message,
+                self._channel(round_).get_partial_message(message_id),
                 embed=render.stopped_question_embed(round_, index),
                 view=answer_view(round_.id, index, typed=typed, closed=True),
             )
         except discord.HTTPException as error:
             log.warning("could not close round %s's last question: %s", round_.id, error)
+
+    async def send_question(self, shown: Round) -> int:
+        """Post the open question ``shown`` (its times set): the message's id."""
+        message = await replies.post(
+            self._channel(shown),
+            embed=render.question_embed(shown, answered=0, hint_shown=False),
+            view=answer_view(shown.id, shown.position, typed=shown.mode is Mode.TYPED),
+        )
+        return message.id
+
+    async def _find_posted(self, round_: Round, index: int) -> int | None:
+        """The id of the bot's message for question ``index`` among the channel's recent
+        ones, if an earlier attempt posted it. A channel whose history the bot may not
+        read is taken as having none."""
+        me = self.bot.user
+        if me is None:
+            return None
+        prefix = question_prefix(round_.id, index)
+        try:
+            async for message in self._channel(round_).history(limit=HISTORY_SCAN):
+                if message.author.id != me.id:
+                    continue
+                for row in message.components:
+                    for child in getattr(row, "children", ()):
+                        if str(getattr(child, "custom_id", None) or "").startswith(prefix):
+                            return message.id
+        except discord.Forbidden as error:
+            log.warning("round %s: cannot read the channel's history: %s", round_.id, error)
+        return None
 
     async def _hint(self, round_: Round, closes: datetime) -> None:
         async with self.live.lock(round_.id):
@@ -484,15 +559,16 @@ class Rounds(commands.Cog):
     async def _edit_count(self, round_id: int) -> bool:
         """Show the open question's answer count (and hint): whether it edited."""
         async with self.live.lock(round_id):
-            current = await self.bot.db.rounds.get(round_id)
+            found = await self.bot.db.rounds.with_count(round_id)
+            if found is None:
+                return False
+            current, count = found
             if (
-                current is None
-                or not current.running
+                not current.running
                 or current.phase is not Phase.QUESTION
                 or current.message_id is None
             ):
                 return False
-            count = await self.bot.db.rounds.count_answers(current.id, current.position)
             try:
                 await replies.edit(
                     self._channel(current).get_partial_message(current.message_id),
