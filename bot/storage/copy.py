@@ -516,6 +516,7 @@ async def _copy(source: _Side, target: _Side, progress: Progress | None, batch: 
     target_tables = await target.tables()
     order = in_foreign_key_order(await target.references())
     counts: list[TableCount] = []
+    current = "the tables"
     try:
         async with source.snapshot():
             source_tables = await source.tables()
@@ -529,6 +530,7 @@ async def _copy(source: _Side, target: _Side, progress: Progress | None, batch: 
             marks = await source.id_marks()
             async with target.writing():
                 for table in order:
+                    current = f"the table {table}"
                     columns = target_tables[table]
                     if set(columns) != set(source_tables[table]):
                         raise CopyError(f"the table {table} has other columns on each side")
@@ -546,8 +548,9 @@ async def _copy(source: _Side, target: _Side, progress: Progress | None, batch: 
     except CopyError:
         raise
     except (sqlite3.Error, asyncpg.PostgresError, *LOST) as error:
+        reason = (str(error).strip().splitlines() or [""])[0] or type(error).__name__
         raise CopyError(
-            f"the copy stopped ({type(error).__name__}: {error}); nothing of it was "
+            f"the copy stopped at {current} ({reason}); nothing of it was "
             f"written to {describe(target.url)} (its transaction rolled back), so the "
             "same command can run again"
         ) from None
