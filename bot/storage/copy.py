@@ -129,6 +129,10 @@ class _Side(ABC):
     async def set_id_mark(self, table: str, mark: int) -> None:
         """Make the table's id counter hand out ids above `mark` and above every id in it."""
 
+    @abstractmethod
+    async def settle(self) -> None:
+        """After the copy committed: whatever the engine wants after a bulk load."""
+
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -237,6 +241,9 @@ class _SqliteSide(_Side):
         await self._conn.executemany(
             f"INSERT INTO {_quoted(table)} ({listed}) VALUES ({marks})", rows
         )
+
+    async def settle(self) -> None:
+        """Nothing: SQLite plans from its indexes (and the bot's INDEXED BY hints)."""
 
     async def set_id_mark(self, table: str, mark: int) -> None:
         sql = await self._all(
@@ -380,6 +387,11 @@ class _PostgresSide(_Side):
                 await self._conn.execute(
                     "SELECT setval($1::regclass, $2, $3)", sequence, max(top, 1), top > 0
                 )
+
+    async def settle(self) -> None:
+        # The planner's statistics, and the visibility map that lets it read an index
+        # alone: until autovacuum gets round to the new rows, queries would plan blind.
+        await self._conn.execute("VACUUM (ANALYZE)")
 
 
 async def _open(url: str, *, create: bool, timeout: float) -> _Side:
@@ -554,6 +566,14 @@ async def _copy(source: _Side, target: _Side, progress: Progress | None, batch: 
             f"written to {describe(target.url)} (its transaction rolled back), so the "
             "same command can run again"
         ) from None
-    for table in order:
-        counts.append(TableCount(table, totals[table], await target.count(table)))
+    try:
+        await target.settle()
+        for table in order:
+            counts.append(TableCount(table, totals[table], await target.count(table)))
+    except (sqlite3.Error, asyncpg.PostgresError, *LOST) as error:
+        reason = (str(error).strip().splitlines() or [""])[0] or type(error).__name__
+        raise CopyError(
+            f"the copy into {describe(target.url)} committed, but counting its rows failed "
+            f"({reason}); count them again with the bot stopped"
+        ) from None
     return CopyReport(counts)

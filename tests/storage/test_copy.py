@@ -150,6 +150,13 @@ async def test_a_round_trip_through_postgresql_keeps_every_row_of_every_table(
     assert rows(
         empty_postgres, "SELECT pg_sequence_last_value(pg_get_serial_sequence('answers', 'id'))"
     ) == [(mark,)]
+    # The planner knows the new rows (VACUUM ANALYZE after the load).
+    assert rows(empty_postgres, "SELECT reltuples FROM pg_class WHERE relname = 'answers'") == [
+        (len(before["answers"]),)
+    ]
+    assert rows(
+        empty_postgres, "SELECT COUNT(*) > 0 FROM pg_stats WHERE tablename = 'answers'"
+    ) == [(True,)]
     # The trigger that feeds season totals did not fire again for the copied answers.
     assert rows(empty_postgres, "SELECT * FROM season_totals") == before["season_totals"]
 
