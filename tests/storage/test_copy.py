@@ -8,6 +8,7 @@ shown to be copied).
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -336,3 +337,38 @@ def test_a_copy_into_sqlite_needs_no_postgresql(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert contents(target) == contents(source)
+
+
+@pytest.mark.parametrize("into", ["sqlite", "postgres"])
+async def test_a_copy_cancelled_midway_leaves_the_target_empty(
+    tmp_path: Path, into: str, request: pytest.FixtureRequest
+) -> None:
+    """What Ctrl-C does: asyncio cancels the copy between two batches."""
+    source = migrated(tmp_path)
+    with sqlite3.connect(source) as conn:
+        conn.executemany(
+            "INSERT INTO answers (user_id, deck_id, card_id, mode, correct, points, answered_at) "
+            "VALUES (1, 'd', ?, 'multiple-choice', 1, 1, 5)",
+            [(f"card-{n}",) for n in range(20)],
+        )
+    if into == "sqlite":
+        target: Path | str = tmp_path / "t.sqlite3"
+        target_url = f"sqlite:///{target}"
+    else:
+        target = target_url = request.getfixturevalue("empty_postgres")
+    task = asyncio.current_task()
+    assert task is not None
+    seen: list[tuple[str, int]] = []
+
+    def interrupt(table: str, done: int, total: int) -> None:
+        seen.append((table, done))
+        if table == "answers" and done == 10:
+            task.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await copy_database(f"sqlite:///{source}", target_url, progress=interrupt, batch=5)
+    assert ("answers", 10) in seen and ("answers", 15) not in seen
+    assert all(rows(target, f"SELECT COUNT(*) FROM {t}") == [(0,)] for t in tables_of(target))
+    report = await copy_database(f"sqlite:///{source}", target_url)
+    assert report.matches
+    assert rows(target, "SELECT COUNT(*) FROM answers") == [(21,)]
