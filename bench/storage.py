@@ -238,12 +238,15 @@ async def _measure(answers: int, users: int, calls: int, tmp: Path) -> dict[str,
 
 
 # `python -m bot db copy SOURCE TARGET` in a child process, which then writes its peak
-# resident memory (KiB, Linux) on its last line of stderr.
+# resident memory (KiB; Linux's VmHWM, of this process's own address space: ru_maxrss
+# would carry the parent's over fork and exec) on its last line of stderr.
 _COPY_CHILD = (
-    "import resource, sys\n"
+    "import sys\n"
     "from bot.cli import main\n"
     "code = main(['db', 'copy', sys.argv[1], sys.argv[2]])\n"
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "with open('/proc/self/status') as status:\n"
+    "    peak = next(line.split()[1] for line in status if line.startswith('VmHWM:'))\n"
+    "print(peak, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
