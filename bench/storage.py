@@ -10,6 +10,11 @@ Queries: the storage calls `/leaderboard` and `/stats` make, against the storage
 database, each p50 over many calls with a different random caller each time (a caller is
 rarely in the top 10, so the rank lookup always runs). The streak board includes the
 ranking in Python the command does, since it is computed from the members' study history.
+
+PostgreSQL (on the server at BENCH_DATABASE_URL, fresh databases dropped after; left out
+when none answers): the storage layer's SQLite database goes over with `python -m bot db
+copy` (run as a child process: its time and peak memory), as does a database a tenth its
+size (memory must stay flat), and the same queries run against the copy.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import asyncio
 import contextlib
 import random
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -26,7 +33,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench._common import Report, Table, ms, percentile, ratio, secs, times
+from bench._common import Report, Table, Target, ms, percentile, ratio, secs, times
+from bench._postgres import create_database, drop_database, postgres_server
 from bot.domain.leaderboard import (
     Board,
     Period,
@@ -229,6 +237,64 @@ async def _measure(answers: int, users: int, calls: int, tmp: Path) -> dict[str,
     return {"seconds": seconds, "counts": counts, "queries": queries}
 
 
+# `python -m bot db copy SOURCE TARGET` in a child process, which then writes its peak
+# resident memory (KiB; Linux's VmHWM, of this process's own address space: ru_maxrss
+# would carry the parent's over fork and exec) on its last line of stderr.
+_COPY_CHILD = (
+    "import sys\n"
+    "from bot.cli import main\n"
+    "code = main(['db', 'copy', sys.argv[1], sys.argv[2]])\n"
+    "with open('/proc/self/status') as status:\n"
+    "    peak = next(line.split()[1] for line in status if line.startswith('VmHWM:'))\n"
+    "print(peak, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def copy_in_child(source: Path, target: str) -> dict[str, Any]:
+    """Time and peak memory of `db copy` of `source` into `target`."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _COPY_CHILD, f"sqlite:///{source}", target],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    took = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"db copy failed ({done.returncode}): {done.stderr[-2000:]}")
+    rows = sum(
+        int(line.split()[1].replace(",", ""))
+        for line in done.stdout.splitlines()[1:]
+        if len(line.split()) == 3
+    )
+    peak_kib = int(done.stderr.strip().splitlines()[-1])
+    return {"seconds": took, "rows": rows, "peak_bytes": peak_kib * 1024}
+
+
+async def _postgres(
+    layer: Path, small_answers: int, users: int, calls: int, tmp: Path
+) -> dict[str, Any]:
+    """Copy a database a tenth the size, then the storage layer's, into PostgreSQL; the
+    queries on the big copy."""
+    small = tmp / "small.sqlite3"
+    await _schema(small, users)
+    _raw(small, generate(small_answers, users, seed=2))
+    made: list[str] = []
+    try:
+        made = [await asyncio.to_thread(create_database, "bench_storage") for _ in range(2)]
+        copies = {
+            "small": await asyncio.to_thread(copy_in_child, small, made[0]),
+            "big": await asyncio.to_thread(copy_in_child, layer, made[1]),
+        }
+        async with await Database.connect(made[1]) as db:
+            queries = await _queries(db, calls, users)
+        return {"copies": copies, "queries": queries}
+    finally:
+        for url in made:
+            await asyncio.to_thread(drop_database, url)
+
+
 def run(quick: bool) -> Report:
     answers, users, calls = (100_000, 10_000, 20) if quick else (1_000_000, 100_000, 100)
     report = Report(
@@ -237,9 +303,15 @@ def run(quick: bool) -> Report:
         command=f"python -m bench storage{' --quick' if quick else ''}",
         sizes={"answers": answers, "users": users, "calls per query": calls},
     )
+    server, problem = postgres_server()
     with tempfile.TemporaryDirectory(prefix="bench-storage-") as tmp:
         result = asyncio.run(_measure(answers, users, calls, Path(tmp)))
         result["db_bytes"] = sum(p.stat().st_size for p in Path(tmp).glob("layer.sqlite3*"))
+        postgres = None
+        if server is not None:
+            postgres = asyncio.run(
+                _postgres(Path(tmp) / "layer.sqlite3", answers // 10, users, calls, Path(tmp))
+            )
     seconds, counts = result["seconds"], result["counts"]
     base = seconds["executemany"]
     rows = []
@@ -278,6 +350,10 @@ def run(quick: bool) -> Report:
             query_rows,
         )
     )
+    if postgres is None:
+        report.notes.append(f"PostgreSQL half left out: no server answers ({problem}).")
+    else:
+        _report_postgres(report, postgres, result["queries"], answers, calls)
     report.notes.append(
         f"Answers span the {HISTORY_DAYS} days before 'now', Saturday 28 March 2026 18:00 UTC "
         "(the server's zone), so the month holds about 23% of them, the week 5% and today "
@@ -296,3 +372,92 @@ def run(quick: bool) -> Report:
         ],
     }
     return report
+
+
+# Targets on PostgreSQL at a million answers: p50 of each query set.
+POINTS_ALL_TIME_MS = 20.0
+OTHER_BOARDS_MS = 100.0
+STATS_MS = 20.0
+
+
+def _report_postgres(
+    report: Report,
+    postgres: dict[str, Any],
+    sqlite_queries: list[tuple[str, str, list[float]]],
+    answers: int,
+    calls: int,
+) -> None:
+    copies = postgres["copies"]
+    small, big = copies["small"], copies["big"]
+    report.tables.append(
+        Table(
+            "`python -m bot db copy` of an SQLite database into an empty PostgreSQL one "
+            "(a child process; its peak resident memory)",
+            ["source", "rows copied (all tables)", "time", "rows per second", "peak memory"],
+            [
+                [
+                    label,
+                    f"{copy['rows']:,}",
+                    secs(copy["seconds"]),
+                    f"{copy['rows'] / copy['seconds']:,.0f}",
+                    f"{copy['peak_bytes'] / 2**20:,.0f} MiB",
+                ]
+                for label, copy in (
+                    (f"{answers // 10:,} answers (raw rows, no reviews)", small),
+                    (f"{answers:,} answers with their reviews (the layer's database)", big),
+                )
+            ],
+        )
+    )
+    growth = ratio(big["peak_bytes"], small["peak_bytes"])
+    report.targets.append(
+        Target(
+            "db copy: memory flat in the number of rows (peak within 1.25× for ten times "
+            "the answers)",
+            growth <= 1.25,
+            f"{small['peak_bytes'] / 2**20:,.0f} MiB vs {big['peak_bytes'] / 2**20:,.0f} MiB: "
+            f"{times(growth)}",
+        )
+    )
+    on_sqlite = {(c, w): percentile(t, 50) for c, w, t in sqlite_queries}
+    rows = []
+    for command, what, took in postgres["queries"]:
+        p50 = percentile(took, 50)
+        rows.append(
+            [
+                command,
+                what,
+                ms(p50),
+                ms(percentile(took, 95)),
+                ms(max(took)),
+                ms(on_sqlite[(command, what)]),
+            ]
+        )
+        if command == "/leaderboard":
+            limit = POINTS_ALL_TIME_MS if what == "points, all-time" else OTHER_BOARDS_MS
+        elif what == "all its queries":
+            limit = STATS_MS
+        else:
+            continue
+        report.targets.append(
+            Target(
+                f"PostgreSQL {command} {what}: p50 under {limit:.0f} ms",
+                p50 < limit / 1000,
+                ms(p50),
+            )
+        )
+    report.tables.append(
+        Table(
+            f"The same queries on PostgreSQL, on the copy, {calls} calls each",
+            ["command", "board / query", "p50", "p95", "max", "p50 on SQLite"],
+            rows,
+        )
+    )
+    report.data["postgres"] = {
+        "copies": copies,
+        "copy_peak_ratio": growth,
+        "queries": [
+            {"command": c, "query": w, "p50": percentile(t, 50), "seconds": t}
+            for c, w, t in postgres["queries"]
+        ],
+    }

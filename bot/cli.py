@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from bot.config import ConfigError, load_settings
 from bot.domain.answers import Mode
@@ -68,6 +69,16 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--out", type=Path, help="where to write (default: ./<id>.yaml or .zip)")
     out.add_argument("--force", action="store_true", help="overwrite the file if it exists")
 
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser(
+        "copy",
+        help="copy every table of one database into another, empty one (SQLite to "
+        "PostgreSQL or back), then print both sides' row counts",
+    )
+    copy.add_argument("source", help="the database to copy, e.g. sqlite:///data/quizbot.sqlite3")
+    copy.add_argument("target", help="an empty database, e.g. postgresql://user@host:5432/quizbot")
+
     practice = sub.add_parser("practice", help="a terminal quiz, no Discord needed")
     practice.add_argument("--deck", help="deck id (default: the only deck, or the first)")
     practice.add_argument(
@@ -82,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    if command == "db":
+        return copy_database(args.source, args.target)
     try:
         settings = load_settings()
         if command == "decks" and args.decks_command == "import":
@@ -142,6 +155,65 @@ async def _migrate(url: str, wait: float) -> int:
     async with await Database.connect(url, wait=wait) as db:
         print(f"{db.location}: schema version {await db.schema_version()}")
     return 0
+
+
+def copy_database(source: str, target: str) -> int:
+    """`db copy`: 0 when every table's row count is the same on both sides, 1 when one
+    differs, 2 when the copy was refused or did not finish (then nothing of it is written)."""
+    from bot.storage.copy import CopyError, copy_database, describe
+
+    progress = TextProgress(sys.stderr)
+    try:
+        report = asyncio.run(copy_database(source, target, progress=progress))
+    except CopyError as exc:
+        progress.end()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        progress.end()
+        print(
+            "error: the copy was interrupted; nothing of it was written to the target (its "
+            "transaction rolled back), so the same command can run again",
+            file=sys.stderr,
+        )
+        return 130
+    progress.end()
+    for line in report.lines():
+        print(line)
+    if not report.matches:
+        print(f"error: the row counts of {describe(target)} differ from the source's")
+        return 1
+    print(f"copied {describe(source)} into {describe(target)}")
+    return 0
+
+
+class TextProgress:
+    """A one-line progress bar per table on a terminal; a line per finished table otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.open = False
+
+    def __call__(self, table: str, done: int, total: int) -> None:
+        if self.live:
+            filled = self.WIDTH if total == 0 else self.WIDTH * done // total
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            self.stream.write(f"\r{table:<24} [{bar}] {done:>12,} / {total:,}")
+            self.open = True
+            if done >= total:
+                self.end()
+        elif done >= total:
+            self.stream.write(f"{table:<24} {done:>12,} rows\n")
+        self.stream.flush()
+
+    def end(self) -> None:
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
 
 
 def check_decks(paths: Sequence[Path]) -> int:

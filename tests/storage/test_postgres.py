@@ -331,3 +331,13 @@ async def test_a_write_cancelled_while_it_waits_leaves_nothing(empty_postgres: s
     finally:
         await holder.close()
         await db.close()
+
+
+async def test_the_bots_connections_sort_and_hash_in_memory_up_to_work_mem(
+    empty_postgres: str,
+) -> None:
+    async with await Database.connect(empty_postgres) as db:
+        async with db.read() as conn:
+            assert await conn.fetchone("SHOW work_mem") == ("16MB",)
+        async with db.write() as conn:
+            assert await conn.fetchone("SHOW work_mem") == ("16MB",)
