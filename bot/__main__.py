@@ -1,4 +1,4 @@
-"""`python -m bot [run|migrate|sync|cluster|decks check|practice]`."""
+"""`python -m bot [run|migrate|sync|cluster|decks check|import|export|db copy|practice]`."""
 
 from bot.cli import main
 

@@ -1,4 +1,5 @@
-"""Command line: run the bot, apply migrations, check decks, practise offline."""
+"""Command line: run the bot or a cluster, apply migrations, sync commands, check, import
+and export decks, copy the database, practise offline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`/decks`: browse the flashcard decks."""
+"""`/decks`: browse the flashcard decks; import, export and remove a server's own."""
 
 from bot.client import QuizBot
 from bot.exts.decks._cog import Decks

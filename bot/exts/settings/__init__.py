@@ -1,4 +1,5 @@
-"""`/settings`: time zones for members and servers."""
+"""`/settings`: time zones for members and servers, new cards a day, retention and exam
+dates."""
 
 from bot.client import QuizBot
 from bot.exts.settings._cog import Settings
