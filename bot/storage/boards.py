@@ -8,9 +8,9 @@ and the viewer's row leave the database.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,10 +22,9 @@ from bot.domain.leaderboard import (
     Standing,
     Window,
     rank_range,
-    recent_streak_standing,
-    study_streak_standing,
+    recent_streak_of_days,
 )
-from bot.domain.timezones import zone_or_utc
+from bot.domain.timezones import local_date, zone_or_utc
 from bot.storage.base import SQLITE, Dialect, Repository, Row, fetchall, fetchone
 from bot.storage.models import JUDGED_MODES_SQL, from_ms, to_ms
 from bot.storage.stats import QUARTER_MS, ms_or
@@ -106,6 +105,36 @@ SEASON_POINTS_AHEAD_SQL = (
     "WHERE guild_id = :guild AND points = :points AND (points_at, user_id) < (:at, :viewer))"
 )
 
+
+def period_points_sql(dialect: Dialect = SQLITE) -> str:
+    """The points board of a period: its page, the viewer's row and the count of members
+    ahead of them, and the total, in one statement.
+
+    The period's sums are made once; only the page is sorted (a top-N cut) and the
+    viewer's rank is a count, so the cost is not a sort of every member. Rows come
+    tagged: 0 the page in board order, 1 the viewer, 2 the total and the viewer's count
+    of members ahead (in the user id and points columns).
+    """
+    source = _PERIOD_SOURCE.format(indexed_by=dialect.indexed_by("answers_by_guild_time"))
+    columns = "user_id, points, points_at, graded, correct"
+    return (
+        f"WITH source AS ({source}), "
+        f"board AS (SELECT {columns} FROM source WHERE points > 0), "
+        f"page AS (SELECT {columns} FROM board "
+        "ORDER BY points DESC, points_at, user_id LIMIT :limit OFFSET :offset), "
+        f"own AS (SELECT {columns} FROM board WHERE user_id = :viewer), "
+        f"found AS (SELECT 0 AS part, {columns} FROM page "
+        f"UNION ALL SELECT 1 AS part, {columns} FROM own "
+        "UNION ALL SELECT 2 AS part, (SELECT COUNT(*) FROM board), "
+        "(SELECT COUNT(*) FROM board, own WHERE board.points > own.points "
+        "OR board.points = own.points "
+        "AND (board.points_at, board.user_id) < (own.points_at, own.user_id)), 0, 0, 0) "
+        "SELECT part, found.user_id, users.display_name, points, points_at, graded, correct "
+        "FROM found LEFT JOIN users ON found.part < 2 AND users.id = found.user_id "
+        "ORDER BY part, points DESC, points_at, found.user_id"
+    )
+
+
 RECENT_STUDY_SQL = (
     "SELECT user_id, MIN(answered_at) FROM answers WHERE guild_id = :guild "
     "AND answered_at >= :answered_from AND user_id IN "
@@ -180,6 +209,68 @@ def _quarters_by_member(rows: Iterable[Sequence[Any]]) -> dict[int, list[datetim
     return dict(found)
 
 
+_DAY_MS = 86_400_000
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+class _LocalDays:
+    """Local dates (as ordinals) of millisecond instants in one zone.
+
+    The zone's UTC offset is looked up once per UTC day and reused for every instant of
+    that day; on a day whose first and last millisecond have different offsets (the
+    clocks change) each instant is converted on its own.
+    """
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self._zone = zone
+        self._offsets: dict[int, int | None] = {}
+
+    def day(self, ms: int) -> int:
+        utc_day = ms // _DAY_MS
+        if utc_day in self._offsets:
+            offset = self._offsets[utc_day]
+        else:
+            offset = self._offset_all_day(utc_day)
+            self._offsets[utc_day] = offset
+        if offset is None:
+            return local_date(from_ms(ms), self._zone).toordinal()
+        return (ms + offset) // _DAY_MS + _EPOCH_DAY
+
+    def _offset_all_day(self, utc_day: int) -> int | None:
+        start = from_ms(utc_day * _DAY_MS).astimezone(self._zone).utcoffset()
+        end = from_ms((utc_day + 1) * _DAY_MS - 1).astimezone(self._zone).utcoffset()
+        if start is None or start != end:
+            return None
+        return start // timedelta(milliseconds=1)
+
+
+def _first_of_each_day(
+    rows: Iterable[Sequence[Any]], zone_of: Callable[[int], ZoneInfo]
+) -> dict[int, dict[date, datetime]]:
+    """For each member in ``rows`` (user id, instant in ms): the first instant of each
+    local day, in the member's zone, on which they answered."""
+    by_zone: dict[ZoneInfo, _LocalDays] = {}
+    found: dict[int, tuple[_LocalDays, dict[int, int]]] = {}
+    for user_id, at in rows:
+        member = int(user_id)
+        entry = found.get(member)
+        if entry is None:
+            zone = zone_of(member)
+            days = by_zone.get(zone)
+            if days is None:
+                days = by_zone[zone] = _LocalDays(zone)
+            entry = found[member] = (days, {})
+        instant = int(at)
+        day = entry[0].day(instant)
+        earlier = entry[1].get(day)
+        if earlier is None or instant < earlier:
+            entry[1][day] = instant
+    return {
+        member: {date.fromordinal(day): from_ms(at) for day, at in firsts.items()}
+        for member, (_days, firsts) in found.items()
+    }
+
+
 class Boards(Repository):
     """The server's boards and seasons."""
 
@@ -240,6 +331,8 @@ class Boards(Repository):
         """
         if board is Board.POINTS and window is None:
             return await self._season_points_page(guild_id, page, viewer_id)
+        if board is Board.POINTS and window is not None:
+            return await self._period_points_page(guild_id, window, page, viewer_id)
         first, last = rank_range(page)
         params: dict[str, Any] = {
             "guild": guild_id,
@@ -273,6 +366,33 @@ class Boards(Repository):
                 found.append(item)
             if item.user_id == viewer_id:
                 own = item
+        return BoardRows(found, own, total)
+
+    async def _period_points_page(
+        self, guild_id: int, window: Window, page: int, viewer_id: int
+    ) -> BoardRows:
+        first, _last = rank_range(page)
+        params = {
+            "guild": guild_id,
+            "start": ms_or(window.start, 0),
+            "end": ms_or(window.end, _FAR_FUTURE_MS),
+            "viewer": viewer_id,
+            "limit": PAGE_SIZE,
+            "offset": first - 1,
+        }
+        rows = await self._fetchall(period_points_sql(self._connection.dialect), params)
+        found: list[BoardRow] = []
+        mine: Row | None = None
+        total = ahead = 0
+        for row in rows:
+            part, rest = int(row[0]), row[1:]
+            if part == 0:
+                found.append(_points_row(first + len(found), rest))
+            elif part == 1:
+                mine = rest
+            else:
+                total, ahead = int(rest[0]), int(rest[2])
+        own = None if mine is None else _points_row(ahead + 1, mine)
         return BoardRows(found, own, total)
 
     async def _season_points_page(self, guild_id: int, page: int, viewer_id: int) -> BoardRows:
@@ -317,7 +437,7 @@ class Boards(Repository):
         """
         recent_from = now - STREAK_RECENT
         active_since = now - STREAK_ACTIVE_WITHIN
-        recent = await self._recent_study(guild_id, active_since, answered_from=recent_from)
+        recent = await self._recent_study_rows(guild_id, active_since, recent_from)
         own_zones = await self._recent_zones(guild_id, active_since)
 
         def zone_of(user_id: int) -> ZoneInfo:
@@ -326,17 +446,24 @@ class Boards(Repository):
 
         standings: list[Standing] = []
         unsettled: list[int] = []
-        for user_id, instants in recent.items():
-            found = recent_streak_standing(user_id, instants, zone_of(user_id), now, recent_from)
+        for user_id, first in _first_of_each_day(recent, zone_of).items():
+            found = recent_streak_of_days(user_id, first, zone_of(user_id), now, recent_from)
             if not found.settled:
                 unsettled.append(user_id)
             elif found.standing is not None:
                 standings.append(found.standing)
-        for user_id, instants in (await self._study_history(guild_id, unsettled)).items():
-            standing = study_streak_standing(user_id, instants, zone_of(user_id), now)
+        history = await self._study_history_rows(guild_id, unsettled)
+        for user_id, first in _first_of_each_day(history, zone_of).items():
+            standing = recent_streak_of_days(user_id, first, zone_of(user_id), now, None).standing
             if standing is not None:
                 standings.append(standing)
         return standings
+
+    async def _recent_study_rows(
+        self, guild_id: int, since: datetime, answered_from: datetime
+    ) -> list[Row]:
+        params = {"guild": guild_id, "since": to_ms(since), "answered_from": to_ms(answered_from)}
+        return await self._fetchall(RECENT_STUDY_SQL, params)
 
     async def _recent_study(
         self, guild_id: int, since: datetime, *, answered_from: datetime | None = None
@@ -351,15 +478,15 @@ class Boards(Repository):
         }
         return _quarters_by_member(await self._fetchall(RECENT_STUDY_SQL, params))
 
-    async def _study_history(self, guild_id: int, user_ids: list[int]) -> dict[int, list[datetime]]:
-        """For each of these members, the first instant of each quarter hour in which they
-        ever answered in the server."""
-        rows: list[Any] = []
+    async def _study_history_rows(self, guild_id: int, user_ids: list[int]) -> list[Row]:
+        """For each of these members, the first instant (ms) of each quarter hour in which
+        they ever answered in the server."""
+        rows: list[Row] = []
         for first in range(0, len(user_ids), _USERS_PER_QUERY):
             chunk = user_ids[first : first + _USERS_PER_QUERY]
             params = {"guild": guild_id} | {f"user_{i}": u for i, u in enumerate(chunk, 1)}
             rows += await self._fetchall(study_history_sql(len(chunk)), params)
-        return _quarters_by_member(rows)
+        return rows
 
     async def _recent_zones(self, guild_id: int, since: datetime) -> dict[int, str]:
         """Own time zones of the members who answered in the server since ``since``."""

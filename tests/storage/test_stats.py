@@ -472,6 +472,7 @@ PARAMS: dict[str, Any] = {
 }
 PLANNED = {
     "points by period": (boards.board_sql(Board.POINTS, season=False), "answers_by_guild_time"),
+    "points page of a period": (boards.period_points_sql(), "answers_by_guild_time"),
     "accuracy by period": (
         boards.board_sql(Board.ACCURACY, season=False),
         "answers_by_guild_time",
