@@ -25,12 +25,13 @@ from bot.domain.leaderboard import (
     recent_streak_of_days,
 )
 from bot.domain.timezones import local_date, zone_or_utc
-from bot.storage.base import SQLITE, Dialect, Repository, Row, fetchall, fetchone
+from bot.storage.base import SQLITE, Conn, Dialect, Repository, Row, fetchall, fetchone
 from bot.storage.models import JUDGED_MODES_SQL, from_ms, to_ms
 from bot.storage.stats import QUARTER_MS, ms_or
 
 # No timestamp comes near this; it stands for "no end" in range conditions.
 _FAR_FUTURE_MS = 2**62
+_DAY_MS = 86_400_000
 
 # The columns every board source yields, whatever it reads from.
 _SEASON_SOURCE = (
@@ -141,6 +142,16 @@ RECENT_STUDY_SQL = (
     "(SELECT user_id FROM answers WHERE guild_id = :guild AND answered_at >= :since) "
     f"GROUP BY user_id, answered_at / {QUARTER_MS}"
 )
+
+
+def recent_study_days_sql(shift_ms: int) -> str:
+    """RECENT_STUDY_SQL by days instead of quarter hours: the first instant of each day
+    that starts at ``shift_ms`` before UTC midnight (a zone whose offset never changes)."""
+    return RECENT_STUDY_SQL.replace(
+        f"answered_at / {QUARTER_MS}", f"(answered_at + {int(shift_ms)}) / {_DAY_MS}"
+    )
+
+
 # Only members who answered since the start of yesterday in their zone can have a current
 # study streak; that start is less than 50 hours ago in every zone, even on a 25-hour day.
 STREAK_ACTIVE_WITHIN = timedelta(hours=50)
@@ -154,13 +165,19 @@ RECENT_ZONES_SQL = (
 )
 
 
-def study_history_sql(members: int) -> str:
-    """Quarter hours studied in a server by members ``:user_1`` to ``:user_<members>``."""
+def study_history_sql(members: int, shift_ms: int | None = None) -> str:
+    """Quarter hours studied in a server by members ``:user_1`` to ``:user_<members>``;
+    with ``shift_ms``, days instead, as in :func:`recent_study_days_sql`."""
     marks = ", ".join(f":user_{i}" for i in range(1, members + 1))
+    bucket = (
+        f"answered_at / {QUARTER_MS}"
+        if shift_ms is None
+        else f"(answered_at + {int(shift_ms)}) / {_DAY_MS}"
+    )
     return (
         "SELECT user_id, MIN(answered_at) FROM answers "
         f"WHERE guild_id = :guild AND user_id IN ({marks}) "
-        f"GROUP BY user_id, answered_at / {QUARTER_MS}"
+        f"GROUP BY user_id, {bucket}"
     )
 
 
@@ -209,7 +226,6 @@ def _quarters_by_member(rows: Iterable[Sequence[Any]]) -> dict[int, list[datetim
     return dict(found)
 
 
-_DAY_MS = 86_400_000
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
 
 
@@ -226,15 +242,20 @@ class _LocalDays:
         self._offsets: dict[int, int | None] = {}
 
     def day(self, ms: int) -> int:
-        utc_day = ms // _DAY_MS
-        if utc_day in self._offsets:
-            offset = self._offsets[utc_day]
-        else:
-            offset = self._offset_all_day(utc_day)
-            self._offsets[utc_day] = offset
+        offset = self._offset(ms // _DAY_MS)
         if offset is None:
             return local_date(from_ms(ms), self._zone).toordinal()
         return (ms + offset) // _DAY_MS + _EPOCH_DAY
+
+    def fixed_offset(self, start_ms: int, end_ms: int) -> int | None:
+        """The zone's offset (ms) if it is the same all through these instants' UTC days."""
+        offsets = {self._offset(day) for day in range(start_ms // _DAY_MS, end_ms // _DAY_MS + 1)}
+        return next(iter(offsets)) if len(offsets) == 1 else None
+
+    def _offset(self, utc_day: int) -> int | None:
+        if utc_day not in self._offsets:
+            self._offsets[utc_day] = self._offset_all_day(utc_day)
+        return self._offsets[utc_day]
 
     def _offset_all_day(self, utc_day: int) -> int | None:
         start = from_ms(utc_day * _DAY_MS).astimezone(self._zone).utcoffset()
@@ -245,21 +266,16 @@ class _LocalDays:
 
 
 def _first_of_each_day(
-    rows: Iterable[Sequence[Any]], zone_of: Callable[[int], ZoneInfo]
+    rows: Iterable[Sequence[Any]], zone_of: Callable[[int], _LocalDays]
 ) -> dict[int, dict[date, datetime]]:
     """For each member in ``rows`` (user id, instant in ms): the first instant of each
     local day, in the member's zone, on which they answered."""
-    by_zone: dict[ZoneInfo, _LocalDays] = {}
     found: dict[int, tuple[_LocalDays, dict[int, int]]] = {}
     for user_id, at in rows:
         member = int(user_id)
         entry = found.get(member)
         if entry is None:
-            zone = zone_of(member)
-            days = by_zone.get(zone)
-            if days is None:
-                days = by_zone[zone] = _LocalDays(zone)
-            entry = found[member] = (days, {})
+            entry = found[member] = (zone_of(member), {})
         instant = int(at)
         day = entry[0].day(instant)
         earlier = entry[1].get(day)
@@ -437,33 +453,83 @@ class Boards(Repository):
         """
         recent_from = now - STREAK_RECENT
         active_since = now - STREAK_ACTIVE_WITHIN
-        recent = await self._recent_study_rows(guild_id, active_since, recent_from)
-        own_zones = await self._recent_zones(guild_id, active_since)
+        by_zone: dict[ZoneInfo, _LocalDays] = {}
 
-        def zone_of(user_id: int) -> ZoneInfo:
-            own = own_zones.get(user_id)
-            return server_zone if own is None else zone_or_utc(own)
+        def days_in(zone: ZoneInfo) -> _LocalDays:
+            if zone not in by_zone:
+                by_zone[zone] = _LocalDays(zone)
+            return by_zone[zone]
 
-        standings: list[Standing] = []
-        unsettled: list[int] = []
-        for user_id, first in _first_of_each_day(recent, zone_of).items():
-            found = recent_streak_of_days(user_id, first, zone_of(user_id), now, recent_from)
-            if not found.settled:
-                unsettled.append(user_id)
-            elif found.standing is not None:
-                standings.append(found.standing)
-        history = await self._study_history_rows(guild_id, unsettled)
-        for user_id, first in _first_of_each_day(history, zone_of).items():
+        async with self.read() as conn:
+            own_zones = await self._recent_zones(guild_id, active_since, conn)
+
+            def zone_of(user_id: int) -> ZoneInfo:
+                own = own_zones.get(user_id)
+                return server_zone if own is None else zone_or_utc(own)
+
+            # Where the server's zone keeps one offset, its members' answers come one per
+            # day; members with a zone of their own come by quarter hours.
+            shift = days_in(server_zone).fixed_offset(to_ms(recent_from), to_ms(now))
+            recent = await self._recent_study_rows(conn, guild_id, active_since, recent_from, shift)
+            if shift is not None and own_zones:
+                own_rows = await self._study_history_rows(
+                    conn, guild_id, sorted(own_zones), answered_from=recent_from
+                )
+                recent = [row for row in recent if int(row[0]) not in own_zones] + own_rows
+            standings: list[Standing] = []
+            unsettled: list[int] = []
+            firsts = _first_of_each_day(recent, lambda user_id: days_in(zone_of(user_id)))
+            for user_id, first in firsts.items():
+                found = recent_streak_of_days(user_id, first, zone_of(user_id), now, recent_from)
+                if not found.settled:
+                    unsettled.append(user_id)
+                elif found.standing is not None:
+                    standings.append(found.standing)
+            history = await self._history_by_zone(conn, guild_id, unsettled, zone_of, days_in, now)
+        for user_id, first in _first_of_each_day(
+            history, lambda user_id: days_in(zone_of(user_id))
+        ).items():
             standing = recent_streak_of_days(user_id, first, zone_of(user_id), now, None).standing
             if standing is not None:
                 standings.append(standing)
         return standings
 
+    async def _history_by_zone(
+        self,
+        conn: Conn,
+        guild_id: int,
+        user_ids: list[int],
+        zone_of: Callable[[int], ZoneInfo],
+        days_in: Callable[[ZoneInfo], _LocalDays],
+        now: datetime,
+    ) -> list[Row]:
+        """The members' whole study history in the server: one row per day for those
+        whose zone kept one offset since the server's first answer, else per quarter."""
+        if not user_ids:
+            return []
+        (earliest,) = await fetchall(
+            conn, "SELECT MIN(answered_at) FROM answers WHERE guild_id = ?", (guild_id,)
+        )
+        start = to_ms(now) if earliest[0] is None else min(int(earliest[0]), to_ms(now))
+        groups: dict[int | None, list[int]] = defaultdict(list)
+        for user_id in user_ids:
+            groups[days_in(zone_of(user_id)).fixed_offset(start, to_ms(now))].append(user_id)
+        rows: list[Row] = []
+        for shift, members in groups.items():
+            rows += await self._study_history_rows(conn, guild_id, members, shift=shift)
+        return rows
+
     async def _recent_study_rows(
-        self, guild_id: int, since: datetime, answered_from: datetime
+        self,
+        conn: Conn,
+        guild_id: int,
+        since: datetime,
+        answered_from: datetime,
+        shift: int | None,
     ) -> list[Row]:
         params = {"guild": guild_id, "since": to_ms(since), "answered_from": to_ms(answered_from)}
-        return await self._fetchall(RECENT_STUDY_SQL, params)
+        sql = RECENT_STUDY_SQL if shift is None else recent_study_days_sql(shift)
+        return await fetchall(conn, sql, params)
 
     async def _recent_study(
         self, guild_id: int, since: datetime, *, answered_from: datetime | None = None
@@ -478,17 +544,38 @@ class Boards(Repository):
         }
         return _quarters_by_member(await self._fetchall(RECENT_STUDY_SQL, params))
 
-    async def _study_history_rows(self, guild_id: int, user_ids: list[int]) -> list[Row]:
-        """For each of these members, the first instant (ms) of each quarter hour in which
-        they ever answered in the server."""
+    async def _study_history_rows(
+        self,
+        conn: Conn,
+        guild_id: int,
+        user_ids: list[int],
+        *,
+        shift: int | None = None,
+        answered_from: datetime | None = None,
+    ) -> list[Row]:
+        """For each of these members, the first instant (ms) of each quarter hour (of each
+        day, with ``shift``) in which they answered in the server (since ``answered_from``)."""
         rows: list[Row] = []
+        since = "" if answered_from is None else " AND answered_at >= :answered_from"
         for first in range(0, len(user_ids), _USERS_PER_QUERY):
             chunk = user_ids[first : first + _USERS_PER_QUERY]
-            params = {"guild": guild_id} | {f"user_{i}": u for i, u in enumerate(chunk, 1)}
-            rows += await self._fetchall(study_history_sql(len(chunk)), params)
+            params: dict[str, Any] = {"guild": guild_id}
+            params |= {f"user_{i}": u for i, u in enumerate(chunk, 1)}
+            sql = study_history_sql(len(chunk), shift)
+            if answered_from is not None:
+                params["answered_from"] = to_ms(answered_from)
+                sql = sql.replace(" GROUP BY", f"{since} GROUP BY")
+            rows += await fetchall(conn, sql, params)
         return rows
 
-    async def _recent_zones(self, guild_id: int, since: datetime) -> dict[int, str]:
+    async def _recent_zones(
+        self, guild_id: int, since: datetime, conn: Conn | None = None
+    ) -> dict[int, str]:
         """Own time zones of the members who answered in the server since ``since``."""
-        rows = await self._fetchall(RECENT_ZONES_SQL, {"guild": guild_id, "since": to_ms(since)})
+        params = {"guild": guild_id, "since": to_ms(since)}
+        rows = (
+            await self._fetchall(RECENT_ZONES_SQL, params)
+            if conn is None
+            else await fetchall(conn, RECENT_ZONES_SQL, params)
+        )
         return {int(row[0]): str(row[1]) for row in rows}
