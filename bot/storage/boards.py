@@ -8,9 +8,9 @@ and the viewer's row leave the database.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,16 +22,16 @@ from bot.domain.leaderboard import (
     Standing,
     Window,
     rank_range,
-    recent_streak_standing,
-    study_streak_standing,
+    recent_streak_of_days,
 )
-from bot.domain.timezones import zone_or_utc
-from bot.storage.base import SQLITE, Dialect, Repository, Row, fetchall, fetchone
+from bot.domain.timezones import local_date, zone_or_utc
+from bot.storage.base import SQLITE, Conn, Dialect, Repository, Row, fetchall, fetchone
 from bot.storage.models import JUDGED_MODES_SQL, from_ms, to_ms
 from bot.storage.stats import QUARTER_MS, ms_or
 
 # No timestamp comes near this; it stands for "no end" in range conditions.
 _FAR_FUTURE_MS = 2**62
+_DAY_MS = 86_400_000
 
 # The columns every board source yields, whatever it reads from.
 _SEASON_SOURCE = (
@@ -106,12 +106,52 @@ SEASON_POINTS_AHEAD_SQL = (
     "WHERE guild_id = :guild AND points = :points AND (points_at, user_id) < (:at, :viewer))"
 )
 
+
+def period_points_sql(dialect: Dialect = SQLITE) -> str:
+    """The points board of a period: its page, the viewer's row and the count of members
+    ahead of them, and the total, in one statement.
+
+    The period's sums are made once; only the page is sorted (a top-N cut) and the
+    viewer's rank is a count, so the cost is not a sort of every member. Rows come
+    tagged: 0 the page in board order, 1 the viewer, 2 the total and the viewer's count
+    of members ahead (in the user id and points columns).
+    """
+    source = _PERIOD_SOURCE.format(indexed_by=dialect.indexed_by("answers_by_guild_time"))
+    columns = "user_id, points, points_at, graded, correct"
+    return (
+        f"WITH source AS ({source}), "
+        f"board AS (SELECT {columns} FROM source WHERE points > 0), "
+        f"page AS (SELECT {columns} FROM board "
+        "ORDER BY points DESC, points_at, user_id LIMIT :limit OFFSET :offset), "
+        f"own AS (SELECT {columns} FROM board WHERE user_id = :viewer), "
+        f"found AS (SELECT 0 AS part, {columns} FROM page "
+        f"UNION ALL SELECT 1 AS part, {columns} FROM own "
+        "UNION ALL SELECT 2 AS part, (SELECT COUNT(*) FROM board), "
+        "(SELECT COUNT(*) FROM board, own WHERE board.points > own.points "
+        "OR board.points = own.points "
+        "AND (board.points_at, board.user_id) < (own.points_at, own.user_id)), 0, 0, 0) "
+        "SELECT part, found.user_id, users.display_name, points, points_at, graded, correct "
+        "FROM found LEFT JOIN users ON found.part < 2 AND users.id = found.user_id "
+        "ORDER BY part, points DESC, points_at, found.user_id"
+    )
+
+
 RECENT_STUDY_SQL = (
     "SELECT user_id, MIN(answered_at) FROM answers WHERE guild_id = :guild "
     "AND answered_at >= :answered_from AND user_id IN "
     "(SELECT user_id FROM answers WHERE guild_id = :guild AND answered_at >= :since) "
     f"GROUP BY user_id, answered_at / {QUARTER_MS}"
 )
+
+
+def recent_study_days_sql(shift_ms: int) -> str:
+    """RECENT_STUDY_SQL by days instead of quarter hours: the first instant of each day
+    that starts at ``shift_ms`` before UTC midnight (a zone whose offset never changes)."""
+    return RECENT_STUDY_SQL.replace(
+        f"answered_at / {QUARTER_MS}", f"(answered_at + {int(shift_ms)}) / {_DAY_MS}"
+    )
+
+
 # Only members who answered since the start of yesterday in their zone can have a current
 # study streak; that start is less than 50 hours ago in every zone, even on a 25-hour day.
 STREAK_ACTIVE_WITHIN = timedelta(hours=50)
@@ -125,13 +165,19 @@ RECENT_ZONES_SQL = (
 )
 
 
-def study_history_sql(members: int) -> str:
-    """Quarter hours studied in a server by members ``:user_1`` to ``:user_<members>``."""
+def study_history_sql(members: int, shift_ms: int | None = None) -> str:
+    """Quarter hours studied in a server by members ``:user_1`` to ``:user_<members>``;
+    with ``shift_ms``, days instead, as in :func:`recent_study_days_sql`."""
     marks = ", ".join(f":user_{i}" for i in range(1, members + 1))
+    bucket = (
+        f"answered_at / {QUARTER_MS}"
+        if shift_ms is None
+        else f"(answered_at + {int(shift_ms)}) / {_DAY_MS}"
+    )
     return (
         "SELECT user_id, MIN(answered_at) FROM answers "
         f"WHERE guild_id = :guild AND user_id IN ({marks}) "
-        f"GROUP BY user_id, answered_at / {QUARTER_MS}"
+        f"GROUP BY user_id, {bucket}"
     )
 
 
@@ -178,6 +224,67 @@ def _quarters_by_member(rows: Iterable[Sequence[Any]]) -> dict[int, list[datetim
     for user_id, first in rows:
         found[int(user_id)].append(from_ms(int(first)))
     return dict(found)
+
+
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+class _LocalDays:
+    """Local dates (as ordinals) of millisecond instants in one zone.
+
+    The zone's UTC offset is looked up once per UTC day and reused for every instant of
+    that day; on a day whose first and last millisecond have different offsets (the
+    clocks change) each instant is converted on its own.
+    """
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self._zone = zone
+        self._offsets: dict[int, int | None] = {}
+
+    def day(self, ms: int) -> int:
+        offset = self._offset(ms // _DAY_MS)
+        if offset is None:
+            return local_date(from_ms(ms), self._zone).toordinal()
+        return (ms + offset) // _DAY_MS + _EPOCH_DAY
+
+    def fixed_offset(self, start_ms: int, end_ms: int) -> int | None:
+        """The zone's offset (ms) if it is the same all through these instants' UTC days."""
+        offsets = {self._offset(day) for day in range(start_ms // _DAY_MS, end_ms // _DAY_MS + 1)}
+        return next(iter(offsets)) if len(offsets) == 1 else None
+
+    def _offset(self, utc_day: int) -> int | None:
+        if utc_day not in self._offsets:
+            self._offsets[utc_day] = self._offset_all_day(utc_day)
+        return self._offsets[utc_day]
+
+    def _offset_all_day(self, utc_day: int) -> int | None:
+        start = from_ms(utc_day * _DAY_MS).astimezone(self._zone).utcoffset()
+        end = from_ms((utc_day + 1) * _DAY_MS - 1).astimezone(self._zone).utcoffset()
+        if start is None or start != end:
+            return None
+        return start // timedelta(milliseconds=1)
+
+
+def _first_of_each_day(
+    rows: Iterable[Sequence[Any]], zone_of: Callable[[int], _LocalDays]
+) -> dict[int, dict[date, datetime]]:
+    """For each member in ``rows`` (user id, instant in ms): the first instant of each
+    local day, in the member's zone, on which they answered."""
+    found: dict[int, tuple[_LocalDays, dict[int, int]]] = {}
+    for user_id, at in rows:
+        member = int(user_id)
+        entry = found.get(member)
+        if entry is None:
+            entry = found[member] = (zone_of(member), {})
+        instant = int(at)
+        day = entry[0].day(instant)
+        earlier = entry[1].get(day)
+        if earlier is None or instant < earlier:
+            entry[1][day] = instant
+    return {
+        member: {date.fromordinal(day): from_ms(at) for day, at in firsts.items()}
+        for member, (_days, firsts) in found.items()
+    }
 
 
 class Boards(Repository):
@@ -240,6 +347,8 @@ class Boards(Repository):
         """
         if board is Board.POINTS and window is None:
             return await self._season_points_page(guild_id, page, viewer_id)
+        if board is Board.POINTS and window is not None:
+            return await self._period_points_page(guild_id, window, page, viewer_id)
         first, last = rank_range(page)
         params: dict[str, Any] = {
             "guild": guild_id,
@@ -273,6 +382,33 @@ class Boards(Repository):
                 found.append(item)
             if item.user_id == viewer_id:
                 own = item
+        return BoardRows(found, own, total)
+
+    async def _period_points_page(
+        self, guild_id: int, window: Window, page: int, viewer_id: int
+    ) -> BoardRows:
+        first, _last = rank_range(page)
+        params = {
+            "guild": guild_id,
+            "start": ms_or(window.start, 0),
+            "end": ms_or(window.end, _FAR_FUTURE_MS),
+            "viewer": viewer_id,
+            "limit": PAGE_SIZE,
+            "offset": first - 1,
+        }
+        rows = await self._fetchall(period_points_sql(self._connection.dialect), params)
+        found: list[BoardRow] = []
+        mine: Row | None = None
+        total = ahead = 0
+        for row in rows:
+            part, rest = int(row[0]), row[1:]
+            if part == 0:
+                found.append(_points_row(first + len(found), rest))
+            elif part == 1:
+                mine = rest
+            else:
+                total, ahead = int(rest[0]), int(rest[2])
+        own = None if mine is None else _points_row(ahead + 1, mine)
         return BoardRows(found, own, total)
 
     async def _season_points_page(self, guild_id: int, page: int, viewer_id: int) -> BoardRows:
@@ -317,26 +453,83 @@ class Boards(Repository):
         """
         recent_from = now - STREAK_RECENT
         active_since = now - STREAK_ACTIVE_WITHIN
-        recent = await self._recent_study(guild_id, active_since, answered_from=recent_from)
-        own_zones = await self._recent_zones(guild_id, active_since)
+        by_zone: dict[ZoneInfo, _LocalDays] = {}
 
-        def zone_of(user_id: int) -> ZoneInfo:
-            own = own_zones.get(user_id)
-            return server_zone if own is None else zone_or_utc(own)
+        def days_in(zone: ZoneInfo) -> _LocalDays:
+            if zone not in by_zone:
+                by_zone[zone] = _LocalDays(zone)
+            return by_zone[zone]
 
-        standings: list[Standing] = []
-        unsettled: list[int] = []
-        for user_id, instants in recent.items():
-            found = recent_streak_standing(user_id, instants, zone_of(user_id), now, recent_from)
-            if not found.settled:
-                unsettled.append(user_id)
-            elif found.standing is not None:
-                standings.append(found.standing)
-        for user_id, instants in (await self._study_history(guild_id, unsettled)).items():
-            standing = study_streak_standing(user_id, instants, zone_of(user_id), now)
+        async with self.read() as conn:
+            own_zones = await self._recent_zones(guild_id, active_since, conn)
+
+            def zone_of(user_id: int) -> ZoneInfo:
+                own = own_zones.get(user_id)
+                return server_zone if own is None else zone_or_utc(own)
+
+            # Where the server's zone keeps one offset, its members' answers come one per
+            # day; members with a zone of their own come by quarter hours.
+            shift = days_in(server_zone).fixed_offset(to_ms(recent_from), to_ms(now))
+            recent = await self._recent_study_rows(conn, guild_id, active_since, recent_from, shift)
+            if shift is not None and own_zones:
+                own_rows = await self._study_history_rows(
+                    conn, guild_id, sorted(own_zones), answered_from=recent_from
+                )
+                recent = [row for row in recent if int(row[0]) not in own_zones] + own_rows
+            standings: list[Standing] = []
+            unsettled: list[int] = []
+            firsts = _first_of_each_day(recent, lambda user_id: days_in(zone_of(user_id)))
+            for user_id, first in firsts.items():
+                found = recent_streak_of_days(user_id, first, zone_of(user_id), now, recent_from)
+                if not found.settled:
+                    unsettled.append(user_id)
+                elif found.standing is not None:
+                    standings.append(found.standing)
+            history = await self._history_by_zone(conn, guild_id, unsettled, zone_of, days_in, now)
+        for user_id, first in _first_of_each_day(
+            history, lambda user_id: days_in(zone_of(user_id))
+        ).items():
+            standing = recent_streak_of_days(user_id, first, zone_of(user_id), now, None).standing
             if standing is not None:
                 standings.append(standing)
         return standings
+
+    async def _history_by_zone(
+        self,
+        conn: Conn,
+        guild_id: int,
+        user_ids: list[int],
+        zone_of: Callable[[int], ZoneInfo],
+        days_in: Callable[[ZoneInfo], _LocalDays],
+        now: datetime,
+    ) -> list[Row]:
+        """The members' whole study history in the server: one row per day for those
+        whose zone kept one offset since the server's first answer, else per quarter."""
+        if not user_ids:
+            return []
+        (earliest,) = await fetchall(
+            conn, "SELECT MIN(answered_at) FROM answers WHERE guild_id = ?", (guild_id,)
+        )
+        start = to_ms(now) if earliest[0] is None else min(int(earliest[0]), to_ms(now))
+        groups: dict[int | None, list[int]] = defaultdict(list)
+        for user_id in user_ids:
+            groups[days_in(zone_of(user_id)).fixed_offset(start, to_ms(now))].append(user_id)
+        rows: list[Row] = []
+        for shift, members in groups.items():
+            rows += await self._study_history_rows(conn, guild_id, members, shift=shift)
+        return rows
+
+    async def _recent_study_rows(
+        self,
+        conn: Conn,
+        guild_id: int,
+        since: datetime,
+        answered_from: datetime,
+        shift: int | None,
+    ) -> list[Row]:
+        params = {"guild": guild_id, "since": to_ms(since), "answered_from": to_ms(answered_from)}
+        sql = RECENT_STUDY_SQL if shift is None else recent_study_days_sql(shift)
+        return await fetchall(conn, sql, params)
 
     async def _recent_study(
         self, guild_id: int, since: datetime, *, answered_from: datetime | None = None
@@ -351,17 +544,38 @@ class Boards(Repository):
         }
         return _quarters_by_member(await self._fetchall(RECENT_STUDY_SQL, params))
 
-    async def _study_history(self, guild_id: int, user_ids: list[int]) -> dict[int, list[datetime]]:
-        """For each of these members, the first instant of each quarter hour in which they
-        ever answered in the server."""
-        rows: list[Any] = []
+    async def _study_history_rows(
+        self,
+        conn: Conn,
+        guild_id: int,
+        user_ids: list[int],
+        *,
+        shift: int | None = None,
+        answered_from: datetime | None = None,
+    ) -> list[Row]:
+        """For each of these members, the first instant (ms) of each quarter hour (of each
+        day, with ``shift``) in which they answered in the server (since ``answered_from``)."""
+        rows: list[Row] = []
+        since = "" if answered_from is None else " AND answered_at >= :answered_from"
         for first in range(0, len(user_ids), _USERS_PER_QUERY):
             chunk = user_ids[first : first + _USERS_PER_QUERY]
-            params = {"guild": guild_id} | {f"user_{i}": u for i, u in enumerate(chunk, 1)}
-            rows += await self._fetchall(study_history_sql(len(chunk)), params)
-        return _quarters_by_member(rows)
+            params: dict[str, Any] = {"guild": guild_id}
+            params |= {f"user_{i}": u for i, u in enumerate(chunk, 1)}
+            sql = study_history_sql(len(chunk), shift)
+            if answered_from is not None:
+                params["answered_from"] = to_ms(answered_from)
+                sql = sql.replace(" GROUP BY", f"{since} GROUP BY")
+            rows += await fetchall(conn, sql, params)
+        return rows
 
-    async def _recent_zones(self, guild_id: int, since: datetime) -> dict[int, str]:
+    async def _recent_zones(
+        self, guild_id: int, since: datetime, conn: Conn | None = None
+    ) -> dict[int, str]:
         """Own time zones of the members who answered in the server since ``since``."""
-        rows = await self._fetchall(RECENT_ZONES_SQL, {"guild": guild_id, "since": to_ms(since)})
+        params = {"guild": guild_id, "since": to_ms(since)}
+        rows = (
+            await self._fetchall(RECENT_ZONES_SQL, params)
+            if conn is None
+            else await fetchall(conn, RECENT_ZONES_SQL, params)
+        )
         return {int(row[0]): str(row[1]) for row in rows}

@@ -99,6 +99,24 @@ def test_rank_is_a_total_order_of_everyone(pairs: list[tuple[int, int]]) -> None
         assert order_key(a) < order_key(b)
 
 
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.integers(1, 3), st.integers(0, 2)),
+        max_size=40,
+    )
+)
+def test_whole_and_fractional_values_rank_in_exact_order(
+    triples: list[tuple[int, int, int]],
+) -> None:
+    # Whole values sort as ints, the rest as Fractions: 2/2 ties 1, 3/2 sits between 1 and 2.
+    standings = [
+        standing(i, Fraction(top, bottom), minutes)
+        for i, (top, bottom, minutes) in enumerate(triples)
+    ]
+    ranked = [r.standing for r in rank(standings)]
+    assert ranked == sorted(standings, key=lambda s: (-s.value, s.reached_at, s.user_id))
+
+
 # --- who appears ------------------------------------------------------------------------------
 
 

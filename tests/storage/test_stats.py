@@ -22,6 +22,7 @@ from bot.domain.leaderboard import (
     Window,
     page_of,
     rank,
+    study_streak_standing,
 )
 from bot.domain.quiz import SessionStatus
 from bot.domain.streaks import StreakState
@@ -382,6 +383,46 @@ async def test_streak_standings_read_a_long_run_whole_and_a_short_one_from_recen
     ]
 
 
+@pytest.mark.parametrize(
+    ("server_zone", "now"),
+    [
+        # A fixed offset: answers come one per day; and a zone whose clocks changed (8
+        # March 2026 in New York) in the days read: answers come per quarter hour.
+        ("Asia/Kathmandu", datetime(2026, 3, 12, 18, 20, tzinfo=UTC)),
+        ("America/New_York", datetime(2026, 3, 12, 18, 20, tzinfo=UTC)),
+        ("UTC", datetime(2026, 3, 12, 23, 50, tzinfo=UTC)),
+    ],
+)
+async def test_streak_standings_match_each_members_whole_history(
+    db: Database, monkeypatch: pytest.MonkeyPatch, server_zone: str, now: datetime
+) -> None:
+    monkeypatch.setattr(boards, "STREAK_RECENT", timedelta(days=4))
+    rng = random.Random(11)
+    own_zones = {101: "Asia/Tokyo", 102: "America/New_York", 103: "Asia/Kathmandu"}
+    instants: dict[int, list[datetime]] = {}
+    for user_id in range(100, 112):
+        await db.members.upsert_user(user_id, f"u{user_id}", now)
+        if user_id in own_zones:
+            await db.members.set_timezone(user_id, own_zones[user_id], now)
+        days = rng.randrange(1, 12)
+        for days_ago in range(days):
+            if rng.random() < 0.15 and days_ago:
+                continue  # a break: the current run is shorter
+            # Near local midnights of every zone in play, so a wrong day shows.
+            at = now - timedelta(days=days_ago, minutes=rng.randrange(0, 24 * 60, 15))
+            instants.setdefault(user_id, []).append(at)
+            await answer(db, user_id, at)
+    found = await db.boards.study_streaks(GUILD, now, ZoneInfo(server_zone))
+    expected = []
+    for user_id, times in instants.items():
+        zone = ZoneInfo(own_zones.get(user_id, server_zone))
+        standing = study_streak_standing(user_id, times, zone, now)
+        if standing is not None:
+            expected.append(standing)
+    assert len(expected) > 3
+    assert sorted(found, key=lambda s: s.user_id) == sorted(expected, key=lambda s: s.user_id)
+
+
 # --- forgetting ---------------------------------------------------------------------------
 
 
@@ -472,6 +513,7 @@ PARAMS: dict[str, Any] = {
 }
 PLANNED = {
     "points by period": (boards.board_sql(Board.POINTS, season=False), "answers_by_guild_time"),
+    "points page of a period": (boards.period_points_sql(), "answers_by_guild_time"),
     "accuracy by period": (
         boards.board_sql(Board.ACCURACY, season=False),
         "answers_by_guild_time",
@@ -485,6 +527,8 @@ PLANNED = {
     "recent study": (boards.RECENT_STUDY_SQL, "answers_by_member"),
     "recent zones": (boards.RECENT_ZONES_SQL, "answers_by_guild_time"),
     "study history": (boards.study_history_sql(2), "answers_by_member"),
+    "recent study by days": (boards.recent_study_days_sql(3_600_000), "answers_by_member"),
+    "study history by days": (boards.study_history_sql(2, -3_600_000), "answers_by_member"),
     "member totals": (queries.member_totals_sql(GUILD), "answers_by_member"),
     "member cards": (queries.card_results_sql(GUILD), "answers_by_member"),
     "member activity": (queries.activity_sql(GUILD), "answers_by_member"),
