@@ -154,11 +154,11 @@ async def test_a_claim_whose_holder_died_is_taken_over_when_its_lease_ends(
     assert len(posts(fake, channel)) == 1
     # The lease still runs: the other process does not send a second copy.
     assert (await daily_cog(second).scheduler.run_due()).stood_down == 1
-    second.clock.advance(minutes=3)
     with caplog.at_level(logging.INFO, logger="bot.exts.daily"):
-        report = await daily_cog(second).scheduler.run_due()
+        second.clock.advance(minutes=3)
+        # This run, or the scheduler's own loop if it wakes first, takes the post over.
+        await daily_cog(second).scheduler.run_due()
     # Taken over: the message the dead process sent is found and adopted.
-    assert report.posted == 1
     assert "recovered the daily post" in caplog.text
     assert len(posts(fake, channel)) == 1
     [challenge] = [
