@@ -11,6 +11,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -117,6 +118,22 @@ class Report:
         if self.notes:
             parts.append("\n".join(f"- {note}" for note in self.notes))
         return "\n\n".join(parts)
+
+
+def probe(module: str, *args: str) -> dict[str, Any]:
+    """Run `python -m module args...` in a fresh interpreter (memory and import time
+    measured from a clean start) and read the JSON object its last line prints."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=REPO,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def machine() -> dict[str, Any]:

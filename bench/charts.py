@@ -23,7 +23,6 @@ import json
 import os
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench._common import REPO, Report, Table, Target, median, mib, ms, ratio, summary, times
+from bench._common import Report, Table, Target, median, mib, ms, probe, ratio, summary, times
 
 NAME = "charts"
 TARGET_P95_S = 0.300
@@ -168,20 +167,6 @@ def _imports(eager: bool) -> dict[str, Any]:
     }
 
 
-def _probe(*args: str) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.charts", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-        cwd=REPO,
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def run(quick: bool) -> Report:
     answers, repeats, import_repeats = (2_000, 20, 3) if quick else (10_000, 50, 7)
     report = Report(
@@ -197,12 +182,12 @@ def run(quick: bool) -> Report:
         seeded_at = time.perf_counter()
         asyncio.run(_seed(db_path, deck_path, answers))
         seed_s = time.perf_counter() - seeded_at
-        rendered = _probe("render", str(db_path), str(deck_path), str(repeats))
+        rendered = probe("bench.charts", "render", str(db_path), str(deck_path), str(repeats))
     lazy: list[dict[str, Any]] = []
     eager: list[dict[str, Any]] = []
     for _ in range(import_repeats):  # alternating, so a drift of the machine hits both
-        lazy.append(_probe("imports", "lazy"))
-        eager.append(_probe("imports", "eager"))
+        lazy.append(probe("bench.charts", "imports", "lazy"))
+        eager.append(probe("bench.charts", "imports", "eager"))
 
     whole, drawn = summary(rendered["seconds"]), summary(rendered["draw_seconds"])
     report.tables.append(

@@ -16,7 +16,6 @@ import gc
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from bench._common import REPO, Report, Table, median, mib, ms, ratio, times
+from bench._common import Report, Table, median, mib, ms, probe, ratio, times
 from bot.domain.decks import MAX_DECK_FILE_BYTES, load_deck_file
 
 NAME = "decks"
@@ -118,20 +117,6 @@ def _hold(kind: str, directory: Path) -> dict[str, Any]:
     }
 
 
-def _probe(kind: str, directory: Path) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.decks", "hold", kind, str(directory)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-        cwd=REPO,
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def run(quick: bool) -> Report:
     cards, repeats, held_decks = (5_000, 3, 10) if quick else (50_000, 3, 10)
     report = Report(
@@ -146,7 +131,9 @@ def run(quick: bool) -> Report:
         size = paths[0].stat().st_size
         bot_times, plain_times, loaded = _time_loads(paths[0], repeats)
         assert loaded == cards, f"the bot loaded {loaded} of {cards} cards"
-        memory = {kind: _probe(kind, directory) for kind in ("yaml", "bot")}
+        memory = {
+            kind: probe("bench.decks", "hold", kind, str(directory)) for kind in ("yaml", "bot")
+        }
     bot_s, plain_s = median(bot_times), median(plain_times)
     load_ratio = ratio(bot_s, plain_s)
     report.tables.append(

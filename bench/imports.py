@@ -14,7 +14,6 @@ import json
 import os
 import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from bench._common import REPO, Report, Table, Target, mib, ratio, secs, times
+from bench._common import Report, Table, Target, mib, probe, ratio, secs, times
 
 NAME = "imports"
 # A picture of this many bytes: a PNG signature, then bytes that do not compress.
@@ -116,20 +115,6 @@ def _import(source: Path) -> dict[str, Any]:
         }
 
 
-def _probe(source: Path) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.imports", "import", str(source)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-        cwd=REPO,
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def run(quick: bool) -> Report:
     notes, few, many = (2_000, 20, 200) if quick else (20_000, 200, 2_000)
     report = Report(
@@ -141,7 +126,9 @@ def run(quick: bool) -> Report:
     began = time.perf_counter()
     sources = {count: package(notes, count) for count in (few, many)}
     built = time.perf_counter() - began
-    results = {count: _probe(path) for count, path in sources.items()}
+    results = {
+        count: probe("bench.imports", "import", str(path)) for count, path in sources.items()
+    }
     for count, result in results.items():
         assert result["status"] == 0, f"the import of {count} pictures failed"
         assert result["pictures"] == count, f"{result['pictures']} of {count} pictures kept"
