@@ -34,7 +34,7 @@ from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.daily import _render as render
 from bot.exts.daily._buttons import DailyButton, DailyClick
-from bot.exts.daily._live import LiveCounts
+from bot.exts.daily._live import daily_counts
 from bot.exts.daily._poster import Poster, PostResult
 from bot.exts.daily._scheduler import DailyScheduler
 from bot.members import member_name, remember_member, server_zone
@@ -88,7 +88,7 @@ async def _zone_autocomplete(
 class Daily(commands.Cog):
     def __init__(self, bot: QuizBot) -> None:
         self.bot = bot
-        self.live = LiveCounts(bot)
+        self.live = daily_counts(bot)
         self.poster = Poster(bot, self.live)
         self.scheduler = DailyScheduler(bot, self.poster)
 

@@ -36,7 +36,7 @@ from bot.domain.timezones import resolve_zone
 from bot.exts import replies
 from bot.exts.daily import _render as render
 from bot.exts.daily._buttons import marker
-from bot.exts.daily._live import LiveCounts
+from bot.exts.live import LiveCounts
 from bot.storage.daily import DailyChallenge, DailySchedule
 
 if TYPE_CHECKING:

@@ -44,6 +44,7 @@ from bot.domain.rounds import (
 from bot.exts import replies
 from bot.exts.autocomplete import deck_autocomplete, topic_autocomplete
 from bot.exts.embeds import clip
+from bot.exts.live import LiveCounts
 from bot.exts.rounds import _render as render
 from bot.exts.rounds._buttons import (
     LETTERS,
@@ -54,7 +55,6 @@ from bot.exts.rounds._buttons import (
     form_id,
     question_prefix,
 )
-from bot.exts.rounds._live import LiveCounts
 from bot.interactions import answer_errors_of
 from bot.members import member_name
 from bot.storage.rounds import ROUND_TIMER, NewRound, Round, RoundAnswerOutcome
@@ -140,7 +140,7 @@ def _judge_typed(typed: str) -> Any:
 class Rounds(commands.Cog):
     def __init__(self, bot: QuizBot) -> None:
         self.bot = bot
-        self.live = LiveCounts(self._edit_count)
+        self.live = LiveCounts(self._edit_count, name="round-count")
 
     async def cog_load(self) -> None:
         self.bot.add_buttons(RoundButton, self._click)
