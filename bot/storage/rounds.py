@@ -97,9 +97,13 @@ class Round:
     def running(self) -> bool:
         return self.state is RoundState.RUNNING
 
+    def is_at(self, phase: Phase, index: int) -> bool:
+        """Running, at ``phase`` of question ``index``."""
+        return self.running and self.phase is phase and self.position == index
+
     def is_open(self, index: int) -> bool:
         """Question ``index`` takes answers now."""
-        return self.running and self.phase is Phase.QUESTION and self.position == index
+        return self.is_at(Phase.QUESTION, index)
 
 
 def _round(row: Sequence[Any]) -> Round:
@@ -363,12 +367,7 @@ class Rounds(Repository):
         step is due at ``due_at``. None if the round was not waiting to ask it."""
         async with self.write() as conn:
             current = await _read_round(conn, round_id)
-            if (
-                current is None
-                or not current.running
-                or current.phase is not Phase.ASK
-                or current.position != index
-            ):
+            if current is None or not current.is_at(Phase.ASK, index):
                 return None
             await conn.execute(
                 "UPDATE rounds SET phase = 'question', message_id = ?, shown_at = ?, "
@@ -439,12 +438,7 @@ class Rounds(Repository):
         """After the pause that followed question ``index``: the next one is to be asked."""
         async with self.write() as conn:
             current = await _read_round(conn, round_id)
-            if (
-                current is None
-                or not current.running
-                or current.phase is not Phase.PAUSE
-                or current.position != index
-            ):
+            if current is None or not current.is_at(Phase.PAUSE, index):
                 return False
             await conn.execute(
                 "UPDATE rounds SET phase = 'ask', position = ?, message_id = NULL, "
