@@ -18,7 +18,7 @@ from bot.storage import Database
 from bot.storage.daily import DailyChallenge
 from tests.fakediscord import Channel, FakeDiscord
 from tests.harness import BotRunner, FakeClock
-from tests.helpers.daily import daily_cog, posts
+from tests.helpers.daily import daily_cog, posts, start_driven_by_hand
 
 DUE = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
 
@@ -73,8 +73,7 @@ async def test_each_process_posts_the_servers_of_its_own_shards(
     fake.set_session_start_limit(max_concurrency=4)
     first, second = pair
     first.shards, second.shards = ShardPlan(4, 0, 2), ShardPlan(4, 1, 2)
-    await first.start()
-    await second.start()
+    await start_driven_by_hand(fake, first, second)
     channels = await servers_due(fake, db_of(first), 4, 2, first.clock.now)
     first.clock.now = DUE
     reports = await asyncio.gather(
@@ -99,8 +98,7 @@ async def test_two_processes_that_both_own_a_server_post_it_once(
     fake: FakeDiscord, pair: tuple[BotRunner, BotRunner], caplog: pytest.LogCaptureFixture
 ) -> None:
     first, second = pair  # both run every shard: a misconfiguration
-    await first.start()
-    await second.start()
+    await start_driven_by_hand(fake, first, second)
     [[channel]] = (await servers_due(fake, db_of(first), 1, 1, first.clock.now)).values()
     first.clock.now = DUE
     poster = daily_cog(first).poster
@@ -136,8 +134,7 @@ async def test_a_claim_whose_holder_died_is_taken_over_when_its_lease_ends(
     fake: FakeDiscord, pair: tuple[BotRunner, BotRunner], caplog: pytest.LogCaptureFixture
 ) -> None:
     first, second = pair
-    await first.start()
-    await second.start()
+    await start_driven_by_hand(fake, first, second)
     [[channel]] = (await servers_due(fake, db_of(first), 1, 1, first.clock.now)).values()
     first.clock.now = DUE
     poster = daily_cog(first).poster
@@ -154,10 +151,10 @@ async def test_a_claim_whose_holder_died_is_taken_over_when_its_lease_ends(
     assert len(posts(fake, channel)) == 1
     # The lease still runs: the other process does not send a second copy.
     assert (await daily_cog(second).scheduler.run_due()).stood_down == 1
+    second.clock.advance(minutes=3)
     with caplog.at_level(logging.INFO, logger="bot.exts.daily"):
-        second.clock.advance(minutes=3)
-        # This run, or the scheduler's own loop if it wakes first, takes the post over.
-        await daily_cog(second).scheduler.run_due()
+        report = await daily_cog(second).scheduler.run_due()
+    assert report.posted == 1
     # Taken over: the message the dead process sent is found and adopted.
     assert "recovered the daily post" in caplog.text
     assert len(posts(fake, channel)) == 1
@@ -172,8 +169,7 @@ async def test_daily_post_while_another_process_sends_says_it_is_on_its_way(
     fake: FakeDiscord, pair: tuple[BotRunner, BotRunner]
 ) -> None:
     first, second = pair  # both run every shard; the fake sends commands to the second
-    await first.start()
-    await second.start()
+    await start_driven_by_hand(fake, first, second)
     [[channel]] = (await servers_due(fake, db_of(first), 1, 1, first.clock.now)).values()
     guild_id = int(channel.guild_id or 0)
     admin = fake.add_member(guild_id, "admin", permissions=discord.Permissions(manage_guild=True))

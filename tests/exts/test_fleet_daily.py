@@ -15,7 +15,7 @@ from bot.exts.daily._poster import CLAIM_LEASE
 from tests.exts.test_daily_shards import DUE, servers_due
 from tests.fakediscord import Channel, FakeDiscord
 from tests.harness import BotRunner, FakeClock
-from tests.helpers.daily import daily_cog, database, posts
+from tests.helpers.daily import daily_cog, database, posts, start_driven_by_hand
 
 pytestmark = pytest.mark.engines
 
@@ -26,14 +26,14 @@ EDIT = "/channels/{channel_id}/messages/{message_id}"
 async def pair(
     fake: FakeDiscord, bot_database: Path | str
 ) -> AsyncIterator[tuple[BotRunner, BotRunner]]:
-    """Two bots on one database and one clock, both running every shard (a mistake)."""
+    """Two bots on one database and one clock, both running every shard (a mistake); the
+    tests run their schedulers by hand."""
     clock = FakeClock()
     runners = (
         BotRunner(fake, bot_database, clock=clock),
         BotRunner(fake, bot_database, clock=clock),
     )
-    await runners[0].start()
-    await runners[1].start()
+    await start_driven_by_hand(fake, *runners)
     yield runners
     for runner in reversed(runners):
         await runner.stop()
