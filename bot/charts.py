@@ -26,6 +26,7 @@ from bot.domain.heatmap import (
     intensity,
     recent_days,
 )
+from bot.domain.words import plural
 
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont
@@ -137,7 +138,10 @@ def _draw_calendar(
     today = picture.today
     days = picture.days
     total = sum(d.answers for d in days.values())
-    heading = f"Past year: {total:,} answers on {len(days)} days (days in {picture.zone})"
+    heading = (
+        f"Past year: {plural(total, 'answer')} on {plural(len(days), 'day')}"
+        f" (days in {picture.zone})"
+    )
     draw.text((MARGIN, TITLE_Y), _clip(draw, heading, title, WIDTH - 2 * MARGIN), TEXT, title)
     busiest = max((d.answers for d in days.values()), default=0)
     for name, row in (("Mon", 0), ("Wed", 2), ("Fri", 4)):
@@ -257,7 +261,7 @@ def stats_alt_text(picture: StatsPicture) -> str:
     recent_start = picture.today - timedelta(days=29)
     recent = sum(d.answers for day, d in days.items() if day >= recent_start)
     text = (
-        f"Charts: {total:,} answers on {len(days)} days of the past year, "
+        f"Charts: {plural(total, 'answer')} on {plural(len(days), 'day')} of the past year, "
         f"{recent:,} in the last 30 days"
     )
     if picture.topics:

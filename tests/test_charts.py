@@ -47,11 +47,15 @@ def test_a_studied_day_is_coloured_and_an_idle_one_is_not() -> None:
     assert pixel(png, charts.cell_box(TODAY, IDLE)) == charts.EMPTY_CELL
 
 
-def test_alt_text_is_one_sentence_of_the_figures() -> None:
+def test_alt_text_is_one_sentence_of_the_figures_in_singular_and_plural() -> None:
     text = charts.stats_alt_text(picture())
     assert text == (
         "Charts: 15 answers on 2 days of the past year, 3 in the last 30 days, "
         "weakest topic topic 0 at 0% predicted recall."
+    )
+    one_day = charts.StatsPicture(TODAY, {TODAY: DayResults(1, 1, 1)}, [], None, "UTC")
+    assert charts.stats_alt_text(one_day) == (
+        "Charts: 1 answer on 1 day of the past year, 1 in the last 30 days."
     )
 
 

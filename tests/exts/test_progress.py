@@ -98,7 +98,7 @@ async def test_stats_attaches_a_picture_of_the_year_with_alt_text(
     assert message["embeds"][0]["title"] == "Stats of alice"  # the text stays
     png, alt_text = picture_of(fake, it, "stats.png")
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    assert alt_text.startswith("Charts: 5 answers on 1 days of the past year")
+    assert alt_text.startswith("Charts: 5 answers on 1 day of the past year")
     shown = charts.StatsPicture(
         date(2026, 3, 2), {}, [charts.TopicBar("t", None, 0)] * len(DECK.topics), "d", "UTC"
     )
