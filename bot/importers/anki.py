@@ -47,7 +47,7 @@ _CHUNK: Final = 256 * 1024
 _PROGRESS_EVERY: Final = 10_000
 _STEPS_PER_NOTE: Final = 400
 _MIN_PROGRESS_CALLS: Final = 100
-# What one connection may hold: no value over 4 MB (SQLITE_LIMIT_LENGTH), no statement of
+# What one connection may hold: no value over 4 MiB (SQLITE_LIMIT_LENGTH), no statement of
 # the schema over 64 KB, no table of over 100 columns (Anki's widest has 18), no ATTACH.
 _MAX_VALUE_BYTES: Final = 4 * MB
 _SQLITE_LIMITS: Final = (
@@ -70,7 +70,7 @@ _VIRTUAL_TABLE: Final = re.compile(r"\s*CREATE\s+VIRTUAL\s", re.IGNORECASE)
 _READ_TABLES: Final = ("col", "notes", "cards")
 # A deck's package holds its collection, a media list and a file per picture.
 _MAX_ENTRIES: Final = 250_000
-# Anki compresses with zstd's default level, a 2 MB window; a frame may ask for 16 MB.
+# Anki compresses with zstd's default level, a 2 MiB window; a frame may ask for 16 MiB.
 _MAX_ZSTD_WINDOW: Final = 16 * MB
 # Anki writes its zips stored or deflated; other methods only cost memory to unpack.
 _ZIP_METHODS: Final = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})

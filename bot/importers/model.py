@@ -31,7 +31,7 @@ class ImportLimits:
     # Notes an Anki package may hold: reading stops past it, whatever they turn out to be.
     max_notes: int = 50_000
     # Bytes of HTML the fronts and backs of an Anki package's notes may hold in all: turning
-    # it into text takes about a second per 2 MB. 5,000 cards of 800 bytes a side fit.
+    # it into text takes about a second per 2 MiB. 5,000 cards of 800 bytes a side fit.
     max_note_bytes: int = 8 * MB
     # A package that brings pictures (.apkg, .colpkg, a deck .zip) may be this big; None:
     # as big as any other file.
@@ -59,7 +59,7 @@ CLI_LIMITS: Final = ImportLimits(
 
 
 def megabytes(size: int) -> str:
-    return f"{size / MB:,.1f}".removesuffix(".0") + " MB"
+    return f"{size / MB:,.1f}".removesuffix(".0") + " MiB"
 
 
 @dataclass(frozen=True)

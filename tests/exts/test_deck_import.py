@@ -233,7 +233,7 @@ async def test_a_too_large_or_unknown_file_is_refused_before_downloading(
 ) -> None:
     reply = await upload(fake, server, "big.csv", b"a,b\n" * (600 * 1024))
     assert reply["content"] == (
-        "`big.csv` was not imported: it is 2.3 MB; a deck file may be at most 2 MB."
+        "`big.csv` was not imported: it is 2.3 MiB; a deck file may be at most 2 MiB."
     )
     reply = await upload(fake, server, "deck.xlsx", b"PK")
     assert reply["content"].startswith("`deck.xlsx` was not imported: files named '.xlsx'")

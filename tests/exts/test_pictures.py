@@ -149,7 +149,7 @@ async def test_an_export_over_discords_attachment_limit_says_so(
     await exported.wait_final()
     assert exported.message["attachments"] == []
     assert exported.message["content"] == (
-        "`anatomy` with its pictures is 12 MB or more, over the 10 MB Discord lets me attach "
+        "`anatomy` with its pictures is 12 MiB or more, over the 10 MiB Discord lets me attach "
         "here, so it cannot be sent. On the bot's machine, `python -m bot decks export` "
         "writes it whole."
     )

@@ -208,7 +208,7 @@ async def test_a_package_may_be_as_big_as_discord_lets_members_upload(
         [Typed(FRONT_BACK, ['Which organ? <img src="lung.png">', "Lung"], "Anatomy")],
         {"lung.png": photo},
     )
-    assert len(package) > 3 * 1024 * 1024  # over the 2 MB a deck file without pictures may be
+    assert len(package) > 3 * 1024 * 1024  # over the 2 MiB a deck file without pictures may be
     reply = await upload(fake, server, "anatomy.apkg", package)
     assert reply["embeds"][0]["title"] == "Imported: Anatomy"
     assert [row[2:] for row in media_rows(runner)] == [("lung.png", "png", len(photo))]
@@ -216,7 +216,7 @@ async def test_a_package_may_be_as_big_as_discord_lets_members_upload(
     assert seen["**Which organ?**"] == ("lung.png", photo)
     text = await upload(fake, server, "words.csv", b"a,b\n" * (3 * 1024 * 1024 // 4))
     assert text["content"] == (
-        "`words.csv` was not imported: it is 3 MB; a deck file may be at most 2 MB."
+        "`words.csv` was not imported: it is 3 MiB; a deck file may be at most 2 MiB."
     )
 
 

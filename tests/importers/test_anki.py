@@ -141,7 +141,7 @@ def test_a_zip_bomb_over_the_limit_is_refused_before_unpacking() -> None:
     bomb = zip_bomb(65 * 1024 * 1024)
     assert len(bomb) < 100_000
     assert refused(bomb) == (
-        "`bad.apkg` was not imported: it would unpack to 65 MB, more than the 64 MB allowed."
+        "`bad.apkg` was not imported: it would unpack to 65 MiB, more than the 64 MiB allowed."
     )
 
 
@@ -252,7 +252,7 @@ def test_a_schema_of_hundreds_of_objects_is_refused_before_sqlite_reads_it() -> 
     assert refused(many_views(150)).endswith("(it defines the view `v1`).")
     assert refused(many_views(200)) == (
         "`bad.apkg` was not imported: the database inside is not an Anki collection (its "
-        "schema lists over 200 tables and indexes, or over 1 MB of them; Anki's lists "
+        "schema lists over 200 tables and indexes, or over 1 MiB of them; Anki's lists "
         "about 30)."
     )
 
@@ -295,7 +295,7 @@ def test_the_html_read_from_fronts_and_backs_is_capped() -> None:
     )
     assert len(imported(distinct_notes(2_000, note_bytes=400), limits=limits).deck.cards) == 2_000
     assert refused(distinct_notes(3_000, note_bytes=400), limits=limits) == (
-        "`bad.apkg` was not imported: its notes hold more than 1 MB of text, more "
+        "`bad.apkg` was not imported: its notes hold more than 1 MiB of text, more "
         "than an import reads. Export a smaller deck from Anki."
     )
 
@@ -309,7 +309,7 @@ def test_a_value_over_the_sqlite_length_limit_is_refused() -> None:
     package = rezip({"collection.anki21b": zstandard.ZstdCompressor().compress(collection)})
     assert len(package) < 10_000
     assert refused(package) == (
-        "`bad.apkg` was not imported: it holds a value over 4 MB; no note of a deck is that large."
+        "`bad.apkg` was not imported: it holds a value over 4 MiB; no note of a deck is that large."
     )
 
 

@@ -181,7 +181,7 @@ def test_pictures_are_checked_by_their_bytes_and_size(tmp_path: Path) -> None:
     assert [g.line() for g in result.summary.pictures_left_out] == [
         "picture is not a PNG, JPEG, GIF or WebP picture: 2 (note 1 (fake.png), "
         "note 3 (drawing.svg))",
-        "picture is over 8 MB: 1 (note 2 (big.png))",
+        "picture is over 8 MiB: 1 (note 2 (big.png))",
     ]
     assert list(tmp_path.iterdir()) == []
 
@@ -204,7 +204,7 @@ def test_a_zip_bomb_among_the_pictures_is_refused(tmp_path: Path) -> None:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("collection.anki2", _entries(collection(BME))["collection.anki2"])
         archive.writestr("media", json.dumps({"0": "my heart.png"}))
-        # 64 MB of a PNG header and zeros: deflate packs it a thousand times.
+        # 64 MiB of a PNG header and zeros: deflate packs it a thousand times.
         with archive.open("0", "w", force_zip64=True) as target:
             target.write(PNG)
             for _ in range(64):

@@ -73,7 +73,7 @@ def test_two_million_copies_of_a_note_are_refused_within_the_bound(
 def test_as_many_notes_and_as_much_text_as_an_import_reads_stay_within_the_bound(
     tmp_path: Path,
 ) -> None:
-    # 50,000 notes with 8 MB of fronts and backs: all of it is read before the deck is
+    # 50,000 notes with 8 MiB of fronts and backs: all of it is read before the deck is
     # found to be over 5,000 cards, the most an import may hold in memory at once.
     notes = SERVER_LIMITS.max_notes
     package = distinct_notes(notes, note_bytes=SERVER_LIMITS.max_note_bytes // notes - 10)
@@ -93,6 +93,6 @@ def test_a_schema_of_200000_views_is_refused_within_the_bound(tmp_path: Path) ->
     assert added < BOUND_MB
     assert outcome == (
         "`deck.apkg` was not imported: the database inside is not an Anki collection (its "
-        "schema lists over 200 tables and indexes, or over 1 MB of them; Anki's lists "
+        "schema lists over 200 tables and indexes, or over 1 MiB of them; Anki's lists "
         "about 30)."
     )

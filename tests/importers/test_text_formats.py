@@ -202,7 +202,7 @@ def test_utf8_and_utf16_byte_order_marks_are_understood() -> None:
         ),
         (b"  \n\n", "blank.csv", "the file is empty."),
         (b"a,b", "deck.pdf", "files named '.pdf' cannot be imported;"),
-        (b"x" * (2 * 1024 * 1024 + 1), "big.csv", "it is 2 MB; a deck file may be at most 2 MB."),
+        (b"x" * (2 * 1024 * 1024 + 1), "big.csv", "it is 2 MiB; a deck file may be at most 2 MiB."),
     ],
 )
 def test_files_that_are_not_decks_are_refused_clearly(

@@ -315,7 +315,7 @@ class Decks(commands.Cog):
         description="Add a deck file to this server: CSV, Anki, Markdown, trivia, zip (Manage Server)",
     )
     @app_commands.describe(
-        file="CSV/TSV/TXT, Anki .apkg/.colpkg, Markdown, Red trivia .yaml, a deck .zip; text 2 MB at most",
+        file="CSV/TSV/TXT, Anki .apkg/.colpkg, Markdown, Red trivia .yaml, a deck .zip; text 2 MiB at most",
         deck_id="The deck's id (default: made from its title)",
         title="The deck's title (default: the Anki deck's name or the file's)",
         replace="Replace this server's deck of the same id (answers are kept)",
