@@ -178,7 +178,7 @@ async def test_a_round_trip_through_postgresql_keeps_every_row_of_every_table(
     assert rows(back, "PRAGMA user_version") == rows(source, "PRAGMA user_version")
     # The copy is a working database: the bot opens it, and a new answer's id is above the
     # mark (the deleted answer's id is not handed out again).
-    async with await Database.open(back) as db:
+    async with await Database.connect(f"sqlite:///{back}") as db:
         assert await db.state.get("copy-test") == "kept"
     execute(
         back,
