@@ -244,6 +244,33 @@ def test_the_command_prints_both_sides_counts_and_refuses_a_filled_target(
     assert rows(empty_postgres, "SELECT COUNT(*) FROM answers") == [(1,)]
 
 
+def test_the_command_fails_when_a_tables_counts_differ_after_the_copy(tmp_path: Path) -> None:
+    source = migrated(tmp_path)
+    execute(source, "INSERT INTO bot_state VALUES ('one', 'same', 0), ('two', 'same', 0)")
+    # A target at the bot's schema version whose bot_state was changed by hand: it keeps
+    # one row per value and drops the rest without an error.
+    target = tmp_path / "t.sqlite3"
+    with sqlite3.connect(target) as conn:
+        from bot.storage.migrations import apply_sqlite_migrations
+
+        apply_sqlite_migrations(conn)
+        conn.executescript(
+            "DROP TABLE bot_state; CREATE TABLE bot_state (key TEXT PRIMARY KEY, "
+            "value TEXT NOT NULL UNIQUE ON CONFLICT IGNORE, updated_at INTEGER NOT NULL);"
+        )
+    done = run_bot_cli(
+        "db", "copy", f"sqlite:///{source}", f"sqlite:///{target}", tmp_path=tmp_path
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    counted = {line.split()[0]: line.split()[1:] for line in lines[1:-1]}
+    assert counted["bot_state"] == ["2", "1", "DIFFERENT"]
+    assert counted["users"] == ["1", "1"] and counted["answers"] == ["1", "1"]
+    assert [table for table, found in counted.items() if "DIFFERENT" in found] == ["bot_state"]
+    assert lines[-1] == f"error: the row counts of {target} differ from the source's"
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize(
     ("target", "said"),
     [
