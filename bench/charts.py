@@ -52,7 +52,7 @@ async def _seed(path: Path, deck_path: Path, answers: int) -> None:
 
     deck = load_deck_file(deck_path)
     rng = random.Random(24)
-    db = await Database.open(path)
+    db = await Database.connect(f"sqlite:///{path}")
     try:
         await db.members.upsert_user(USER_ID, "busy", NOW)
         await db.members.upsert_guild(GUILD_ID, "Bench", NOW)
@@ -108,7 +108,7 @@ async def _render(db_path: Path, deck_path: Path, repeats: int) -> dict[str, Any
 
     deck = load_deck_file(deck_path)
     zone = ZoneInfo("Europe/Berlin")
-    db = await Database.open(db_path, migrate=False)
+    db = await Database.connect(f"sqlite:///{db_path}", migrate=False)
     seconds: list[float] = []
     draw_seconds: list[float] = []
     before = _rss_bytes()

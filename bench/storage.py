@@ -116,7 +116,7 @@ def _new_answer(row: Row) -> NewAnswer:
 
 async def _schema(path: Path, users: int) -> None:
     """A database with the bot's schema, the server and its members."""
-    async with await Database.open(path) as db:
+    async with await Database.connect(f"sqlite:///{path}") as db:
         await db.members.upsert_guild(GUILD, "Big Server", NOW - timedelta(days=HISTORY_DAYS + 1))
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute("BEGIN")
@@ -229,7 +229,7 @@ async def _measure(answers: int, users: int, calls: int, tmp: Path) -> dict[str,
     for path in paths.values():
         await _schema(path, users)
     seconds = {"executemany": _raw(paths["executemany"], rows)}
-    async with await Database.open(paths["layer"]) as db:
+    async with await Database.connect(f"sqlite:///{paths['layer']}") as db:
         seconds["layer"] = await _layer(db, rows)
         counts = {name: _count(path) for name, path in paths.items()}
         del rows

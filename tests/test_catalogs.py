@@ -30,8 +30,8 @@ def server_deck(title: str, back: str) -> ServerDeck:
 async def two_processes(tmp_path: Path) -> AsyncIterator[tuple[Catalogs, Catalogs]]:
     """Two processes' catalogs: each with its own connections to one database file."""
     shipped = DeckCatalog(dict(load_decks(SHIPPED_DECKS).decks))
-    path = tmp_path / "bot.sqlite3"
-    async with await Database.open(path) as one, await Database.open(path) as two:
+    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    async with await Database.connect(url) as one, await Database.connect(url) as two:
         await one.members.upsert_guild(GUILD, "Study Hall", NOW)
         yield Catalogs(one, shipped), Catalogs(two, shipped)
 

@@ -2,7 +2,7 @@
 
 from bot.storage.base import StorageUnavailable
 from bot.storage.database import Database, SessionAnswer
-from bot.storage.migrations import MigrationError, apply_migrations, current_version
+from bot.storage.migrations import MigrationError, current_version
 from bot.storage.models import Answer, DeckProgress, Guild, MemberName, NewAnswer, User
 
 __all__ = [
@@ -16,6 +16,5 @@ __all__ = [
     "SessionAnswer",
     "StorageUnavailable",
     "User",
-    "apply_migrations",
     "current_version",
 ]

@@ -219,13 +219,6 @@ def _points_row(rank: int, row: Row) -> BoardRow:
     )
 
 
-def _quarters_by_member(rows: Iterable[Sequence[Any]]) -> dict[int, list[datetime]]:
-    found: dict[int, list[datetime]] = defaultdict(list)
-    for user_id, first in rows:
-        found[int(user_id)].append(from_ms(int(first)))
-    return dict(found)
-
-
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
 
 
@@ -531,19 +524,6 @@ class Boards(Repository):
         sql = RECENT_STUDY_SQL if shift is None else recent_study_days_sql(shift)
         return await fetchall(conn, sql, params)
 
-    async def _recent_study(
-        self, guild_id: int, since: datetime, *, answered_from: datetime | None = None
-    ) -> dict[int, list[datetime]]:
-        """For every member who answered in the server since ``since``: the first instant
-        of each quarter hour in which they answered there (since ``answered_from``, or
-        ever when None)."""
-        params = {
-            "guild": guild_id,
-            "since": to_ms(since),
-            "answered_from": 0 if answered_from is None else to_ms(answered_from),
-        }
-        return _quarters_by_member(await self._fetchall(RECENT_STUDY_SQL, params))
-
     async def _study_history_rows(
         self,
         conn: Conn,
@@ -568,14 +548,8 @@ class Boards(Repository):
             rows += await fetchall(conn, sql, params)
         return rows
 
-    async def _recent_zones(
-        self, guild_id: int, since: datetime, conn: Conn | None = None
-    ) -> dict[int, str]:
+    async def _recent_zones(self, guild_id: int, since: datetime, conn: Conn) -> dict[int, str]:
         """Own time zones of the members who answered in the server since ``since``."""
         params = {"guild": guild_id, "since": to_ms(since)}
-        rows = (
-            await self._fetchall(RECENT_ZONES_SQL, params)
-            if conn is None
-            else await fetchall(conn, RECENT_ZONES_SQL, params)
-        )
+        rows = await fetchall(conn, RECENT_ZONES_SQL, params)
         return {int(row[0]): str(row[1]) for row in rows}

@@ -72,14 +72,6 @@ class Database:
         await self._engine.close()
 
     @classmethod
-    async def open(
-        cls, path: Path, *, migrate: bool = True, migrations_dir: Path = MIGRATIONS_DIR
-    ) -> Database:
-        """An SQLite file (created with its folder if needed), its schema brought up to date."""
-        engine = await SqliteEngine.open(path)
-        return await cls._started(engine, migrate, migrations_dir)
-
-    @classmethod
     async def connect(
         cls,
         url: str,

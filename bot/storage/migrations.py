@@ -109,9 +109,6 @@ def apply_sqlite_migrations(
     return before, current_version(conn)
 
 
-apply_migrations = apply_sqlite_migrations
-
-
 def _apply(conn: sqlite3.Connection, migration: Migration) -> None:
     # executescript runs outside the implicit transaction handling, so the
     # transaction is explicit; user_version is part of it and rolls back too.

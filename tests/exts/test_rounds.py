@@ -4,17 +4,21 @@ clock. Tests move the clock and serve the due deadlines themselves (`advance`)."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import discord
 import pytest
+import yaml
 
 from bot.domain.rounds import EndReason, hint
 from bot.storage.rounds import Round
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
-from tests.harness import BotRunner, FakeClock
+from tests.harness import SHIPPED_DECKS, BotRunner, FakeClock, runner_with_decks
+from tests.helpers.quiz import SMALL_DECK, options_of
 from tests.helpers.rounds import (
     advance,
     click,
@@ -608,3 +612,155 @@ async def test_no_card_repeats_and_the_channel_sees_its_oldest_cards_last(
     cards = [q.card_id for q in second.questions]
     assert len(cards) == len(set(cards)) == 39  # the whole deck, each card once
     assert cards[-1] == first.questions[0].card_id  # the one this channel saw is last
+
+
+def _cards(deck_text: str) -> dict[str, dict[str, Any]]:
+    """A deck file's cards by their front."""
+    return {card["front"]: card for card in yaml.safe_load(deck_text)["cards"]}
+
+
+SHIPPED_CARDS = _cards((SHIPPED_DECKS / "aws-mla-c01-deployment.yaml").read_text())
+
+
+async def test_a_round_without_options_asks_ten_questions_of_20_seconds(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    started = await start_round(fake, server.channel, server.alice)
+    assert started.message is not None and not started.ephemeral
+    first = await question(fake, server.channel, 1)
+    assert first["embeds"][0]["title"] == "Round · question 1 of 10"
+    found = await current_round(runner, server.channel)
+    assert (found.requested, found.total, found.seconds) == (10, 10, 20)
+    assert found.deck_id == "aws-mla-c01-deployment" and found.topic is None
+    assert found.shown_at is not None and found.closes_at == found.shown_at + timedelta(seconds=20)
+    assert f"<t:{int(found.closes_at.timestamp())}:R>" in fields(first)["Time"]
+    await advance(runner, clock, 19)
+    assert "Results" not in fields(_now(fake, first))
+    await advance(runner, clock, 1)
+    assert fields(_now(fake, first))["Results"] == "Nobody answered."
+
+
+async def test_the_topic_option_asks_only_that_topics_cards(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    topic = "Serverless ML with Lambda"
+    in_topic = {front for front, card in SHIPPED_CARDS.items() if card["topic"] == topic}
+    assert 1 < len(in_topic) < 10
+    await start_round(fake, server.channel, server.alice, topic=topic, seconds=5)
+    first = await question(fake, server.channel, 1)
+    found = await current_round(runner, server.channel)
+    assert found.topic == topic
+    # Fewer cards than the 10 questions asked for: each of the topic's cards once, no other.
+    assert {q.front for q in found.questions} == in_topic and found.total == len(in_topic)
+    assert topic in first["embeds"][0]["footer"]["text"]
+    assert first["embeds"][0]["title"] == f"Round · question 1 of {len(in_topic)}"
+
+
+@pytest.fixture
+async def two_decks(
+    fake: FakeDiscord, server: StudyServer, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[BotRunner]:
+    shipped = (SHIPPED_DECKS / "aws-mla-c01-deployment.yaml").read_text()
+    decks = {"small.yaml": SMALL_DECK, "aws-mla-c01-deployment.yaml": shipped}
+    async with runner_with_decks(fake, tmp_path, clock, decks) as bot_runner:
+        yield bot_runner
+
+
+async def test_the_deck_option_asks_only_that_decks_cards(
+    fake: FakeDiscord, server: StudyServer, two_decks: BotRunner
+) -> None:
+    await start_round(fake, server.channel, server.alice, deck="small", questions=3)
+    first = await question(fake, server.channel, 1)
+    found = await current_round(two_decks, server.channel)
+    assert found.deck_id == "small" and found.total == 3
+    assert {q.front for q in found.questions} <= set(_cards(SMALL_DECK))
+    assert first["embeds"][0]["footer"]["text"].startswith("small · ")
+
+
+async def test_the_question_writes_out_its_options_and_the_reveal_explains(
+    fake: FakeDiscord, server: StudyServer, two_decks: BotRunner, clock: FakeClock
+) -> None:
+    # The small deck's one card on drift carries an explanation.
+    await start_round(fake, server.channel, server.alice, deck="small", topic="drift", questions=1)
+    first = await question(fake, server.channel, 1)
+    found = await current_round(two_decks, server.channel)
+    (asked,) = found.questions
+    card = _cards(SMALL_DECK)[asked.front]
+    description = first["embeds"][0]["description"]
+    assert description.split("\n")[0] == f"**{asked.front}**"
+    assert options_of(first) == dict(zip("ABCD", asked.options, strict=True))
+    assert card["back"] in asked.options
+    assert "Why" not in fields(first)
+
+    await click(fake, first, right_letter(found, 0), server.bob)
+    await advance(two_decks, clock, 20)
+    shown = _now(fake, first)
+    assert fields(shown)["Answer"] == f"**{right_letter(found, 0)}. {card['back']}**"
+    assert fields(shown)["Why"] == card["explanation"]
+    assert options_of(shown)[right_letter(found, 0)] == card["back"]
+
+
+async def test_the_reveal_names_only_the_first_three_right(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    carol = fake.add_member(server.guild.id, "carol")
+    dave = fake.add_member(server.guild.id, "dave")
+    await fake.sync_gateway()
+    players = [server.alice, server.bob, carol, dave]
+    await start_round(fake, server.channel, server.alice, questions=2, seconds=30)
+    first = await question(fake, server.channel, 1)
+    found = await current_round(runner, server.channel)
+    for player in players:
+        clock.advance(seconds=1)
+        await click(fake, first, right_letter(found, 0), player)
+    await advance(runner, clock, 30)
+    shown = fields(_now(fake, first))
+    assert shown["Results"] == "4 members answered · 100% right"
+    assert shown["First right"].splitlines() == [
+        f"🥇 <@{server.alice.id}> · 1.0 s",
+        f"🥈 <@{server.bob.id}> · 2.0 s",
+        f"🥉 <@{carol.id}> · 3.0 s",
+    ]
+
+
+async def test_a_round_started_in_a_thread_plays_there(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    thread = fake.add_thread(server.channel, "quiz night", owner=server.alice)
+    await fake.sync_gateway()
+    alice, bob = server.alice, server.bob
+    started = await start_round(fake, thread, alice, questions=1, seconds=20)
+    assert started.message is not None and not started.ephemeral
+    first = await question(fake, thread, 1)
+    assert int(first["channel_id"]) == thread.id
+    found = await current_round(runner, thread)
+    assert found.channel_id == thread.id
+    clock.advance(seconds=2)
+    locked = await click(fake, first, right_letter(found, 0), alice)
+    assert locked.message is not None and locked.message["content"].startswith("locked in")
+    await click(fake, first, wrong_letter(found, 0), bob)
+    await advance(runner, clock, 18)
+    assert fields(_now(fake, first))["Results"] == "2 members answered · 50% right"
+    final = await fake.wait_for_message(thread, is_final)
+    assert fields(final)["Winner"] == f"🏆 <@{alice.id}> with 2 points!"
+    assert not [m for m in fake.messages(server.channel) if is_question(1)(m) or is_final(m)]
+    status = await slash(fake, "round status", server.channel, bob)
+    assert status.message is not None
+    assert status.message["content"].startswith("No round has been played in this channel.")
+
+    # In a thread the bot posts with Send Messages in Threads, and names it when missing.
+    parent = fake.add_text_channel(
+        server.guild.id,
+        "no-threads",
+        bot_permissions=discord.Permissions(
+            view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+        ),
+    )
+    closed = fake.add_thread(parent, "closed", owner=bob)
+    await fake.sync_gateway()
+    refused = await start_round(fake, closed, bob)
+    assert refused.ephemeral and refused.message is not None
+    assert refused.message["content"].startswith(
+        "I can't run a round here: I'm missing the Send Messages in Threads permission"
+    )
+    assert rows(runner, "SELECT COUNT(*) FROM rounds WHERE channel_id = ?", closed.id) == [(0,)]

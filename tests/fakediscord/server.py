@@ -257,6 +257,13 @@ class FakeDiscord(UserActions):
         self.gateway.dispatch("CHANNEL_CREATE", channel.payload())
         return channel
 
+    def add_thread(self, parent: Channel | int, name: str, *, owner: UserLike) -> Channel:
+        """A member starts a public thread in a text channel (the bot gets THREAD_CREATE)."""
+        parent_id = parent.id if isinstance(parent, Channel) else parent
+        thread = self.world.add_thread(parent_id, name, owner=as_user(owner))
+        self.gateway.dispatch("THREAD_CREATE", {**thread.payload(), "newly_created": True})
+        return thread
+
     def delete_channel(self, channel: Channel | int) -> None:
         """An admin deletes a guild channel (the bot gets CHANNEL_DELETE; REST then 404s)."""
         removed = self.world.remove_channel(channel.id if isinstance(channel, Channel) else channel)

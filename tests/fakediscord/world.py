@@ -12,6 +12,8 @@ from .permissions import (
     DEFAULT_BOT,
     DEFAULT_EVERYONE,
     DM_PERMISSIONS,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
     PermissionsLike,
     apply_overwrites,
     as_bits,
@@ -20,6 +22,7 @@ from .snowflake import SnowflakeFactory
 
 TEXT_CHANNEL = 0
 DM_CHANNEL = 1
+PUBLIC_THREAD = 11
 ROLE_OVERWRITE = 0
 MEMBER_OVERWRITE = 1
 
@@ -149,6 +152,9 @@ class Channel:
     overwrites: list[Overwrite] = field(default_factory=list)
     recipient: User | None = None
     last_message_id: int | None = None
+    parent_id: int | None = None  # a thread's channel
+    owner_id: int | None = None  # who started a thread
+    created_at: str = field(default_factory=now_iso)
 
     @property
     def mention(self) -> str:
@@ -164,6 +170,23 @@ class Channel:
         if self.type == DM_CHANNEL:
             assert self.recipient is not None
             payload["recipients"] = [self.recipient.payload()]
+        elif self.type == PUBLIC_THREAD:
+            payload.update(
+                guild_id=str(self.guild_id),
+                name=self.name,
+                parent_id=str(self.parent_id),
+                owner_id=str(self.owner_id),
+                rate_limit_per_user=0,
+                message_count=0,
+                member_count=1,
+                thread_metadata={
+                    "archived": False,
+                    "auto_archive_duration": 1440,
+                    "archive_timestamp": self.created_at,
+                    "locked": False,
+                    "create_timestamp": self.created_at,
+                },
+            )
         else:
             payload.update(
                 guild_id=str(self.guild_id),
@@ -326,6 +349,23 @@ class World:
         self.channels[channel.id] = channel
         return channel
 
+    def add_thread(self, parent_id: int, name: str, *, owner: User | Member) -> Channel:
+        """A public thread in a text channel, started by ``owner``."""
+        parent = self.channel(parent_id)
+        if parent.type != TEXT_CHANNEL:
+            raise DriverError("threads are started in a server's text channel")
+        starter = owner.user if isinstance(owner, Member) else owner
+        thread = Channel(
+            self.ids.next(),
+            PUBLIC_THREAD,
+            name,
+            guild_id=parent.guild_id,
+            parent_id=parent.id,
+            owner_id=starter.id,
+        )
+        self.channels[thread.id] = thread
+        return thread
+
     def remove_channel(self, channel_id: int) -> Channel:
         """Delete a guild channel: REST calls on it then answer 404 Unknown Channel."""
         channel = self.channel(channel_id)
@@ -397,6 +437,12 @@ class World:
     def channel_permissions(self, channel: Channel, user_id: int) -> int:
         if channel.guild_id is None:
             return DM_PERMISSIONS
+        if channel.parent_id is not None:
+            # A thread has its channel's permissions; Send Messages in Threads is what
+            # lets a member (or the bot) post in it.
+            bits = self.channel_permissions(self.channel(channel.parent_id), user_id)
+            in_threads = SEND_MESSAGES if bits & SEND_MESSAGES_IN_THREADS else 0
+            return (bits & ~SEND_MESSAGES) | in_threads
         guild = self.guilds[channel.guild_id]
         base = self.base_permissions(guild, user_id)
         member = guild.members.get(user_id)

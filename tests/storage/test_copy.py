@@ -178,7 +178,7 @@ async def test_a_round_trip_through_postgresql_keeps_every_row_of_every_table(
     assert rows(back, "PRAGMA user_version") == rows(source, "PRAGMA user_version")
     # The copy is a working database: the bot opens it, and a new answer's id is above the
     # mark (the deleted answer's id is not handed out again).
-    async with await Database.open(back) as db:
+    async with await Database.connect(f"sqlite:///{back}") as db:
         assert await db.state.get("copy-test") == "kept"
     execute(
         back,
@@ -242,6 +242,33 @@ def test_the_command_prints_both_sides_counts_and_refuses_a_filled_target(
     assert "is not empty (rows in answers, users)" in again.stderr
     assert "Traceback" not in again.stderr
     assert rows(empty_postgres, "SELECT COUNT(*) FROM answers") == [(1,)]
+
+
+def test_the_command_fails_when_a_tables_counts_differ_after_the_copy(tmp_path: Path) -> None:
+    source = migrated(tmp_path)
+    execute(source, "INSERT INTO bot_state VALUES ('one', 'same', 0), ('two', 'same', 0)")
+    # A target at the bot's schema version whose bot_state was changed by hand: it keeps
+    # one row per value and drops the rest without an error.
+    target = tmp_path / "t.sqlite3"
+    with sqlite3.connect(target) as conn:
+        from bot.storage.migrations import apply_sqlite_migrations
+
+        apply_sqlite_migrations(conn)
+        conn.executescript(
+            "DROP TABLE bot_state; CREATE TABLE bot_state (key TEXT PRIMARY KEY, "
+            "value TEXT NOT NULL UNIQUE ON CONFLICT IGNORE, updated_at INTEGER NOT NULL);"
+        )
+    done = run_bot_cli(
+        "db", "copy", f"sqlite:///{source}", f"sqlite:///{target}", tmp_path=tmp_path
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    counted = {line.split()[0]: line.split()[1:] for line in lines[1:-1]}
+    assert counted["bot_state"] == ["2", "1", "DIFFERENT"]
+    assert counted["users"] == ["1", "1"] and counted["answers"] == ["1", "1"]
+    assert [table for table, found in counted.items() if "DIFFERENT" in found] == ["bot_state"]
+    assert lines[-1] == f"error: the row counts of {target} differ from the source's"
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain.quiz import Question, questions_to_json
-from bot.storage import Database, MigrationError, NewAnswer, apply_migrations, current_version
-from bot.storage.migrations import MIGRATIONS_DIR, discover_migrations
+from bot.storage import Database, MigrationError, NewAnswer, current_version
+from bot.storage.migrations import MIGRATIONS_DIR, apply_sqlite_migrations, discover_migrations
 from tests.factories import T0, quiz_session
 from tests.helpers.database import answers_of, review_events
 
@@ -33,7 +33,7 @@ def test_shipped_migrations_are_numbered_and_explain_themselves() -> None:
 
 async def test_migrations_on_an_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "bot.sqlite3"
-    db = await Database.open(path)
+    db = await Database.connect(f"sqlite:///{path}")
     try:
         assert await db.schema_version() == len(discover_migrations())
     finally:
@@ -45,8 +45,8 @@ def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     latest = len(discover_migrations())
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        assert apply_migrations(conn) == (0, latest)
-        assert apply_migrations(conn) == (latest, latest)
+        assert apply_sqlite_migrations(conn) == (0, latest)
+        assert apply_sqlite_migrations(conn) == (latest, latest)
         assert current_version(conn) == latest
 
 
@@ -55,7 +55,7 @@ async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA user_version = 999")
     with pytest.raises(MigrationError, match="schema version 999, newer than this bot knows"):
-        await Database.open(path)
+        await Database.connect(f"sqlite:///{path}")
 
 
 def test_a_failing_migration_rolls_back_whole(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_a_failing_migration_rolls_back_whole(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         with pytest.raises(MigrationError, match="0002_bad.sql failed: no such table: nowhere"):
-            apply_migrations(conn, migrations)
+            apply_sqlite_migrations(conn, migrations)
         assert current_version(conn) == 1
     assert _tables(path) == {"a"}
 
@@ -94,7 +94,7 @@ async def test_0009_keeps_every_sessions_questions(tmp_path: Path) -> None:
     session = quiz_session(id="sess000001", questions=questions, requested=2)
     path = tmp_path / "bot.sqlite3"
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        apply_migrations(conn, up_to_0008)
+        apply_sqlite_migrations(conn, up_to_0008)
         conn.execute("INSERT INTO users (id, display_name, updated_at) VALUES (1, 'a', 0)")
         conn.execute("INSERT INTO guilds (id, name, created_at) VALUES (10, 'g', 0)")
         conn.execute(
@@ -103,7 +103,7 @@ async def test_0009_keeps_every_sessions_questions(tmp_path: Path) -> None:
             "VALUES ('sess000001', 1, 10, 20, 'd', 'multiple-choice', ?, 2, 'active', ?, ?, ?)",
             (questions_to_json(questions), *[int(T0.timestamp() * 1000)] * 3),
         )
-    async with await Database.open(path) as db:
+    async with await Database.connect(f"sqlite:///{path}") as db:
         assert await db.sessions.get("sess000001") == session
     with sqlite3.connect(path) as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(quiz_sessions)")}
@@ -137,7 +137,7 @@ async def test_a_database_at_0010_keeps_its_answers_and_writes_the_reviews_it_ow
     every answer, review and reference, and hands out ids above the mark from then on."""
     path = tmp_path / "bot.sqlite3"
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        apply_migrations(conn, _up_to(tmp_path / "migrations", 10))
+        apply_sqlite_migrations(conn, _up_to(tmp_path / "migrations", 10))
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute(
             "INSERT INTO users (id, display_name, updated_at) VALUES (1, 'a', 0), (2, 'b', 0)"
@@ -151,7 +151,7 @@ async def test_a_database_at_0010_keeps_its_answers_and_writes_the_reviews_it_ow
         )
         conn.execute("UPDATE review_progress SET answer_id = 2")  # reviewed up to 2
         # The bot stopped here: answers 3 and 4 stored, their reviews not written yet.
-    async with await Database.open(path) as db:
+    async with await Database.connect(f"sqlite:///{path}") as db:
         assert await db.schema_version() == len(discover_migrations())
         assert [e.reviewed_at for e in review_events(db, 1, "aws", "c-3")] == [
             T0 + timedelta(minutes=3)
@@ -176,13 +176,13 @@ def test_0011_keeps_ids_above_the_review_mark(tmp_path: Path) -> None:
     the highest, so the rebuilt table starts above it."""
     path = tmp_path / "bot.sqlite3"
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        apply_migrations(conn, _up_to(tmp_path / "migrations", 10))
+        apply_sqlite_migrations(conn, _up_to(tmp_path / "migrations", 10))
         conn.execute("INSERT INTO users (id, display_name, updated_at) VALUES (1, 'a', 0)")
         conn.execute("INSERT INTO guilds (id, name, created_at) VALUES (10, 'g', 0)")
         for index in range(3):
             _raw_answer(conn, index)
         conn.execute("UPDATE review_progress SET answer_id = 6")
         conn.execute("DELETE FROM answers WHERE id = 3")
-        apply_migrations(conn, _up_to(tmp_path / "to_0011", 11))
+        apply_sqlite_migrations(conn, _up_to(tmp_path / "to_0011", 11))
         _raw_answer(conn, 7)
         assert conn.execute("SELECT MAX(id) FROM answers").fetchone() == (7,)

@@ -125,7 +125,7 @@ def test_any_interleaving_of_answers_and_forgetting_leaves_one_review_per_answer
     path = tmp_path_factory.mktemp("interleaving") / "bot.sqlite3"
 
     async def play() -> None:
-        async with await Database.open(path) as db:
+        async with await Database.connect(f"sqlite:///{path}") as db:
             await db.members.upsert_guild(10, "Study Hall", NOW)
             highest = 0
             for number, (step, member) in enumerate(steps):

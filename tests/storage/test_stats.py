@@ -291,7 +291,7 @@ async def test_answers_recorded_before_the_upgrade_count(tmp_path: Path) -> None
     for script in sorted(MIGRATIONS_DIR.glob("000[123]_*.sql*")):
         shutil.copy(script, old / script.name)
     path = tmp_path / "upgraded.sqlite3"
-    async with await Database.open(path, migrations_dir=old) as before:
+    async with await Database.connect(f"sqlite:///{path}", migrations_dir=old) as before:
         await before.members.upsert_guild(GUILD, "Study Hall", NOW)
         await before.members.upsert_user(ALICE, "alice", NOW)
     # Stored as that release did: the answer rows alone.
@@ -308,7 +308,7 @@ async def test_answers_recorded_before_the_upgrade_count(tmp_path: Path) -> None
                     int((NOW + timedelta(minutes=minutes)).timestamp() * 1000),
                 ),
             )
-    async with await Database.open(path) as after:
+    async with await Database.connect(f"sqlite:///{path}") as after:
         page = await after.boards.page(Board.POINTS, GUILD, window=None, page=0, viewer_id=ALICE)
         assert [(r.rank, r.value, r.graded, r.reached_at) for r in page.rows] == [(1, 1, 2, NOW)]
 
@@ -342,21 +342,20 @@ async def test_member_totals_cards_and_activity(db: Database) -> None:
     assert len(await db.stats.quarters(ALICE, None)) == 4  # the DM answer shares NOW's quarter
 
 
-async def test_recent_study_finds_only_members_active_lately(db: Database) -> None:
+async def test_streaks_are_read_for_members_active_lately_each_in_their_own_zone(
+    db: Database,
+) -> None:
     await answer(db, ALICE, NOW - timedelta(days=5))
-    await answer(db, ALICE, NOW - timedelta(hours=3, minutes=-5))
-    await answer(db, ALICE, NOW - timedelta(hours=3))  # same quarter: one entry, its first
+    await answer(db, ALICE, NOW - timedelta(hours=19))  # 23:00 on 1 March in Tokyo
+    await answer(db, ALICE, NOW - timedelta(hours=16, minutes=55))
+    await answer(db, ALICE, NOW - timedelta(hours=17))  # same quarter, 01:00 on 2 March there
     await answer(db, BOB, NOW - timedelta(days=5))  # not lately
     await answer(db, CAROL, NOW, guild_id=OTHER_GUILD)  # elsewhere
     await db.members.set_timezone(ALICE, "Asia/Tokyo", NOW)
-    since = NOW - timedelta(hours=50)
-    # The streak board's two first reads, checked on their own: no public way shows them.
-    found = await db.boards._recent_study(GUILD, since)  # noqa: SLF001 - see above
-    assert {user: sorted(instants) for user, instants in found.items()} == {
-        ALICE: [NOW - timedelta(days=5), NOW - timedelta(hours=3)]
-    }
-    zones = await db.boards._recent_zones(GUILD, since)  # noqa: SLF001 - see above
-    assert zones == {ALICE: "Asia/Tokyo"}
+    await db.members.set_timezone(CAROL, "Asia/Tokyo", NOW)
+    found = await db.boards.study_streaks(GUILD, NOW, ZoneInfo("UTC"))
+    # In UTC all three answers fell on 1 March: a streak of one, reached at 14:00.
+    assert found == [Standing(ALICE, Fraction(2), NOW - timedelta(hours=17))]
 
 
 async def test_streak_standings_read_a_long_run_whole_and_a_short_one_from_recent_days(
