@@ -23,14 +23,14 @@ functions here are the reference those queries are tested against.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from bot.domain.streaks import study_streak
+from bot.domain.streaks import current_run
 from bot.domain.timezones import local_date, local_day_bounds
 
 __all__ = [
@@ -40,8 +40,10 @@ __all__ = [
     "Page",
     "Period",
     "Ranked",
+    "RecentRun",
     "RecentStreak",
     "Standing",
+    "StreakView",
     "Window",
     "accuracy",
     "clamp_page",
@@ -279,15 +281,43 @@ def recent_streak_of_days(
 ) -> RecentStreak:
     """:func:`recent_streak_standing` from the first moment of each local day (in ``zone``)
     on which the member answered, for a caller that found those days itself."""
-    today = local_date(now, zone)
-    streak = study_streak(first.keys(), today)
-    # The latest local day an older answer could fall on (None: there are none).
-    older_up_to = None if since is None else local_date(since + _OFFSET_SLACK, zone)
-    if streak.current == 0 or streak.last_day is None:
-        settled = older_up_to is None or older_up_to < today - _ONE_DAY
-        return RecentStreak(None, settled)
-    run_start = streak.last_day - timedelta(days=streak.current - 1)
-    if older_up_to is not None and older_up_to >= run_start - _ONE_DAY:
-        return RecentStreak(None, settled=False)
-    standing = Standing(user_id, Fraction(streak.current), first[streak.last_day])
-    return RecentStreak(standing, settled=True)
+    run = StreakView.at(zone, now, since).run(first)
+    if run.last_day is None:
+        return RecentStreak(None, run.settled)
+    return RecentStreak(Standing(user_id, Fraction(run.days), first[run.last_day]), run.settled)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentRun:
+    """A member's current study streak (``days`` long, ending on ``last_day``; 0 and None
+    when there is none), and whether answers older than those read could change it."""
+
+    days: int
+    last_day: date | None
+    settled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StreakView:
+    """Streaks as one board read sees them in one zone: the local date now, and the
+    latest local day that an answer from before the recent ones could fall on (None when
+    every answer is read). Made once per zone, used for each member in it."""
+
+    today: date
+    older_up_to: date | None
+
+    @classmethod
+    def at(cls, zone: ZoneInfo, now: datetime, since: datetime | None) -> StreakView:
+        older_up_to = None if since is None else local_date(since + _OFFSET_SLACK, zone)
+        return cls(local_date(now, zone), older_up_to)
+
+    def run(self, studied: Container[date]) -> RecentRun:
+        """The current streak among the local days ``studied`` (those read)."""
+        days, last_day = current_run(studied, self.today)
+        older_up_to = self.older_up_to
+        if last_day is None:
+            return RecentRun(0, None, older_up_to is None or older_up_to < self.today - _ONE_DAY)
+        run_start = last_day - timedelta(days=days - 1)
+        if older_up_to is not None and older_up_to >= run_start - _ONE_DAY:
+            return RecentRun(0, None, settled=False)
+        return RecentRun(days, last_day, settled=True)

@@ -6,7 +6,7 @@ answer timestamps with :func:`days_of` first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from bot.domain.timezones import local_date, local_day_bounds
 
 __all__ = [
     "StreakState",
+    "current_run",
     "daily_streak",
     "days_of",
     "record_daily_result",
@@ -62,8 +63,21 @@ def study_streak(days: Iterable[date], today: date) -> StreakState:
         previous = day
     if previous is None:
         return StreakState()
-    current = run if today - previous <= _ONE_DAY else 0
+    current, _last = current_run(set(studied), today)
     return StreakState(current=current, best=best, last_day=previous)
+
+
+def current_run(days: Container[date], today: date) -> tuple[int, date | None]:
+    """The current streak among the studied local ``days``: the run of consecutive days
+    that ends today, or yesterday (a streak breaks only once a whole day has passed
+    without study). Its length and last day; ``(0, None)`` when there is none. Days after
+    ``today`` do not count."""
+    last = today if today in days else today - _ONE_DAY
+    day = last
+    while day in days:
+        day -= _ONE_DAY
+    length = (last - day).days
+    return (length, last) if length else (0, None)
 
 
 def record_study_day(state: StreakState, day: date) -> StreakState:

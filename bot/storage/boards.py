@@ -20,9 +20,9 @@ from bot.domain.leaderboard import (
     PAGE_SIZE,
     Board,
     Standing,
+    StreakView,
     Window,
     rank_range,
-    recent_streak_of_days,
 )
 from bot.domain.timezones import local_date, zone_or_utc
 from bot.storage.base import SQLITE, Conn, Dialect, Repository, Row, fetchall, fetchone
@@ -260,9 +260,9 @@ class _LocalDays:
 
 def _first_of_each_day(
     rows: Iterable[Sequence[Any]], zone_of: Callable[[int], _LocalDays]
-) -> dict[int, dict[date, datetime]]:
-    """For each member in ``rows`` (user id, instant in ms): the first instant of each
-    local day, in the member's zone, on which they answered."""
+) -> dict[int, dict[date, int]]:
+    """For each member in ``rows`` (user id, instant in ms): the first instant (ms) of
+    each local day, in the member's zone, on which they answered."""
     found: dict[int, tuple[_LocalDays, dict[int, int]]] = {}
     for user_id, at in rows:
         member = int(user_id)
@@ -274,10 +274,32 @@ def _first_of_each_day(
         earlier = entry[1].get(day)
         if earlier is None or instant < earlier:
             entry[1][day] = instant
+    dates: dict[int, date] = {}
+    for _days, firsts in found.values():
+        for day in firsts:
+            if day not in dates:
+                dates[day] = date.fromordinal(day)
     return {
-        member: {date.fromordinal(day): from_ms(at) for day, at in firsts.items()}
+        member: {dates[day]: at for day, at in firsts.items()}
         for member, (_days, firsts) in found.items()
     }
+
+
+def _current_streaks(
+    firsts: dict[int, dict[date, int]],
+    view_of: Callable[[int], StreakView],
+    standings: list[Standing],
+) -> list[int]:
+    """Add the current streak of each member in ``firsts`` to ``standings``; returns the
+    members whose run may reach back beyond the answers read."""
+    unsettled: list[int] = []
+    for user_id, first in firsts.items():
+        run = view_of(user_id).run(first)
+        if not run.settled:
+            unsettled.append(user_id)
+        elif run.last_day is not None:
+            standings.append(Standing(user_id, Fraction(run.days), from_ms(first[run.last_day])))
+    return unsettled
 
 
 class Boards(Repository):
@@ -453,6 +475,14 @@ class Boards(Repository):
                 by_zone[zone] = _LocalDays(zone)
             return by_zone[zone]
 
+        views: dict[tuple[ZoneInfo, bool], StreakView] = {}
+
+        def view_of(zone: ZoneInfo, since: datetime | None) -> StreakView:
+            key = (zone, since is None)
+            if key not in views:
+                views[key] = StreakView.at(zone, now, since)
+            return views[key]
+
         async with self.read() as conn:
             own_zones = await self._recent_zones(guild_id, active_since, conn)
 
@@ -470,21 +500,17 @@ class Boards(Repository):
                 )
                 recent = [row for row in recent if int(row[0]) not in own_zones] + own_rows
             standings: list[Standing] = []
-            unsettled: list[int] = []
-            firsts = _first_of_each_day(recent, lambda user_id: days_in(zone_of(user_id)))
-            for user_id, first in firsts.items():
-                found = recent_streak_of_days(user_id, first, zone_of(user_id), now, recent_from)
-                if not found.settled:
-                    unsettled.append(user_id)
-                elif found.standing is not None:
-                    standings.append(found.standing)
+            unsettled = _current_streaks(
+                _first_of_each_day(recent, lambda user_id: days_in(zone_of(user_id))),
+                lambda user_id: view_of(zone_of(user_id), recent_from),
+                standings,
+            )
             history = await self._history_by_zone(conn, guild_id, unsettled, zone_of, days_in, now)
-        for user_id, first in _first_of_each_day(
-            history, lambda user_id: days_in(zone_of(user_id))
-        ).items():
-            standing = recent_streak_of_days(user_id, first, zone_of(user_id), now, None).standing
-            if standing is not None:
-                standings.append(standing)
+        _current_streaks(
+            _first_of_each_day(history, lambda user_id: days_in(zone_of(user_id))),
+            lambda user_id: view_of(zone_of(user_id), None),
+            standings,
+        )
         return standings
 
     async def _history_by_zone(
