@@ -1,11 +1,19 @@
-"""The one loop that serves every stored deadline (the `timers` table).
+"""The bot's one loop for everything scheduled: stored deadlines and other due work.
 
-A feature stores a deadline as a row (kind, target, due instant) in the same transaction
-as the state it belongs to, and registers a handler for its kind. The loop sleeps until
-the earliest deadline, or until `wake()`, and hands each due one to its handler, which
-moves or deletes the row as part of its own work. Nothing waits in memory: after a
-restart the rows are still there and the loop serves them. Sleeping is capped, so a clock
-that jumps is noticed soon; a run happens under one lock, so two runs never overlap.
+It has two kinds of clients. A feature with simple deadlines stores each as a row (kind,
+target, due instant) of the `timers` table, in the same transaction as the state it
+belongs to, and registers a handler for its kind; the loop hands each due row to its
+handler, which moves or deletes the row as part of its own work. A feature with its own
+tables of due work (the daily challenge's schedules and reveals) registers a source
+instead: a `run()` that does whatever is due now, and a `next_due()` that says when it
+next needs a look.
+
+One run serves the due rows, then runs every source; a source that fails is logged and
+stops none of the others. The loop then sleeps until the earliest of the next row's
+deadline and every source's `next_due()`, or until `wake()`. Nothing waits in memory:
+after a restart the rows are still there and the loop serves them. Sleeping is capped,
+so a clock that jumps is noticed soon; a run happens under one lock, so two runs never
+overlap.
 
 Processes sharing the database each look only at the deadlines of servers on their own
 shards, and claim a due one (with a lease) before serving it, releasing it after: a
@@ -19,8 +27,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from bot.storage import StorageUnavailable
 
 if TYPE_CHECKING:
     from bot.client import QuizBot
@@ -30,18 +41,30 @@ log = logging.getLogger(__name__)
 # A deadline's handler: its target and the instant of the run.
 TimerHandler = Callable[[int, datetime], Awaitable[None]]
 
+
 MAX_SLEEP = 300.0  # longest sleep between two looks at the database, in seconds
 MIN_SLEEP = 0.5  # a deadline that stays due (a failing handler) is retried no faster
 CONCURRENCY = 8  # deadlines served at the same time
 PASSES = 4  # a handler may make another deadline due at once: served in the same run
+FAILED_SLEEP = MAX_SLEEP / 10  # after a failed run, look again this much later at the latest
+
+
+@dataclass(frozen=True)
+class Source:
+    """Due work with its own tables: what to do now, and when to look again."""
+
+    run: Callable[[], Awaitable[object]]
+    next_due: Callable[[], Awaitable[datetime | None]]
 
 
 class Timers:
     def __init__(self, bot: QuizBot, *, concurrency: int = CONCURRENCY) -> None:
         self.bot = bot
         self.concurrency = concurrency
-        self.runs = 0
+        self.runs = 0  # runs finished, by the loop or by hand
         self._handlers: dict[str, TimerHandler] = {}
+        self._sources: dict[str, Source] = {}
+        self._failed: set[str] = set()  # sources whose last run failed
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -51,6 +74,21 @@ class Timers:
 
     def forget(self, kind: str) -> None:
         self._handlers.pop(kind, None)
+
+    def add_source(
+        self,
+        name: str,
+        run: Callable[[], Awaitable[object]],
+        next_due: Callable[[], Awaitable[datetime | None]],
+    ) -> None:
+        """Run ``run`` in every run of the loop, and look again by ``next_due()`` at the
+        latest (None: nothing is due, look again after the longest sleep)."""
+        self._sources[name] = Source(run, next_due)
+        self._failed.discard(name)
+
+    def remove_source(self, name: str) -> None:
+        self._sources.pop(name, None)
+        self._failed.discard(name)
 
     def start(self) -> None:
         """Start the loop unless it runs already (safe to call on every `on_ready`)."""
@@ -64,8 +102,12 @@ class Timers:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def wake(self) -> None:
-        """Look at the deadlines again now (one was added or moved)."""
+        """Look at everything again now (a deadline or a schedule was added or moved)."""
         self._wake.set()
 
     async def _loop(self) -> None:
@@ -75,40 +117,72 @@ class Timers:
             try:
                 await self.run_due()
                 delay = await self._seconds_to_next()
+            except StorageUnavailable as error:
+                log.error("timer run failed: %s", error)
+                delay = FAILED_SLEEP
             except Exception:
                 log.exception("timer run failed")
-                delay = MAX_SLEEP / 10
+                delay = FAILED_SLEEP
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await self._wake.wait()
 
     async def _seconds_to_next(self) -> float:
+        now = self.bot.clock()
+        delays = [MAX_SLEEP]
         due = await self.bot.db.timers.next_due(self.bot.shard_scope())
-        if due is None:
-            return MAX_SLEEP
-        seconds = (due - self.bot.clock()).total_seconds()
-        return min(max(seconds, MIN_SLEEP), MAX_SLEEP)
+        if due is not None:
+            delays.append((due - now).total_seconds())
+        for name, source in list(self._sources.items()):
+            if name in self._failed:
+                delays.append(FAILED_SLEEP)
+                continue
+            try:
+                due = await source.next_due()
+            except Exception as error:
+                _log_failure(error, "the next due instant of %s failed", name)
+                delays.append(FAILED_SLEEP)
+                continue
+            if due is not None:
+                delays.append((due - now).total_seconds())
+        return min(max(min(delays), MIN_SLEEP), MAX_SLEEP)
 
     async def run_due(self) -> int:
-        """Serve every deadline due now; returns how many were served."""
+        """Serve every deadline due now, then run every source; returns how many
+        deadlines were served."""
         async with self._lock:
-            self.runs += 1
-            served: set[tuple[str, int]] = set()
-            for _ in range(PASSES):
-                now = self.bot.clock()
-                due = [
-                    (kind, target)
-                    for kind, target in await self.bot.db.timers.due(now, self.bot.shard_scope())
-                    if kind in self._handlers and (kind, target) not in served
-                ]
-                if not due:
-                    break
-                slots = asyncio.Semaphore(self.concurrency)
-                await asyncio.gather(
-                    *(self._serve(slots, kind, target, now) for kind, target in due)
-                )
-                served.update(due)
-            return len(served)
+            try:
+                served = await self._serve_due()
+                for name, source in list(self._sources.items()):
+                    await self._run_source(name, source)
+                return served
+            finally:
+                self.runs += 1
+
+    async def _serve_due(self) -> int:
+        served: set[tuple[str, int]] = set()
+        for _ in range(PASSES):
+            now = self.bot.clock()
+            due = [
+                (kind, target)
+                for kind, target in await self.bot.db.timers.due(now, self.bot.shard_scope())
+                if kind in self._handlers and (kind, target) not in served
+            ]
+            if not due:
+                break
+            slots = asyncio.Semaphore(self.concurrency)
+            await asyncio.gather(*(self._serve(slots, kind, target, now) for kind, target in due))
+            served.update(due)
+        return len(served)
+
+    async def _run_source(self, name: str, source: Source) -> None:
+        try:
+            await source.run()
+        except Exception as error:
+            _log_failure(error, "the run of %s failed", name)
+            self._failed.add(name)
+        else:
+            self._failed.discard(name)
 
     async def _serve(self, slots: asyncio.Semaphore, kind: str, target: int, now: datetime) -> None:
         async with slots:
@@ -129,3 +203,11 @@ class Timers:
                     await db.timers.release(kind, target, holder=me)
                 except Exception:  # the lease ends by itself
                     log.exception("could not release the %s deadline of %s", kind, target)
+
+
+def _log_failure(error: Exception, message: str, *args: object) -> None:
+    """A database that is down is one line; anything else is a bug: its traceback too."""
+    if isinstance(error, StorageUnavailable):
+        log.error(message + ": %s", *args, error)
+    else:
+        log.error(message, *args, exc_info=error)
