@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 # A deadline's handler: its target and the instant of the run.
 TimerHandler = Callable[[int, datetime], Awaitable[None]]
 
-
 MAX_SLEEP = 300.0  # longest sleep between two looks at the database, in seconds
 MIN_SLEEP = 0.5  # a deadline that stays due (a failing handler) is retried no faster
 CONCURRENCY = 8  # deadlines served at the same time

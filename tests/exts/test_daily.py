@@ -205,9 +205,10 @@ async def test_posts_at_the_right_local_minute_in_two_zones(
     assert (await run_at(runner, clock, utc(2026, 3, 2, 13, 59))).posted == 0
     assert posts(fake, york.channel) == []
 
-    # The scheduler task posts on its own once woken; no explicit run here.
+    # The bot's loop posts on its own once woken; no explicit run here.
     clock.now = utc(2026, 3, 2, 14, 0)
-    daily_cog(runner).scheduler.wake()
+    assert runner.bot is not None
+    runner.bot.timers.wake()
     message = await fake.wait_for_message(york.channel)
     # Runs never overlap, so this one starts after the woken run is done.
     assert (await daily_cog(runner).scheduler.run_due()).posted == 0
@@ -367,14 +368,15 @@ async def test_a_restart_between_post_and_reveal_loses_nothing(
     await click(fake, message, right, server.alice)
 
     await runner.restart()
-    # A new session fires on_ready again: the scheduler only takes another look.
-    scheduler = daily_cog(runner).scheduler
-    await fake.wait_until(lambda: scheduler.runs >= 1)  # the run at start-up
-    runs = scheduler.runs
+    # A new session fires on_ready again: the bot's loop only takes another look.
+    assert runner.bot is not None
+    timers = runner.bot.timers
+    await fake.wait_until(lambda: timers.runs >= 1)  # the run at start-up
+    runs = timers.runs
     await fake.invalidate_session(resumable=False)
     await fake.wait_ready(count=3, timeout=15)
-    await fake.wait_until(lambda: scheduler.runs > runs)
-    assert scheduler.running
+    await fake.wait_until(lambda: timers.runs > runs)
+    assert timers.running
     assert len(posts(fake, server.channel)) == 1
     # Buttons of the message sent before the restart still answer.
     clock.advance(hours=1)

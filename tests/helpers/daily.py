@@ -42,16 +42,15 @@ def database(runner: BotRunner) -> Database:
 
 
 async def start_driven_by_hand(fake: FakeDiscord, *runners: BotRunner) -> None:
-    """Start each bot, then stop its daily scheduler's own loop once it has made its first
-    run: the test alone calls ``run_due``, so no run of the loop can take a post first."""
+    """Start each bot, then stop its one loop (`bot.timers`, which runs the daily scheduler)
+    once it has made its first run: the test alone calls ``run_due``, so no run of the loop
+    can take a post first."""
     for runner in runners:
         await runner.start()
-        scheduler = daily_cog(runner).scheduler
-        await fake.wait_until(
-            lambda s=scheduler: s.runs >= 1,
-            what="the scheduler's first run",
-        )
-        await scheduler.stop()
+        assert runner.bot is not None
+        timers = runner.bot.timers
+        await fake.wait_until(lambda t=timers: t.runs >= 1, what="the loop's first run")
+        await timers.stop()
 
 
 async def run_at(runner: BotRunner, clock: FakeClock, when: datetime) -> RunReport:

@@ -1,4 +1,5 @@
-"""The Discord layer of `/daily`: commands, answer clicks, and the scheduler's lifetime."""
+"""The Discord layer of `/daily`: commands, answer clicks, and the scheduler as a source of
+the bot's one loop (`bot.timers`)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ from bot.storage import NewAnswer
 from bot.storage.daily import DailyAnswerOutcome, DailyChallenge
 
 log = logging.getLogger(__name__)
+
+DAILY_SOURCE = "daily"  # the scheduler's name among the sources of `bot.timers`
 
 # What the bot needs in the challenge channel: to see it, post, show embeds, and read
 # its history (a post interrupted by a crash is looked for there before sending again).
@@ -96,19 +99,20 @@ class Daily(commands.Cog):
         # At start (setup_hook loads extensions), so buttons of challenges posted before
         # a restart work.
         self.bot.add_buttons(DailyButton, self._answer)
-        self.scheduler.start()
+        self.bot.timers.add_source(DAILY_SOURCE, self.scheduler.run_due, self.scheduler.next_due)
+        self.bot.timers.start()
 
     async def cog_unload(self) -> None:
         self.bot.remove_buttons(DailyButton)
-        await self.scheduler.stop()
+        self.bot.timers.remove_source(DAILY_SOURCE)
         await self.live.close()
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         # Fires again after a reconnect: the loop is started once, and only asked to look
         # at the database again, so nothing is posted twice.
-        self.scheduler.start()
-        self.scheduler.wake()
+        self.bot.timers.start()
+        self.bot.timers.wake()
 
     daily = app_commands.Group(
         name="daily", description="A question a day in a channel", guild_only=True
@@ -186,7 +190,7 @@ class Daily(commands.Cog):
             updated_by=interaction.user.id,
             now=now,
         )
-        self.scheduler.wake()
+        self.bot.timers.wake()
         log.info(
             "daily challenge of guild %s set to %s %s in channel %s",
             guild.id,
@@ -250,7 +254,7 @@ class Daily(commands.Cog):
     async def disable(self, interaction: discord.Interaction[QuizBot]) -> None:
         assert interaction.guild_id is not None
         if await self.bot.db.daily.disable(interaction.guild_id, self.bot.clock()):
-            self.scheduler.wake()
+            self.bot.timers.wake()
             text = (
                 "Daily challenges are off. The open challenge is still revealed on time; "
                 "`/daily setup` turns them back on."

@@ -1,20 +1,19 @@
-"""The one task that posts and reveals daily challenges for every server.
+"""Posting and revealing the daily challenges of every server.
 
-It reads the earliest due instant of all servers from the database and sleeps until
-then, or until `wake()` (a setup changed, the gateway came back). Sleeping is capped, so
-a clock that jumps (a suspended laptop, a corrected system time) is noticed soon. All
+The scheduler is a source of the bot's one loop (`bot.timers`, bot/timers.py): each run
+of the loop calls `run_due()`, and the loop sleeps until `next_due()` at the latest, the
+earliest instant a post or a reveal of the servers on this process's shards is due. All
 work of a run happens under one lock: two runs never overlap, whoever triggers them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.domain.daily import ChallengeState, plan_due
@@ -30,13 +29,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Longest sleep between two looks at the database, in real seconds.
-MAX_SLEEP = 300.0
-# Shortest sleep: if something stays due (a bug, a database error), do not spin.
-MIN_SLEEP = 1.0
 # After standing down from a post another process claimed, look again this much later at
 # the soonest: the holder moves the schedule on within seconds, or its lease ends.
-STOOD_DOWN_SLEEP = 15.0
+STOOD_DOWN_SLEEP = timedelta(seconds=15)
 # Servers posted to at the same time; discord.py queues the rest on its rate limits.
 CONCURRENCY = 8
 
@@ -67,65 +62,22 @@ class DailyScheduler:
         self.bot = bot
         self.poster = poster
         self.concurrency = concurrency
-        self.runs = 0
-        self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        # The instant of the last run, if it stood down from a post another process held.
+        self._stood_down_at: datetime | None = None
 
-    # -- the task ---------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Start the loop unless it runs already (safe to call on every `on_ready`)."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._loop(), name="daily-scheduler")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    def wake(self) -> None:
-        """Look at the database again now (a schedule changed, or the clock did)."""
-        self._wake.set()
-
-    async def _loop(self) -> None:
-        await self.bot.wait_until_ready()
-        while not self.bot.is_closed():
-            self._wake.clear()
-            try:
-                report = await self.run_due()
-                delay = await self._seconds_to_next()
-                if report.stood_down:
-                    delay = max(delay, STOOD_DOWN_SLEEP)
-            except StorageUnavailable as error:
-                log.error("daily scheduler run failed: %s", error)
-                delay = MAX_SLEEP / 10
-            except Exception:
-                log.exception("daily scheduler run failed")
-                delay = MAX_SLEEP / 10
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
-
-    async def _seconds_to_next(self) -> float:
+    async def next_due(self) -> datetime | None:
+        """When a post or a reveal is next due here (None: nothing is scheduled); after a
+        run that stood down, not before `STOOD_DOWN_SLEEP` has passed since, so a claim
+        another process holds is not looked at again every second."""
         due = await self.bot.db.daily.next_due(shards=self.bot.shard_scope())
-        if due is None:
-            return MAX_SLEEP
-        seconds = (due - self.bot.clock()).total_seconds()
-        return min(max(seconds, MIN_SLEEP), MAX_SLEEP)
-
-    # -- the work ---------------------------------------------------------------------
+        if self._stood_down_at is None:
+            return due
+        return None if due is None else max(due, self._stood_down_at + STOOD_DOWN_SLEEP)
 
     async def run_due(self) -> RunReport:
         """Reveal and post everything due now; returns when all of it is done."""
         async with self._lock:
-            self.runs += 1
             now = self.bot.clock()
             report = RunReport()
             # Reveals first: yesterday's answer is shown before today's question.
@@ -146,6 +98,7 @@ class DailyScheduler:
                     report.revealed,
                     report.stood_down,
                 )
+            self._stood_down_at = now if report.stood_down else None
             return report
 
     async def post_today(self, schedule: DailySchedule) -> tuple[PostResult, DailyChallenge | None]:
@@ -161,7 +114,7 @@ class DailyScheduler:
                 return PostResult.ALREADY, existing
             result = await self.poster.post(schedule, today, now)
             challenge = await self.bot.db.daily.challenge_for_day(schedule.guild_id, today)
-        self.wake()
+        self.bot.timers.wake()
         return result, challenge
 
     async def _fan_out(self, items: Iterable[T], work: Callable[[T], Awaitable[None]]) -> None:
