@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import discord
@@ -197,3 +197,41 @@ async def test_daily_post_while_another_process_sends_says_it_is_on_its_way(
     release.set()
     await first_run
     assert len(posts(fake, channel)) == 1
+
+
+async def test_a_claim_another_process_holds_is_not_looked_at_again_within_15_s(
+    fake: FakeDiscord, pair: tuple[BotRunner, BotRunner]
+) -> None:
+    first, second = pair
+    await start_driven_by_hand(fake, first, second)
+    [[channel]] = (await servers_due(fake, db_of(first), 1, 1, first.clock.now)).values()
+    scheduler = daily_cog(second).scheduler
+    assert await scheduler.next_due() == DUE
+    first.clock.now = DUE
+    poster = daily_cog(first).poster
+    send = poster._send  # noqa: SLF001 - where the crash is injected
+
+    async def sent_then_died(challenge: DailyChallenge) -> int:
+        await send(challenge)
+        raise Crash()
+
+    poster._send = sent_then_died  # type: ignore[method-assign]  # noqa: SLF001 - see above
+    with pytest.raises(Crash):
+        await daily_cog(first).scheduler.run_due()
+    await first.stop()  # its claim is left, with a lease of two minutes
+    # Still due, but held: the next look is 15 s after the run that stood down, not at once.
+    assert await scheduler.next_due() == DUE
+    assert (await scheduler.run_due()).stood_down == 1
+    assert await scheduler.next_due() == DUE + timedelta(seconds=15)
+    second.clock.advance(seconds=10)
+    assert await scheduler.next_due() == DUE + timedelta(seconds=15)
+    second.clock.advance(seconds=5)
+    assert (await scheduler.run_due()).stood_down == 1
+    assert await scheduler.next_due() == DUE + timedelta(seconds=30)
+    # Once the lease ends the post is taken over, and the next look is the reveal's.
+    second.clock.advance(minutes=3)
+    assert (await scheduler.run_due()).posted == 1
+    assert len(posts(fake, channel)) == 1
+    due = await scheduler.next_due()
+    assert due == await db_of(second).daily.next_due()
+    assert due is not None and due > second.clock.now + timedelta(hours=1)
