@@ -4,7 +4,7 @@ registered source of due work, and one failing source stops none of the others."
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -91,3 +91,25 @@ async def test_a_failing_source_is_logged_and_stops_no_other(
     ran.clear()
     await timers.run_due()
     assert ran == ["fine"]
+
+
+async def test_the_loop_looks_again_when_a_source_is_next_due(
+    fake: FakeDiscord, runner: BotRunner, clock: FakeClock
+) -> None:
+    assert runner.bot is not None
+    timers = runner.bot.timers
+    await fake.wait_until(lambda: timers.runs >= 1, what="the loop's first run")
+    ran = 0
+
+    async def run() -> None:
+        nonlocal ran
+        ran += 1
+
+    async def soon() -> datetime | None:
+        return clock.now + timedelta(seconds=0.5)  # the fake clock stands: always half a second
+
+    timers.add_source("soon", run, soon)
+    timers.wake()
+    # Nothing else is due: without the source's next due instant the loop would sleep 300 s.
+    await fake.wait_until(lambda: ran >= 3, what="three runs of the source", timeout=5)
+    timers.remove_source("soon")
