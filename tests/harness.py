@@ -132,15 +132,20 @@ class BotRunner:
 
 @contextlib.asynccontextmanager
 async def runner_with_decks(
-    fake: FakeDiscord, tmp_path: Path, clock: FakeClock, decks: Mapping[str, str]
+    fake: FakeDiscord,
+    tmp_path: Path,
+    clock: FakeClock,
+    decks: Mapping[str, str],
+    database: Path | str | None = None,
 ) -> AsyncIterator[BotRunner]:
     """A started bot whose deck directory holds exactly `decks` (file name to text), on a
-    fresh database, with its commands synced; stopped at the end."""
+    fresh database (an SQLite file unless ``database`` is given), with its commands
+    synced; stopped at the end."""
     folder = tmp_path / "decks"
     folder.mkdir()
     for name, text in decks.items():
         (folder / name).write_text(text)
-    runner = BotRunner(fake, tmp_path / "bot.sqlite3", decks_dir=folder, clock=clock)
+    runner = BotRunner(fake, database or tmp_path / "bot.sqlite3", decks_dir=folder, clock=clock)
     await runner.start()
     await fake.wait_commands_synced(scope=None)
     try:

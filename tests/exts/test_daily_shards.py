@@ -51,11 +51,16 @@ async def servers_due(
     return channels
 
 
+pytestmark = pytest.mark.engines
+
+
 @pytest.fixture
-async def pair(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[BotRunner, BotRunner]]:
-    """Two bots on one database file and one clock; the test gives them their shards."""
+async def pair(
+    fake: FakeDiscord, bot_database: Path | str
+) -> AsyncIterator[tuple[BotRunner, BotRunner]]:
+    """Two bots on one database and one clock; the test gives them their shards."""
     clock = FakeClock()
-    database = tmp_path / "bot.sqlite3"
+    database = bot_database
     runners = (BotRunner(fake, database, clock=clock), BotRunner(fake, database, clock=clock))
     yield runners
     for runner in reversed(runners):

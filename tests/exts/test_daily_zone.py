@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner
 from tests.helpers.daily import add_server, database, setup, slash, text_of, utc
+
+pytestmark = pytest.mark.engines
 
 
 async def test_the_zone_given_to_daily_setup_becomes_the_servers_and_stays(

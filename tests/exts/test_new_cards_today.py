@@ -12,6 +12,8 @@ from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner, FakeClock, runner_with_decks
 from tests.helpers.quiz import grade_cards, slash
 
+pytestmark = pytest.mark.engines
+
 FIVE = "id: five\ntitle: Five cards\ndescription: d\ntopics: []\ncards:\n" + "".join(
     f"  - front: Question {n}\n    back: Answer {n}\n" for n in range(1, 6)
 )
@@ -20,10 +22,14 @@ SIX = FIVE.replace("five", "six").replace("Five", "Six") + "  - front: Question 
 
 @pytest.fixture
 async def two_decks(
-    fake: FakeDiscord, server: StudyServer, tmp_path: Path, clock: FakeClock
+    fake: FakeDiscord,
+    server: StudyServer,
+    tmp_path: Path,
+    clock: FakeClock,
+    bot_database: Path | str,
 ) -> AsyncIterator[BotRunner]:
     async with runner_with_decks(
-        fake, tmp_path, clock, {"five.yaml": FIVE, "six.yaml": SIX}
+        fake, tmp_path, clock, {"five.yaml": FIVE, "six.yaml": SIX}, bot_database
     ) as bot_runner:
         yield bot_runner
 

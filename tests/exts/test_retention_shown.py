@@ -9,6 +9,8 @@ from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner
 from tests.helpers.quiz import slash
 
+pytestmark = pytest.mark.engines
+
 
 @pytest.mark.parametrize(
     ("value", "shown"), [(0.925, "92.5%"), (0.7, "70%"), (0.97, "97%"), (0.8125, "81.25%")]
