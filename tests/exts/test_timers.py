@@ -3,6 +3,7 @@ registered source of due work, and one failing source stops none of the others."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -100,16 +101,48 @@ async def test_the_loop_looks_again_when_a_source_is_next_due(
     timers = runner.bot.timers
     await fake.wait_until(lambda: timers.runs >= 1, what="the loop's first run")
     ran = 0
+    due_at = clock.now + timedelta(seconds=0.5)
 
     async def run() -> None:
         nonlocal ran
         ran += 1
 
-    async def soon() -> datetime | None:
-        return clock.now + timedelta(seconds=0.5)  # the fake clock stands: always half a second
+    async def next_due() -> datetime | None:
+        return due_at if ran == 0 else None
 
-    timers.add_source("soon", run, soon)
+    timers.add_source("soon", run, next_due)
+    looks = timers.runs
     timers.wake()
-    # Nothing else is due: without the source's next due instant the loop would sleep 300 s.
-    await fake.wait_until(lambda: ran >= 3, what="three runs of the source", timeout=5)
+    await fake.wait_until(lambda: timers.runs > looks, what="a look of the loop")
+    assert ran == 0  # not due yet
+    # Due now. Nothing wakes the loop: it looks again because its sleep ended at the
+    # source's due instant (without it, the loop would sleep 300 s).
+    clock.advance(seconds=1)
+    await fake.wait_until(lambda: ran == 1, what="the source's run", timeout=5)
     timers.remove_source("soon")
+
+
+async def test_a_long_source_run_holds_back_no_deadline(
+    fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
+) -> None:
+    assert runner.bot is not None
+    timers = runner.bot.timers
+    await fake.wait_until(lambda: timers.runs >= 1, what="the loop's first run")
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def long_run() -> None:  # a daily fan-out to many servers, say
+        started.set()
+        await release.wait()
+
+    async def due_now() -> datetime | None:
+        return None if started.is_set() else clock.now
+
+    timers.add_source("long", long_run, due_now)
+    timers.wake()
+    await asyncio.wait_for(started.wait(), timeout=5)
+    # While it runs, a round starts: its first question is a deadline due at once.
+    await start_round(fake, server.channel, server.alice, questions=2, seconds=20)
+    await question(fake, server.channel, 1)
+    assert not release.is_set()
+    release.set()
+    timers.remove_source("long")
