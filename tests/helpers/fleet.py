@@ -62,12 +62,14 @@ class BotProcess:
 
 
 class Fleet:
-    """The processes a test starts, all stopped at its end."""
+    """The processes a test starts, all stopped at its end. Each is `python -m <module>`
+    (`bot`; a bench may start a module that runs the bot with a setting of its own)."""
 
-    def __init__(self, fake: FakeDiscord, tmp_path: Path, url: str) -> None:
+    def __init__(self, fake: FakeDiscord, tmp_path: Path, url: str, module: str = "bot") -> None:
         self.fake = fake
         self.tmp_path = tmp_path
         self.url = url
+        self.module = module
         self.processes: list[BotProcess] = []
 
     async def start(self, name: str, **settings: str) -> BotProcess:
@@ -80,7 +82,7 @@ class Fleet:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot",
+            self.module,
             cwd=self.tmp_path,
             env=env,
             stdout=asyncio.subprocess.PIPE,
