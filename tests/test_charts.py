@@ -66,3 +66,28 @@ def test_the_readiness_chart_is_a_png_of_its_size() -> None:
     assert charts.readiness_alt_text(bars, 0.2) == (
         "Bar chart of predicted recall per topic, 20% overall, lowest topic 0 at 0%."
     )
+
+
+def _luminance(colour: tuple[int, int, int]) -> float:
+    """WCAG relative luminance of an sRGB colour."""
+    channels = [c / 255 for c in colour]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_pictures_read_the_same_on_dark_and_light_themes() -> None:
+    """Opaque, on their own background, with text that stands out from it: Discord's
+    theme never shows through."""
+    bars = [charts.TopicBar(f"topic {i}", None, i / 10) for i in range(5)]
+    for png in (charts.stats_png(picture()), charts.readiness_png(bars, "Recall now: 20%")):
+        image = Image.open(io.BytesIO(png))
+        assert image.mode == "RGB"  # no alpha channel
+        assert image.getpixel((0, 0)) == charts.BORDER  # a frame
+        assert image.getpixel((2, 2)) == charts.BACKGROUND
+    for colour in (charts.TEXT, charts.MUTED):
+        assert _contrast(colour, charts.BACKGROUND) >= 4.5  # WCAG AA for text
