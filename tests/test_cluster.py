@@ -59,49 +59,80 @@ def test_the_launcher_sets_the_cluster_settings_itself() -> None:
     check_cluster_settings(Settings(shards=plan), 1)
 
 
+class Launcher:
+    """`python -m bot cluster --processes N` as a child: its log, and the pid of each
+    process it starts, by cluster index, as it starts them."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._started: dict[int, asyncio.Queue[int]] = {}
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, processes: int, *, cwd: Path, env: dict[str, str]) -> Launcher:
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bot", "cluster", "--processes", str(processes)),
+            cwd=cwd,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        return cls(process)
+
+    def _queue(self, index: int) -> asyncio.Queue[int]:
+        return self._started.setdefault(index, asyncio.Queue())
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        async for raw in self.process.stdout:
+            line = raw.decode(errors="replace")
+            self.lines.append(line)
+            if found := re.search(r"cluster (\d+) started \(pid (\d+)\)", line):
+                self._queue(int(found.group(1))).put_nowait(int(found.group(2)))
+
+    async def started(self, index: int) -> int:
+        """The pid of the next process started as cluster ``index``."""
+        return await asyncio.wait_for(self._queue(index).get(), timeout=30)
+
+    def restarts(self, index: int) -> int:
+        """Processes started as cluster ``index`` and not yet taken by `started`."""
+        return self._queue(index).qsize()
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+    async def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(self.process.wait(), timeout=60)
+        await asyncio.wait_for(self._reader, timeout=10)
+
+
 async def test_the_launcher_restarts_a_process_that_dies(fake: FakeDiscord, tmp_path: Path) -> None:
     guild = fake.add_guild("Study Hall")
     channel = fake.add_text_channel(guild.id, "study")
     member = fake.add_member(guild.id, "alice", permissions=discord.Permissions())
-    launcher = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "cluster",
-        "--processes",
-        "1",
-        cwd=tmp_path,
-        env={**_env(fake, tmp_path, fake.token), "LOG_LEVEL": "INFO"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    launcher = await Launcher.start(
+        1, cwd=tmp_path, env={**_env(fake, tmp_path, fake.token), "LOG_LEVEL": "INFO"}
     )
-    lines: list[str] = []
-    started = asyncio.Queue[int]()
-
-    async def read() -> None:
-        assert launcher.stdout is not None
-        async for raw in launcher.stdout:
-            line = raw.decode()
-            lines.append(line)
-            if found := re.search(r"cluster 0 started \(pid (\d+)\)", line):
-                started.put_nowait(int(found.group(1)))
-
-    reader = asyncio.create_task(read())
     try:
-        first = await asyncio.wait_for(started.get(), timeout=30)
+        first = await launcher.started(0)
         await fake.wait_ready(timeout=30)
         os.kill(first, signal.SIGKILL)
-        second = await asyncio.wait_for(started.get(), timeout=30)
+        second = await launcher.started(0)
         assert second != first
         await fake.wait_ready(timeout=30, count=2)
         it = await fake.invoke_slash("decks list", {}, user=member, channel=channel)
         await it.wait_response(timeout=10)
         assert it.message is not None
     finally:
-        launcher.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(launcher.wait(), timeout=40)
-        await asyncio.wait_for(reader, timeout=10)
-    log = "".join(lines)
+        await launcher.stop()
+    log = launcher.log
     assert launcher.returncode == 0, log
     assert "cluster 0 (pid" in log and "exited with code -9; restarting it" in log
     assert "running shards 0 of 1 (cluster 0 of 1)" in log
@@ -114,46 +145,25 @@ async def test_two_processes_on_postgresql_split_the_shards_and_one_killed_comes
     fake: FakeDiscord, tmp_path: Path, empty_postgres: str
 ) -> None:
     fake.set_session_start_limit(max_concurrency=4)
-    launcher = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "cluster",
-        "--processes",
-        "2",
-        cwd=tmp_path,
-        env={
-            **_env(fake, tmp_path, fake.token),
-            "DATABASE_URL": empty_postgres,
-            "SHARD_COUNT": "4",
-            "LOG_LEVEL": "INFO",
-        },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    lines: list[str] = []
-    started: dict[int, asyncio.Queue[int]] = {0: asyncio.Queue(), 1: asyncio.Queue()}
-
-    async def read() -> None:
-        assert launcher.stdout is not None
-        async for raw in launcher.stdout:
-            line = raw.decode(errors="replace")
-            lines.append(line)
-            if found := re.search(r"cluster (\d) started \(pid (\d+)\)", line):
-                started[int(found.group(1))].put_nowait(int(found.group(2)))
+    env = {
+        **_env(fake, tmp_path, fake.token),
+        "DATABASE_URL": empty_postgres,
+        "SHARD_COUNT": "4",
+        "LOG_LEVEL": "INFO",
+    }
+    launcher = await Launcher.start(2, cwd=tmp_path, env=env)
 
     def sessions() -> dict[int, tuple[str, object]]:
         """Each connected shard's session id and connection."""
         return {s.shard[0]: (s.id, s.connection) for s in fake.gateway.shard_sessions()}
 
-    reader = asyncio.create_task(read())
     children: list[int] = []
     try:
-        children = [await asyncio.wait_for(started[i].get(), timeout=30) for i in (0, 1)]
+        children = [await launcher.started(i) for i in (0, 1)]
         await fake.wait_shards_ready(range(4), timeout=60)
         assert sorted(fake.shard_identifies()) == [(shard, 4) for shard in range(4)]
         before = sessions()
-        log = "".join(lines)
+        log = launcher.log
         assert "running shards 0, 2 of 4 (cluster 0 of 2)" in log, log
         assert "running shards 1, 3 of 4 (cluster 1 of 2)" in log, log
         # The second process (shards 1 and 3) dies; only its shards go, and come back.
@@ -162,7 +172,7 @@ async def test_two_processes_on_postgresql_split_the_shards_and_one_killed_comes
         await fake.wait_until(
             lambda: set(sessions()) == {0, 2}, timeout=10, what="shards 1 and 3 to go"
         )
-        again = await asyncio.wait_for(started[1].get(), timeout=30)
+        again = await launcher.started(1)
         assert again != killed
         children.append(again)
         await fake.wait_shards_ready(range(4), timeout=60)
@@ -172,12 +182,10 @@ async def test_two_processes_on_postgresql_split_the_shards_and_one_killed_comes
         }
         assert all(after[shard][0] != before[shard][0] for shard in (1, 3))
         assert sorted(fake.shard_identifies()[4:]) == [(1, 4), (3, 4)]
-        assert started[0].empty()  # the first process was never restarted
+        assert launcher.restarts(0) == 0  # the first process was never restarted
     finally:
-        launcher.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(launcher.wait(), timeout=60)
-        await asyncio.wait_for(reader, timeout=10)
-    log = "".join(lines)
+        await launcher.stop()
+    log = launcher.log
     assert launcher.returncode == 0, log
     assert f"cluster 1 (pid {killed}) exited with code -9; restarting it" in log
     assert log.count("exited with code") == 1, log  # no other process died

@@ -135,6 +135,22 @@ class Crash(BaseException):
     """Stands for the process dying mid-send: nothing after it runs."""
 
 
+async def sent_then_died(runner: BotRunner) -> None:
+    """The runner's process sends its due post and dies before it can store that it did:
+    what is left of it is its claim, with its lease."""
+    poster = daily_cog(runner).poster
+    send = poster._send  # noqa: SLF001 - where the crash is injected
+
+    async def crash_after(challenge: DailyChallenge) -> int:
+        await send(challenge)
+        raise Crash()
+
+    poster._send = crash_after  # type: ignore[method-assign]  # noqa: SLF001 - see above
+    with pytest.raises(Crash):
+        await daily_cog(runner).scheduler.run_due()
+    await runner.stop()
+
+
 async def test_a_claim_whose_holder_died_is_taken_over_when_its_lease_ends(
     fake: FakeDiscord, pair: tuple[BotRunner, BotRunner], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -142,17 +158,7 @@ async def test_a_claim_whose_holder_died_is_taken_over_when_its_lease_ends(
     await start_driven_by_hand(fake, first, second)
     [[channel]] = (await servers_due(fake, db_of(first), 1, 1, first.clock.now)).values()
     first.clock.now = DUE
-    poster = daily_cog(first).poster
-    send = poster._send  # noqa: SLF001 - where the crash is injected
-
-    async def sent_then_died(challenge: DailyChallenge) -> int:
-        await send(challenge)
-        raise Crash()
-
-    poster._send = sent_then_died  # type: ignore[method-assign]  # noqa: SLF001 - see above
-    with pytest.raises(Crash):
-        await daily_cog(first).scheduler.run_due()
-    await first.stop()  # what is left of the process that died: its claim
+    await sent_then_died(first)
     assert len(posts(fake, channel)) == 1
     # The lease still runs: the other process does not send a second copy.
     assert (await daily_cog(second).scheduler.run_due()).stood_down == 1
@@ -213,17 +219,7 @@ async def test_a_claim_another_process_holds_is_not_looked_at_again_within_15_s(
     scheduler = daily_cog(second).scheduler
     assert await scheduler.next_due() == DUE
     first.clock.now = DUE
-    poster = daily_cog(first).poster
-    send = poster._send  # noqa: SLF001 - where the crash is injected
-
-    async def sent_then_died(challenge: DailyChallenge) -> int:
-        await send(challenge)
-        raise Crash()
-
-    poster._send = sent_then_died  # type: ignore[method-assign]  # noqa: SLF001 - see above
-    with pytest.raises(Crash):
-        await daily_cog(first).scheduler.run_due()
-    await first.stop()  # its claim is left, with a lease of two minutes
+    await sent_then_died(first)  # its claim is left, with a lease of two minutes
     # Still due, but held: the next look is 15 s after the run that stood down, not at once.
     assert await scheduler.next_due() == DUE
     assert (await scheduler.run_due()).stood_down == 1
