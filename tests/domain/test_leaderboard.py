@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -15,8 +15,10 @@ from bot.domain.leaderboard import (
     PAGE_SIZE,
     Board,
     Period,
+    RecentRun,
     RecentStreak,
     Standing,
+    StreakView,
     Window,
     accuracy,
     clamp_page,
@@ -410,6 +412,23 @@ def test_without_recent_answers_the_streak_is_settled_when_older_ones_end_before
     # They may reach 2026-03-19, yesterday, which would still be a current streak.
     assert recent_streak_standing(1, [], UTC_ZONE, NOW, utc(2026, 3, 17, 12)) == RecentStreak(
         None, False
+    )
+
+
+def test_a_streak_view_gives_the_run_its_last_day_and_whether_it_is_settled() -> None:
+    view = StreakView.at(UTC_ZONE, NOW, utc(2026, 3, 10, 12))  # older answers up to 03-12
+    day = date(2026, 3, 20)
+    three = {day - timedelta(days=n) for n in range(3)}
+    assert view.run(three) == RecentRun(3, day, settled=True)
+    # Yesterday's run is still current; a run that ended the day before is not.
+    assert view.run({day - timedelta(days=1)}) == RecentRun(1, day - timedelta(days=1), True)
+    assert view.run({day - timedelta(days=2)}) == RecentRun(0, None, settled=True)
+    # A run that reaches back to the day after the older answers could go on before them.
+    reaching = {day - timedelta(days=n) for n in range(8)}  # began 03-13
+    assert view.run(reaching) == RecentRun(0, None, settled=False)
+    # Without a current run, older answers that may fall on yesterday leave it open.
+    assert StreakView.at(UTC_ZONE, NOW, utc(2026, 3, 17, 12)).run(set()) == RecentRun(
+        0, None, settled=False
     )
 
 
