@@ -1,9 +1,9 @@
 """Posting and revealing the daily challenges of every server.
 
-The scheduler is a source of the bot's one loop (`bot.timers`, bot/timers.py): each run
-of the loop calls `run_due()`, and the loop sleeps until `next_due()` at the latest, the
-earliest instant a post or a reveal of the servers on this process's shards is due. All
-work of a run happens under one lock: two runs never overlap, whoever triggers them.
+The scheduler is a source of the bot's one loop (`bot.timers`, bot/timers.py): the loop
+asks `next_due()` when a post or a reveal of the servers on this process's shards is next
+due, and starts `run_due()` then, on a task of its own. All work of a run happens under
+one lock: two runs never overlap, whoever starts them (the loop, or `/daily post`).
 """
 
 from __future__ import annotations
