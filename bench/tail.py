@@ -69,12 +69,12 @@ class Busy:
 
 
 def _instrument(busy: Busy) -> None:
-    from bot.exts.daily import _live
+    from bot.exts import replies
 
     gc.callbacks.append(busy.on_gc)
-    _live.LiveCounts._edit = busy.timed_async(  # type: ignore[method-assign, assignment]
-        "live count", _live.LiveCounts._edit
-    )
+    # Every message edit the bot makes goes through replies.edit (looked up at each call):
+    # in the daily burst, those are the live answer-count edits.
+    replies.edit = busy.timed_async("live count", replies.edit)  # type: ignore[assignment]
 
 
 def _burst_windows(clicks: list[tuple[float, float]]) -> list[Interval]:
