@@ -126,11 +126,8 @@ class Timers:
             try:
                 await self._serve_due()
                 delay = await self._start_due_sources()
-            except StorageUnavailable as error:
-                log.error("timer run failed: %s", error)
-                delay = FAILED_SLEEP
-            except Exception:
-                log.exception("timer run failed")
+            except Exception as error:
+                _log_failure(error, "timer run failed")
                 delay = FAILED_SLEEP
             finally:
                 self.runs += 1
@@ -196,24 +193,24 @@ class Timers:
             self.runs += 1
 
     async def _serve_due(self) -> int:
+        """Serve the due rows, under the lock; returns how many were served."""
         async with self._lock:
-            return await self._serve_rows()
-
-    async def _serve_rows(self) -> int:
-        served: set[tuple[str, int]] = set()
-        for _ in range(PASSES):
-            now = self.bot.clock()
-            due = [
-                (kind, target)
-                for kind, target in await self.bot.db.timers.due(now, self.bot.shard_scope())
-                if kind in self._handlers and (kind, target) not in served
-            ]
-            if not due:
-                break
-            slots = asyncio.Semaphore(self.concurrency)
-            await asyncio.gather(*(self._serve(slots, kind, target, now) for kind, target in due))
-            served.update(due)
-        return len(served)
+            served: set[tuple[str, int]] = set()
+            for _ in range(PASSES):
+                now = self.bot.clock()
+                due = [
+                    (kind, target)
+                    for kind, target in await self.bot.db.timers.due(now, self.bot.shard_scope())
+                    if kind in self._handlers and (kind, target) not in served
+                ]
+                if not due:
+                    break
+                slots = asyncio.Semaphore(self.concurrency)
+                await asyncio.gather(
+                    *(self._serve(slots, kind, target, now) for kind, target in due)
+                )
+                served.update(due)
+            return len(served)
 
     async def _run_source(self, name: str, source: Source) -> None:
         try:

@@ -23,7 +23,7 @@ functions here are the reference those queries are tested against.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -267,20 +267,7 @@ def recent_streak_standing(
 ) -> RecentStreak:
     """The current study streak from the member's answers at or after ``since`` (all of
     them when None), and whether older answers could not change it."""
-    return recent_streak_of_days(
-        user_id, _first_moment_of_each_day(instants, zone), zone, now, since
-    )
-
-
-def recent_streak_of_days(
-    user_id: int,
-    first: Mapping[date, datetime],
-    zone: ZoneInfo,
-    now: datetime,
-    since: datetime | None,
-) -> RecentStreak:
-    """:func:`recent_streak_standing` from the first moment of each local day (in ``zone``)
-    on which the member answered, for a caller that found those days itself."""
+    first = _first_moment_of_each_day(instants, zone)
     run = StreakView.at(zone, now, since).run(first)
     if run.last_day is None:
         return RecentStreak(None, run.settled)

@@ -475,10 +475,10 @@ class Boards(Repository):
                 by_zone[zone] = _LocalDays(zone)
             return by_zone[zone]
 
-        views: dict[tuple[ZoneInfo, bool], StreakView] = {}
+        views: dict[tuple[ZoneInfo, datetime | None], StreakView] = {}
 
         def view_of(zone: ZoneInfo, since: datetime | None) -> StreakView:
-            key = (zone, since is None)
+            key = (zone, since)
             if key not in views:
                 views[key] = StreakView.at(zone, now, since)
             return views[key]
