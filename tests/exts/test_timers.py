@@ -14,7 +14,7 @@ from bot.timers import Timers
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner, FakeClock
-from tests.helpers.daily import Server, database, posts, setup
+from tests.helpers.daily import Server, after_first_look, database, posts, setup
 from tests.helpers.rounds import fields, question, start_round
 
 pytestmark = pytest.mark.engines
@@ -22,9 +22,7 @@ pytestmark = pytest.mark.engines
 
 async def quiet(fake: FakeDiscord, runner: BotRunner) -> Timers:
     """The bot's loop, stopped after its first run: the test runs it by hand."""
-    assert runner.bot is not None
-    timers = runner.bot.timers
-    await fake.wait_until(lambda: timers.runs >= 1, what="the loop's first run")
+    timers = await after_first_look(fake, runner)
     await timers.stop()
     return timers
 
@@ -97,9 +95,7 @@ async def test_a_failing_source_is_logged_and_stops_no_other(
 async def test_the_loop_looks_again_when_a_source_is_next_due(
     fake: FakeDiscord, runner: BotRunner, clock: FakeClock
 ) -> None:
-    assert runner.bot is not None
-    timers = runner.bot.timers
-    await fake.wait_until(lambda: timers.runs >= 1, what="the loop's first run")
+    timers = await after_first_look(fake, runner)
     ran = 0
     due_at = clock.now + timedelta(seconds=0.5)
 
@@ -125,9 +121,7 @@ async def test_the_loop_looks_again_when_a_source_is_next_due(
 async def test_a_long_source_run_holds_back_no_deadline(
     fake: FakeDiscord, server: StudyServer, runner: BotRunner, clock: FakeClock
 ) -> None:
-    assert runner.bot is not None
-    timers = runner.bot.timers
-    await fake.wait_until(lambda: timers.runs >= 1, what="the loop's first run")
+    timers = await after_first_look(fake, runner)
     started, release = asyncio.Event(), asyncio.Event()
 
     async def long_run() -> None:  # a daily fan-out to many servers, say

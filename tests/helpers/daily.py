@@ -11,6 +11,7 @@ import discord
 from bot.exts.daily._cog import Daily
 from bot.exts.daily._scheduler import RunReport
 from bot.storage import Database
+from bot.timers import Timers
 from tests.conftest import StudyServer
 from tests.fakediscord import Channel, FakeDiscord, Guild, InteractionHandle, Member
 from tests.harness import BotRunner, FakeClock
@@ -41,16 +42,21 @@ def database(runner: BotRunner) -> Database:
     return runner.db
 
 
+async def after_first_look(fake: FakeDiscord, runner: BotRunner) -> Timers:
+    """The bot's one loop (`bot.timers`, which runs the daily scheduler), once it has made
+    its first run, the one at start-up."""
+    assert runner.bot is not None
+    timers = runner.bot.timers
+    await fake.wait_until(lambda: timers.runs >= 1, what="the loop's first run")
+    return timers
+
+
 async def start_driven_by_hand(fake: FakeDiscord, *runners: BotRunner) -> None:
-    """Start each bot, then stop its one loop (`bot.timers`, which runs the daily scheduler)
-    once it has made its first run: the test alone calls ``run_due``, so no run of the loop
-    can take a post first."""
+    """Start each bot, then stop its one loop once it has made its first run: the test
+    alone calls ``run_due``, so no run of the loop can take a post first."""
     for runner in runners:
         await runner.start()
-        assert runner.bot is not None
-        timers = runner.bot.timers
-        await fake.wait_until(lambda t=timers: t.runs >= 1, what="the loop's first run")
-        await timers.stop()
+        await (await after_first_look(fake, runner)).stop()
 
 
 async def run_at(runner: BotRunner, clock: FakeClock, when: datetime) -> RunReport:
