@@ -36,17 +36,16 @@ from bench import latency
 from bench._barebot import BareBot
 from bench._common import ms, ratio, summary, times
 from bench._fake import widen_backlog
+from bench._storingbot import SCHEMA as STORING_SCHEMA
 from tests.fakediscord import FakeDiscord
 from tests.harness import restored_endpoints
 
 T = TypeVar("T")
 
 STATEMENTS = 6  # an answer's statements in the bot: the row, its review's, the totals'
+# The storing bot's table and settings, and a tally row per member to update.
 SCHEMA = (
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
-    "CREATE TABLE IF NOT EXISTS clicks (message_id INTEGER NOT NULL, user_id INTEGER NOT NULL, "
-    "custom_id TEXT NOT NULL, PRIMARY KEY (message_id, user_id))",
+    *STORING_SCHEMA,
     "CREATE TABLE IF NOT EXISTS tallies (user_id INTEGER PRIMARY KEY, n INTEGER NOT NULL)",
 )
 INSERT_CLICK = (
