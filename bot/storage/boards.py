@@ -8,7 +8,7 @@ and the viewer's row leave the database.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -19,6 +19,7 @@ from bot.domain.leaderboard import (
     MIN_ACCURACY_ANSWERS,
     PAGE_SIZE,
     Board,
+    RecentRun,
     Standing,
     StreakView,
     Window,
@@ -142,33 +143,52 @@ RECENT_STUDY_SQL = (
     "(SELECT user_id FROM answers WHERE guild_id = :guild AND answered_at >= :since) "
     f"GROUP BY user_id, answered_at / {QUARTER_MS}"
 )
-
-
-def recent_study_days_sql(shift_ms: int) -> str:
-    """RECENT_STUDY_SQL by days instead of quarter hours: the first instant of each day
-    that starts at ``shift_ms`` before UTC midnight (a zone whose offset never changes)."""
-    return RECENT_STUDY_SQL.replace(
-        f"answered_at / {QUARTER_MS}", f"(answered_at + {int(shift_ms)}) / {_DAY_MS}"
-    )
-
-
 # Only members who answered since the start of yesterday in their zone can have a current
 # study streak; that start is less than 50 hours ago in every zone, even on a 25-hour day.
 STREAK_ACTIVE_WITHIN = timedelta(hours=50)
-# Their answers of this many days settle most streaks; a run that reaches back so far is
-# read again from the member's whole history in the server.
+# The local days read first, of every recently active member, and then, for those whose
+# run reaches back to the first of them, the days read next; a run that reaches back so
+# far is read from the member's whole history in the server. A member's days come back as
+# the bits of one number, so the longer read stays within 62 days.
+STREAK_RECENT_DAYS = 4
+STREAK_DEEPER_DAYS = 60
+# Where a zone's clocks change within the days read, answers come by quarter hours
+# instead, over this long at first (it settles fewer runs: see `StreakView.at`).
 STREAK_RECENT = timedelta(days=15)
 _USERS_PER_QUERY = 500
 RECENT_ZONES_SQL = (
     "SELECT id, timezone FROM users WHERE timezone IS NOT NULL AND id IN "
     "(SELECT user_id FROM answers WHERE guild_id = :guild AND answered_at >= :since)"
 )
+_RECENTLY_ACTIVE = "SELECT user_id FROM answers WHERE guild_id = :guild AND answered_at >= :since"
+
+
+def _members(count: int) -> str:
+    return ", ".join(f":user_{i}" for i in range(1, count + 1))
+
+
+def study_days_sql(shift_ms: int, members: int | None = None) -> str:
+    """The local days on which members answered in the server from ``:answered_from``
+    until ``:until`` (instants in ms), in a zone ``shift_ms`` ahead of UTC that keeps that
+    offset all through: one row per member with the days as the bits of one number (bit n
+    for n days before the local day ``:today``, counted from 1970-01-01), and the first
+    instant of the latest of those days. The members are ``:user_1`` to
+    ``:user_<members>``, or with None those who answered since ``:since``."""
+    who = _RECENTLY_ACTIVE if members is None else _members(members)
+    day = f"(answered_at + {int(shift_ms)}) / {_DAY_MS}"
+    return (
+        "SELECT user_id, CAST(SUM(CAST(1 AS BIGINT) << CAST(:today - day AS INTEGER)) AS BIGINT), "
+        "MAX(first_at) FROM "
+        f"(SELECT user_id, {day} AS day, MIN(answered_at) AS first_at FROM answers "
+        "WHERE guild_id = :guild AND answered_at >= :answered_from AND answered_at < :until "
+        f"AND user_id IN ({who}) GROUP BY user_id, {day}) AS days "
+        "GROUP BY user_id"
+    )
 
 
 def study_history_sql(members: int, shift_ms: int | None = None) -> str:
     """Quarter hours studied in a server by members ``:user_1`` to ``:user_<members>``;
-    with ``shift_ms``, days instead, as in :func:`recent_study_days_sql`."""
-    marks = ", ".join(f":user_{i}" for i in range(1, members + 1))
+    with ``shift_ms``, days of a zone that far ahead of UTC instead."""
     bucket = (
         f"answered_at / {QUARTER_MS}"
         if shift_ms is None
@@ -176,7 +196,7 @@ def study_history_sql(members: int, shift_ms: int | None = None) -> str:
     )
     return (
         "SELECT user_id, MIN(answered_at) FROM answers "
-        f"WHERE guild_id = :guild AND user_id IN ({marks}) "
+        f"WHERE guild_id = :guild AND user_id IN ({_members(members)}) "
         f"GROUP BY user_id, {bucket}"
     )
 
@@ -300,6 +320,180 @@ def _current_streaks(
         elif run.last_day is not None:
             standings.append(Standing(user_id, Fraction(run.days), from_ms(first[run.last_day])))
     return unsettled
+
+
+class _DayBits(Container[date]):
+    """Local days as bits: bit n for n days before ``today``."""
+
+    __slots__ = ("bits", "today")
+
+    def __init__(self, bits: int, today: date) -> None:
+        self.bits = bits
+        self.today = today
+
+    def __contains__(self, day: object) -> bool:
+        if not isinstance(day, date):
+            return False
+        back = (self.today - day).days
+        return back >= 0 and (self.bits >> back) & 1 == 1
+
+
+class _StreakRead:
+    """One read of a server's current study streaks: each member's zone (their own, else
+    the server's), and the standings found so far."""
+
+    def __init__(
+        self,
+        conn: Conn,
+        guild_id: int,
+        now: datetime,
+        server_zone: ZoneInfo,
+        own_zones: dict[int, str],
+    ) -> None:
+        self._conn = conn
+        self._guild_id = guild_id
+        self._now = now
+        self._server_zone = server_zone
+        self._own = {user_id: zone_or_utc(name) for user_id, name in own_zones.items()}
+        self._local_days: dict[ZoneInfo, _LocalDays] = {}
+        self.standings: list[Standing] = []
+
+    def _zone_of(self, user_id: int) -> ZoneInfo:
+        return self._own.get(user_id, self._server_zone)
+
+    def _days_in(self, zone: ZoneInfo) -> _LocalDays:
+        if zone not in self._local_days:
+            self._local_days[zone] = _LocalDays(zone)
+        return self._local_days[zone]
+
+    async def recent(self, members: list[int] | None, days: int) -> list[int]:
+        """Add the streaks that the last ``days`` local days of these members settle (with
+        None, every member active lately); returns the members whose run may reach back
+        further."""
+        unsettled: list[int] = []
+        if members is None:
+            # The active members without a zone of their own, then those with one.
+            unsettled += await self._recent_in(self._server_zone, None, days)
+            members = sorted(self._own)
+        groups: dict[ZoneInfo, list[int]] = defaultdict(list)
+        for user_id in members:
+            groups[self._zone_of(user_id)].append(user_id)
+        for zone, group in groups.items():
+            unsettled += await self._recent_in(zone, group, days)
+        return unsettled
+
+    async def _recent_in(self, zone: ZoneInfo, members: list[int] | None, days: int) -> list[int]:
+        now_ms = to_ms(self._now)
+        shift = self._days_in(zone).fixed_offset(now_ms - (days + 1) * _DAY_MS, now_ms)
+        if shift is None:
+            return await self._recent_by_quarters(zone, members, days)
+        today = (now_ms + shift) // _DAY_MS
+        params: dict[str, Any] = {
+            "guild": self._guild_id,
+            "today": today,
+            "answered_from": (today - days + 1) * _DAY_MS - shift,
+            "until": (today + 1) * _DAY_MS - shift,
+        }
+        if members is None:
+            params["since"] = to_ms(self._now - STREAK_ACTIVE_WITHIN)
+            rows = await fetchall(self._conn, study_days_sql(shift), params)
+            rows = [row for row in rows if int(row[0]) not in self._own]
+        else:
+            rows = []
+            for first in range(0, len(members), _USERS_PER_QUERY):
+                chunk = members[first : first + _USERS_PER_QUERY]
+                chunk_params = params | {f"user_{i}": u for i, u in enumerate(chunk, 1)}
+                rows += await fetchall(self._conn, study_days_sql(shift, len(chunk)), chunk_params)
+        local_today = date.fromordinal(today + _EPOCH_DAY)
+        # Every answer of the days read was read, so an older one falls on an earlier day.
+        view = StreakView(local_today, local_today - timedelta(days=days))
+        runs: dict[int, RecentRun] = {}  # most members share a handful of day patterns
+        unsettled: list[int] = []
+        for user_id, bits, latest in rows:
+            pattern = int(bits)
+            run = runs.get(pattern)
+            if run is None:
+                run = runs[pattern] = view.run(_DayBits(pattern, local_today))
+            if not run.settled:
+                unsettled.append(int(user_id))
+            elif run.last_day is not None:
+                # The run ends on the latest day read, so this is that day's first answer.
+                self.standings.append(Standing(int(user_id), Fraction(run.days), from_ms(latest)))
+        return unsettled
+
+    async def _recent_by_quarters(
+        self, zone: ZoneInfo, members: list[int] | None, days: int
+    ) -> list[int]:
+        """As `_recent_in`, for a zone whose clocks change in the days read: by quarter
+        hours, over at least `STREAK_RECENT`."""
+        since = self._now - max(STREAK_RECENT, timedelta(days=days))
+        if members is None:
+            params = {
+                "guild": self._guild_id,
+                "since": to_ms(self._now - STREAK_ACTIVE_WITHIN),
+                "answered_from": to_ms(since),
+            }
+            rows = await fetchall(self._conn, RECENT_STUDY_SQL, params)
+            rows = [row for row in rows if int(row[0]) not in self._own]
+        else:
+            rows = await self._history(members, answered_from=since)
+        view = StreakView.at(zone, self._now, since)
+        return _current_streaks(
+            _first_of_each_day(rows, lambda _user_id: self._days_in(zone)),
+            lambda _user_id: view,
+            self.standings,
+        )
+
+    async def whole(self, members: list[int]) -> None:
+        """Add the streaks of these members from their whole history in the server: one row
+        per day for those whose zone kept one offset since the server's first answer, else
+        per quarter hour."""
+        (earliest,) = await fetchall(
+            self._conn, "SELECT MIN(answered_at) FROM answers WHERE guild_id = ?", (self._guild_id,)
+        )
+        now_ms = to_ms(self._now)
+        start = now_ms if earliest[0] is None else min(int(earliest[0]), now_ms)
+        groups: dict[int | None, list[int]] = defaultdict(list)
+        for user_id in members:
+            shift = self._days_in(self._zone_of(user_id)).fixed_offset(start, now_ms)
+            groups[shift].append(user_id)
+        rows: list[Row] = []
+        for shift, group in groups.items():
+            rows += await self._history(group, shift=shift)
+        views: dict[ZoneInfo, StreakView] = {}
+
+        def view_of(user_id: int) -> StreakView:
+            zone = self._zone_of(user_id)
+            if zone not in views:
+                views[zone] = StreakView.at(zone, self._now, None)
+            return views[zone]
+
+        _current_streaks(
+            _first_of_each_day(rows, lambda user_id: self._days_in(self._zone_of(user_id))),
+            view_of,
+            self.standings,
+        )
+
+    async def _history(
+        self,
+        members: list[int],
+        *,
+        shift: int | None = None,
+        answered_from: datetime | None = None,
+    ) -> list[Row]:
+        """For each of these members, the first instant (ms) of each quarter hour (of each
+        day, with ``shift``) in which they answered in the server (since ``answered_from``)."""
+        rows: list[Row] = []
+        for first in range(0, len(members), _USERS_PER_QUERY):
+            chunk = members[first : first + _USERS_PER_QUERY]
+            params: dict[str, Any] = {"guild": self._guild_id}
+            params |= {f"user_{i}": u for i, u in enumerate(chunk, 1)}
+            sql = study_history_sql(len(chunk), shift)
+            if answered_from is not None:
+                params["answered_from"] = to_ms(answered_from)
+                sql = sql.replace(" GROUP BY", " AND answered_at >= :answered_from GROUP BY")
+            rows += await fetchall(self._conn, sql, params)
+        return rows
 
 
 class Boards(Repository):
@@ -462,117 +656,21 @@ class Boards(Repository):
         """Every current study streak in the server, each in its member's own zone (the
         server's when they set none), unranked.
 
-        Reads the recent answers of the recently active members; only those whose run
-        reaches back beyond them are read again in full. The cost grows with the recent
-        answers and the long streaks, not with the server's whole history.
+        Most current streaks are a few days long, so the read goes back in steps: the
+        last few days of every recently active member; a longer stretch for those whose
+        run reaches back to its start; the whole history of the few whose run reaches
+        back beyond that. The cost grows with the recent answers and the long streaks, not
+        with the server's whole history.
         """
-        recent_from = now - STREAK_RECENT
-        active_since = now - STREAK_ACTIVE_WITHIN
-        by_zone: dict[ZoneInfo, _LocalDays] = {}
-
-        def days_in(zone: ZoneInfo) -> _LocalDays:
-            if zone not in by_zone:
-                by_zone[zone] = _LocalDays(zone)
-            return by_zone[zone]
-
-        views: dict[tuple[ZoneInfo, datetime | None], StreakView] = {}
-
-        def view_of(zone: ZoneInfo, since: datetime | None) -> StreakView:
-            key = (zone, since)
-            if key not in views:
-                views[key] = StreakView.at(zone, now, since)
-            return views[key]
-
         async with self.read() as conn:
-            own_zones = await self._recent_zones(guild_id, active_since, conn)
-
-            def zone_of(user_id: int) -> ZoneInfo:
-                own = own_zones.get(user_id)
-                return server_zone if own is None else zone_or_utc(own)
-
-            # Where the server's zone keeps one offset, its members' answers come one per
-            # day; members with a zone of their own come by quarter hours.
-            shift = days_in(server_zone).fixed_offset(to_ms(recent_from), to_ms(now))
-            recent = await self._recent_study_rows(conn, guild_id, active_since, recent_from, shift)
-            if shift is not None and own_zones:
-                own_rows = await self._study_history_rows(
-                    conn, guild_id, sorted(own_zones), answered_from=recent_from
-                )
-                recent = [row for row in recent if int(row[0]) not in own_zones] + own_rows
-            standings: list[Standing] = []
-            unsettled = _current_streaks(
-                _first_of_each_day(recent, lambda user_id: days_in(zone_of(user_id))),
-                lambda user_id: view_of(zone_of(user_id), recent_from),
-                standings,
-            )
-            history = await self._history_by_zone(conn, guild_id, unsettled, zone_of, days_in, now)
-        _current_streaks(
-            _first_of_each_day(history, lambda user_id: days_in(zone_of(user_id))),
-            lambda user_id: view_of(zone_of(user_id), None),
-            standings,
-        )
-        return standings
-
-    async def _history_by_zone(
-        self,
-        conn: Conn,
-        guild_id: int,
-        user_ids: list[int],
-        zone_of: Callable[[int], ZoneInfo],
-        days_in: Callable[[ZoneInfo], _LocalDays],
-        now: datetime,
-    ) -> list[Row]:
-        """The members' whole study history in the server: one row per day for those
-        whose zone kept one offset since the server's first answer, else per quarter."""
-        if not user_ids:
-            return []
-        (earliest,) = await fetchall(
-            conn, "SELECT MIN(answered_at) FROM answers WHERE guild_id = ?", (guild_id,)
-        )
-        start = to_ms(now) if earliest[0] is None else min(int(earliest[0]), to_ms(now))
-        groups: dict[int | None, list[int]] = defaultdict(list)
-        for user_id in user_ids:
-            groups[days_in(zone_of(user_id)).fixed_offset(start, to_ms(now))].append(user_id)
-        rows: list[Row] = []
-        for shift, members in groups.items():
-            rows += await self._study_history_rows(conn, guild_id, members, shift=shift)
-        return rows
-
-    async def _recent_study_rows(
-        self,
-        conn: Conn,
-        guild_id: int,
-        since: datetime,
-        answered_from: datetime,
-        shift: int | None,
-    ) -> list[Row]:
-        params = {"guild": guild_id, "since": to_ms(since), "answered_from": to_ms(answered_from)}
-        sql = RECENT_STUDY_SQL if shift is None else recent_study_days_sql(shift)
-        return await fetchall(conn, sql, params)
-
-    async def _study_history_rows(
-        self,
-        conn: Conn,
-        guild_id: int,
-        user_ids: list[int],
-        *,
-        shift: int | None = None,
-        answered_from: datetime | None = None,
-    ) -> list[Row]:
-        """For each of these members, the first instant (ms) of each quarter hour (of each
-        day, with ``shift``) in which they answered in the server (since ``answered_from``)."""
-        rows: list[Row] = []
-        since = "" if answered_from is None else " AND answered_at >= :answered_from"
-        for first in range(0, len(user_ids), _USERS_PER_QUERY):
-            chunk = user_ids[first : first + _USERS_PER_QUERY]
-            params: dict[str, Any] = {"guild": guild_id}
-            params |= {f"user_{i}": u for i, u in enumerate(chunk, 1)}
-            sql = study_history_sql(len(chunk), shift)
-            if answered_from is not None:
-                params["answered_from"] = to_ms(answered_from)
-                sql = sql.replace(" GROUP BY", f"{since} GROUP BY")
-            rows += await fetchall(conn, sql, params)
-        return rows
+            zones = await self._recent_zones(guild_id, now - STREAK_ACTIVE_WITHIN, conn)
+            read = _StreakRead(conn, guild_id, now, server_zone, zones)
+            unsettled = await read.recent(None, STREAK_RECENT_DAYS)
+            if unsettled:
+                unsettled = await read.recent(unsettled, STREAK_DEEPER_DAYS)
+            if unsettled:
+                await read.whole(unsettled)
+        return read.standings
 
     async def _recent_zones(self, guild_id: int, since: datetime, conn: Conn) -> dict[int, str]:
         """Own time zones of the members who answered in the server since ``since``."""

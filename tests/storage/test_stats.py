@@ -37,7 +37,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 10, 20
 T = TypeVar("T")
 pytestmark = pytest.mark.engines
-ALICE, BOB, CAROL = 1, 2, 3
+ALICE, BOB, CAROL, DAVE = 1, 2, 3, 4
 
 
 @pytest.fixture
@@ -361,10 +361,15 @@ async def test_streaks_are_read_for_members_active_lately_each_in_their_own_zone
 async def test_streak_standings_read_a_long_run_whole_and_a_short_one_from_recent_days(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(boards, "STREAK_RECENT", timedelta(days=10))
-    # Alice: every day for 40 days, so her run reaches far past the recent days read first.
+    monkeypatch.setattr(boards, "STREAK_DEEPER_DAYS", 10)
+    # Alice: every day for 40 days, so her run reaches past both the recent days read
+    # first and the longer stretch read next.
     for days_ago in range(40):
         await answer(db, ALICE, NOW - timedelta(days=days_ago, hours=1))
+    # Dave: every day for 7 days, past the recent days but within the longer stretch.
+    await db.members.upsert_user(DAVE, "dave", NOW)
+    for days_ago in range(7):
+        await answer(db, DAVE, NOW - timedelta(days=days_ago, hours=3))
     # Bob: a run of 3 days, after a break; in Tokyo his days end at 15:00 UTC.
     for days_ago in (30, 2, 1, 0):
         await answer(db, BOB, NOW - timedelta(days=days_ago, hours=2))
@@ -379,6 +384,7 @@ async def test_streak_standings_read_a_long_run_whole_and_a_short_one_from_recen
     assert sorted(found, key=lambda s: s.user_id) == [
         Standing(ALICE, Fraction(40), NOW - timedelta(hours=1)),
         Standing(BOB, Fraction(3), NOW - timedelta(hours=2)),
+        Standing(DAVE, Fraction(7), NOW - timedelta(hours=3)),
     ]
 
 
@@ -395,7 +401,10 @@ async def test_streak_standings_read_a_long_run_whole_and_a_short_one_from_recen
 async def test_streak_standings_match_each_members_whole_history(
     db: Database, monkeypatch: pytest.MonkeyPatch, server_zone: str, now: datetime
 ) -> None:
+    # Short reads, so the runs of up to 12 days go through each of them.
     monkeypatch.setattr(boards, "STREAK_RECENT", timedelta(days=4))
+    monkeypatch.setattr(boards, "STREAK_RECENT_DAYS", 2)
+    monkeypatch.setattr(boards, "STREAK_DEEPER_DAYS", 5)
     rng = random.Random(11)
     own_zones = {101: "Asia/Tokyo", 102: "America/New_York", 103: "Asia/Kathmandu"}
     instants: dict[int, list[datetime]] = {}
@@ -509,6 +518,8 @@ PARAMS: dict[str, Any] = {
     "offset": 0,
     "points": 3,
     "at": 5,
+    "today": 20_000,
+    "until": 2**40,
 }
 PLANNED = {
     "points by period": (boards.board_sql(Board.POINTS, season=False), "answers_by_guild_time"),
@@ -526,7 +537,8 @@ PLANNED = {
     "recent study": (boards.RECENT_STUDY_SQL, "answers_by_member"),
     "recent zones": (boards.RECENT_ZONES_SQL, "answers_by_guild_time"),
     "study history": (boards.study_history_sql(2), "answers_by_member"),
-    "recent study by days": (boards.recent_study_days_sql(3_600_000), "answers_by_member"),
+    "recent study days": (boards.study_days_sql(3_600_000), "answers_by_member"),
+    "recent study days of members": (boards.study_days_sql(-3_600_000, 2), "answers_by_member"),
     "study history by days": (boards.study_history_sql(2, -3_600_000), "answers_by_member"),
     "member totals": (queries.member_totals_sql(GUILD), "answers_by_member"),
     "member cards": (queries.card_results_sql(GUILD), "answers_by_member"),
