@@ -146,7 +146,7 @@ RECENT_STUDY_SQL = (
 # Only members who answered since the start of yesterday in their zone can have a current
 # study streak; that start is less than 50 hours ago in every zone, even on a 25-hour day.
 STREAK_ACTIVE_WITHIN = timedelta(hours=50)
-# The local days read first, of every recently active member, and then, for those whose
+# The local days read first, of every member who answered in them, and then, for those whose
 # run reaches back to the first of them, the days read next; a run that reaches back so
 # far is read from the member's whole history in the server. A member's days come back as
 # the bits of one number, so the longer read stays within 62 days.
@@ -160,7 +160,6 @@ RECENT_ZONES_SQL = (
     "SELECT id, timezone FROM users WHERE timezone IS NOT NULL AND id IN "
     "(SELECT user_id FROM answers WHERE guild_id = :guild AND answered_at >= :since)"
 )
-_RECENTLY_ACTIVE = "SELECT user_id FROM answers WHERE guild_id = :guild AND answered_at >= :since"
 
 
 def _members(count: int) -> str:
@@ -173,15 +172,16 @@ def study_days_sql(shift_ms: int, members: int | None = None) -> str:
     offset all through: one row per member with the days as the bits of one number (bit n
     for n days before the local day ``:today``, counted from 1970-01-01), and the first
     instant of the latest of those days. The members are ``:user_1`` to
-    ``:user_<members>``, or with None those who answered since ``:since``."""
-    who = _RECENTLY_ACTIVE if members is None else _members(members)
+    ``:user_<members>``, or with None all who answered in those days (a plain range of
+    the server's answers, so no plan PostgreSQL keeps for it turns it into a join)."""
+    who = "" if members is None else f"AND user_id IN ({_members(members)}) "
     day = f"(answered_at + {int(shift_ms)}) / {_DAY_MS}"
     return (
         "SELECT user_id, CAST(SUM(CAST(1 AS BIGINT) << CAST(:today - day AS INTEGER)) AS BIGINT), "
         "MAX(first_at) FROM "
         f"(SELECT user_id, {day} AS day, MIN(answered_at) AS first_at FROM answers "
         "WHERE guild_id = :guild AND answered_at >= :answered_from AND answered_at < :until "
-        f"AND user_id IN ({who}) GROUP BY user_id, {day}) AS days "
+        f"{who}GROUP BY user_id, {day}) AS days "
         "GROUP BY user_id"
     )
 
@@ -368,11 +368,12 @@ class _StreakRead:
 
     async def recent(self, members: list[int] | None, days: int) -> list[int]:
         """Add the streaks that the last ``days`` local days of these members settle (with
-        None, every member active lately); returns the members whose run may reach back
+        None, every member who answered in them); returns the members whose run may reach back
         further."""
         unsettled: list[int] = []
         if members is None:
-            # The active members without a zone of their own, then those with one.
+            # Everyone in the server's zone, leaving out the members with a zone of their
+            # own; then those in theirs.
             unsettled += await self._recent_in(self._server_zone, None, days)
             members = sorted(self._own)
         groups: dict[ZoneInfo, list[int]] = defaultdict(list)
@@ -395,7 +396,6 @@ class _StreakRead:
             "until": (today + 1) * _DAY_MS - shift,
         }
         if members is None:
-            params["since"] = to_ms(self._now - STREAK_ACTIVE_WITHIN)
             rows = await fetchall(self._conn, study_days_sql(shift), params)
             rows = [row for row in rows if int(row[0]) not in self._own]
         else:
@@ -657,7 +657,7 @@ class Boards(Repository):
         server's when they set none), unranked.
 
         Most current streaks are a few days long, so the read goes back in steps: the
-        last few days of every recently active member; a longer stretch for those whose
+        last few days of every member who answered in them; a longer stretch for those whose
         run reaches back to its start; the whole history of the few whose run reaches
         back beyond that. The cost grows with the recent answers and the long streaks, not
         with the server's whole history.
