@@ -120,7 +120,7 @@ async def test_two_processes_on_the_same_shard_post_once_and_say_why_one_stood_d
     assert [len(posts(fake, c)) for c in channels] == [1, 1, 1]
 
 
-async def test_a_process_killed_mid_burst_loses_no_acknowledged_answer(
+async def test_a_process_killed_mid_burst_loses_no_answered_click(
     fake: FakeDiscord, fleet: tuple[Fleet, Database]
 ) -> None:
     group, db = fleet
@@ -150,12 +150,10 @@ async def test_a_process_killed_mid_burst_loses_no_acknowledged_answer(
     for guild, _ in (kept, killed):
         stored = [row[0] for row in answers_of(group.url, guild.id)]
         assert len(stored) == len(set(stored))  # once each
-        acknowledged = {
-            it.user.id
-            for it in clicks
-            if int(it.channel.guild_id or 0) == guild.id and it.acknowledged
+        answered = {
+            it.user.id for it in clicks if int(it.channel.guild_id or 0) == guild.id and it.answered
         }
-        assert acknowledged <= set(stored)
+        assert answered <= set(stored)
     # The other process lost nothing: every answer in its server is there.
     assert len(answers_of(group.url, kept[0].id)) == len(members)
     # Restarted, the killed process's server answers again, and posts again.

@@ -8,11 +8,14 @@ so the feature packages call these instead.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 
@@ -22,6 +25,13 @@ log = logging.getLogger(__name__)
 
 # Not given: an edit keeps the message's attachments as they are.
 _KEEP: Any = object()
+T = TypeVar("T")
+# Discord forgets an interaction that is not acknowledged within 3 s of the click. Work
+# still running this long after it (a write queued behind a burst of others) gets the
+# interaction acknowledged first, and its answer follows when the work is done. Later
+# than a database lock's wait (1.5 s on either engine), so a stuck lock's apology is
+# still the answer itself; a second before Discord's deadline for the acknowledgement.
+ACKNOWLEDGE_WITHIN = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,31 @@ async def update(
         await interaction.edit_original_response(**fitted)
     else:
         await interaction.response.edit_message(**fitted)
+
+
+async def in_time(
+    interaction: discord.Interaction[Any], work: Awaitable[T], *, edits_message: bool = False
+) -> T:
+    """The result of ``work``, the interaction acknowledged meanwhile if the work is not
+    done `ACKNOWLEDGE_WITHIN` after the click: a deferred edit of the clicked message
+    when the answer edits it (`update`), else a private "thinking" reply that the answer
+    (`reply`) fills."""
+    task = asyncio.ensure_future(work)
+    # From the click, by Discord's clock; a host clock behind it counts from now.
+    age = max(timedelta(0), discord.utils.utcnow() - interaction.created_at)
+    try:
+        done, _ = await asyncio.wait(
+            {task}, timeout=max(0.0, (ACKNOWLEDGE_WITHIN - age).total_seconds())
+        )
+        if not done and not interaction.response.is_done():
+            if edits_message:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+    except BaseException:
+        task.cancel()
+        raise
+    return await task
 
 
 async def post(

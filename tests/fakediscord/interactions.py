@@ -97,6 +97,15 @@ class InteractionHandle:
         return self.response_type is not None
 
     @property
+    def answered(self) -> bool:
+        """The member was shown an answer: a response that is not a deferral, or a deferred
+        reply since filled (a deferred update's later edit is not told apart here)."""
+        if self.response_type == DEFERRED_CHANNEL_MESSAGE:
+            stored = self._stored(self.original_id)
+            return stored is not None and not stored.loading
+        return self.response_type not in (None, DEFERRED_UPDATE)
+
+    @property
     def message(self) -> JSONDict | None:
         stored = self._stored(self.original_id)
         return None if stored is None or stored.deleted else stored.payload

@@ -318,8 +318,9 @@ class Daily(commands.Cog):
                 challenge_id=challenge.id,
             )
 
-        recorded = await self.bot.db.daily.answer(
-            challenge_id, answer_for, member=member_name(interaction)
+        recorded = await replies.in_time(
+            interaction,
+            self.bot.db.daily.answer(challenge_id, answer_for, member=member_name(interaction)),
         )
         if recorded is None:
             raise ChallengeGoneError()

@@ -377,7 +377,11 @@ class Quiz(commands.Cog):
             )
 
         try:
-            recorded = await self.bot.db.sessions.answer(session_id, answer_for)
+            recorded = await replies.in_time(
+                interaction,
+                self.bot.db.sessions.answer(session_id, answer_for),
+                edits_message=True,
+            )
         except SessionClosedError as closed:
             await self._expire(session_id, closed, now)
             raise

@@ -651,13 +651,16 @@ class Rounds(commands.Cog):
     async def _record(
         self, interaction: discord.Interaction[QuizBot], round_id: int, index: int, judge: Any
     ) -> None:
-        result = await self.bot.db.rounds.answer(
-            round_id,
-            index,
-            member=member_name(interaction),
-            channel_id=interaction.channel_id,
-            judge=judge,
-            now=self.bot.clock(),
+        result = await replies.in_time(
+            interaction,
+            self.bot.db.rounds.answer(
+                round_id,
+                index,
+                member=member_name(interaction),
+                channel_id=interaction.channel_id,
+                judge=judge,
+                now=self.bot.clock(),
+            ),
         )
         if result is None:
             raise RoundGoneError()
