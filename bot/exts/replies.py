@@ -28,10 +28,10 @@ _KEEP: Any = object()
 T = TypeVar("T")
 # Discord forgets an interaction that is not acknowledged within 3 s of the click. Work
 # still running this long after it (a write queued behind a burst of others) gets the
-# interaction acknowledged first, and its answer follows when the work is done. Later
-# than a database lock's wait (1.5 s on either engine), so a stuck lock's apology is
-# still the answer itself; a second before Discord's deadline for the acknowledgement.
-ACKNOWLEDGE_WITHIN = timedelta(seconds=2)
+# interaction acknowledged first, and its answer follows when the work is done. Early
+# enough that the acknowledgement lands in time even while a burst keeps the process
+# busy (a 300-click round on a slow hour delivered some a second late).
+ACKNOWLEDGE_WITHIN = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)

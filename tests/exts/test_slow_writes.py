@@ -11,8 +11,6 @@ import pytest
 
 from bot.exts.replies import ACKNOWLEDGE_WITHIN
 from bot.storage import Database
-from bot.storage.postgres import LOCK_TIMEOUT_MS
-from bot.storage.sqlite import BUSY_TIMEOUT_MS
 from tests.conftest import StudyServer
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.interactions import DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE
@@ -40,9 +38,8 @@ async def hold_writes(db: Database) -> asyncio.Task[None]:
     return task
 
 
-def test_the_acknowledgement_comes_after_a_lock_wait_and_well_inside_discords_deadline() -> None:
-    waits = (BUSY_TIMEOUT_MS / 1000, LOCK_TIMEOUT_MS / 1000)
-    assert max(waits) < ACKNOWLEDGE_WITHIN.total_seconds() <= 2.0
+def test_the_acknowledgement_leaves_most_of_discords_deadline_for_a_busy_process() -> None:
+    assert ACKNOWLEDGE_WITHIN.total_seconds() <= 1.0
 
 
 async def test_a_round_click_behind_a_long_write_is_acknowledged_then_answered(
