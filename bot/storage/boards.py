@@ -12,6 +12,7 @@ from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -186,17 +187,19 @@ def study_days_sql(shift_ms: int, members: int | None = None) -> str:
     )
 
 
-def study_history_sql(members: int, shift_ms: int | None = None) -> str:
-    """Quarter hours studied in a server by members ``:user_1`` to ``:user_<members>``;
-    with ``shift_ms``, days of a zone that far ahead of UTC instead."""
+def study_history_sql(members: int, shift_ms: int | None = None, *, since: bool = False) -> str:
+    """Quarter hours studied in a server by members ``:user_1`` to ``:user_<members>``
+    (from ``:answered_from`` on, with ``since``); with ``shift_ms``, days of a zone that
+    far ahead of UTC instead."""
     bucket = (
         f"answered_at / {QUARTER_MS}"
         if shift_ms is None
         else f"(answered_at + {int(shift_ms)}) / {_DAY_MS}"
     )
+    from_ = " AND answered_at >= :answered_from" if since else ""
     return (
         "SELECT user_id, MIN(answered_at) FROM answers "
-        f"WHERE guild_id = :guild AND user_id IN ({_members(members)}) "
+        f"WHERE guild_id = :guild AND user_id IN ({_members(members)}){from_} "
         f"GROUP BY user_id, {bucket}"
     )
 
@@ -396,14 +399,9 @@ class _StreakRead:
             "until": (today + 1) * _DAY_MS - shift,
         }
         if members is None:
-            rows = await fetchall(self._conn, study_days_sql(shift), params)
-            rows = [row for row in rows if int(row[0]) not in self._own]
+            rows = await self._without_own_zones(study_days_sql(shift), params)
         else:
-            rows = []
-            for first in range(0, len(members), _USERS_PER_QUERY):
-                chunk = members[first : first + _USERS_PER_QUERY]
-                chunk_params = params | {f"user_{i}": u for i, u in enumerate(chunk, 1)}
-                rows += await fetchall(self._conn, study_days_sql(shift, len(chunk)), chunk_params)
+            rows = await self._by_members(members, partial(study_days_sql, shift), params)
         local_today = date.fromordinal(today + _EPOCH_DAY)
         # Every answer of the days read was read, so an older one falls on an earlier day.
         view = StreakView(local_today, local_today - timedelta(days=days))
@@ -427,16 +425,14 @@ class _StreakRead:
         """As `_recent_in`, for a zone whose clocks change in the days read: by quarter
         hours, over at least `STREAK_RECENT`."""
         since = self._now - max(STREAK_RECENT, timedelta(days=days))
+        params = {"guild": self._guild_id, "answered_from": to_ms(since)}
         if members is None:
-            params = {
-                "guild": self._guild_id,
-                "since": to_ms(self._now - STREAK_ACTIVE_WITHIN),
-                "answered_from": to_ms(since),
-            }
-            rows = await fetchall(self._conn, RECENT_STUDY_SQL, params)
-            rows = [row for row in rows if int(row[0]) not in self._own]
+            params["since"] = to_ms(self._now - STREAK_ACTIVE_WITHIN)
+            rows = await self._without_own_zones(RECENT_STUDY_SQL, params)
         else:
-            rows = await self._history(members, answered_from=since)
+            rows = await self._by_members(
+                members, lambda count: study_history_sql(count, since=True), params
+            )
         view = StreakView.at(zone, self._now, since)
         return _current_streaks(
             _first_of_each_day(rows, lambda _user_id: self._days_in(zone)),
@@ -459,7 +455,9 @@ class _StreakRead:
             groups[shift].append(user_id)
         rows: list[Row] = []
         for shift, group in groups.items():
-            rows += await self._history(group, shift=shift)
+            rows += await self._by_members(
+                group, partial(study_history_sql, shift_ms=shift), {"guild": self._guild_id}
+            )
         views: dict[ZoneInfo, StreakView] = {}
 
         def view_of(user_id: int) -> StreakView:
@@ -474,25 +472,21 @@ class _StreakRead:
             self.standings,
         )
 
-    async def _history(
-        self,
-        members: list[int],
-        *,
-        shift: int | None = None,
-        answered_from: datetime | None = None,
+    async def _without_own_zones(self, sql: str, params: dict[str, Any]) -> list[Row]:
+        """The rows of ``sql`` (user id first) of the members without a zone of their own."""
+        rows = await fetchall(self._conn, sql, params)
+        return [row for row in rows if int(row[0]) not in self._own]
+
+    async def _by_members(
+        self, members: list[int], sql_for: Callable[[int], str], params: dict[str, Any]
     ) -> list[Row]:
-        """For each of these members, the first instant (ms) of each quarter hour (of each
-        day, with ``shift``) in which they answered in the server (since ``answered_from``)."""
+        """The rows of ``sql_for(n)`` for these members, bound as ``:user_1`` to
+        ``:user_<n>``, up to `_USERS_PER_QUERY` at a time."""
         rows: list[Row] = []
         for first in range(0, len(members), _USERS_PER_QUERY):
             chunk = members[first : first + _USERS_PER_QUERY]
-            params: dict[str, Any] = {"guild": self._guild_id}
-            params |= {f"user_{i}": u for i, u in enumerate(chunk, 1)}
-            sql = study_history_sql(len(chunk), shift)
-            if answered_from is not None:
-                params["answered_from"] = to_ms(answered_from)
-                sql = sql.replace(" GROUP BY", " AND answered_at >= :answered_from GROUP BY")
-            rows += await fetchall(self._conn, sql, params)
+            chunk_params = params | {f"user_{i}": u for i, u in enumerate(chunk, 1)}
+            rows += await fetchall(self._conn, sql_for(len(chunk)), chunk_params)
         return rows
 
 

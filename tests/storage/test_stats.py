@@ -537,6 +537,7 @@ PLANNED = {
     "recent study": (boards.RECENT_STUDY_SQL, "answers_by_member"),
     "recent zones": (boards.RECENT_ZONES_SQL, "answers_by_guild_time"),
     "study history": (boards.study_history_sql(2), "answers_by_member"),
+    "study history since": (boards.study_history_sql(2, since=True), "answers_by_member"),
     "recent study days": (boards.study_days_sql(3_600_000), "answers_by_guild_time"),
     "recent study days of members": (boards.study_days_sql(-3_600_000, 2), "answers_by_member"),
     "study history by days": (boards.study_history_sql(2, -3_600_000), "answers_by_member"),
