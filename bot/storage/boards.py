@@ -40,45 +40,45 @@ _SEASON_SOURCE = (
     "SELECT user_id, points, points_at, graded, correct, graded_at "
     "FROM season_totals WHERE guild_id = :guild"
 )
-_PERIOD_SOURCE = (
-    "SELECT user_id, SUM(points) AS points, "
-    "MAX(CASE WHEN points > 0 THEN answered_at END) AS points_at, "
-    "COUNT(*) AS graded, SUM(correct) AS correct, MAX(answered_at) AS graded_at "
-    # Named: without statistics the planner would rather walk the whole server in
-    # user order (to skip a sort) than read only the period's range.
+# A period's judged answers in the server. Named index: without statistics the planner
+# would rather walk the whole server in user order (to skip a sort) than read only the
+# period's range.
+_PERIOD_ANSWERS = (
     "FROM answers {indexed_by} "
     "WHERE guild_id = :guild AND answered_at >= :start AND answered_at < :end "
-    f"AND mode IN {JUDGED_MODES_SQL} GROUP BY user_id"
+    f"AND mode IN {JUDGED_MODES_SQL}"
 )
-_BOARD_RULES = {
-    Board.POINTS: ("points > 0", "points DESC, points_at, user_id", "points", "points_at"),
-    Board.ACCURACY: (
-        f"graded >= {MIN_ACCURACY_ANSWERS}",
-        "CAST(correct AS DOUBLE PRECISION) / graded DESC, graded_at, user_id",
-        "correct",
-        "graded_at",
-    ),
-}
+# What each board of a period ranks by, and nothing more: every sum a hash table keeps
+# per member costs time on a big server's month. Points come only from judged answers
+# with points, so the points board reads only those.
+_PERIOD_POINTS_SOURCE = (
+    "SELECT user_id, SUM(points) AS points, MAX(answered_at) AS points_at "
+    f"{_PERIOD_ANSWERS} AND points > 0 GROUP BY user_id"
+)
+_PERIOD_ACCURACY_SOURCE = (
+    "SELECT user_id, COUNT(*) AS graded, SUM(correct) AS correct, MAX(answered_at) AS graded_at "
+    f"{_PERIOD_ANSWERS} GROUP BY user_id"
+)
 
 
-def board_sql(board: Board, *, season: bool, dialect: Dialect = SQLITE) -> str:
-    """The ranking query of a points or accuracy board, over the season or a period.
+def accuracy_sql(*, season: bool, dialect: Dialect = SQLITE) -> str:
+    """The accuracy board over the season or a period: its page, the viewer's row and
+    the last row (for the total), ranked with the order `bot.domain.leaderboard` defines.
 
-    Equal ratios give equal doubles (division is correctly rounded), so accuracy ties
-    are exact; different ratios of realistic counts never round together.
+    Equal ratios give equal doubles (division is correctly rounded), so ties are exact;
+    different ratios of realistic counts never round together.
     """
-    where, order, value, reached = _BOARD_RULES[board]
     source = (
         _SEASON_SOURCE
         if season
-        else _PERIOD_SOURCE.format(indexed_by=dialect.indexed_by("answers_by_guild_time"))
+        else _PERIOD_ACCURACY_SOURCE.format(indexed_by=dialect.indexed_by("answers_by_guild_time"))
     )
     return (
         f"WITH source AS ({source}), ranked AS ("
-        f"SELECT user_id, {value} AS value, {reached} AS reached, graded, correct, "
-        f"ROW_NUMBER() OVER (ORDER BY {order}) AS rank, COUNT(*) OVER () AS total "
-        f"FROM source WHERE {where}) "
-        "SELECT rank, ranked.user_id, users.display_name, value, reached, graded, correct, total "
+        "SELECT user_id, graded_at, graded, correct, ROW_NUMBER() OVER ("
+        "ORDER BY CAST(correct AS DOUBLE PRECISION) / graded DESC, graded_at, user_id) AS rank, "
+        f"COUNT(*) OVER () AS total FROM source WHERE graded >= {MIN_ACCURACY_ANSWERS}) "
+        "SELECT rank, ranked.user_id, users.display_name, graded_at, graded, correct, total "
         "FROM ranked LEFT JOIN users ON users.id = ranked.user_id "
         # The last row comes along so the total is known even past the last page.
         "WHERE rank BETWEEN :first AND :last OR ranked.user_id = :viewer OR rank = total "
@@ -114,15 +114,20 @@ def period_points_sql(dialect: Dialect = SQLITE) -> str:
     ahead of them, and the total, in one statement.
 
     The period's sums are made once; only the page is sorted (a top-N cut) and the
-    viewer's rank is a count, so the cost is not a sort of every member. Rows come
-    tagged: 0 the page in board order, 1 the viewer, 2 the total and the viewer's count
-    of members ahead (in the user id and points columns).
+    viewer's rank is a count, so the cost is not a sort of every member. The judged
+    answers the board shows beside the points are counted for the rows it shows only.
+    Rows come tagged: 0 the page in board order, 1 the viewer, 2 the total and the
+    viewer's count of members ahead (in the user id and points columns).
     """
-    source = _PERIOD_SOURCE.format(indexed_by=dialect.indexed_by("answers_by_guild_time"))
-    columns = "user_id, points, points_at, graded, correct"
+    source = _PERIOD_POINTS_SOURCE.format(indexed_by=dialect.indexed_by("answers_by_guild_time"))
+    columns = "user_id, points, points_at"
+    judged = (
+        "(SELECT {what} FROM answers WHERE guild_id = :guild AND user_id = found.user_id "
+        "AND answered_at >= :start AND answered_at < :end "
+        f"AND mode IN {JUDGED_MODES_SQL})"
+    )
     return (
-        f"WITH source AS ({source}), "
-        f"board AS (SELECT {columns} FROM source WHERE points > 0), "
+        f"WITH board AS ({source}), "
         f"page AS (SELECT {columns} FROM board "
         "ORDER BY points DESC, points_at, user_id LIMIT :limit OFFSET :offset), "
         f"own AS (SELECT {columns} FROM board WHERE user_id = :viewer), "
@@ -131,8 +136,10 @@ def period_points_sql(dialect: Dialect = SQLITE) -> str:
         "UNION ALL SELECT 2 AS part, (SELECT COUNT(*) FROM board), "
         "(SELECT COUNT(*) FROM board, own WHERE board.points > own.points "
         "OR board.points = own.points "
-        "AND (board.points_at, board.user_id) < (own.points_at, own.user_id)), 0, 0, 0) "
-        "SELECT part, found.user_id, users.display_name, points, points_at, graded, correct "
+        "AND (board.points_at, board.user_id) < (own.points_at, own.user_id)), 0) "
+        "SELECT part, found.user_id, users.display_name, points, points_at, "
+        f"CASE WHEN part < 2 THEN {judged.format(what='COUNT(*)')} END, "
+        f"CASE WHEN part < 2 THEN {judged.format(what='SUM(correct)')} END "
         "FROM found LEFT JOIN users ON found.part < 2 AND users.id = found.user_id "
         "ORDER BY part, points DESC, points_at, found.user_id"
     )
@@ -548,9 +555,9 @@ class Boards(Repository):
         ``window`` None reads the season totals (the all-time board); a window sums the
         server's answers in it.
         """
-        if board is Board.POINTS and window is None:
-            return await self._season_points_page(guild_id, page, viewer_id)
-        if board is Board.POINTS and window is not None:
+        if board is Board.POINTS:
+            if window is None:
+                return await self._season_points_page(guild_id, page, viewer_id)
             return await self._period_points_page(guild_id, window, page, viewer_id)
         first, last = rank_range(page)
         params: dict[str, Any] = {
@@ -563,24 +570,23 @@ class Boards(Repository):
             params["start"] = ms_or(window.start, 0)
             params["end"] = ms_or(window.end, _FAR_FUTURE_MS)
         rows = await self._fetchall(
-            board_sql(board, season=window is None, dialect=self._connection.dialect), params
+            accuracy_sql(season=window is None, dialect=self._connection.dialect), params
         )
         found: list[BoardRow] = []
         own: BoardRow | None = None
         total = 0
         for row in rows:
-            graded, correct = int(row[5]), int(row[6])
-            value = Fraction(int(row[3])) if board is Board.POINTS else Fraction(correct, graded)
+            graded, correct = int(row[4]), int(row[5])
             item = BoardRow(
                 rank=int(row[0]),
                 user_id=int(row[1]),
                 name=None if row[2] is None else str(row[2]),
-                value=value,
-                reached_at=from_ms(int(row[4])),
+                value=Fraction(correct, graded),
+                reached_at=from_ms(int(row[3])),
                 graded=graded,
                 correct=correct,
             )
-            total = int(row[7])
+            total = int(row[6])
             if first <= item.rank <= last:
                 found.append(item)
             if item.user_id == viewer_id:

@@ -219,6 +219,26 @@ async def test_a_period_counts_only_its_answers(db: Database) -> None:
     assert ranks(everything) == [(1, "alice", 2), (2, "bob", 1)]
 
 
+async def test_a_period_points_row_counts_the_members_judged_answers_of_the_period(
+    db: Database,
+) -> None:
+    window = Window(NOW - timedelta(hours=1), NOW + timedelta(hours=1))
+    await answer(db, ALICE, NOW)
+    await answer(db, ALICE, NOW, correct=False)  # judged, no points
+    await answer(db, ALICE, NOW, mode="daily", correct=False)
+    await answer(db, ALICE, NOW, mode="flashcard")  # self-graded: not judged
+    await answer(db, ALICE, NOW - timedelta(days=1))  # before the period
+    await answer(db, ALICE, NOW, guild_id=OTHER_GUILD)  # another server
+    await _crowd(db, 12)  # members 100..111 with 1..12 points, all in the period
+    page = await db.boards.page(Board.POINTS, GUILD, window=window, page=0, viewer_id=ALICE)
+    assert [(r.name, r.value, r.graded, r.correct) for r in page.rows[:2]] == [
+        ("member 11", 12, 12, 12),
+        ("member 10", 11, 11, 11),
+    ]
+    assert page.own is not None
+    assert (page.own.rank, page.own.value, page.own.graded, page.own.correct) == (12, 1, 3, 1)
+
+
 async def test_members_who_left_keep_their_last_name(db: Database) -> None:
     # Nothing tells the bot someone left; the board shows the name stored last.
     await answer(db, ALICE, NOW)
@@ -522,14 +542,9 @@ PARAMS: dict[str, Any] = {
     "until": 2**40,
 }
 PLANNED = {
-    "points by period": (boards.board_sql(Board.POINTS, season=False), "answers_by_guild_time"),
     "points page of a period": (boards.period_points_sql(), "answers_by_guild_time"),
-    "accuracy by period": (
-        boards.board_sql(Board.ACCURACY, season=False),
-        "answers_by_guild_time",
-    ),
-    "accuracy of the season": (boards.board_sql(Board.ACCURACY, season=True), None),
-    "points of the season": (boards.board_sql(Board.POINTS, season=True), None),
+    "accuracy by period": (boards.accuracy_sql(season=False), "answers_by_guild_time"),
+    "accuracy of the season": (boards.accuracy_sql(season=True), None),
     "season points page": (boards.SEASON_POINTS_PAGE_SQL, None),
     "season points count": (boards.SEASON_POINTS_COUNT_SQL, None),
     "season points viewer": (boards.SEASON_POINTS_VIEWER_SQL, None),
