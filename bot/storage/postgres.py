@@ -187,6 +187,26 @@ def refusal_message(url: str, error: BaseException) -> str:
     return f"PostgreSQL at {where(url)} refused the connection: {error}"
 
 
+# A write's transaction and its lock, asked for in one round trip: two statements of one
+# simple query (which takes no parameters, so the key is in the text).
+_BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+
+
+@asynccontextmanager
+async def _transaction(raw: asyncpg.Connection, begin: str) -> AsyncIterator[None]:
+    """`begin`, the caller's statements, COMMIT; anything raised (a cancel too) rolls
+    back whatever of it the server holds open. (asyncpg's own `transaction()` sends BEGIN
+    alone, one more round trip while the write lock is held.)"""
+    try:
+        await raw.execute(begin)
+        yield
+    except BaseException:
+        if not raw.is_closed() and raw.is_in_transaction():
+            await raw.execute("ROLLBACK")
+        raise
+    await raw.execute("COMMIT")
+
+
 class PostgresEngine(Engine):
     dialect = POSTGRES
     path = None
@@ -246,14 +266,25 @@ class PostgresEngine(Engine):
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
-        # Writers of this process queue here, not holding a pooled connection each.
-        async with self._write_lock, self._connection() as raw:
-            try:
-                async with raw.transaction():
-                    await raw.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
-                    yield PostgresConn(raw)
-            except LOST as error:
-                raise await self._unavailable(error) from error
+        # Writers of this process queue on the lock, not holding a pooled connection
+        # each. The next one goes as soon as this one has committed (or rolled back),
+        # while this connection goes back to the pool (its reset is one more round trip).
+        lock = self._write_lock
+        await lock.acquire()
+        locked = True
+        try:
+            async with self._connection() as raw:
+                try:
+                    async with _transaction(raw, _BEGIN_WRITE):
+                        yield PostgresConn(raw)
+                except LOST as error:
+                    raise await self._unavailable(error) from error
+                finally:
+                    lock.release()
+                    locked = False
+        finally:
+            if locked:
+                lock.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
