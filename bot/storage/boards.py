@@ -20,7 +20,6 @@ from bot.domain.leaderboard import (
     MIN_ACCURACY_ANSWERS,
     PAGE_SIZE,
     Board,
-    RecentRun,
     Standing,
     StreakView,
     Window,
@@ -179,7 +178,8 @@ def study_days_sql(shift_ms: int, members: int | None = None) -> str:
     until ``:until`` (instants in ms), in a zone ``shift_ms`` ahead of UTC that keeps that
     offset all through: one row per member with the days as the bits of one number (bit n
     for n days before the local day ``:today``, counted from 1970-01-01), and the first
-    instant of the latest of those days. The members are ``:user_1`` to
+    instant of the latest of those days. Only members who answered on ``:today`` or the
+    day before have a current run, so only they come back. The members are ``:user_1`` to
     ``:user_<members>``, or with None all who answered in those days (a plain range of
     the server's answers, so no plan PostgreSQL keeps for it turns it into a join)."""
     who = "" if members is None else f"AND user_id IN ({_members(members)}) "
@@ -190,7 +190,7 @@ def study_days_sql(shift_ms: int, members: int | None = None) -> str:
         f"(SELECT user_id, {day} AS day, MIN(answered_at) AS first_at FROM answers "
         "WHERE guild_id = :guild AND answered_at >= :answered_from AND answered_at < :until "
         f"{who}GROUP BY user_id, {day}) AS days "
-        "GROUP BY user_id"
+        "GROUP BY user_id HAVING MAX(day) >= :today - 1"
     )
 
 
@@ -412,18 +412,23 @@ class _StreakRead:
         local_today = date.fromordinal(today + _EPOCH_DAY)
         # Every answer of the days read was read, so an older one falls on an earlier day.
         view = StreakView(local_today, local_today - timedelta(days=days))
-        runs: dict[int, RecentRun] = {}  # most members share a handful of day patterns
+        # Most members share a handful of day patterns: each pattern's run is found once,
+        # with its length as a board value (None: no current run).
+        runs: dict[int, tuple[bool, Fraction | None]] = {}
         unsettled: list[int] = []
         for user_id, bits, latest in rows:
             pattern = int(bits)
-            run = runs.get(pattern)
-            if run is None:
-                run = runs[pattern] = view.run(_DayBits(pattern, local_today))
-            if not run.settled:
+            found = runs.get(pattern)
+            if found is None:
+                run = view.run(_DayBits(pattern, local_today))
+                value = None if run.last_day is None else Fraction(run.days)
+                found = runs[pattern] = (run.settled, value)
+            settled, value = found
+            if not settled:
                 unsettled.append(int(user_id))
-            elif run.last_day is not None:
+            elif value is not None:
                 # The run ends on the latest day read, so this is that day's first answer.
-                self.standings.append(Standing(int(user_id), Fraction(run.days), from_ms(latest)))
+                self.standings.append(Standing(int(user_id), value, from_ms(latest)))
         return unsettled
 
     async def _recent_by_quarters(
