@@ -46,10 +46,21 @@ def different_answers(deck: Deck, card: Card) -> int:
     apart as a reader would (case and spacing do not count), except the other answers
     the card accepts as right.
     """
-    keys = {answer_key(other.back) for other in deck.cards if not other.picture_answer}
-    keys.update(answer_key(text) for text in card.distractors)
-    keys -= {answer_key(text) for text in card.accept} - {answer_key(card.back)}
-    return len(keys)
+    return _different_answers(_deck_answers(deck), card)
+
+
+def _deck_answers(deck: Deck) -> frozenset[str]:
+    """The different backs of the deck that can be offered as options (not pictures)."""
+    return frozenset(answer_key(card.back) for card in deck.cards if not card.picture_answer)
+
+
+def _different_answers(deck_answers: frozenset[str], card: Card) -> int:
+    """`different_answers`, given the deck's answers: counted from the card's own few
+    texts, so checking every card of a big deck stays linear in its size."""
+    own = {answer_key(text) for text in card.distractors} - deck_answers
+    accepted = {answer_key(text) for text in card.accept} - {answer_key(card.back)}
+    withheld = {key for key in accepted if key in deck_answers or key in own}
+    return len(deck_answers) + len(own) - len(withheld)
 
 
 def needs_text_answers(mode: Mode) -> bool:
@@ -91,11 +102,11 @@ def check_playable(deck: Deck, mode: Mode, *, topic: str | None = None) -> None:
             )
     if not Mode(mode).has_options:
         return
-    short = [card for card in pool if different_answers(deck, card) < OPTION_COUNT]
+    deck_answers = _deck_answers(deck)
+    short = [card for card in pool if _different_answers(deck_answers, card) < OPTION_COUNT]
     if not short:
         return
-    backs = len({answer_key(card.back) for card in deck.cards if not card.picture_answer})
-    answers = plural(backs, "different answer")
+    answers = plural(len(deck_answers), "different answer")
     if len(short) == len(pool):
         reason = f"Deck `{deck.id}` has only {answers}"
     else:

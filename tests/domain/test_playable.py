@@ -138,3 +138,26 @@ def test_picture_answers_are_shown_but_never_chosen_typed_or_offered() -> None:
         "Deck `d` has only cards that ask with a picture, which a daily post does not show."
     )
     assert _reason(_deck(asked, *texts[:3]), "multiple-choice") is None
+
+
+def test_checking_a_big_deck_reads_each_answer_a_few_times_not_once_per_card(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every /quiz, round and daily post checks its deck first, in the event loop: a
+    # check that compared every card with every other took seconds on a deck of
+    # thousands of cards, longer than Discord waits for an answer.
+    from bot.domain import playable
+
+    keyed: list[str] = []
+
+    def counting_key(text: str) -> str:
+        keyed.append(text)
+        return text.casefold()
+
+    monkeypatch.setattr(playable, "answer_key", counting_key)
+    cards = [_card(f"Q{n}", f"A{n}", None, f"W{n}") for n in range(2_000)]
+    deck = _deck(*cards)
+    for mode in ("multiple-choice", "daily"):
+        keyed.clear()
+        check_playable(deck, mode)
+        assert len(keyed) <= 3 * len(cards)
