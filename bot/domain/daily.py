@@ -236,8 +236,11 @@ def choose_card(
     if not pool:
         raise ValueError("the card pool is empty")
     remaining = sorted(cycle_remaining(pool, history), key=lambda card: card.id)
-    seen = [card for card in remaining if records.get(card.id, CardRecord(0, 0)).answered > 0]
-    unseen = [card for card in remaining if card not in seen]
+    seen: list[Card] = []
+    unseen: list[Card] = []
+    for card in remaining:
+        answered = card.id in records and records[card.id].answered > 0
+        (seen if answered else unseen).append(card)
     rng = _rng(seed)
     pick_hard = rng.random() < HARD_SHARE
     if seen and (pick_hard or not unseen):

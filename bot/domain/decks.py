@@ -123,6 +123,13 @@ class Deck:
     def _cards_by_id(self) -> dict[str, Card]:
         return {card.id: card for card in self.cards}
 
+    @cached_property
+    def answer_keys(self) -> frozenset[str]:
+        """The different answers the deck's cards can offer as options (`answer_key` of each
+        back that is not a picture). Kept with the deck: every /quiz, round and daily post
+        checks it."""
+        return frozenset(answer_key(card.back) for card in self.cards if not card.picture_answer)
+
     def card(self, card_id: str) -> Card | None:
         """The card with this id, or None when the deck no longer has it."""
         return self._cards_by_id.get(card_id)

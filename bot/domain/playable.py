@@ -46,17 +46,14 @@ def different_answers(deck: Deck, card: Card) -> int:
     apart as a reader would (case and spacing do not count), except the other answers
     the card accepts as right.
     """
-    return _different_answers(_deck_answers(deck), card)
-
-
-def _deck_answers(deck: Deck) -> frozenset[str]:
-    """The different backs of the deck that can be offered as options (not pictures)."""
-    return frozenset(answer_key(card.back) for card in deck.cards if not card.picture_answer)
+    return _different_answers(deck.answer_keys, card)
 
 
 def _different_answers(deck_answers: frozenset[str], card: Card) -> int:
     """`different_answers`, given the deck's answers: counted from the card's own few
     texts, so checking every card of a big deck stays linear in its size."""
+    if not card.distractors and not card.accept:
+        return len(deck_answers)
     own = {answer_key(text) for text in card.distractors} - deck_answers
     accepted = {answer_key(text) for text in card.accept} - {answer_key(card.back)}
     withheld = {key for key in accepted if key in deck_answers or key in own}
@@ -102,7 +99,7 @@ def check_playable(deck: Deck, mode: Mode, *, topic: str | None = None) -> None:
             )
     if not Mode(mode).has_options:
         return
-    deck_answers = _deck_answers(deck)
+    deck_answers = deck.answer_keys
     short = [card for card in pool if _different_answers(deck_answers, card) < OPTION_COUNT]
     if not short:
         return

@@ -236,6 +236,29 @@ def test_used_up_kinds_fall_back_to_the_other() -> None:
         choose_card([], [], {}, seed="x")
 
 
+def test_choosing_from_a_big_deck_compares_no_card_with_every_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The card of the day is chosen in the event loop as the post goes out: a choice
+    # that looked each card up in a list of the answered ones took seconds on a deck of
+    # thousands of cards that a server had studied for a while.
+    pool = cards(3_000)
+    records = {card.id: CardRecord(answered=2, wrong=n % 2) for n, card in enumerate(pool[::2])}
+    compared = 0
+    plain_eq = Card.__eq__
+
+    def counting_eq(self: Card, other: object) -> bool:
+        nonlocal compared
+        compared += 1
+        return plain_eq(self, other)
+
+    monkeypatch.setattr(Card, "__eq__", counting_eq)
+    picked = {choose_card(pool, [], records, seed=f"big:{day}").id for day in range(4)}
+    assert compared <= 4 * len(pool)
+    assert picked  # and the choice still follows the rule:
+    assert all(card_id not in records or records[card_id].wrong == 1 for card_id in picked)
+
+
 # -- properties ---------------------------------------------------------------------------
 
 ZONES = [
