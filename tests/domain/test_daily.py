@@ -232,6 +232,12 @@ def test_used_up_kinds_fall_back_to_the_other() -> None:
     # Only unseen left.
     only_unseen = {choose_card(pool, ["c00", "c01"], records, seed=f"u{i}").id for i in range(20)}
     assert only_unseen == {"c02"}
+    # A record of no answers is a card never answered: it is not "the hardest seen".
+    unanswered = {**records, "c02": CardRecord(0, 0)}
+    never = {choose_card(pool, ["c00", "c01"], unanswered, seed=f"u{i}").id for i in range(20)}
+    assert never == {"c02"}
+    mixed = Counter(choose_card(pool, [], unanswered, seed=f"m{i}").id for i in range(200))
+    assert set(mixed) == {"c01", "c02"} and mixed["c02"] > 50
     with pytest.raises(ValueError):
         choose_card([], [], {}, seed="x")
 
