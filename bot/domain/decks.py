@@ -128,7 +128,24 @@ class Deck:
         """The different answers the deck's cards can offer as options (`answer_key` of each
         back that is not a picture). Kept with the deck: every /quiz, round and daily post
         checks it."""
-        return frozenset(answer_key(card.back) for card in self.cards if not card.picture_answer)
+        return frozenset(answer_key(back) for _card_id, _topic, back in self.option_backs)
+
+    @cached_property
+    def option_backs(self) -> tuple[tuple[str, str | None, str], ...]:
+        """(card id, topic, back) of each card whose back can be an option (not a
+        picture), in deck order."""
+        return tuple(
+            (card.id, card.topic, card.back) for card in self.cards if not card.picture_answer
+        )
+
+    @cached_property
+    def option_backs_by_topic(self) -> Mapping[str | None, tuple[tuple[str, str], ...]]:
+        """(card id, back) of `option_backs` per topic, in deck order: a question's wrong
+        answers come from its own topic first."""
+        found: dict[str | None, list[tuple[str, str]]] = {}
+        for card_id, topic, back in self.option_backs:
+            found.setdefault(topic, []).append((card_id, back))
+        return {topic: tuple(backs) for topic, backs in found.items()}
 
     def card(self, card_id: str) -> Card | None:
         """The card with this id, or None when the deck no longer has it."""

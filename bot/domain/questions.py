@@ -64,23 +64,32 @@ def build_multiple_choice(deck: Deck, card: Card, *, seed: int | str) -> Multipl
     Raises NotEnoughOptionsError when fewer than four different answers exist.
     """
     rng = _rng(f"{seed}:{card.id}")
-    same_topic: list[str] = []
-    elsewhere: list[str] = []
-    for other in deck.cards:
-        # A picture cannot be an option: options are written out as text.
-        if other.id == card.id or other.picture_answer:
-            continue
-        if card.topic is not None and other.topic == card.topic:
-            same_topic.append(other.back)
-        else:
-            elsewhere.append(other.back)
+
+    def own() -> list[str]:
+        return list(card.distractors)
+
+    def same_topic() -> list[str]:
+        if card.topic is None:
+            return []
+        backs = deck.option_backs_by_topic.get(card.topic, ())
+        return [back for other, back in backs if other != card.id]
+
+    def elsewhere() -> list[str]:
+        # The rest of the deck, in deck order; made only when the first pools run short.
+        return [
+            back
+            for other, topic, back in deck.option_backs
+            if other != card.id and (card.topic is None or topic != card.topic)
+        ]
 
     wrong: list[str] = []
     # Options are told apart the way a reader would: case and spacing do not count. An
-    # answer the card accepts as right is never offered as a wrong one.
+    # answer the card accepts as right is never offered as a wrong one. A picture cannot
+    # be an option: options are written out as text.
     accepted = {answer_key(text) for text in card.accept} - {answer_key(card.back)}
     seen = {answer_key(card.back), *accepted}
-    for pool in (list(card.distractors), same_topic, elsewhere):
+    for make_pool in (own, same_topic, elsewhere):
+        pool = make_pool()
         rng.shuffle(pool)
         for text in pool:
             key = answer_key(text)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.domain.answers import Letter
-from bot.domain.decks import Card, Deck, default_card_id, load_deck_file
+from bot.domain.decks import PICTURE_ONLY, Card, Deck, default_card_id, load_deck_file
 from bot.domain.errors import DomainError
 from bot.domain.questions import (
     MultipleChoiceQuestion,
@@ -258,3 +262,79 @@ def test_impossible_indexes_and_counts_are_refused_with_the_reason() -> None:
         MultipleChoiceQuestion("c", "Q", ("a", "b", "c", "d"), 4)
     with pytest.raises(ValueError, match="^count must not be negative, got -1$"):
         draw_cards(MIXED, count=-1, topic=None, seed=1)
+
+
+def _options_as_the_rule_reads(deck: Deck, card: Card, seed: str) -> tuple[str, ...] | int:
+    """The options the rule gives, walking the whole deck for each question: the card's
+    own wrong answers, then its topic's backs, then the rest, each pool shuffled in turn
+    with the question's seed, in deck order. An int: how many answers there were."""
+    rng = random.Random(int.from_bytes(hashlib.sha256(f"{seed}:{card.id}".encode()).digest()[:16]))
+    same: list[str] = []
+    rest: list[str] = []
+    for other in deck.cards:
+        if other.id == card.id or other.picture_answer:
+            continue
+        (same if card.topic is not None and other.topic == card.topic else rest).append(other.back)
+    accepted = {_norm(text) for text in card.accept} - {_norm(card.back)}
+    seen = {_norm(card.back), *accepted}
+    wrong: list[str] = []
+    for pool in (list(card.distractors), same, rest):
+        rng.shuffle(pool)
+        for text in pool:
+            if _norm(text) not in seen and len(wrong) < 3:
+                seen.add(_norm(text))
+                wrong.append(text)
+        if len(wrong) == 3:
+            break
+    if len(wrong) < 3:
+        return len(seen) - len(accepted)
+    options = [card.back, *wrong]
+    rng.shuffle(options)
+    return tuple(options)
+
+
+_few_words = st.sampled_from(["A", "a", " B ", "b", "C", "D", "E", "F", "G"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    shapes=st.lists(
+        st.tuples(
+            _few_words,
+            st.sampled_from([None, "t1", "t2", "t3"]),
+            st.lists(_few_words, max_size=3),
+            st.lists(_few_words, max_size=2),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=14,
+    ),
+    seed=st.sampled_from(["s", "session-9", "daily:1:2026-03-02"]),
+)
+def test_questions_of_a_deck_with_topics_in_any_order_follow_the_rule(
+    shapes: list[tuple[str, str | None, list[str], list[str], bool]], seed: str
+) -> None:
+    # The deck keeps its backs by topic so a question does not walk every card; the
+    # options must stay those of the rule, card for card and in the same order.
+    cards = tuple(
+        Card(
+            default_card_id(f"Q{n}"),
+            f"Q{n}",
+            PICTURE_ONLY if picture else back,
+            topic,
+            distractors=tuple(w for w in wrong if _norm(w) != _norm(back)),
+            accept=tuple(accept),
+            back_image="p.png" if picture else None,
+        )
+        for n, (back, topic, wrong, accept, picture) in enumerate(shapes)
+    )
+    deck = Deck("d", "D", "A deck.", None, ("t1", "t2", "t3"), cards)
+    for card in cards:
+        if card.picture_answer:
+            continue
+        want = _options_as_the_rule_reads(deck, card, seed)
+        try:
+            got: tuple[str, ...] | int = build_multiple_choice(deck, card, seed=seed).options
+        except NotEnoughOptionsError as error:
+            got = error.available
+        assert got == want
