@@ -120,10 +120,9 @@ def period_points_sql(dialect: Dialect = SQLITE) -> str:
     """
     source = _PERIOD_POINTS_SOURCE.format(indexed_by=dialect.indexed_by("answers_by_guild_time"))
     columns = "user_id, points, points_at"
+    # The member's judged answers of the period (their own index, so not the named one).
     judged = (
-        "(SELECT {what} FROM answers WHERE guild_id = :guild AND user_id = found.user_id "
-        "AND answered_at >= :start AND answered_at < :end "
-        f"AND mode IN {JUDGED_MODES_SQL})"
+        f"(SELECT {{what}} {_PERIOD_ANSWERS.format(indexed_by='')} AND user_id = found.user_id)"
     )
     return (
         f"WITH board AS ({source}), "
