@@ -42,6 +42,13 @@ class Dialect:
     def indexed_by(self, index: str) -> str:
         return f"INDEXED BY {index}" if self.use_index else ""
 
+    def bit_or(self, powers_of_two: str) -> str:
+        """The aggregate OR of powers of two. SQLite has no BIT_OR; the sum of each
+        distinct power once is the same number."""
+        if self.name == "postgres":
+            return f"BIT_OR({powers_of_two})"
+        return f"SUM(DISTINCT {powers_of_two})"
+
 
 SQLITE = Dialect("sqlite", use_index=True)
 POSTGRES = Dialect("postgres", use_index=False)

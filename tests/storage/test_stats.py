@@ -539,6 +539,8 @@ PARAMS: dict[str, Any] = {
     "points": 3,
     "at": 5,
     "today": 20_000,
+    "today_from": 20_000 * 86_400_000,
+    "yesterday_from": 19_999 * 86_400_000,
     "until": 2**40,
 }
 PLANNED = {
