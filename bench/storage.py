@@ -40,7 +40,6 @@ from bot.domain.leaderboard import (
     Period,
     page_of,
     period_window,
-    rank,
 )
 from bot.storage import Database, NewAnswer
 from bot.storage.models import from_ms, to_ms
@@ -192,7 +191,7 @@ async def _queries(db: Database, calls: int, users: int) -> list[tuple[str, str,
 
     async def streak_board(viewer: int) -> Any:
         standings = await db.boards.study_streaks(GUILD, NOW, UTC_ZONE)
-        cut = page_of(rank(standings), 0, viewer)
+        cut = page_of(standings, 0, viewer)
         return await db.members.names([r.standing.user_id for r in cut.rows])
 
     found.append(("/leaderboard", "streak (any period)", await _timed(calls, users, streak_board)))

@@ -23,6 +23,7 @@ functions here are the reference those queries are tested against.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -155,13 +156,22 @@ def rank_range(page: int) -> tuple[int, int]:
     return first, first + PAGE_SIZE - 1
 
 
-def page_of(ranked: Sequence[Ranked], page: int, viewer_id: int) -> Page:
-    """Cut one page out of a fully ranked board, with the viewer's row."""
-    page = clamp_page(page, len(ranked))
+def page_of(standings: Sequence[Standing], page: int, viewer_id: int) -> Page:
+    """One page of a board in board order, with the viewer's row wherever it is.
+
+    Only the rows up to the page are put in order, and the viewer's rank is the count of
+    those ahead: a board can hold every member of a big server, and a page shows ten.
+    """
+    page = clamp_page(page, len(standings))
     first, last = rank_range(page)
-    rows = tuple(ranked[first - 1 : last])
-    own = next((row for row in ranked if row.standing.user_id == viewer_id), None)
-    return Page(rows, own, len(ranked), page)
+    shown = heapq.nsmallest(last, standings, key=order_key)[first - 1 :]
+    rows = tuple(Ranked(position, s) for position, s in enumerate(shown, start=first))
+    own = None
+    mine = next((s for s in standings if s.user_id == viewer_id), None)
+    if mine is not None:
+        key = order_key(mine)
+        own = Ranked(1 + sum(1 for s in standings if order_key(s) < key), mine)
+    return Page(rows, own, len(standings), page)
 
 
 def qualifies(board: Board, value: Fraction, graded: int) -> bool:

@@ -156,7 +156,7 @@ def test_rank_ranges() -> None:
 
 
 def test_a_page_carries_the_viewers_row_from_anywhere() -> None:
-    ranked = rank(standing(user_id, 100 - user_id) for user_id in range(25))
+    ranked = [standing(user_id, 100 - user_id) for user_id in reversed(range(25))]
     first = page_of(ranked, 0, viewer_id=22)
     assert [r.rank for r in first.rows] == list(range(1, 11))
     assert first.own is not None and (first.own.rank, first.own.standing.user_id) == (23, 22)
@@ -167,6 +167,24 @@ def test_a_page_carries_the_viewers_row_from_anywhere() -> None:
     assert page_of(ranked, 0, viewer_id=999).own is None
     empty = page_of([], 0, viewer_id=1)
     assert (empty.rows, empty.own, empty.total, empty.pages) == ((), None, 0, 1)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2)), max_size=45),
+    st.integers(-1, 6),
+    st.integers(0, 50),
+)
+def test_a_page_is_its_slice_of_the_whole_ranking(
+    pairs: list[tuple[int, int]], page: int, viewer_id: int
+) -> None:
+    # Many ties: the order inside a tie decides which rows a page shows, and the rank.
+    standings = [standing(i, value, minutes) for i, (value, minutes) in enumerate(pairs)]
+    ranked = rank(standings)
+    cut = page_of(standings, page, viewer_id)
+    first = cut.page * PAGE_SIZE
+    assert cut.rows == tuple(ranked[first : first + PAGE_SIZE])
+    assert cut.own == next((r for r in ranked if r.standing.user_id == viewer_id), None)
+    assert (cut.total, cut.page) == (len(ranked), clamp_page(page, len(ranked)))
 
 
 # --- periods ----------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from bot.domain.leaderboard import (
     page_count,
     page_of,
     period_window,
-    rank,
 )
 from bot.domain.streaks import days_of, streak_breaks_at, study_streak
 from bot.domain.timezones import local_date, local_day_bounds
@@ -186,7 +185,7 @@ class Stats(commands.Cog):
         """Current study streaks in this server, each in the member's own zone."""
         db = self.bot.db
         standings = await db.boards.study_streaks(guild_id, now, zone)
-        cut = page_of(rank(standings), page, viewer_id)
+        cut = page_of(standings, page, viewer_id)
         shown = [r.standing.user_id for r in cut.rows]
         if cut.own is not None:
             shown.append(cut.own.standing.user_id)
