@@ -53,7 +53,6 @@ __all__ = [
     "page_of",
     "period_window",
     "qualifies",
-    "rank",
     "rank_range",
     "recent_streak_standing",
     "study_streak_standing",
@@ -132,12 +131,6 @@ def order_key(standing: Standing) -> tuple[Fraction | int, datetime, int]:
         standing.reached_at,
         standing.user_id,
     )
-
-
-def rank(standings: Iterable[Standing]) -> list[Ranked]:
-    """Number the standings 1, 2, 3, ... in board order."""
-    ordered = sorted(standings, key=order_key)
-    return [Ranked(position, standing) for position, standing in enumerate(ordered, start=1)]
 
 
 def page_count(total: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from bot.domain.leaderboard import (
     PAGE_SIZE,
     Board,
     Period,
+    Ranked,
     RecentRun,
     RecentStreak,
     Standing,
@@ -27,7 +29,6 @@ from bot.domain.leaderboard import (
     page_of,
     period_window,
     qualifies,
-    rank,
     rank_range,
     recent_streak_standing,
     study_streak_standing,
@@ -50,6 +51,13 @@ T0 = utc(2026, 3, 2, 9)
 
 def standing(user_id: int, value: int | Fraction, minutes: int = 0) -> Standing:
     return Standing(user_id, Fraction(value), T0 + timedelta(minutes=minutes))
+
+
+def rank(standings: Iterable[Standing]) -> list[Ranked]:
+    """The whole board in order, numbered 1, 2, 3, ...: the board order written plainly,
+    which a page must be a slice of."""
+    ordered = sorted(standings, key=order_key)
+    return [Ranked(position, s) for position, s in enumerate(ordered, start=1)]
 
 
 # --- order and ties ---------------------------------------------------------------------------
@@ -156,15 +164,15 @@ def test_rank_ranges() -> None:
 
 
 def test_a_page_carries_the_viewers_row_from_anywhere() -> None:
-    ranked = [standing(user_id, 100 - user_id) for user_id in reversed(range(25))]
-    first = page_of(ranked, 0, viewer_id=22)
+    standings = [standing(user_id, 100 - user_id) for user_id in reversed(range(25))]
+    first = page_of(standings, 0, viewer_id=22)
     assert [r.rank for r in first.rows] == list(range(1, 11))
     assert first.own is not None and (first.own.rank, first.own.standing.user_id) == (23, 22)
     assert (first.total, first.page, first.pages) == (25, 0, 3)
-    last = page_of(ranked, 7, viewer_id=3)  # past the end: the last page
+    last = page_of(standings, 7, viewer_id=3)  # past the end: the last page
     assert last.page == 2 and [r.rank for r in last.rows] == [21, 22, 23, 24, 25]
     assert last.own is not None and last.own.rank == 4
-    assert page_of(ranked, 0, viewer_id=999).own is None
+    assert page_of(standings, 0, viewer_id=999).own is None
     empty = page_of([], 0, viewer_id=1)
     assert (empty.rows, empty.own, empty.total, empty.pages) == ((), None, 0, 1)
 
