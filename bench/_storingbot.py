@@ -53,14 +53,18 @@ class StoringBareBot(BareBot):
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.type is not discord.InteractionType.component or self._db is None:
             return
+        await self.store_click(self._db, interaction)
+        await super().on_interaction(interaction)
+
+    @staticmethod
+    async def store_click(db: aiosqlite.Connection, interaction: discord.Interaction[Any]) -> None:
         custom_id = str(dict(interaction.data or {}).get("custom_id", ""))
         message_id = interaction.message.id if interaction.message is not None else 0
-        await self._db.execute(
+        await db.execute(
             "INSERT INTO clicks (message_id, user_id, custom_id) VALUES (?, ?, ?) "
             "ON CONFLICT DO NOTHING",
             (message_id, interaction.user.id, custom_id),
         )
-        await super().on_interaction(interaction)
 
 
 POSTGRES_SCHEMA = (

@@ -34,7 +34,6 @@ import discord
 
 from bench import latency
 from bench._barebot import BareBot
-from bench._common import ms, ratio, summary, times
 from bench._fake import widen_backlog
 from bench._storingbot import SCHEMA as STORING_SCHEMA
 from tests.fakediscord import FakeDiscord
@@ -134,10 +133,7 @@ class TransactionArena(latency.StoringArena):
         return TransactionBot(self.database, self.kind, question=self.question)
 
 
-async def measure(members: int, rounds: int) -> dict[str, dict[str, list[latency.Burst]]]:
-    results: dict[str, dict[str, list[latency.Burst]]] = {
-        kind: {scenario: [] for scenario in latency.SCENARIOS} for kind in KINDS
-    }
+async def measure(members: int, rounds: int) -> latency.Results:
     rng = random.Random(20260302)
     with tempfile.TemporaryDirectory(prefix="bench-handoffs-") as tmp, restored_endpoints():
         async with contextlib.AsyncExitStack() as stack:
@@ -147,19 +143,8 @@ async def measure(members: int, rounds: int) -> dict[str, dict[str, list[latency
                 fake = await stack.enter_async_context(FakeDiscord())
                 widen_backlog(fake)
                 arenas.append(TransactionArena(fake, question, Path(tmp) / f"{kind}.db", kind))
-            for number in range(rounds):
-                turn = number % len(arenas)
-                for arena in arenas[turn:] + arenas[:turn]:
-                    world = latency._round_world(arena.fake, number, members)
-                    await arena.start()
-                    try:
-                        for scenario in latency.SCENARIOS:
-                            burst = await getattr(arena, scenario)(world, rng)
-                            if burst.stored_ok is False:
-                                raise AssertionError(f"{arena.kind}: {burst.stored_detail}")
-                            results[arena.kind][scenario].append(burst)
-                    finally:
-                        await arena.stop()
+            results = await latency.play_rounds(arenas, rounds, members, rng)
+    latency.check_stored(results)
     return results
 
 
@@ -167,17 +152,7 @@ def main(rounds: int) -> None:
     members = 200
     results = asyncio.run(measure(members, rounds))
     print(f"{members} clicks a burst, {rounds} rounds per bot, SQLite through sqlite3\n")
-    print("| burst | bot | p50 | p99 | p99 vs one |")
-    print("| --- | --- | --- | --- | --- |")
-    for scenario in latency.SCENARIOS:
-        stats = {
-            kind: summary([v for burst in results[kind][scenario] for v in burst.latencies])
-            for kind in KINDS
-        }
-        for kind, label in KINDS.items():
-            shape = stats[kind]
-            against = times(ratio(shape["p99"], stats["one"]["p99"]))
-            print(f"| {scenario} | {label} | {ms(shape['p50'])} | {ms(shape['p99'])} | {against} |")
+    latency.print_ratios(results, KINDS, "one")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ import discord
 
 from bench import latency
 from bench._barebot import DAILY_PREFIX, QUIZ_PREFIX
-from bench._common import ms, ratio, summary, times
 from bench._fake import widen_backlog
 from bench._storingbot import StoringBareBot
 from bot.storage import sqlite as bot_sqlite
@@ -154,16 +153,11 @@ class ShapedStoringBot(StoringBareBot):
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.type is not discord.InteractionType.component or self._db is None:
             return
+        await self.store_click(self._db, interaction)
         custom_id = str(dict(interaction.data or {}).get("custom_id", ""))
-        message_id = interaction.message.id if interaction.message is not None else 0
-        await self._db.execute(
-            "INSERT INTO clicks (message_id, user_id, custom_id) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            (message_id, interaction.user.id, custom_id),
-        )
-        scenario = "quiz" if custom_id.startswith(QUIZ_PREFIX) else "daily"
         if not custom_id.startswith((QUIZ_PREFIX, DAILY_PREFIX)):
             return
+        scenario = "quiz" if custom_id.startswith(QUIZ_PREFIX) else "daily"
         payload = self.replies[scenario]
         embeds = [discord.Embed.from_dict(embed) for embed in payload.get("embeds", [])]
         view = _view(payload)
@@ -206,10 +200,7 @@ async def _bot_replies(arena: latency.RealArena, rng: random.Random) -> Replies:
     return {"quiz": quiz[-1], "daily": daily[-1]}
 
 
-async def measure(members: int, rounds: int) -> dict[str, dict[str, list[latency.Burst]]]:
-    results: dict[str, dict[str, list[latency.Burst]]] = {
-        kind: {scenario: [] for scenario in latency.SCENARIOS} for kind in KINDS
-    }
+async def measure(members: int, rounds: int) -> latency.Results:
     rng = random.Random(20260302)
     with tempfile.TemporaryDirectory(prefix="bench-inline-") as tmp, restored_endpoints():
         async with contextlib.AsyncExitStack() as stack:
@@ -228,19 +219,8 @@ async def measure(members: int, rounds: int) -> dict[str, dict[str, list[latency
                 latency.StoringArena(await fake(), question, Path(tmp) / "stored.sqlite3"),
                 ShapedArena(await fake(), question, Path(tmp) / "shaped.sqlite3", replies),
             ]
-            for number in range(rounds):
-                turn = number % len(arenas)
-                for arena in arenas[turn:] + arenas[:turn]:
-                    world = latency._round_world(arena.fake, number, members)
-                    await arena.start()
-                    try:
-                        for scenario in latency.SCENARIOS:
-                            burst = await getattr(arena, scenario)(world, rng)
-                            if burst.stored_ok is False:
-                                raise AssertionError(f"{arena.kind}: {burst.stored_detail}")
-                            results[arena.kind][scenario].append(burst)
-                    finally:
-                        await arena.stop()
+            results = await latency.play_rounds(arenas, rounds, members, rng)
+    latency.check_stored(results)
     return results
 
 
@@ -248,24 +228,7 @@ def main(rounds: int) -> None:
     members = 200
     results = asyncio.run(measure(members, rounds))
     print(f"{members} clicks a burst, {rounds} rounds per bot, SQLite\n")
-    print("| burst | bot | p50 | p99 | p99 vs stored | p99 vs stored, round by round |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for scenario in latency.SCENARIOS:
-        bursts = {kind: results[kind][scenario] for kind in KINDS}
-        stats = {
-            kind: summary([v for burst in found for v in burst.latencies])
-            for kind, found in bursts.items()
-        }
-        for kind, label in KINDS.items():
-            shape = stats[kind]
-            against = times(ratio(shape["p99"], stats["stored"]["p99"]))
-            rounds_ = ", ".join(
-                times(r) for r in latency._round_ratios(bursts[kind], bursts["stored"])
-            )
-            print(
-                f"| {scenario} | {label} | {ms(shape['p50'])} | {ms(shape['p99'])} "
-                f"| {against} | {rounds_} |"
-            )
+    latency.print_ratios(results, KINDS, "stored")
 
 
 if __name__ == "__main__":

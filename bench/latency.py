@@ -28,7 +28,7 @@ import math
 import random
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -368,10 +368,31 @@ def _shipped_question() -> discord.Embed:
     return question_embed("Question 1 of 10", card.front, options)
 
 
-async def _measure(members: int, rounds: int, postgres: bool) -> dict[str, dict[str, list[Burst]]]:
-    results: dict[str, dict[str, list[Burst]]] = {
-        kind: {scenario: [] for scenario in SCENARIOS} for kind in KINDS
-    }
+Results = dict[str, dict[str, list[Burst]]]  # bot kind -> burst scenario -> one per round
+
+
+async def play_rounds(
+    arenas: Sequence[RealArena | BareArena], rounds: int, members: int, rng: random.Random
+) -> Results:
+    """Each round, every bot in turn (in an order rotated each round, so drift hits all
+    alike) starts, plays each burst on a fresh server of its fake, and stops."""
+    results: Results = {arena.kind: {scenario: [] for scenario in SCENARIOS} for arena in arenas}
+    for number in range(rounds):
+        turn = number % len(arenas)
+        for arena in [*arenas[turn:], *arenas[:turn]]:
+            world = _round_world(arena.fake, number, members)
+            await arena.start()
+            try:
+                for scenario in SCENARIOS:
+                    burst = await getattr(arena, scenario)(world, rng)
+                    results[arena.kind][scenario].append(burst)
+            finally:
+                await arena.stop()
+    return results
+
+
+async def _measure(members: int, rounds: int, postgres: bool) -> Results:
+    results: Results = {kind: {scenario: [] for scenario in SCENARIOS} for kind in KINDS}
     rng = random.Random(20260302)
     made: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp, restored_endpoints():
@@ -397,18 +418,7 @@ async def _measure(members: int, rounds: int, postgres: bool) -> dict[str, dict[
                         RealArena(await fake(), made[0]),
                         StoringArena(await fake(), question, made[1]),
                     ]
-                for number in range(rounds):
-                    turn = number % len(arenas)
-                    order = arenas[turn:] + arenas[:turn]
-                    for arena in order:
-                        world = _round_world(arena.fake, number, members)
-                        await arena.start()
-                        try:
-                            for scenario in SCENARIOS:
-                                burst = await getattr(arena, scenario)(world, rng)
-                                results[arena.kind][scenario].append(burst)
-                        finally:
-                            await arena.stop()
+                results.update(await play_rounds(arenas, rounds, members, rng))
                 for arena in arenas:
                     violations = arena.fake.limit_violations
                     if violations:
@@ -567,3 +577,33 @@ def _round_ratios(bot: list[Burst], baseline: list[Burst]) -> list[float]:
         for mine, theirs in zip(bot, baseline, strict=True)
         if mine.latencies and theirs.latencies
     ]
+
+
+def check_stored(results: Results) -> None:
+    """For the diagnostics: a bot that lost or doubled a click measured something else."""
+    for kind, scenarios in results.items():
+        for bursts in scenarios.values():
+            for burst in bursts:
+                if burst.stored_ok is False:
+                    raise AssertionError(f"{kind}: {burst.stored_detail}")
+
+
+def print_ratios(results: Results, labels: dict[str, str], baseline: str) -> None:
+    """For the diagnostics: each bot's p50 and p99 per burst, and its p99 against the
+    baseline bot's, over every round and round by round, as a Markdown table."""
+    print(f"| burst | bot | p50 | p99 | p99 vs {baseline} | p99 vs {baseline}, round by round |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for scenario in SCENARIOS:
+        bursts = {kind: results[kind][scenario] for kind in labels}
+        stats = {
+            kind: summary([v for burst in found for v in burst.latencies])
+            for kind, found in bursts.items()
+        }
+        for kind, label in labels.items():
+            shape = stats[kind]
+            against = times(ratio(shape["p99"], stats[baseline]["p99"]))
+            by_round = ", ".join(times(r) for r in _round_ratios(bursts[kind], bursts[baseline]))
+            print(
+                f"| {scenario} | {label} | {ms(shape['p50'])} | {ms(shape['p99'])} "
+                f"| {against} | {by_round} |"
+            )
