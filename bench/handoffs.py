@@ -20,11 +20,9 @@ themselves are the cost.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,10 +32,8 @@ import discord
 
 from bench import latency
 from bench._barebot import BareBot
-from bench._fake import widen_backlog
 from bench._storingbot import SCHEMA as STORING_SCHEMA
 from tests.fakediscord import FakeDiscord
-from tests.harness import restored_endpoints
 
 T = TypeVar("T")
 
@@ -135,15 +131,12 @@ class TransactionArena(latency.StoringArena):
 
 async def measure(members: int, rounds: int) -> latency.Results:
     rng = random.Random(20260302)
-    with tempfile.TemporaryDirectory(prefix="bench-handoffs-") as tmp, restored_endpoints():
-        async with contextlib.AsyncExitStack() as stack:
-            question = latency._shipped_question()
-            arenas = []
-            for kind in KINDS:
-                fake = await stack.enter_async_context(FakeDiscord())
-                widen_backlog(fake)
-                arenas.append(TransactionArena(fake, question, Path(tmp) / f"{kind}.db", kind))
-            results = await latency.play_rounds(arenas, rounds, members, rng)
+    async with latency.loopback_discords("bench-handoffs-") as (tmp, fake):
+        question = latency._shipped_question()
+        arenas = [
+            TransactionArena(await fake(), question, tmp / f"{kind}.db", kind) for kind in KINDS
+        ]
+        results = await latency.play_rounds(arenas, rounds, members, rng)
     latency.check_stored(results)
     return results
 

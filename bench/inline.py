@@ -21,11 +21,9 @@ the rest is the bot's own work per click.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import sqlite3
 import sys
-import tempfile
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -36,12 +34,10 @@ import discord
 
 from bench import latency
 from bench._barebot import DAILY_PREFIX, QUIZ_PREFIX
-from bench._fake import widen_backlog
 from bench._storingbot import StoringBareBot
 from bot.storage import sqlite as bot_sqlite
 from bot.storage.base import Conn, Params, Row
 from tests.fakediscord import FakeDiscord
-from tests.harness import restored_endpoints
 
 KINDS = {
     "bot": "quiz bot, aiosqlite (as shipped)",
@@ -202,24 +198,17 @@ async def _bot_replies(arena: latency.RealArena, rng: random.Random) -> Replies:
 
 async def measure(members: int, rounds: int) -> latency.Results:
     rng = random.Random(20260302)
-    with tempfile.TemporaryDirectory(prefix="bench-inline-") as tmp, restored_endpoints():
-        async with contextlib.AsyncExitStack() as stack:
-
-            async def fake() -> FakeDiscord:
-                server = await stack.enter_async_context(FakeDiscord())
-                widen_backlog(server)
-                return server
-
-            question = latency._shipped_question()
-            bot = latency.RealArena(await fake(), Path(tmp) / "bot.sqlite3")
-            replies = await _bot_replies(bot, rng)
-            arenas: list[latency.RealArena | latency.BareArena] = [
-                bot,
-                InlineArena(await fake(), Path(tmp) / "inline.sqlite3"),
-                latency.StoringArena(await fake(), question, Path(tmp) / "stored.sqlite3"),
-                ShapedArena(await fake(), question, Path(tmp) / "shaped.sqlite3", replies),
-            ]
-            results = await latency.play_rounds(arenas, rounds, members, rng)
+    async with latency.loopback_discords("bench-inline-") as (tmp, fake):
+        question = latency._shipped_question()
+        bot = latency.RealArena(await fake(), tmp / "bot.sqlite3")
+        replies = await _bot_replies(bot, rng)
+        arenas: list[latency.RealArena | latency.BareArena] = [
+            bot,
+            InlineArena(await fake(), tmp / "inline.sqlite3"),
+            latency.StoringArena(await fake(), question, tmp / "stored.sqlite3"),
+            ShapedArena(await fake(), question, tmp / "shaped.sqlite3", replies),
+        ]
+        results = await latency.play_rounds(arenas, rounds, members, rng)
     latency.check_stored(results)
     return results
 

@@ -28,7 +28,7 @@ import math
 import random
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -391,43 +391,54 @@ async def play_rounds(
     return results
 
 
+FakeMaker = Callable[[], Awaitable[FakeDiscord]]
+
+
+@contextlib.asynccontextmanager
+async def loopback_discords(prefix: str) -> AsyncIterator[tuple[Path, FakeMaker]]:
+    """A temporary directory, and a maker of loopback Discords (each with a backlog wide
+    enough for a burst); when the block ends, each is checked for broken Discord limits,
+    then all are closed."""
+    made: list[FakeDiscord] = []
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, restored_endpoints():
+        async with contextlib.AsyncExitStack() as stack:
+
+            async def fake() -> FakeDiscord:
+                server = await stack.enter_async_context(FakeDiscord())
+                widen_backlog(server)
+                made.append(server)
+                return server
+
+            yield Path(tmp), fake
+            for server in made:
+                if server.limit_violations:
+                    raise AssertionError(f"Discord limits broken: {server.limit_violations[:3]}")
+
+
 async def _measure(members: int, rounds: int, postgres: bool) -> Results:
     results: Results = {kind: {scenario: [] for scenario in SCENARIOS} for kind in KINDS}
     rng = random.Random(20260302)
     made: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp, restored_endpoints():
-        try:
-            async with contextlib.AsyncExitStack() as stack:
-                question = _shipped_question()
-
-                async def fake() -> FakeDiscord:
-                    server = await stack.enter_async_context(FakeDiscord())
-                    widen_backlog(server)
-                    return server
-
-                arenas: list[RealArena | BareArena] = [
-                    RealArena(await fake(), Path(tmp) / "bot.sqlite3"),
-                    BareArena(await fake(), question),
-                    StoringArena(await fake(), question, Path(tmp) / "stored.sqlite3"),
+    try:
+        async with loopback_discords("bench-latency-") as (tmp, fake):
+            question = _shipped_question()
+            arenas: list[RealArena | BareArena] = [
+                RealArena(await fake(), tmp / "bot.sqlite3"),
+                BareArena(await fake(), question),
+                StoringArena(await fake(), question, tmp / "stored.sqlite3"),
+            ]
+            if postgres:
+                made += [
+                    await asyncio.to_thread(create_database, "bench_latency") for _ in range(2)
                 ]
-                if postgres:
-                    made += [
-                        await asyncio.to_thread(create_database, "bench_latency") for _ in range(2)
-                    ]
-                    arenas += [
-                        RealArena(await fake(), made[0]),
-                        StoringArena(await fake(), question, made[1]),
-                    ]
-                results.update(await play_rounds(arenas, rounds, members, rng))
-                for arena in arenas:
-                    violations = arena.fake.limit_violations
-                    if violations:
-                        raise AssertionError(
-                            f"{arena.kind}: Discord limits broken: {violations[:3]}"
-                        )
-        finally:
-            for url in made:
-                await asyncio.to_thread(drop_database, url)
+                arenas += [
+                    RealArena(await fake(), made[0]),
+                    StoringArena(await fake(), question, made[1]),
+                ]
+            results.update(await play_rounds(arenas, rounds, members, rng))
+    finally:
+        for url in made:
+            await asyncio.to_thread(drop_database, url)
     return results
 
 

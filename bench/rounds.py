@@ -12,16 +12,12 @@ in a channel (enforced by the fake here: a 429 would show as a rate-limited requ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import random
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from bench._common import Report, Table, Target, ms, ratio, summary, times
-from bench._fake import widen_backlog
 from bench.latency import (
     BURST_TIMEOUT,
     DAILY_SPREAD,
@@ -35,9 +31,8 @@ from bench.latency import (
     _pick,
     _round_world,
     _shipped_question,
+    loopback_discords,
 )
-from tests.fakediscord import FakeDiscord
-from tests.harness import restored_endpoints
 
 NAME = "rounds"
 EDIT_ROUTE = "PATCH /channels/{channel_id}/messages/{message_id}"
@@ -106,38 +101,29 @@ async def _measure(members: int, rounds: int) -> dict[str, Any]:
     stored_bursts: list[Burst] = []
     edits: list[tuple[int, float]] = []
     limited = 0
-    with tempfile.TemporaryDirectory(prefix="bench-rounds-") as tmp, restored_endpoints():
-        async with contextlib.AsyncExitStack() as stack:
-            real_fake, stored_fake = [
-                await stack.enter_async_context(FakeDiscord()) for _ in range(2)
-            ]
-            for fake in (real_fake, stored_fake):
-                widen_backlog(fake)
-                fake.set_route_limit(EDIT_ROUTE, EDIT_LIMIT, EDIT_WINDOW)
-            real = RoundArena(real_fake, Path(tmp) / "bot.sqlite3")
-            stored = StoringArena(stored_fake, _shipped_question(), Path(tmp) / "stored.sqlite3")
-            for number in range(rounds):
-                order: list[RoundArena | StoringArena] = [real, stored]
-                if number % 2:
-                    order.reverse()
-                for arena in order:
-                    world = _round_world(arena.fake, number, members)
-                    await arena.start()
-                    try:
-                        if isinstance(arena, RoundArena):
-                            burst, made, took = await arena.round(world, rng)
-                            bot_bursts.append(burst)
-                            edits.append((made, took))
-                        else:
-                            stored_bursts.append(await arena.daily(world, rng))
-                    finally:
-                        await arena.stop()
-            limited = real_fake.rate_limited_count
-            for arena in (real, stored):
-                if arena.fake.limit_violations:
-                    raise AssertionError(
-                        f"Discord limits broken: {arena.fake.limit_violations[:3]}"
-                    )
+    async with loopback_discords("bench-rounds-") as (tmp, fake):
+        real_fake, stored_fake = [await fake() for _ in range(2)]
+        for server in (real_fake, stored_fake):
+            server.set_route_limit(EDIT_ROUTE, EDIT_LIMIT, EDIT_WINDOW)
+        real = RoundArena(real_fake, tmp / "bot.sqlite3")
+        stored = StoringArena(stored_fake, _shipped_question(), tmp / "stored.sqlite3")
+        for number in range(rounds):
+            order: list[RoundArena | StoringArena] = [real, stored]
+            if number % 2:
+                order.reverse()
+            for arena in order:
+                world = _round_world(arena.fake, number, members)
+                await arena.start()
+                try:
+                    if isinstance(arena, RoundArena):
+                        burst, made, took = await arena.round(world, rng)
+                        bot_bursts.append(burst)
+                        edits.append((made, took))
+                    else:
+                        stored_bursts.append(await arena.daily(world, rng))
+                finally:
+                    await arena.stop()
+        limited = real_fake.rate_limited_count
     return {"bot": bot_bursts, "stored": stored_bursts, "edits": edits, "limited": limited}
 
 
